@@ -1,0 +1,24 @@
+"""batchsim: a discrete-event simulator of AWS Batch clusters.
+
+Write a scenario in AWS Batch's own terms, then::
+
+    import batchsim
+    result = batchsim.simulate(batchsim.load_scenario("scenarios/quickstart.yaml"))
+    result.summary["makespan_s"], result.summary["total_cost_usd"]
+"""
+
+from batchsim.api import load_scenario, package_version, simulate
+from batchsim.errors import BatchsimError, ScenarioError
+from batchsim.results.run_result import RunResult
+from batchsim.scenario.schema import Scenario
+
+__all__ = [
+    "BatchsimError",
+    "RunResult",
+    "Scenario",
+    "ScenarioError",
+    "load_scenario",
+    "package_version",
+    "simulate",
+]
+__version__ = package_version()

@@ -1,0 +1,36 @@
+"""The public entry points: load a scenario, simulate it."""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from batchsim.engine.simulation import run_engine
+from batchsim.results.run_result import RunResult
+from batchsim.scenario.schema import Scenario
+
+
+def package_version() -> str:
+    """Return the installed batchsim version (or "0+unknown" when run from a bare checkout)."""
+    try:
+        return version("batchsim")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Scenario:
+    """Read and validate a scenario file; raise ScenarioError listing every problem found."""
+    from batchsim.scenario.loader import load_scenario as _load
+
+    return _load(path, overrides)
+
+
+def simulate(scenario: Scenario | str | Path, seed: int | None = None) -> RunResult:
+    """Run ``scenario`` (a Scenario or a path to its YAML) and return its RunResult.
+
+    ``seed`` overrides ``simulation.seed``; the same scenario and seed give identical results.
+    """
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario)
+    run = run_engine(scenario, seed)
+    return RunResult.from_engine(scenario, run, package_version())

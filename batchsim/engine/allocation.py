@@ -1,0 +1,92 @@
+"""Allocation strategies: which instance types a managed compute environment launches.
+
+Given ``n`` RUNNABLE jobs of one shape and the vCPUs still allowed under maxvCpus, a strategy
+returns the instance types to launch:
+
+* ``BEST_FIT`` — the one cheapest type that fits a job, as many as needed, never above maxvCpus.
+* ``BEST_FIT_PROGRESSIVE`` — types ranked by cost per vCPU the jobs can use (price ÷ jobs per
+  instance), moving on to further types as the budget shrinks; it may exceed maxvCpus by one
+  instance, as AWS allows. Within the cheapest tier it takes the largest type that the remaining
+  jobs fill, else the smallest that holds them all, which keeps idle slack small.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from batchsim.engine.spec import Shape
+
+if TYPE_CHECKING:
+    from batchsim.catalog import InstanceType
+
+TIER_TOLERANCE = 1e-6
+
+
+def jobs_per_instance(itype: InstanceType, shape: Shape, allocatable_mib: float) -> int:
+    """Return how many jobs of ``shape`` fit on an empty instance of ``itype``."""
+    by_vcpu = itype.vcpus // shape.vcpus
+    by_mem = int(allocatable_mib // shape.memory_mib) if shape.memory_mib > 0 else by_vcpu
+    by_gpu = itype.gpus // shape.gpus if shape.gpus else by_vcpu
+    return max(0, min(by_vcpu, by_mem, by_gpu))
+
+
+class TypeOption:
+    """An instance type with what it offers for one job shape."""
+
+    __slots__ = ("itype", "per_instance", "price_per_job")
+
+    def __init__(self, itype: InstanceType, per_instance: int):
+        self.itype = itype
+        self.per_instance = per_instance
+        self.price_per_job = itype.on_demand_price_per_hour / per_instance
+
+
+def options_for(types: Sequence[InstanceType], shape: Shape, allocatable) -> list[TypeOption]:
+    """Return the types that fit at least one job of ``shape``, cheapest per job first."""
+    options = []
+    for itype in types:
+        per = jobs_per_instance(itype, shape, allocatable(itype))
+        if per > 0:
+            options.append(TypeOption(itype, per))
+    options.sort(key=lambda o: (o.price_per_job, o.itype.vcpus, o.itype.name))
+    return options
+
+
+def plan_best_fit(options: list[TypeOption], jobs: int, budget_vcpus: float) -> list[InstanceType]:
+    """BEST_FIT: the cheapest single type that fits, as many as cover ``jobs`` within the budget."""
+    if not options:
+        return []
+    best = min(options, key=lambda o: (o.itype.on_demand_price_per_hour, -o.per_instance, o.itype.name))
+    wanted = math.ceil(jobs / best.per_instance)
+    allowed = int(budget_vcpus // best.itype.vcpus)
+    return [best.itype] * max(0, min(wanted, allowed))
+
+
+def plan_progressive(
+    options: list[TypeOption], jobs: int, budget_vcpus: float, overshoot: bool = True
+) -> list[InstanceType]:
+    """BEST_FIT_PROGRESSIVE: cheapest per usable vCPU first, more types as the budget requires."""
+    launches: list[InstanceType] = []
+    while jobs > 0 and budget_vcpus > 0:
+        pool = [o for o in options if o.itype.vcpus <= budget_vcpus]
+        if not pool and overshoot:
+            pool = options[:]
+            overshoot = False
+        if not pool:
+            break
+        choice = _pick_in_cheapest_tier(pool, jobs)
+        launches.append(choice.itype)
+        jobs -= choice.per_instance
+        budget_vcpus -= choice.itype.vcpus
+    return launches
+
+
+def _pick_in_cheapest_tier(pool: list[TypeOption], jobs: int) -> TypeOption:
+    cheapest = min(o.price_per_job for o in pool)
+    tier = [o for o in pool if o.price_per_job <= cheapest * (1 + TIER_TOLERANCE)]
+    filled = [o for o in tier if o.per_instance <= jobs]
+    if filled:
+        return max(filled, key=lambda o: (o.per_instance, -o.itype.vcpus))
+    return min(tier, key=lambda o: (o.per_instance, o.itype.vcpus))

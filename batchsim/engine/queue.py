@@ -1,0 +1,94 @@
+"""Job queues: FIFO order by submission, retried jobs at the front, grouped by job shape.
+
+Jobs of one shape (vCPUs, memory, GPUs) wait in one deque, in queue order. A scheduling pass
+walks the shapes by the position of their first job, so finding the next job to place costs
+O(number of shapes), not O(jobs waiting), and backfill (a later job taking room the head job
+cannot use) is a matter of moving on to the next shape.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import TYPE_CHECKING
+
+from batchsim.engine.spec import Shape
+
+if TYPE_CHECKING:
+    from batchsim.engine.compute import ComputeEnvironment
+    from batchsim.engine.job import Job
+
+JOB_RESOURCE_REQUIREMENT = (
+    "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT - The job resource requirement (vCPU/memory/GPU) "
+    "is higher than that can be met by the CE(s) attached to the job queue."
+)
+COMPUTE_ENVIRONMENT_MAX_RESOURCE = (
+    "MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE - CE(s) associated with the job queue "
+    "cannot meet the CPU requirement of the job."
+)
+
+
+class ShapeLine:
+    """The RUNNABLE jobs of one shape in one queue, in queue order."""
+
+    __slots__ = ("shape", "jobs", "blocked_reason")
+
+    def __init__(self, shape: Shape, blocked_reason: str | None):
+        self.shape = shape
+        self.jobs: deque[Job] = deque()
+        self.blocked_reason = blocked_reason
+
+
+class JobQueue:
+    """A FIFO job queue with its compute environments in ``computeEnvironmentOrder``."""
+
+    def __init__(self, name: str, priority: int, ces: list[ComputeEnvironment], enabled: bool = True):
+        self.name = name
+        self.priority = priority
+        self.ces = ces
+        self.enabled = enabled
+        self.lines: dict[Shape, ShapeLine] = {}
+        self._back = 0  # sequence numbers of new jobs grow from here
+        self._front = 0  # retried jobs get ever smaller numbers
+
+    def _line(self, shape: Shape) -> ShapeLine:
+        line = self.lines.get(shape)
+        if line is None:
+            line = self.lines[shape] = ShapeLine(shape, self.blocked_reason(shape))
+        return line
+
+    def blocked_reason(self, shape: Shape) -> str | None:
+        """Return AWS's statusReason if no CE of this queue can ever run ``shape``, else None."""
+        if any(ce.can_ever_serve(shape) for ce in self.ces):
+            return None
+        if any(ce.options(shape) for ce in self.ces):
+            return COMPUTE_ENVIRONMENT_MAX_RESOURCE
+        return JOB_RESOURCE_REQUIREMENT
+
+    def push(self, job: Job) -> None:
+        """Append a newly RUNNABLE job at the back of the queue."""
+        self._back += 1
+        job.seq = self._back
+        line = self._line(job.spec.shape)
+        line.jobs.append(job)
+        if line.blocked_reason is not None:
+            job.status_reason = line.blocked_reason
+
+    def push_front(self, job: Job) -> None:
+        """Put a retried job at the front of the queue (AWS gives retries priority)."""
+        self._front -= 1
+        job.seq = self._front
+        line = self._line(job.spec.shape)
+        line.jobs.appendleft(job)
+        if line.blocked_reason is not None:
+            job.status_reason = line.blocked_reason
+
+    def placeable_lines(self) -> list[ShapeLine]:
+        """Return the non-empty, placeable shape lines ordered by their first job."""
+        lines = [line for line in self.lines.values() if line.jobs and line.blocked_reason is None]
+        if len(lines) > 1:
+            lines.sort(key=lambda line: line.jobs[0].seq)
+        return lines
+
+    def runnable_count(self) -> int:
+        """Return how many jobs wait RUNNABLE in this queue."""
+        return sum(len(line.jobs) for line in self.lines.values())

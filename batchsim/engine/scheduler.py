@@ -1,0 +1,95 @@
+"""The scheduler: places RUNNABLE jobs on ready instances and asks compute environments to scale.
+
+A pass walks the queues by descending priority and, in each queue, the shapes in queue order,
+placing jobs on the first CE in ``computeEnvironmentOrder`` with room now. What is left becomes
+scale-out demand: each CE in order first counts room on instances still booting, then launches
+what its allocation strategy picks, and passes the rest on to the next CE.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from batchsim.engine.attempts import AttemptRunner
+    from batchsim.engine.compute import ComputeEnvironment
+    from batchsim.engine.env import BatchEnv
+    from batchsim.engine.job import Job
+    from batchsim.engine.queue import JobQueue, ShapeLine
+
+
+class Scheduler:
+    """Runs scheduling passes when something changes (or every ``interval`` seconds if > 0)."""
+
+    def __init__(
+        self,
+        env: BatchEnv,
+        queues: list[JobQueue],
+        ces: list[ComputeEnvironment],
+        runner: AttemptRunner,
+        interval_s: float = 0.0,
+    ):
+        self.env = env
+        # NOTE: sorted() is stable, so queues of equal priority keep their scenario order.
+        self.queues = sorted(queues, key=lambda q: -q.priority)
+        self.ces = ces
+        self.runner = runner
+        self.interval_s = interval_s
+        self._pass_pending = False
+        for ce in ces:
+            ce.on_capacity = self.request_pass
+
+    def enqueue(self, queue: JobQueue, job: Job, front: bool = False) -> None:
+        """Put a RUNNABLE job in its queue and ask for a pass."""
+        if front:
+            queue.push_front(job)
+        else:
+            queue.push(job)
+        self.request_pass()
+
+    def request_pass(self) -> None:
+        """Ask for a pass now (after the events of this instant) or at the next cycle."""
+        if self._pass_pending:
+            return
+        self._pass_pending = True
+        delay = 0.0
+        if self.interval_s > 0:
+            now = self.env.now
+            delay = math.ceil(now / self.interval_s) * self.interval_s - now
+        self.env.call_later(delay, self._run_pass)
+
+    def _run_pass(self, _event) -> None:
+        self._pass_pending = False
+        unplaced: list[tuple[JobQueue, ShapeLine]] = []
+        for queue in self.queues:
+            for line in queue.placeable_lines():
+                if not self._place_line(queue, line):
+                    unplaced.append((queue, line))
+        if unplaced:
+            self._scale_out(unplaced)
+
+    def _place_line(self, queue: JobQueue, line: ShapeLine) -> bool:
+        """Place jobs of one shape while some CE has room; return whether all were placed."""
+        jobs, shape, ces = line.jobs, line.shape, queue.ces
+        start = self.runner.start_attempt
+        while jobs:
+            for ce in ces:
+                instance = ce.find_instance(shape)
+                if instance is not None:
+                    start(jobs.popleft(), ce, instance)
+                    break
+            else:
+                return False
+        return True
+
+    def _scale_out(self, unplaced: list[tuple[JobQueue, ShapeLine]]) -> None:
+        for ce in self.ces:
+            ce.begin_round()
+        for queue, line in unplaced:
+            left = len(line.jobs)
+            for ce in queue.ces:
+                if left <= 0:
+                    break
+                if ce.booting or ce.can_grow():
+                    left -= ce.absorb(line.shape, left)

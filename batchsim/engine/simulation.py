@@ -1,0 +1,139 @@
+"""One run of the engine in explicit phases: build → elaborate → run → finalize → collect.
+
+:func:`run_engine` returns an :class:`EngineRun` of plain records; turning them into DataFrames,
+metrics and files is the job of :mod:`batchsim.results`.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from batchsim.catalog import load_catalog
+from batchsim.engine.attempts import AttemptRunner
+from batchsim.engine.compute import ComputeEnvironment
+from batchsim.engine.env import BatchEnv
+from batchsim.engine.job import JobState
+from batchsim.engine.queue import JobQueue
+from batchsim.engine.scheduler import Scheduler
+from batchsim.engine.spec import build_job_spec
+from batchsim.engine.workload import Submitter
+from batchsim.scenario.schema import Scenario
+
+JOB_FIELDS = (
+    "jobId", "jobName", "workload", "jobDefinition", "status", "statusReason", "attempts",
+    "exitCode", "createdAt", "pendingAt", "runnableAt", "startingAt", "startedAt", "stoppedAt",
+    "jobQueue", "computeEnvironment", "instanceType", "vcpus", "memory", "gpus", "arrayParent",
+    "arrayIndex", "arraySize",
+)  # fmt: skip
+
+
+@dataclass
+class EngineRun:
+    """Plain records of a finished run (columns in recorder.py and JOB_FIELDS)."""
+
+    seed: int
+    end_at: float
+    wall_time_s: float
+    jobs: list[tuple]
+    attempts: list[tuple]
+    instances: list[tuple]
+    capacity: list[tuple]
+    compute_environments: dict[str, dict]
+
+
+class Model:
+    """The built model of one scenario: environment, compute environments, queues, submitters."""
+
+    def __init__(self, scenario: Scenario, seed: int):
+        self.scenario = scenario
+        self.env = env = BatchEnv(seed)
+        settings = scenario.simulation
+        catalog = load_catalog().with_custom(scenario.customInstanceTypes)
+        self.ces = {
+            ce.computeEnvironmentName: ComputeEnvironment(
+                env, ce, catalog.resolve(ce.computeResources.instanceTypes), settings
+            )
+            for ce in scenario.computeEnvironments
+        }
+        self.queues = {q.jobQueueName: self._queue(q) for q in scenario.jobQueues}
+        self.runner = AttemptRunner(env, self.queues)
+        self.scheduler = Scheduler(
+            env, list(self.queues.values()), list(self.ces.values()), self.runner, settings.schedulerInterval
+        )
+        self.runner.scheduler = self.scheduler
+        self.submitter = Submitter(env, self.scheduler, self.queues)
+
+    def _queue(self, spec) -> JobQueue:
+        order = sorted(spec.computeEnvironmentOrder, key=lambda o: o.order)
+        ces = [self.ces[o.computeEnvironment] for o in order]
+        return JobQueue(spec.jobQueueName, spec.priority, ces, spec.state == "ENABLED")
+
+    def elaborate(self) -> None:
+        """Launch the minvCpus floors and schedule every workload entry's submissions."""
+        definitions = {d.jobDefinitionName: d for d in self.scenario.jobDefinitions}
+        for ce in self.ces.values():
+            ce.start()
+        for entry in self.scenario.workload:
+            definition = definitions[entry.submit.jobDefinition.split(":")[0]]
+            self.submitter.start(entry, build_job_spec(self.env, entry, definition))
+
+    def run(self) -> float:
+        """Run until nothing can happen or until stopAt; return the end time."""
+        stop_at = self.scenario.simulation.stopAt
+        if stop_at is None:
+            self.env.run()
+        else:
+            self.env.run(until=stop_at)
+        return self.env.now
+
+    def finalize(self, end_at: float) -> None:
+        """Close attempts still open and instances still running at the end of the run."""
+        for job in self.env.recorder.jobs:
+            if job.state is JobState.STARTING or job.state is JobState.RUNNING:
+                job.instance.busy_vcpu_s += job.spec.shape.vcpus * (end_at - job.starting_at)
+                self.runner.close_unfinished(job, end_at)
+        for ce in self.ces.values():
+            for instance in ce.all_instances:
+                if instance.terminated_at is None:
+                    self.env.recorder.instances.append(instance.record(end_at))
+
+    def collect(self, end_at: float, wall_time_s: float) -> EngineRun:
+        """Return the run's records with jobs turned into plain rows."""
+        recorder = self.env.recorder
+        attempts = [(a[0].job_id, *a[1:]) for a in recorder.attempts]
+        return EngineRun(
+            seed=self.env.seed,
+            end_at=end_at,
+            wall_time_s=wall_time_s,
+            jobs=[job_row(job) for job in recorder.jobs],
+            attempts=attempts,
+            instances=recorder.instances,
+            capacity=recorder.capacity,
+            compute_environments={
+                name: {"minvCpus": ce.min_vcpus, "maxvCpus": ce.max_vcpus} for name, ce in self.ces.items()
+            },
+        )
+
+
+def job_row(job) -> tuple:
+    """Return a job's row (JOB_FIELDS) for jobs.csv."""
+    spec, parent = job.spec, job.parent
+    shape = spec.shape
+    return (
+        job.job_id, job.name, spec.entry, spec.job_definition, job.state.value, job.status_reason,
+        job.attempts, job.exit_code, job.created_at, job.pending_at, job.runnable_at,
+        job.starting_at, job.started_at, job.stopped_at, spec.queue, job.compute_environment,
+        job.instance_type, shape.vcpus, shape.memory_mib, shape.gpus,
+        parent.job_id if parent is not None else None, job.array_index, job.size,
+    )  # fmt: skip
+
+
+def run_engine(scenario: Scenario, seed: int | None = None) -> EngineRun:
+    """Build, elaborate, run and finalize ``scenario``; ``seed`` overrides the scenario's seed."""
+    started = time.perf_counter()
+    model = Model(scenario, scenario.simulation.seed if seed is None else seed)
+    model.elaborate()
+    end_at = model.run()
+    model.finalize(end_at)
+    return model.collect(end_at, time.perf_counter() - started)

@@ -1,0 +1,115 @@
+"""Resolved, engine-ready specs built once from the validated scenario.
+
+A :class:`JobSpec` merges a workload entry's SubmitJob request with its job definition (SubmitJob
+values win, as on AWS) and holds the samplers for runtime and failure, so the hot loop never
+looks at the scenario again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from batchsim.engine.retry import ExitRule, RetryPolicy
+from batchsim.scenario.distributions import Sampler, chunked, make_sampler
+
+if TYPE_CHECKING:
+    from batchsim.engine.env import BatchEnv
+    from batchsim.scenario.schema import (
+        JobDefinition,
+        ResourceRequirement,
+        RetryStrategy,
+        WorkloadEntry,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Shape:
+    """What one job reserves on an instance: whole vCPUs, MiB of memory, whole GPUs."""
+
+    vcpus: int
+    memory_mib: float
+    gpus: int = 0
+
+
+@dataclass(slots=True)
+class JobSpec:
+    """Everything the engine needs to run the jobs of one workload entry."""
+
+    entry: str
+    job_name: str
+    job_definition: str
+    queue: str
+    shape: Shape
+    image: str
+    retry: RetryPolicy
+    timeout_s: float | None
+    runtime: Sampler
+    start_time_s: float
+    image_pull_s: float
+    failure_probability: float
+    failure_exit_code: int
+    failure_after: Sampler | None
+    uniform: Sampler
+    array_size: int | None
+
+
+def _requirements(reqs: list[ResourceRequirement] | None) -> dict[str, float]:
+    return {r.type: float(r.value) for r in reqs or ()}
+
+
+def resolve_shape(definition: JobDefinition, entry: WorkloadEntry) -> Shape:
+    """Return the job's resources: definition, then SubmitJob containerOverrides (which win)."""
+    props = definition.containerProperties
+    values = {"VCPU": props.vcpus, "MEMORY": props.memory, "GPU": 0}
+    values = {k: v for k, v in values.items() if v is not None}
+    values.update(_requirements(props.resourceRequirements))
+    overrides = entry.submit.containerOverrides
+    if overrides is not None:
+        values.update({k: v for k, v in (("VCPU", overrides.vcpus), ("MEMORY", overrides.memory)) if v})
+        values.update(_requirements(overrides.resourceRequirements))
+    return Shape(int(values["VCPU"]), float(values["MEMORY"]), int(values.get("GPU", 0)))
+
+
+def retry_policy(strategy: RetryStrategy | None) -> RetryPolicy:
+    """Return the engine form of an AWS retryStrategy (None means one attempt)."""
+    if strategy is None:
+        return RetryPolicy()
+    rules = tuple(
+        ExitRule(rule.action.upper() == "RETRY", rule.onStatusReason, rule.onReason, rule.onExitCode)
+        for rule in strategy.evaluateOnExit
+    )
+    return RetryPolicy(strategy.attempts, rules)
+
+
+def build_job_spec(env: BatchEnv, entry: WorkloadEntry, definition: JobDefinition) -> JobSpec:
+    """Return the JobSpec of ``entry``; its random streams are named after the entry."""
+    sim = definition.simulation
+    failure = entry.failure or sim.failure
+    timeout = entry.submit.timeout or definition.timeout
+    runtime_model = entry.runtime if entry.runtime is not None else sim.runtime
+    after = failure.after if failure is not None else None
+    return JobSpec(
+        entry=entry.name,
+        job_name=entry.submit.jobName,
+        job_definition=definition.jobDefinitionName,
+        queue=entry.submit.jobQueue,
+        shape=resolve_shape(definition, entry),
+        image=definition.containerProperties.image,
+        retry=retry_policy(entry.submit.retryStrategy or definition.retryStrategy),
+        timeout_s=float(timeout.attemptDurationSeconds) if timeout is not None else None,
+        runtime=make_sampler(runtime_model, env.stream(f"runtime:{entry.name}")),
+        start_time_s=sim.startTime,
+        image_pull_s=sim.imagePullTime,
+        failure_probability=failure.probability if failure is not None else 0.0,
+        failure_exit_code=failure.exitCode if failure is not None else 1,
+        failure_after=(
+            make_sampler(after, env.stream(f"failure-after:{entry.name}")) if after is not None else None
+        ),
+        uniform=_uniform_sampler(env.stream(f"failure:{entry.name}")),
+        array_size=entry.submit.arrayProperties.size if entry.submit.arrayProperties else None,
+    )
+
+
+def _uniform_sampler(rng) -> Sampler:
+    return chunked(lambda n: rng.random(n))

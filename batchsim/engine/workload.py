@@ -1,0 +1,91 @@
+"""Submitters: turn workload entries into SubmitJob calls over simulated time.
+
+An entry submits ``count`` requests at ``at``, or a Poisson stream of requests. A request with
+``arrayProperties`` creates a parent and ``size`` children with ids ``<parent>:<index>``; the
+parent only moves between SUBMITTED, PENDING, SUCCEEDED and FAILED.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from batchsim.engine.job import Job, JobState
+from batchsim.scenario.distributions import chunked
+
+if TYPE_CHECKING:
+    from batchsim.engine.env import BatchEnv
+    from batchsim.engine.queue import JobQueue
+    from batchsim.engine.scheduler import Scheduler
+    from batchsim.engine.spec import JobSpec
+    from batchsim.scenario.schema import Arrivals, WorkloadEntry
+
+PENDING, RUNNABLE = JobState.PENDING, JobState.RUNNABLE
+
+
+class Submitter:
+    """Makes the SubmitJob calls of every workload entry at their simulated times."""
+
+    def __init__(self, env: BatchEnv, scheduler: Scheduler, queues: dict[str, JobQueue]):
+        self.env = env
+        self.scheduler = scheduler
+        self.queues = queues
+        self._jobs = env.recorder.jobs
+        self._serials: dict[str, int] = {}
+
+    def start(self, entry: WorkloadEntry, spec: JobSpec) -> None:
+        """Schedule the submissions of ``entry``."""
+        if entry.arrivals is not None:
+            self._start_poisson(entry.arrivals, spec)
+        else:
+            count = entry.count
+            self.env.call_later(entry.at or 0.0, lambda _e: self._submit_many(spec, count))
+
+    def _submit_many(self, spec: JobSpec, count: int) -> None:
+        for _ in range(count):
+            self.submit(spec)
+
+    def _start_poisson(self, arrivals: Arrivals, spec: JobSpec) -> None:
+        rng = self.env.stream(f"arrivals:{spec.entry}")
+        mean_gap = 1.0 / arrivals.poisson.rate
+        gap = chunked(lambda n: rng.exponential(mean_gap, n))
+        until = arrivals.until if arrivals.until is not None else float("inf")
+        left = [arrivals.count if arrivals.count is not None else -1]
+
+        def arrive(_event) -> None:
+            self.submit(spec)
+            left[0] -= 1
+            if left[0] == 0:
+                return
+            delay = gap()
+            if self.env.now + delay <= until:
+                self.env.call_later(delay, arrive)
+
+        first = arrivals.start + gap()
+        if first <= until:
+            self.env.call_later(first, arrive)
+
+    def submit(self, spec: JobSpec) -> Job:
+        """Make one SubmitJob call for ``spec`` now and return the job (the parent for arrays)."""
+        serial = self._serials.get(spec.entry, 0) + 1
+        self._serials[spec.entry] = serial
+        now = self.env.now
+        job = Job(serial, spec.job_name, spec, now)
+        self._jobs.append(job)
+        if spec.array_size is None:
+            job.move(RUNNABLE, now)
+            self.scheduler.enqueue(self.queues[spec.queue], job)
+        else:
+            self._spawn_children(job, spec.array_size, now)
+        return job
+
+    def _spawn_children(self, parent: Job, size: int, now: float) -> None:
+        parent.size = parent.children_left = size
+        queue = self.queues[parent.spec.queue]
+        parent.move(PENDING, now)  # AWS: PENDING as soon as a child is RUNNABLE
+        for index in range(size):
+            child = Job(parent.serial, parent.name, parent.spec, now, state=PENDING)
+            child.parent = parent
+            child.array_index = index
+            self._jobs.append(child)
+            child.move(RUNNABLE, now)
+            self.scheduler.enqueue(queue, child)

@@ -1,0 +1,76 @@
+"""The run's summary metrics (the keys of ``summary.json``), computed from the DataFrames."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+JOB_STATES = ("SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING", "SUCCEEDED", "FAILED")
+
+
+def _clean(value: float | None) -> float | None:
+    """Return a JSON-friendly float (None for missing or NaN)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return float(value)
+
+
+def wait_stats(waits: pd.Series) -> dict[str, float | None]:
+    """Return mean, p50, p95 and max of queue waits in seconds (None when there are none)."""
+    values = waits.dropna().to_numpy(float)
+    if len(values) == 0:
+        return {"mean": None, "p50": None, "p95": None, "max": None}
+    return {
+        "mean": float(values.mean()),
+        "p50": float(np.percentile(values, 50)),
+        "p95": float(np.percentile(values, 95)),
+        "max": float(values.max()),
+    }
+
+
+def makespan(jobs: pd.DataFrame) -> float | None:
+    """Return seconds from the first submission to the last job reaching a terminal state."""
+    if jobs.empty:
+        return None
+    done = jobs["stoppedAt"].dropna()
+    if done.empty:
+        return None
+    return float(done.max() - jobs["createdAt"].min())
+
+
+def instance_idle_cost(instances: pd.DataFrame) -> float:
+    """Return the part of the bill paid for vCPUs that held no job (boot, idle, fragmentation)."""
+    capacity_s = instances["vcpus"] * instances["runSeconds"]
+    busy_share = (instances["busySeconds"] / capacity_s.where(capacity_s > 0)).fillna(0.0).clip(upper=1.0)
+    return float((instances["costUsd"] * (1.0 - busy_share)).sum())
+
+
+def summarize(jobs: pd.DataFrame, attempts: pd.DataFrame, instances: pd.DataFrame, end_at: float) -> dict:
+    """Return the summary dict: makespan, cost, jobs by status, queue waits, utilisation."""
+    runnable_jobs = jobs[jobs["arraySize"].isna()]
+    by_status = runnable_jobs["status"].value_counts()
+    succeeded = int(by_status.get("SUCCEEDED", 0))
+    total_cost = float(instances["costUsd"].sum())
+    paid_vcpu_s = float((instances["vcpus"] * instances["runSeconds"]).sum())
+    used_vcpu_s = float(instances["busySeconds"].sum())
+    by_lifecycle = instances.groupby("lifecycle")["costUsd"].sum()
+    parents = jobs[jobs["arraySize"].notna()]["status"].value_counts()
+    return {
+        "makespan_s": _clean(makespan(jobs)),
+        "total_cost_usd": total_cost,
+        "cost_by_lifecycle_usd": {str(k): float(v) for k, v in by_lifecycle.items()},
+        "cost_per_succeeded_job_usd": total_cost / succeeded if succeeded else None,
+        "jobs_by_status": {state: int(by_status.get(state, 0)) for state in JOB_STATES},
+        "array_jobs_by_status": {str(k): int(v) for k, v in parents.items()},
+        "queue_wait_s": wait_stats(attempts["queueWaitSeconds"]),
+        "utilization": used_vcpu_s / paid_vcpu_s if paid_vcpu_s > 0 else None,
+        "idle_cost_usd": instance_idle_cost(instances),
+        "vcpu_hours_paid": paid_vcpu_s / 3600.0,
+        "vcpu_hours_used": used_vcpu_s / 3600.0,
+        "jobs_total": int(len(runnable_jobs)),
+        "attempts_total": int(len(attempts)),
+        "instances_launched": int(len(instances)),
+        "end_of_run_s": float(end_at),
+    }

@@ -1,0 +1,60 @@
+"""RunResult: what one simulation returns — the resolved scenario, DataFrames and the summary."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from batchsim.engine.simulation import EngineRun
+from batchsim.results import metrics, tables
+from batchsim.scenario.schema import Scenario
+
+
+@dataclass
+class RunResult:
+    """The outcome of :func:`batchsim.simulate`.
+
+    ``jobs``, ``attempts``, ``instances``, ``capacity`` and ``timeline`` are DataFrames (times in
+    seconds from t=0); ``summary`` holds the metrics written to ``summary.json``.
+    """
+
+    scenario: Scenario
+    seed: int
+    version: str
+    wall_time_s: float
+    jobs: pd.DataFrame
+    attempts: pd.DataFrame
+    instances: pd.DataFrame
+    capacity: pd.DataFrame
+    timeline: pd.DataFrame
+    summary: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_engine(cls, scenario: Scenario, run: EngineRun, version: str) -> RunResult:
+        """Build the DataFrames and the summary from an engine run's records."""
+        jobs = tables.jobs_frame(run)
+        attempts = tables.attempts_frame(run)
+        instances = tables.instances_frame(run)
+        capacity = tables.capacity_frame(run)
+        summary = {"scenario": scenario.name, "seed": run.seed}
+        summary.update(metrics.summarize(jobs, attempts, instances, run.end_at))
+        return cls(
+            scenario=scenario,
+            seed=run.seed,
+            version=version,
+            wall_time_s=run.wall_time_s,
+            jobs=jobs,
+            attempts=attempts,
+            instances=instances,
+            capacity=capacity,
+            timeline=tables.timeline_frame(jobs, attempts, capacity),
+            summary=summary,
+        )
+
+    def write(self, directory: str | Path) -> list[Path]:
+        """Write every output file into ``directory`` (created if needed); return their paths."""
+        from batchsim.results.writer import write_outputs
+
+        return write_outputs(self, Path(directory))

@@ -1,0 +1,101 @@
+"""Records → DataFrames, once, after the run; and the timeline of levels derived from them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from batchsim.engine.instance import BILLING_MINIMUM_S
+from batchsim.engine.recorder import ATTEMPT_FIELDS, CAPACITY_FIELDS, INSTANCE_FIELDS
+from batchsim.engine.simulation import JOB_FIELDS, EngineRun
+
+TIMELINE_COLUMNS = (
+    "time", "RUNNABLE", "STARTING", "RUNNING", "vcpusDesired", "vcpusReady", "vcpusInUse",
+)  # fmt: skip
+
+
+def jobs_frame(run: EngineRun) -> pd.DataFrame:
+    """Return one row per job (array parents included, flagged by ``arraySize``)."""
+    return pd.DataFrame.from_records(run.jobs, columns=list(JOB_FIELDS))
+
+
+def attempts_frame(run: EngineRun) -> pd.DataFrame:
+    """Return one row per attempt, with ``queueWaitSeconds`` (RUNNABLE → STARTING)."""
+    frame = pd.DataFrame.from_records(run.attempts, columns=list(ATTEMPT_FIELDS))
+    frame["queueWaitSeconds"] = frame["startingAt"] - frame["runnableAt"]
+    return frame
+
+
+def instances_frame(run: EngineRun) -> pd.DataFrame:
+    """Return one row per instance lifetime with its bill (per second, 60-second minimum)."""
+    frame = pd.DataFrame.from_records(run.instances, columns=list(INSTANCE_FIELDS))
+    frame = frame.sort_values("launchedAt", kind="stable").reset_index(drop=True)
+    frame["runSeconds"] = frame["terminatedAt"] - frame["launchedAt"]
+    billed = frame["runSeconds"].clip(lower=BILLING_MINIMUM_S)
+    frame["costUsd"] = frame["pricePerHour"] * billed / 3600.0
+    return frame
+
+
+def capacity_frame(run: EngineRun) -> pd.DataFrame:
+    """Return the change points of each compute environment's desired and ready vCPUs."""
+    return pd.DataFrame.from_records(run.capacity, columns=list(CAPACITY_FIELDS))
+
+
+def _steps(starts: np.ndarray, stops: np.ndarray, weights: np.ndarray | None = None):
+    """Return (times, deltas) of a level that rises at ``starts`` and falls at ``stops``."""
+    weights = np.ones(len(starts)) if weights is None else weights
+    finite = ~np.isnan(stops)
+    times = np.concatenate([starts, stops[finite]])
+    deltas = np.concatenate([weights, -weights[finite]])
+    return times, deltas
+
+
+def _level(times: np.ndarray, deltas: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """Return the level (cumulative sum of deltas) holding just after each grid time."""
+    order = np.argsort(times, kind="stable")
+    cumulative = np.cumsum(deltas[order])
+    index = np.searchsorted(times[order], grid, side="right") - 1
+    return np.where(index >= 0, cumulative[np.maximum(index, 0)], 0.0)
+
+
+def timeline_frame(jobs: pd.DataFrame, attempts: pd.DataFrame, capacity: pd.DataFrame) -> pd.DataFrame:
+    """Return levels over time: jobs per state and vCPUs desired / ready / in use.
+
+    Each row holds the levels from ``time`` until the next row's time (a step function), so
+    time-weighted averages are sums of level × duration.
+    """
+    waiting = jobs[(jobs["status"] == "RUNNABLE") & jobs["arraySize"].isna()]
+    a = attempts
+    started = a["startedAt"].to_numpy(float)
+    stopped = a["stoppedAt"].to_numpy(float)
+    starting_end = np.where(np.isnan(started), stopped, started)
+    series = {
+        "RUNNABLE": [
+            _steps(a["runnableAt"].to_numpy(float), a["startingAt"].to_numpy(float)),
+            _steps(waiting["runnableAt"].to_numpy(float), np.full(len(waiting), np.nan)),
+        ],
+        "STARTING": [_steps(a["startingAt"].to_numpy(float), starting_end)],
+        "RUNNING": [_steps(started[~np.isnan(started)], stopped[~np.isnan(started)])],
+        "vcpusInUse": [_steps(a["startingAt"].to_numpy(float), stopped, a["vcpus"].to_numpy(float))],
+    }
+    grid_parts = [t for parts in series.values() for t, _ in parts] + [capacity["time"].to_numpy(float)]
+    grid = np.unique(np.concatenate(grid_parts)) if grid_parts else np.array([0.0])
+    columns = {"time": grid}
+    for name, parts in series.items():
+        times = np.concatenate([t for t, _ in parts])
+        deltas = np.concatenate([d for _, d in parts])
+        columns[name] = _level(times, deltas, grid)
+    columns["vcpusDesired"], columns["vcpusReady"] = _capacity_levels(capacity, grid)
+    return pd.DataFrame(columns, columns=list(TIMELINE_COLUMNS))
+
+
+def _capacity_levels(capacity: pd.DataFrame, grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    desired = np.zeros(len(grid))
+    ready = np.zeros(len(grid))
+    for _, points in capacity.groupby("computeEnvironment", sort=False):
+        times = points["time"].to_numpy(float)
+        index = np.searchsorted(times, grid, side="right") - 1
+        valid = index >= 0
+        desired[valid] += points["desiredvCpus"].to_numpy(float)[index[valid]]
+        ready[valid] += points["readyvCpus"].to_numpy(float)[index[valid]]
+    return desired, ready

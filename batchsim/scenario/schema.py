@@ -1,0 +1,320 @@
+"""The scenario format: pydantic models mirroring AWS Batch's own request shapes.
+
+AWS field names, enums and limits are used verbatim, so a user can paste a real job definition.
+What AWS does not have (runtimes, boot latency, failure rates) lives in ``simulation`` blocks.
+Models reject unknown keys. Checks that span several objects (names that must exist, one
+architecture per CE, …) live in :mod:`batchsim.scenario.checks` so that all problems are
+reported together.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from batchsim.scenario.distributions import DistributionModel
+from batchsim.scenario.types import Duration, MemoryMiB, Rate, StrictModel
+
+AnyAws = Any  # AWS fields accepted for pasting convenience; they do not change the simulation.
+
+DEFAULT_BOOT_TIME = {"lognormal": {"median": "90s", "p95": "180s"}}
+
+
+# ----------------------------------------------------------------------------- global settings
+class SimulationSettings(StrictModel):
+    """Global knobs: seed, region for prices, horizon and scheduler cadence."""
+
+    seed: int = Field(default=1, ge=0, description="Root seed; every random stream derives from it.")
+    region: Literal["us-east-1"] = Field(default="us-east-1", description="Catalog region for prices.")
+    stopAt: Duration | None = Field(default=None, description="Horizon; default: until nothing can happen.")
+    schedulerInterval: Duration = Field(
+        default=0.0, description="0 = evaluate on every change; >0 = periodic cycles like the service."
+    )
+    allocatableMemoryFactor: float = Field(
+        default=0.975, gt=0, le=1, description="Share of nominal memory ECS registers."
+    )
+    reservedMemoryMiB: float = Field(default=32.0, ge=0, description="ECS_RESERVED_MEMORY per instance.")
+
+
+class CustomInstanceType(StrictModel):
+    """An instance type the catalog lacks (on-premises-like hardware, a new generation)."""
+
+    instanceType: str = Field(min_length=1)
+    vcpus: int = Field(ge=1)
+    memory: MemoryMiB = Field(gt=0, description="Nominal memory (MiB or '16GiB').")
+    gpus: int = Field(default=0, ge=0)
+    architecture: Literal["x86_64", "arm64"] = "x86_64"
+    onDemandPricePerHour: float = Field(ge=0, description="USD per hour.")
+    spotSavingsPercent: float | None = Field(default=None, ge=0, le=100)
+    interruptionBucket: Literal[0, 1, 2, 3, 4] | None = None
+
+
+# ----------------------------------------------------------------------------- compute
+class ScalingPolicy(StrictModel):
+    """AWS ``scalingPolicy``: keep idle instances at least this long after their last job."""
+
+    minScaleDownDelayMinutes: int = Field(ge=0, le=10080)
+
+    @model_validator(mode="after")
+    def _aws_range(self) -> ScalingPolicy:
+        if self.minScaleDownDelayMinutes != 0 and self.minScaleDownDelayMinutes < 20:
+            raise ValueError("minScaleDownDelayMinutes must be 0 (unset) or 20–10080")
+        return self
+
+
+class ComputeResources(StrictModel):
+    """AWS ``computeResources`` of a managed compute environment."""
+
+    type: Literal["EC2", "SPOT", "FARGATE", "FARGATE_SPOT"]
+    allocationStrategy: Literal[
+        "BEST_FIT", "BEST_FIT_PROGRESSIVE", "SPOT_CAPACITY_OPTIMIZED", "SPOT_PRICE_CAPACITY_OPTIMIZED"
+    ] = "BEST_FIT"
+    minvCpus: int = Field(default=0, ge=0)
+    maxvCpus: int = Field(ge=0)
+    desiredvCpus: int | None = Field(default=None, ge=0)
+    instanceTypes: list[str] = Field(default_factory=lambda: ["optimal"], min_length=1)
+    bidPercentage: int | None = Field(default=None, ge=0, le=100)
+    scalingPolicy: ScalingPolicy | None = None
+    # Accepted so real definitions paste cleanly; no effect on the simulation.
+    subnets: AnyAws = None
+    securityGroupIds: AnyAws = None
+    instanceRole: AnyAws = None
+    spotIamFleetRole: AnyAws = None
+    ec2KeyPair: AnyAws = None
+    imageId: AnyAws = None
+    launchTemplate: AnyAws = None
+    ec2Configuration: AnyAws = None
+    placementGroup: AnyAws = None
+    tags: AnyAws = None
+    updateToLatestImageVersion: AnyAws = None
+
+    @model_validator(mode="after")
+    def _min_le_max(self) -> ComputeResources:
+        if self.minvCpus > self.maxvCpus:
+            raise ValueError(f"minvCpus ({self.minvCpus}) must not exceed maxvCpus ({self.maxvCpus})")
+        return self
+
+
+class ComputeEnvironmentSimulation(StrictModel):
+    """What AWS does not expose about a compute environment: boot latency and idle timeout."""
+
+    bootTime: DistributionModel = Field(
+        default=DEFAULT_BOOT_TIME, description="Launch → registered with ECS, ready for jobs."
+    )
+    scaleDownDelay: Duration = Field(
+        default=300.0, description="Idle time before termination (scalingPolicy wins if set)."
+    )
+    minvCpusReadyAtStart: bool = Field(
+        default=True, description="minvCpus instances exist and are ready at t=0 (a warm pool)."
+    )
+
+
+class ComputeEnvironment(StrictModel):
+    """AWS ``CreateComputeEnvironment`` request plus a ``simulation`` block."""
+
+    computeEnvironmentName: str = Field(min_length=1, max_length=128)
+    type: Literal["MANAGED", "UNMANAGED"] = "MANAGED"
+    state: Literal["ENABLED", "DISABLED"] = "ENABLED"
+    computeResources: ComputeResources | None = None
+    serviceRole: AnyAws = None
+    tags: AnyAws = None
+    simulation: ComputeEnvironmentSimulation = ComputeEnvironmentSimulation()
+
+
+# ----------------------------------------------------------------------------- queues
+class ComputeEnvironmentOrder(StrictModel):
+    """One entry of a queue's ``computeEnvironmentOrder``."""
+
+    order: int = Field(ge=0)
+    computeEnvironment: str
+
+
+class JobQueue(StrictModel):
+    """AWS ``CreateJobQueue`` request (FIFO queues)."""
+
+    jobQueueName: str = Field(min_length=1, max_length=128)
+    state: Literal["ENABLED", "DISABLED"] = "ENABLED"
+    priority: int = Field(default=1, ge=0)
+    computeEnvironmentOrder: list[ComputeEnvironmentOrder] = Field(min_length=1, max_length=3)
+    tags: AnyAws = None
+    jobQueueType: AnyAws = None
+
+
+# ----------------------------------------------------------------------------- job definitions
+class ResourceRequirement(StrictModel):
+    """``{type: VCPU|MEMORY|GPU, value}``; values are strings in AWS, numbers accepted too."""
+
+    type: Literal["VCPU", "MEMORY", "GPU"]
+    value: str | int | float
+
+
+class EvaluateOnExit(StrictModel):
+    """One ``evaluateOnExit`` rule; patterns may end with ``*`` (prefix match)."""
+
+    onStatusReason: str | None = Field(default=None, max_length=512)
+    onReason: str | None = Field(default=None, max_length=512)
+    onExitCode: str | None = Field(default=None, max_length=512)
+    action: Literal["RETRY", "EXIT", "retry", "exit", "Retry", "Exit"]
+
+
+class RetryStrategy(StrictModel):
+    """AWS ``retryStrategy``: attempts 1–10 and up to 5 evaluateOnExit rules."""
+
+    attempts: int = Field(default=1, ge=1, le=10)
+    evaluateOnExit: list[EvaluateOnExit] = Field(default_factory=list, max_length=5)
+
+
+class JobTimeout(StrictModel):
+    """AWS ``timeout``: per-attempt limit, at least 60 s."""
+
+    attemptDurationSeconds: int = Field(ge=60)
+
+
+class ContainerProperties(StrictModel):
+    """AWS ``containerProperties``; resources, image and the rest accepted verbatim."""
+
+    image: str = "public.ecr.aws/docker/library/busybox:latest"
+    resourceRequirements: list[ResourceRequirement] = Field(default_factory=list)
+    vcpus: int | None = Field(default=None, ge=1, description="Deprecated AWS key; prefer resourceRequirements.")
+    memory: int | None = Field(default=None, ge=4, description="Deprecated AWS key (MiB).")
+    command: AnyAws = None
+    environment: AnyAws = None
+    jobRoleArn: AnyAws = None
+    executionRoleArn: AnyAws = None
+    volumes: AnyAws = None
+    mountPoints: AnyAws = None
+    readonlyRootFilesystem: AnyAws = None
+    privileged: AnyAws = None
+    ulimits: AnyAws = None
+    user: AnyAws = None
+    linuxParameters: AnyAws = None
+    logConfiguration: AnyAws = None
+    secrets: AnyAws = None
+    networkConfiguration: AnyAws = None
+    fargatePlatformConfiguration: AnyAws = None
+    ephemeralStorage: AnyAws = None
+    runtimePlatform: AnyAws = None
+    repositoryCredentials: AnyAws = None
+    enableExecuteCommand: AnyAws = None
+
+
+class FailureModel(StrictModel):
+    """Random failure of an attempt: with ``probability`` it exits with ``exitCode`` after ``after``."""
+
+    probability: float = Field(default=0.0, ge=0, le=1)
+    exitCode: int = Field(default=1, ge=1, le=255)
+    after: DistributionModel | None = Field(
+        default=None, description="Time into RUNNING at which it fails; default: the full runtime."
+    )
+
+
+class JobSimulation(StrictModel):
+    """What AWS does not know about a job: how long it runs, starts and pulls, how it fails."""
+
+    runtime: DistributionModel | None = Field(default=None, description="RUNNING time of an attempt.")
+    startTime: Duration = Field(default=5.0, description="Container start after placement.")
+    imagePullTime: Duration = Field(default=20.0, description="Once per image per instance.")
+    failure: FailureModel | None = None
+
+
+class JobDefinition(StrictModel):
+    """AWS ``RegisterJobDefinition`` request (container jobs) plus a ``simulation`` block."""
+
+    jobDefinitionName: str = Field(min_length=1, max_length=128)
+    type: Literal["container", "multinode"] = "container"
+    containerProperties: ContainerProperties = ContainerProperties()
+    retryStrategy: RetryStrategy | None = None
+    timeout: JobTimeout | None = None
+    parameters: AnyAws = None
+    tags: AnyAws = None
+    propagateTags: AnyAws = None
+    platformCapabilities: list[Literal["EC2", "FARGATE"]] | None = None
+    schedulingPriority: int | None = Field(default=None, ge=0, le=9999)
+    simulation: JobSimulation = JobSimulation()
+
+
+# ----------------------------------------------------------------------------- workload
+class ArrayProperties(StrictModel):
+    """AWS ``arrayProperties``: 2–10,000 children with ids ``<parent>:<index>``."""
+
+    size: int = Field(ge=2, le=10000)
+
+
+class ContainerOverrides(StrictModel):
+    """AWS ``containerOverrides`` (resources are what the simulation uses)."""
+
+    resourceRequirements: list[ResourceRequirement] | None = None
+    vcpus: int | None = Field(default=None, ge=1)
+    memory: int | None = Field(default=None, ge=4)
+    command: AnyAws = None
+    environment: AnyAws = None
+    instanceType: AnyAws = None
+
+
+class SubmitJob(StrictModel):
+    """An AWS ``SubmitJob`` request, field for field."""
+
+    jobName: str = Field(min_length=1, max_length=128)
+    jobQueue: str
+    jobDefinition: str
+    arrayProperties: ArrayProperties | None = None
+    containerOverrides: ContainerOverrides | None = None
+    retryStrategy: RetryStrategy | None = None
+    timeout: JobTimeout | None = None
+    parameters: AnyAws = None
+    tags: AnyAws = None
+    propagateTags: AnyAws = None
+
+
+class PoissonParams(StrictModel):
+    """``{rate}``: mean arrivals per unit time ('30/h')."""
+
+    rate: Rate = Field(gt=0)
+
+
+class Arrivals(StrictModel):
+    """A Poisson stream of submissions, ended by ``until`` (a time) or ``count`` (submissions)."""
+
+    poisson: PoissonParams
+    start: Duration = Field(default=0.0, description="Time of the first possible arrival.")
+    until: Duration | None = None
+    count: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _bounded(self) -> Arrivals:
+        if (self.until is None) == (self.count is None):
+            raise ValueError("give exactly one of 'until' or 'count'")
+        return self
+
+
+class WorkloadEntry(StrictModel):
+    """One line of the workload: a SubmitJob request and when (and how often) it is made."""
+
+    name: str = Field(min_length=1)
+    submit: SubmitJob
+    at: Duration | None = Field(default=None, description="Submission time (default 0).")
+    count: int = Field(default=1, ge=1, description="Identical submissions made at 'at'.")
+    arrivals: Arrivals | None = None
+    runtime: DistributionModel | None = None
+    failure: FailureModel | None = None
+
+    @model_validator(mode="after")
+    def _one_timing(self) -> WorkloadEntry:
+        if self.arrivals is not None and (self.at is not None or self.count != 1):
+            raise ValueError("use either 'at'/'count' or 'arrivals', not both")
+        return self
+
+
+# ----------------------------------------------------------------------------- scenario
+class Scenario(StrictModel):
+    """A whole scenario: cluster, job definitions and workload."""
+
+    name: str = Field(min_length=1)
+    description: str | None = None
+    simulation: SimulationSettings = SimulationSettings()
+    customInstanceTypes: list[CustomInstanceType] = Field(default_factory=list)
+    computeEnvironments: list[ComputeEnvironment] = Field(min_length=1)
+    jobQueues: list[JobQueue] = Field(min_length=1)
+    jobDefinitions: list[JobDefinition] = Field(min_length=1)
+    workload: list[WorkloadEntry] = Field(min_length=1)
