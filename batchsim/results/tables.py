@@ -52,6 +52,8 @@ def _steps(starts: np.ndarray, stops: np.ndarray, weights: np.ndarray | None = N
 
 def _level(times: np.ndarray, deltas: np.ndarray, grid: np.ndarray) -> np.ndarray:
     """Return the level (cumulative sum of deltas) holding just after each grid time."""
+    if len(times) == 0:
+        return np.zeros(len(grid))
     order = np.argsort(times, kind="stable")
     cumulative = np.cumsum(deltas[order])
     index = np.searchsorted(times[order], grid, side="right") - 1

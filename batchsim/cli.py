@@ -1,0 +1,139 @@
+"""The command line: ``batchsim run | validate | schema | catalog``.
+
+``main(argv, stdout, stderr)`` returns an :class:`ExitStatus` and never lets a traceback reach
+the user for a problem they can fix; tests call it in-process with their own streams.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from enum import IntEnum
+from pathlib import Path
+from typing import TextIO
+
+from batchsim.errors import BatchsimError, ScenarioError
+
+
+class ExitStatus(IntEnum):
+    """Process exit codes."""
+
+    SUCCESS = 0
+    RUN_FAILED = 1
+    INVALID_SCENARIO = 2
+    INTERRUPTED = 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(prog="batchsim", description="Simulate AWS Batch clusters.")
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    run = commands.add_parser("run", help="simulate a scenario and write its results")
+    run.add_argument("scenario", help="scenario YAML file")
+    run.add_argument("-o", "--output", default=None, help="output folder (default: out/<scenario name>)")
+    run.add_argument("--seed", type=int, default=None, help="override simulation.seed")
+    _add_set(run)
+    validate = commands.add_parser("validate", help="check a scenario and report every problem")
+    validate.add_argument("scenario", help="scenario YAML file")
+    _add_set(validate)
+    commands.add_parser("schema", help="print the scenario JSON Schema (for editor completion)")
+    catalog = commands.add_parser("catalog", help="list instance types and us-east-1 prices")
+    catalog.add_argument("--family", action="append", help="only these families or types (repeatable)")
+    return parser
+
+
+def _add_set(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
+        help="override a scenario value, e.g. computeEnvironments[0].computeResources.maxvCpus=128",
+    )  # fmt: skip
+
+
+def cmd_run(args, out: TextIO) -> ExitStatus:
+    """Simulate the scenario, write every output file and print the headline figures."""
+    from batchsim.api import load_scenario, simulate
+    from batchsim.results.report import summary_table
+
+    scenario = load_scenario(args.scenario, args.overrides)
+    result = simulate(scenario, seed=args.seed)
+    folder = Path(args.output) if args.output else Path("out") / scenario.name
+    result.write(folder)
+    out.write(summary_table(result.summary) + "\n")
+    out.write(f"results written to {folder}/ (simulated in {result.wall_time_s:.2f} s)\n")
+    return ExitStatus.SUCCESS
+
+
+def cmd_validate(args, out: TextIO) -> ExitStatus:
+    """Validate the scenario; print a one-line confirmation."""
+    from batchsim.api import load_scenario
+
+    scenario = load_scenario(args.scenario, args.overrides)
+    out.write(
+        f"{args.scenario}: valid scenario '{scenario.name}' ({len(scenario.computeEnvironments)} compute "
+        f"environments, {len(scenario.jobQueues)} queues, {len(scenario.workload)} workload entries)\n"
+    )
+    return ExitStatus.SUCCESS
+
+
+def cmd_schema(args, out: TextIO) -> ExitStatus:
+    """Print the JSON Schema of the scenario format."""
+    from batchsim.scenario.schema import Scenario
+
+    out.write(json.dumps(Scenario.model_json_schema(), indent=2) + "\n")
+    return ExitStatus.SUCCESS
+
+
+def cmd_catalog(args, out: TextIO) -> ExitStatus:
+    """Print instance types (all, or the given families/types) with prices."""
+    from batchsim.catalog import CATALOG_SOURCE, format_table, load_catalog
+
+    catalog = load_catalog()
+    types = catalog.resolve(args.family) if args.family else catalog.all()
+    out.write(format_table(types) + "\n" + CATALOG_SOURCE + "\n")
+    return ExitStatus.SUCCESS
+
+
+COMMANDS = {"run": cmd_run, "validate": cmd_validate, "schema": cmd_schema, "catalog": cmd_catalog}
+
+
+def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None) -> ExitStatus:
+    """Run the CLI with ``argv`` (default: sys.argv[1:]) and return the exit status."""
+    out, err = stdout or sys.stdout, stderr or sys.stderr
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # argparse already printed its message
+        return ExitStatus.SUCCESS if exit_.code == 0 else ExitStatus.INVALID_SCENARIO
+    if args.version:
+        from batchsim.api import package_version
+
+        out.write(f"batchsim {package_version()}\n")
+        return ExitStatus.SUCCESS
+    if args.command is None:
+        parser.print_help(out)
+        return ExitStatus.INVALID_SCENARIO
+    return _dispatch(args, out, err)
+
+
+def _dispatch(args, out: TextIO, err: TextIO) -> ExitStatus:
+    try:
+        return COMMANDS[args.command](args, out)
+    except ScenarioError as error:
+        err.write(error.format() + "\n")
+        return ExitStatus.INVALID_SCENARIO
+    except BatchsimError as error:
+        err.write(f"batchsim: {error}\n")
+        return ExitStatus.RUN_FAILED
+    except KeyboardInterrupt:
+        err.write("batchsim: interrupted\n")
+        return ExitStatus.INTERRUPTED
+    except OSError as error:
+        err.write(f"batchsim: {error.strerror or error}: {error.filename or ''}\n")
+        return ExitStatus.RUN_FAILED
+
+
+def main_entry() -> None:
+    """Console-script entry point: exit with main()'s status."""
+    sys.exit(int(main()))

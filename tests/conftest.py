@@ -1,0 +1,74 @@
+"""Shared test helpers: build small scenarios in Python and run them."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+
+import batchsim
+from batchsim.scenario.schema import Scenario
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+def base_scenario(**changes) -> dict:
+    """Return a tiny scenario dict: one on-demand c5.large CE, one queue, one 2-vCPU definition.
+
+    Boot 100 s, image pull 20 s, container start 5 s, runtime 600 s, scale-in after 300 s — all
+    fixed, so every timestamp can be computed by hand.
+    """
+    data = {
+        "name": "micro",
+        "computeEnvironments": [
+            {
+                "computeEnvironmentName": "od",
+                "computeResources": {
+                    "type": "EC2",
+                    "allocationStrategy": "BEST_FIT_PROGRESSIVE",
+                    "minvCpus": 0,
+                    "maxvCpus": 16,
+                    "instanceTypes": ["c5.large"],
+                },
+                "simulation": {"bootTime": "100s", "scaleDownDelay": "300s"},
+            }
+        ],
+        "jobQueues": [
+            {"jobQueueName": "q", "priority": 1, "computeEnvironmentOrder": [{"order": 1, "computeEnvironment": "od"}]}
+        ],
+        "jobDefinitions": [
+            {
+                "jobDefinitionName": "work",
+                "containerProperties": {
+                    "image": "img:1",
+                    "resourceRequirements": [{"type": "VCPU", "value": "2"}, {"type": "MEMORY", "value": "2048"}],
+                },
+                "simulation": {"runtime": "600s", "startTime": "5s", "imagePullTime": "20s"},
+            }
+        ],
+        "workload": [{"name": "a", "submit": {"jobName": "a", "jobQueue": "q", "jobDefinition": "work"}}],
+    }
+    data.update(copy.deepcopy(changes))
+    return data
+
+
+def run(data: dict, seed: int | None = None) -> batchsim.RunResult:
+    """Validate ``data`` as a Scenario and simulate it."""
+    return batchsim.simulate(Scenario.model_validate(data), seed=seed)
+
+
+def job(result: batchsim.RunResult, job_id: str) -> dict:
+    """Return the jobs.csv row of ``job_id`` as a dict."""
+    rows = result.jobs[result.jobs["jobId"] == job_id]
+    assert len(rows) == 1, f"no single job {job_id}"
+    return rows.iloc[0].to_dict()
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    """The ../shared/data folder, or skip when it is absent (users do not have it)."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip("../shared/data is not present")
+    return SHARED_DATA
