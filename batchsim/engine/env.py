@@ -27,6 +27,19 @@ class BatchEnv(simpy.Environment):
         self.recorder = Recorder()
         self._streams: dict[str, np.random.Generator] = {}
         self._instances_launched = 0
+        self.at_instant_end: Callable[[], None] | None = None
+
+    def step(self) -> None:
+        """Process the next event; when it was the last one at this instant, run the
+        end-of-instant hook (the scheduler's pass) once.
+
+        NOTE: running the pass here instead of as a zero-delay event saves one event per
+        arrival and per completion, about a third of all events in a busy run.
+        """
+        simpy.Environment.step(self)
+        if self.at_instant_end is not None and (not self._queue or self._queue[0][0] > self._now):
+            hook, self.at_instant_end = self.at_instant_end, None
+            hook()
 
     def stream(self, name: str) -> np.random.Generator:
         """Return the random generator named ``name``, creating it on first use."""

@@ -84,6 +84,9 @@ class JobQueue:
 
     def placeable_lines(self) -> list[ShapeLine]:
         """Return the non-empty, placeable shape lines ordered by their first job."""
+        if len(self.lines) == 1:  # NOTE: the common case of one job shape per queue, kept cheap
+            (line,) = self.lines.values()
+            return [line] if line.jobs and line.blocked_reason is None else []
         lines = [line for line in self.lines.values() if line.jobs and line.blocked_reason is None]
         if len(lines) > 1:
             lines.sort(key=lambda line: line.jobs[0].seq)

@@ -49,17 +49,22 @@ class Scheduler:
         self.request_pass()
 
     def request_pass(self) -> None:
-        """Ask for a pass now (after the events of this instant) or at the next cycle."""
+        """Ask for a pass at the end of this instant, or at the next cycle if ``interval`` > 0."""
         if self._pass_pending:
             return
         self._pass_pending = True
-        delay = 0.0
         if self.interval_s > 0:
             now = self.env.now
             delay = math.ceil(now / self.interval_s) * self.interval_s - now
-        self.env.call_later(delay, self._run_pass)
+            self.env.call_later(delay, self._on_tick)
+        else:
+            self.env.at_instant_end = self.run_pass
 
-    def _run_pass(self, _event) -> None:
+    def _on_tick(self, _event) -> None:
+        self.env.at_instant_end = self.run_pass
+
+    def run_pass(self) -> None:
+        """Place what fits now, then turn what is left into scale-out demand."""
         self._pass_pending = False
         unplaced: list[tuple[JobQueue, ShapeLine]] = []
         for queue in self.queues:

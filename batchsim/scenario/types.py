@@ -34,4 +34,4 @@ MemoryMiB = Annotated[
 class StrictModel(BaseModel):
     """Base of every scenario model: unknown keys are errors (they are usually typos)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, validate_default=True)
