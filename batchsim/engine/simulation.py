@@ -18,6 +18,7 @@ from batchsim.engine.queue import JobQueue
 from batchsim.engine.scheduler import Scheduler
 from batchsim.engine.spec import build_job_spec
 from batchsim.engine.workload import Submitter
+from batchsim.scenario.checks import definition_name
 from batchsim.scenario.schema import Scenario
 
 JOB_FIELDS = (
@@ -75,7 +76,7 @@ class Model:
         for ce in self.ces.values():
             ce.start()
         for entry in self.scenario.workload:
-            definition = definitions[entry.submit.jobDefinition.split(":")[0]]
+            definition = definitions[definition_name(entry.submit.jobDefinition)]
             self.submitter.start(entry, build_job_spec(self.env, entry, definition))
 
     def run(self) -> float:

@@ -1,0 +1,352 @@
+"""Rules that span several objects of a validated :class:`Scenario`.
+
+Pydantic checks each object on its own; these rules check how objects refer to each other
+(names that must exist and be unique), what the catalog knows (instance types, architectures),
+AWS rules the models cannot see alone, and features this release does not simulate yet. Every
+rule yields :class:`Problem` objects whose path is in the dotted form of
+:func:`~batchsim.scenario.yamlmap.format_path`, so the loader can add the YAML line.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+from batchsim.errors import BatchsimError, Problem
+from batchsim.scenario.schema import (
+    ComputeResources,
+    ResourceRequirement,
+    RetryStrategy,
+    Scenario,
+)
+from batchsim.scenario.units import parse_memory_mib
+from batchsim.scenario.yamlmap import Path, format_path
+
+if TYPE_CHECKING:
+    from batchsim.catalog import Catalog
+
+NOT_YET = "not supported yet in this release"
+
+_NAMED_LISTS = (
+    ("customInstanceTypes", "instanceType", "custom instance type"),
+    ("computeEnvironments", "computeEnvironmentName", "compute environment"),
+    ("jobQueues", "jobQueueName", "job queue"),
+    ("jobDefinitions", "jobDefinitionName", "job definition"),
+    ("workload", "name", "workload entry"),
+)
+_LEGACY_KEY = {"VCPU": "vcpus", "MEMORY": "memory"}
+_EXIT_CODE = re.compile(r"\d+\*?|\*")
+_REVISION = re.compile(r":\d+$")
+
+
+def _problem(path: Path, message: str) -> Problem:
+    return Problem(format_path(path), message)
+
+
+def definition_name(reference: str) -> str:
+    """Return the job definition name in ``reference``: ``'work:3'`` → ``'work'``."""
+    return _REVISION.sub("", reference)
+
+
+# ----------------------------------------------------------------------------- names
+# NOTE: these rules also run on raw data that pydantic rejected (so an unknown queue is
+# reported together with a typo elsewhere); they read models and plain mappings alike.
+def _get(node: Any, key: str) -> Any:
+    if isinstance(node, dict):
+        return node.get(key)
+    return getattr(node, key, None) if isinstance(node, BaseModel) else None
+
+
+def _items(node: Any, key: str) -> list[tuple[int, Any]]:
+    """Return (index, item) for the mappings in the list ``node[key]``; [] when malformed."""
+    items = _get(node, key)
+    if not isinstance(items, list):
+        return []
+    return [(i, item) for i, item in enumerate(items) if isinstance(item, dict | BaseModel)]
+
+
+def _text(node: Any, key: str) -> str | None:
+    value = _get(node, key)
+    return value if isinstance(value, str) else None
+
+
+def _names(data: Any, list_key: str, name_key: str) -> set[str] | None:
+    """Return the names in a list, or None if one is unusable (its problem is reported elsewhere)."""
+    items = _get(data, list_key)
+    names = [_text(item, name_key) for item in items] if isinstance(items, list) else [None]
+    return None if None in names else set(names)
+
+
+def _reference(
+    path: Path, noun: str, name: str | None, known: set[str] | None
+) -> Iterator[Problem]:
+    """Yield a problem at ``path`` when ``name`` is not among the ``known`` names."""
+    if name is None or known is None or name in known:
+        return
+    message = f"unknown {noun} {name!r}"
+    close = difflib.get_close_matches(name, sorted(known), n=1)
+    if close:
+        message += f"; did you mean {close[0]!r}?"
+    elif known:
+        message += f"; known: {', '.join(sorted(known))}"
+    yield _problem(path, message)
+
+
+def _unique_names(data: Any) -> Iterator[Problem]:
+    for list_key, name_key, noun in _NAMED_LISTS:
+        first: dict[str, int] = {}
+        for index, item in _items(data, list_key):
+            name = _text(item, name_key)
+            if name in first:
+                earlier = format_path((list_key, first[name]))
+                message = f"duplicate {noun} name {name!r} (also used by {earlier})"
+                yield _problem((list_key, index, name_key), message)
+            if name is not None:
+                first.setdefault(name, index)
+
+
+def _queue_references(data: Any) -> Iterator[Problem]:
+    known = _names(data, "computeEnvironments", "computeEnvironmentName")
+    for q_index, queue in _items(data, "jobQueues"):
+        orders: dict[Any, int] = {}
+        for index, entry in _items(queue, "computeEnvironmentOrder"):
+            path = ("jobQueues", q_index, "computeEnvironmentOrder", index)
+            name, order = _text(entry, "computeEnvironment"), _get(entry, "order")
+            yield from _reference((*path, "computeEnvironment"), "compute environment", name, known)
+            if not isinstance(order, int):
+                continue
+            if order in orders:
+                message = (
+                    f"order {order} is already used by computeEnvironmentOrder[{orders[order]}]"
+                )
+                yield _problem((*path, "order"), f"{message}; orders must be unique within a queue")
+            orders.setdefault(order, index)
+
+
+def _submit_references(data: Any) -> Iterator[Problem]:
+    queues = _names(data, "jobQueues", "jobQueueName")
+    definitions = _names(data, "jobDefinitions", "jobDefinitionName")
+    for index, entry in _items(data, "workload"):
+        path, submit = ("workload", index, "submit"), _get(entry, "submit")
+        queue, definition = _text(submit, "jobQueue"), _text(submit, "jobDefinition")
+        yield from _reference((*path, "jobQueue"), "job queue", queue, queues)
+        name = definition_name(definition) if definition is not None else None
+        yield from _reference((*path, "jobDefinition"), "job definition", name, definitions)
+
+
+def check_references(data: Any) -> list[Problem]:
+    """Return the naming problems of ``data``: duplicate names and references to unknown names.
+
+    ``data`` is a :class:`Scenario` or the raw mapping loaded from YAML, even one that failed
+    validation: malformed parts are skipped, and a list with an unusable name is not used to
+    call references unknown.
+    """
+    return [*_unique_names(data), *_queue_references(data), *_submit_references(data)]
+
+
+# ----------------------------------------------------------------------------- compute
+def _compute_environments(scenario: Scenario, catalog: Catalog) -> Iterator[Problem]:
+    for index, ce in enumerate(scenario.computeEnvironments):
+        path = ("computeEnvironments", index)
+        if ce.type == "UNMANAGED":
+            yield _problem(
+                (*path, "type"), f"UNMANAGED compute environments are {NOT_YET}; use MANAGED"
+            )
+        if ce.computeResources is not None:
+            yield from _compute_resources(ce.computeResources, (*path, "computeResources"), catalog)
+        elif ce.type == "MANAGED":
+            yield _problem(
+                (*path, "computeResources"), "a MANAGED compute environment needs computeResources"
+            )
+
+
+def _compute_resources(
+    resources: ComputeResources, path: Path, catalog: Catalog
+) -> Iterator[Problem]:
+    if resources.type != "EC2":
+        yield _problem((*path, "type"), f"compute type {resources.type} is {NOT_YET}; use EC2")
+    strategy = resources.allocationStrategy
+    if resources.type == "EC2" and strategy.startswith("SPOT_"):
+        yield _problem(
+            (*path, "allocationStrategy"),
+            f"{strategy} is for SPOT compute environments only (AWS rejects it on EC2); "
+            "use BEST_FIT or BEST_FIT_PROGRESSIVE",
+        )
+    desired = resources.desiredvCpus
+    if desired is not None and not resources.minvCpus <= desired <= resources.maxvCpus:
+        yield _problem(
+            (*path, "desiredvCpus"),
+            f"desiredvCpus ({desired}) must lie between "
+            f"minvCpus ({resources.minvCpus}) and maxvCpus ({resources.maxvCpus})",
+        )
+    if resources.type in ("EC2", "SPOT"):
+        yield from _instance_types(resources.instanceTypes, (*path, "instanceTypes"), catalog)
+
+
+def _instance_types(entries: list[str], path: Path, catalog: Catalog) -> Iterator[Problem]:
+    """Resolve each entry on its own, so a problem points at the entry that caused it."""
+    by_architecture: dict[str, list[str]] = {}
+    for index, entry in enumerate(entries):
+        try:
+            resolved = catalog.resolve([entry])
+        except BatchsimError as error:
+            yield _problem((*path, index), str(error))
+            continue
+        for architecture in sorted({itype.architecture for itype in resolved}):
+            by_architecture.setdefault(architecture, []).append(entry)
+    if len(by_architecture) > 1:
+        mix = "; ".join(f"{arch}: {', '.join(names)}" for arch, names in by_architecture.items())
+        yield _problem(path, f"mixes architectures ({mix}); a compute environment has one")
+
+
+# ----------------------------------------------------------------------------- job resources
+def _number(requirement: ResourceRequirement) -> float | None:
+    try:
+        if requirement.type == "MEMORY":
+            return parse_memory_mib(requirement.value)
+        return float(requirement.value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _requirement_problem(requirement: ResourceRequirement) -> str | None:
+    number = _number(requirement)
+    kind, got = requirement.type, f"got {requirement.value!r}"
+    if number is None:
+        return f"{kind} value must be a number, {got}"
+    whole = number.is_integer()
+    if kind == "VCPU" and not (whole and number >= 1):
+        return f"VCPU must be a whole number ≥ 1 on EC2 (fractions are for Fargate), {got}"
+    if kind == "MEMORY" and not number >= 4:
+        return f"MEMORY must be at least 4 MiB, {got}"
+    if kind == "GPU" and not (whole and number >= 0):
+        return f"GPU must be a whole number ≥ 0, {got}"
+    return None
+
+
+def _requirements(requirements: list[ResourceRequirement], path: Path) -> Iterator[Problem]:
+    first: dict[str, int] = {}
+    for index, requirement in enumerate(requirements):
+        if requirement.type in first:
+            yield _problem(
+                (*path, index, "type"),
+                f"{requirement.type} is given twice "
+                f"(also resourceRequirements[{first[requirement.type]}])",
+            )
+        first.setdefault(requirement.type, index)
+        message = _requirement_problem(requirement)
+        if message is not None:
+            yield _problem((*path, index, "value"), message)
+
+
+def _provides(properties: Any, kind: str) -> bool:
+    """Whether container properties (or overrides, possibly ``None``) give ``kind``."""
+    if properties is None:
+        return False
+    if any(r.type == kind for r in properties.resourceRequirements or ()):
+        return True
+    return getattr(properties, _LEGACY_KEY[kind]) is not None
+
+
+def _job_resources(scenario: Scenario) -> Iterator[Problem]:
+    for index, jd in enumerate(scenario.jobDefinitions):
+        path = ("jobDefinitions", index, "containerProperties", "resourceRequirements")
+        yield from _requirements(jd.containerProperties.resourceRequirements, path)
+        users = [
+            entry.submit.containerOverrides
+            for entry in scenario.workload
+            if definition_name(entry.submit.jobDefinition) == jd.jobDefinitionName
+        ]
+        for kind in ("VCPU", "MEMORY"):
+            # NOTE: AWS lets a submission supply what the definition leaves out.
+            if _provides(jd.containerProperties, kind):
+                continue
+            if users and all(_provides(overrides, kind) for overrides in users):
+                continue
+            yield _problem(
+                path,
+                f'no {kind} requirement: add {{type: {kind}, value: "…"}} '
+                "(or override it in every submission of this definition)",
+            )
+    for index, entry in enumerate(scenario.workload):
+        overrides = entry.submit.containerOverrides
+        if overrides is not None and overrides.resourceRequirements:
+            path = ("workload", index, "submit", "containerOverrides", "resourceRequirements")
+            yield from _requirements(overrides.resourceRequirements, path)
+
+
+# ----------------------------------------------------------------------------- jobs
+def _pattern_problem(field: str, pattern: str) -> str | None:
+    if "*" in pattern[:-1]:
+        return f"'*' may appear only at the end of a pattern, got {pattern!r}"
+    if field == "onExitCode" and not _EXIT_CODE.fullmatch(pattern):
+        return f"onExitCode may hold only digits, optionally ending in '*', got {pattern!r}"
+    return None
+
+
+def _retry_patterns(strategy: RetryStrategy | None, path: Path) -> Iterator[Problem]:
+    rules = strategy.evaluateOnExit if strategy is not None else []
+    for index, rule in enumerate(rules):
+        for field in ("onStatusReason", "onReason", "onExitCode"):
+            pattern = getattr(rule, field)
+            message = None if pattern is None else _pattern_problem(field, pattern)
+            if message is not None:
+                yield _problem((*path, "evaluateOnExit", index, field), message)
+
+
+def _job_definitions(scenario: Scenario) -> Iterator[Problem]:
+    for index, jd in enumerate(scenario.jobDefinitions):
+        path = ("jobDefinitions", index)
+        if jd.type == "multinode":
+            yield _problem(
+                (*path, "type"), f"multinode job definitions are {NOT_YET}; use container"
+            )
+        if "FARGATE" in (jd.platformCapabilities or ()):
+            yield _problem((*path, "platformCapabilities"), f"FARGATE is {NOT_YET}; use [EC2]")
+        yield from _retry_patterns(jd.retryStrategy, (*path, "retryStrategy"))
+    for index, entry in enumerate(scenario.workload):
+        yield from _retry_patterns(
+            entry.submit.retryStrategy, ("workload", index, "submit", "retryStrategy")
+        )
+
+
+def _runtimes(scenario: Scenario) -> Iterator[Problem]:
+    definitions = {jd.jobDefinitionName: i for i, jd in enumerate(scenario.jobDefinitions)}
+    for index, entry in enumerate(scenario.workload):
+        d_index = definitions.get(definition_name(entry.submit.jobDefinition))
+        if entry.runtime is not None or d_index is None:
+            continue  # an unknown definition is reported by _submit_references
+        if scenario.jobDefinitions[d_index].simulation.runtime is None:
+            yield _problem(
+                ("workload", index, "runtime"),
+                "no runtime model: set runtime here "
+                f"or jobDefinitions[{d_index}].simulation.runtime (e.g. runtime: 10m)",
+            )
+
+
+def _settings(scenario: Scenario) -> Iterator[Problem]:
+    stop_at = scenario.simulation.stopAt
+    if stop_at is not None and stop_at <= 0:
+        yield _problem(
+            ("simulation", "stopAt"),
+            "stopAt must be greater than 0 (leave it out to run until every job is done)",
+        )
+
+
+_RULES = (_settings, check_references, _job_definitions, _job_resources, _runtimes)
+
+
+def check_scenario(scenario: Scenario, catalog: Catalog) -> list[Problem]:
+    """Return every cross-object problem of ``scenario`` (empty when it is usable).
+
+    ``catalog`` resolves the compute environments' ``instanceTypes``; the scenario's
+    ``customInstanceTypes`` are layered on top of it first.
+    """
+    catalog = catalog.with_custom(scenario.customInstanceTypes)
+    problems = [problem for rule in _RULES for problem in rule(scenario)]
+    problems.extend(_compute_environments(scenario, catalog))
+    return problems

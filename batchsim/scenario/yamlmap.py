@@ -1,0 +1,185 @@
+"""YAML text → plain Python data plus the line number of every key and list item.
+
+Problems found later (by pydantic or the cross-object checks) name a path such as
+``jobQueues[0].computeEnvironmentOrder[1].computeEnvironment``; :meth:`YamlDoc.line_of` turns
+that path into the line the user should look at. Paths are tuples of mapping keys and list
+indices; :func:`format_path` and :func:`parse_path` convert them to and from the dotted form.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from batchsim.errors import Problem
+
+PathKey = str | int
+Path = tuple[PathKey, ...]
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_NULL_TAG = "tag:yaml.org,2002:null"
+_SIMPLE_KEY = re.compile(r"^[^.\[\]\s]+$")
+_TOKEN = re.compile(r"\.?([^.\[\]]+)|\[([^\[\]]*)\]")
+
+
+class Selector(str):
+    """A bracketed, non-integer path element (``[od]``): the list item with that name."""
+
+
+@dataclass
+class YamlDoc:
+    """A loaded YAML document: its ``data`` and the 1-based line of each path in ``lines``."""
+
+    data: Any
+    lines: dict[Path, int] = field(default_factory=dict)
+
+    def line_of(self, path: Path) -> int | None:
+        """Return the line of ``path``, or of its nearest ancestor that has one."""
+        for end in range(len(path), -1, -1):
+            line = self.lines.get(tuple(path[:end]))
+            if line is not None:
+                return line
+        return None
+
+
+class _LineLoader(yaml.SafeLoader):
+    """A SafeLoader that also records line numbers and duplicate keys while walking nodes."""
+
+    def __init__(self, text: str):
+        super().__init__(text)
+        self.lines: dict[Path, int] = {}
+        self.duplicates: list[Problem] = []
+        self._walked: set[int] = set()
+
+    def walk(self, node: Node, path: Path) -> None:
+        """Record lines below ``node`` (reached at ``path``); each node is walked once."""
+        # NOTE: an alias reuses its anchor's node; walking it once keeps "billion laughs"
+        # documents linear and lets aliased paths fall back to the alias's own line.
+        if id(node) in self._walked:
+            return
+        self._walked.add(id(node))
+        if isinstance(node, MappingNode):
+            self._walk_mapping(node, path)
+        elif isinstance(node, SequenceNode):
+            for index, item in enumerate(node.value):
+                self.lines[(*path, index)] = item.start_mark.line + 1
+                self.walk(item, (*path, index))
+
+    def _walk_mapping(self, node: MappingNode, path: Path) -> None:
+        seen: dict[Any, int] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE_TAG or not isinstance(key_node, ScalarNode):
+                continue  # merged and complex keys are left to the constructor
+            key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                message = (
+                    f"duplicate key {key!r} (first given on line {seen[key]}); only one is kept"
+                )
+                self.duplicates.append(Problem(format_path((*path, key)), message, line))
+            seen.setdefault(key, line)
+            self.lines[(*path, key)] = line
+            self.walk(value_node, (*path, key))
+
+
+def _yaml_problem(error: yaml.YAMLError, text: str) -> Problem:
+    last_line = max(len(text.splitlines()), 1)
+
+    def line_of(mark: Any) -> int | None:
+        # NOTE: errors found at the end of the stream point one line past the last line.
+        return None if mark is None else min(mark.line + 1, last_line)
+
+    problem_line = line_of(getattr(error, "problem_mark", None))
+    context_line = line_of(getattr(error, "context_mark", None))
+    context, problem = getattr(error, "context", None), getattr(error, "problem", None)
+    if context and context_line is not None and context_line != problem_line:
+        context = f"{context} started on line {context_line}"
+    message = ": ".join(part for part in (context, problem) if part) or str(error)
+    return Problem("", f"invalid YAML: {message}", problem_line or context_line)
+
+
+def _top_level_problem(node: Node | None) -> Problem | None:
+    if node is None or (isinstance(node, ScalarNode) and node.tag == _NULL_TAG):
+        return Problem(
+            "",
+            "the scenario is empty; expected a mapping with name, "
+            "computeEnvironments, jobQueues, jobDefinitions and workload",
+            1,
+        )
+    if not isinstance(node, MappingNode):
+        kind = "a list" if isinstance(node, SequenceNode) else "a single value"
+        return Problem(
+            "",
+            f"the top level must be a mapping of keys (name: …), not {kind}",
+            node.start_mark.line + 1,
+        )
+    return None
+
+
+def load_yaml(text: str) -> tuple[YamlDoc | None, list[Problem]]:
+    """Parse ``text`` into a :class:`YamlDoc` and the problems found on the way.
+
+    The document is ``None`` when nothing usable came out (bad syntax, an empty file, a top
+    level that is not a mapping); duplicate keys are reported but the document is kept, with
+    the last value winning as in PyYAML.
+    """
+    loader = _LineLoader(text)
+    try:
+        node = loader.get_single_node()
+        problem = _top_level_problem(node)
+        if problem is not None:
+            return None, [problem]
+        loader.lines[()] = node.start_mark.line + 1
+        loader.walk(node, ())
+        data = loader.construct_document(node)
+    except yaml.YAMLError as error:
+        return None, [_yaml_problem(error, text)]
+    finally:
+        loader.dispose()
+    return YamlDoc(data, loader.lines), loader.duplicates
+
+
+def format_path(path: Path) -> str:
+    """Return ``path`` in dotted form: ``('jobQueues', 0, 'priority')`` → ``jobQueues[0].priority``."""
+    text = ""
+    for key in path:
+        if isinstance(key, int) and not isinstance(key, bool):
+            text += f"[{key}]"
+        elif isinstance(key, str) and _SIMPLE_KEY.match(key) and not isinstance(key, Selector):
+            text += f".{key}" if text else key
+        else:
+            text += f"[{key}]"
+    return text
+
+
+def parse_path(text: str) -> Path:
+    """Return the tuple form of a dotted path; ``[3]`` gives an int, ``[od]`` a :class:`Selector`.
+
+    Raises ``ValueError`` when ``text`` is not a well-formed path.
+    """
+    path: list[PathKey] = []
+    position = 0
+    while position < len(text):
+        match = _TOKEN.match(text, position)
+        dotted = match is not None and match.group(0).startswith(".")
+        if match is None or dotted != bool(path and match.group(1) is not None):
+            raise ValueError(f"cannot read {text!r} as a path like 'a.b[0].c'")
+        name, bracket = match.groups()
+        if name is not None:
+            path.append(name)
+        else:
+            path.append(_bracket_key(bracket.strip(), text))
+        position = match.end()
+    return tuple(path)
+
+
+def _bracket_key(inner: str, text: str) -> PathKey:
+    if not inner:
+        raise ValueError(f"empty [] in path {text!r}")
+    if re.fullmatch(r"-?\d+", inner):
+        return int(inner)
+    return Selector(inner)
