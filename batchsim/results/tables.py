@@ -16,13 +16,21 @@ TIMELINE_COLUMNS = (
 
 def jobs_frame(run: EngineRun) -> pd.DataFrame:
     """Return one row per job (array parents included, flagged by ``arraySize``)."""
-    return pd.DataFrame.from_records(run.jobs, columns=list(JOB_FIELDS))
+    frame = pd.DataFrame.from_records(run.jobs, columns=list(JOB_FIELDS))
+    return _nullable_ints(frame, ("attempts", "exitCode", "vcpus", "gpus", "arrayIndex", "arraySize"))
 
 
 def attempts_frame(run: EngineRun) -> pd.DataFrame:
     """Return one row per attempt, with ``queueWaitSeconds`` (RUNNABLE → STARTING)."""
     frame = pd.DataFrame.from_records(run.attempts, columns=list(ATTEMPT_FIELDS))
     frame["queueWaitSeconds"] = frame["startingAt"] - frame["runnableAt"]
+    return _nullable_ints(frame, ("attempt", "exitCode", "vcpus", "gpus"))
+
+
+def _nullable_ints(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+    """Give integer columns with gaps pandas' nullable Int64, so CSVs read "3", never "3.0"."""
+    for column in columns:
+        frame[column] = frame[column].astype("Int64")
     return frame
 
 

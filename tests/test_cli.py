@@ -1,0 +1,120 @@
+"""The CLI in-process: exit codes, messages, files written (STYLE rule 15)."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from batchsim.cli import ExitStatus, main
+
+VALID = """\
+name: cli-test
+computeEnvironments:
+  - computeEnvironmentName: od
+    computeResources: {type: EC2, allocationStrategy: BEST_FIT_PROGRESSIVE, maxvCpus: 8, instanceTypes: [c5.large]}
+    simulation: {bootTime: 100s, scaleDownDelay: 300s}
+jobQueues:
+  - jobQueueName: q
+    computeEnvironmentOrder: [{order: 1, computeEnvironment: od}]
+jobDefinitions:
+  - jobDefinitionName: work
+    containerProperties:
+      resourceRequirements: [{type: VCPU, value: "2"}, {type: MEMORY, value: "2048"}]
+    simulation: {runtime: 600s, startTime: 5s, imagePullTime: 20s}
+workload:
+  - name: a
+    submit: {jobName: a, jobQueue: q, jobDefinition: work}
+"""
+
+
+def cli(*argv: str) -> tuple[int, str, str]:
+    """Run the CLI in-process; return (exit status, stdout, stderr)."""
+    out, err = io.StringIO(), io.StringIO()
+    status = main(list(argv), stdout=out, stderr=err)
+    return status, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture
+def scenario_file(tmp_path: Path) -> Path:
+    path = tmp_path / "s.yaml"
+    path.write_text(VALID)
+    return path
+
+
+def test_validate_ok(scenario_file):
+    status, out, err = cli("validate", str(scenario_file))
+    assert status == ExitStatus.SUCCESS and "valid scenario 'cli-test'" in out and err == ""
+
+
+def test_validate_reports_every_problem_with_lines_and_exit_2(tmp_path):
+    bad = VALID.replace("maxvCpus: 8", "maxvCpu: 8").replace("jobQueue: q,", "jobQueue: nope,")
+    path = tmp_path / "bad.yaml"
+    path.write_text(bad)
+    status, out, err = cli("validate", str(path))
+    assert status == ExitStatus.INVALID_SCENARIO == 2
+    assert "unknown key 'maxvCpu'" in err and "(line 4)" in err
+    assert "unknown job queue 'nope'" in err and "(line 16)" in err
+    assert "Traceback" not in err and out == ""
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [("", "empty"), ("name: [unclosed\n", "line 1"), (None, "No such file")],
+)
+def test_bad_files_exit_2_without_traceback(tmp_path, text, expected):
+    path = tmp_path / "x.yaml"
+    if text is not None:
+        path.write_text(text)
+    status, _, err = cli("validate", str(path))
+    assert status == 2 and expected.lower() in err.lower() and "Traceback" not in err
+
+
+def test_run_writes_outputs_and_prints_summary(scenario_file, tmp_path):
+    out_dir = tmp_path / "out"
+    status, out, err = cli("run", str(scenario_file), "-o", str(out_dir), "--seed", "3")
+    assert status == ExitStatus.SUCCESS, err
+    summary = json.loads((out_dir / "summary.json").read_text())
+    assert summary["makespan_s"] == 725.0 and summary["seed"] == 3
+    for name in ("jobs.csv", "attempts.csv", "instances.csv", "timeline.csv", "events.jsonl",
+                 "report.md", "scenario.resolved.yaml", "capacity.png"):  # fmt: skip
+        assert (out_dir / name).is_file(), name
+    assert "12 min 5 s" in out  # makespan 725 s, as the table shows it
+
+
+def test_run_set_override_changes_the_result(scenario_file, tmp_path):
+    status, _, err = cli(
+        "run", str(scenario_file), "-o", str(tmp_path / "o"),
+        "--set", "jobDefinitions[work].simulation.runtime=60s",
+    )  # fmt: skip
+    assert status == 0, err
+    assert json.loads((tmp_path / "o" / "summary.json").read_text())["makespan_s"] == 185.0
+
+
+def test_run_bad_set_path_exits_2(scenario_file, tmp_path):
+    status, _, err = cli("run", str(scenario_file), "--set", "jobQueues[zz].priority=3")
+    assert status == 2 and "zz" in err
+
+
+def test_schema_is_json_schema(tmp_path):
+    status, out, _ = cli("schema")
+    schema = json.loads(out)
+    assert status == 0 and "computeEnvironments" in schema["properties"]
+
+
+def test_catalog_lists_family_with_prices():
+    status, out, _ = cli("catalog", "--family", "c5")
+    assert status == 0
+    assert "c5.large" in out and "0.0850" in out and "c5.metal" not in out
+
+
+def test_catalog_unknown_family_is_a_clear_error():
+    status, _, err = cli("catalog", "--family", "c5.larg")
+    assert status == ExitStatus.RUN_FAILED and "c5.large" in err
+
+
+def test_no_command_prints_help_and_unknown_flag_exits_2():
+    assert cli()[0] == 2
+    assert cli("run")[0] == 2  # argparse: missing scenario argument
