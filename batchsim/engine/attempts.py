@@ -58,7 +58,7 @@ class AttemptRunner:
             return
         spec = job.spec
         job.move(RUNNING, self.env.now)
-        duration = spec.runtime()
+        duration = job.work_s
         outcome, exit_code = Outcome.SUCCEEDED, 0
         if spec.failure_probability > 0 and spec.uniform() < spec.failure_probability:
             outcome, exit_code = Outcome.FAILED, spec.failure_exit_code

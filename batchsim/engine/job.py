@@ -57,17 +57,20 @@ class Job:
 
     ``spec`` is the resolved request (resources, retry strategy, runtime model). Instants end in
     ``_at`` and are seconds from t=0. ``seq`` orders the job in its queue (FIFO by submission;
-    a retried job gets a smaller number so it goes to the front).
+    a retried job gets a smaller number so it goes to the front). ``work_s`` is the RUNNING time
+    each attempt needs, drawn once when the job is created.
     """
 
     __slots__ = (
         "serial", "name", "spec", "state", "seq", "parent", "array_index", "children_left",
         "children_failed", "size", "created_at", "pending_at", "runnable_at", "starting_at",
         "started_at", "stopped_at", "attempts", "status_reason", "exit_code", "instance",
-        "token", "compute_environment", "instance_type",
+        "token", "compute_environment", "instance_type", "work_s",
     )  # fmt: skip
 
-    def __init__(self, serial: int, name: str, spec: JobSpec, now: float, state: JobState = S.SUBMITTED):
+    def __init__(
+        self, serial: int, name: str, spec: JobSpec, now: float, state: JobState = S.SUBMITTED, work_s: float = 0.0
+    ):
         self.serial = serial
         self.name = name
         self.spec = spec
@@ -91,6 +94,7 @@ class Job:
         self.token = 0  # bumped whenever a scheduled callback for this job must be ignored
         self.compute_environment: str | None = None
         self.instance_type: str | None = None
+        self.work_s = work_s
 
     @property
     def job_id(self) -> str:

@@ -69,7 +69,10 @@ class Submitter:
         serial = self._serials.get(spec.entry, 0) + 1
         self._serials[spec.entry] = serial
         now = self.env.now
-        job = Job(serial, spec.job_name, spec, now)
+        # NOTE: work is drawn per job at submission, in submission order, so variants of a
+        # scenario (warm vs cold pool) give each job the same runtime: common random numbers.
+        work_s = spec.runtime() if spec.array_size is None else 0.0
+        job = Job(serial, spec.job_name, spec, now, work_s=work_s)
         self._jobs.append(job)
         if spec.array_size is None:
             job.move(RUNNABLE, now)
@@ -83,7 +86,7 @@ class Submitter:
         queue = self.queues[parent.spec.queue]
         parent.move(PENDING, now)  # AWS: PENDING as soon as a child is RUNNABLE
         for index in range(size):
-            child = Job(parent.serial, parent.name, parent.spec, now, state=PENDING)
+            child = Job(parent.serial, parent.name, parent.spec, now, state=PENDING, work_s=parent.spec.runtime())
             child.parent = parent
             child.array_index = index
             self._jobs.append(child)
