@@ -206,3 +206,55 @@ def test_stop_at_cuts_the_run_and_closes_open_attempts():
     assert result.attempts["outcome"].tolist() == ["unfinished"]
     assert result.instances.iloc[0].terminatedAt == 200.0
     assert result.summary["total_cost_usd"] == pytest.approx(C5_LARGE * 200 / 3600)
+
+
+def _array_of(data: dict, size: int) -> dict:
+    data["workload"][0]["submit"]["arrayProperties"] = {"size": size}
+    return data
+
+
+def test_best_fit_launches_one_cheapest_type_and_never_exceeds_max():
+    data = _array_of(base_scenario(), 5)  # 5 × 2 vCPU = 10 vCPUs of demand
+    resources = data["computeEnvironments"][0]["computeResources"]
+    resources.update(allocationStrategy="BEST_FIT", maxvCpus=7, instanceTypes=["c5"])
+    result = run(data)
+    # cheapest single type that fits a 2-vCPU/2-GiB job is c5.large (2 vCPU); 7 // 2 = 3 instances
+    assert result.instances["instanceType"].tolist() == ["c5.large"] * 3
+    assert result.capacity["desiredvCpus"].max() == 6
+
+
+def test_best_fit_progressive_overshoots_max_by_at_most_one_instance():
+    data = _array_of(base_scenario(), 5)
+    data["computeEnvironments"][0]["computeResources"].update(maxvCpus=7, instanceTypes=["c5.xlarge"])
+    result = run(data)
+    # c5.xlarge holds two jobs: 4 + 4 = 8 > 7 (one instance over), then no more launches.
+    assert result.instances["instanceType"].tolist() == ["c5.xlarge"] * 2
+    assert result.capacity["desiredvCpus"].max() == 8
+    assert job(result, "a-1:4")["startingAt"] == 725.0  # the fifth job waits for a free slot
+
+
+def test_best_fit_progressive_takes_the_largest_type_the_jobs_fill():
+    data = _array_of(base_scenario(), 10)  # 10 two-vCPU jobs, c5 prices are linear in vCPUs
+    data["computeEnvironments"][0]["computeResources"].update(maxvCpus=64, instanceTypes=["c5"])
+    result = run(data)
+    # 20 vCPUs of jobs: c5.4xlarge (16 vCPU, 8 jobs), then c5.xlarge (4 vCPU, the last 2)
+    assert sorted(result.instances["instanceType"]) == ["c5.4xlarge", "c5.xlarge"]
+
+
+def test_custom_instance_type_is_launched_and_billed_at_its_price():
+    data = base_scenario(
+        customInstanceTypes=[{"instanceType": "onprem.big", "vcpus": 8, "memory": "32GiB", "onDemandPricePerHour": 0.36}]
+    )
+    data["computeEnvironments"][0]["computeResources"]["instanceTypes"] = ["onprem.big"]
+    result = run(data)
+    (inst,) = result.instances.itertuples()
+    assert (inst.instanceType, inst.vcpus, inst.memory) == ("onprem.big", 8, 32768)
+    assert result.summary["total_cost_usd"] == pytest.approx(0.36 * 1025 / 3600)
+
+
+def test_scheduler_interval_delays_placement_to_the_next_cycle():
+    data = base_scenario(simulation={"schedulerInterval": "30s"})
+    data["computeEnvironments"][0]["computeResources"].update(minvCpus=2)
+    data["workload"][0]["at"] = "10s"
+    a = job(run(data), "a-1")
+    assert (a["runnableAt"], a["startingAt"]) == (10.0, 30.0)  # next pass at t = 30 s
