@@ -5,7 +5,7 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from batchsim.engine.simulation import run_engine
+from batchsim.engine.simulation import paused_gc, run_engine
 from batchsim.results.run_result import RunResult
 from batchsim.scenario.schema import Scenario
 
@@ -32,5 +32,6 @@ def simulate(scenario: Scenario | str | Path, seed: int | None = None) -> RunRes
     """
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
-    run = run_engine(scenario, seed)
-    return RunResult.from_engine(scenario, run, package_version())
+    with paused_gc():
+        run = run_engine(scenario, seed)
+        return RunResult.from_engine(scenario, run, package_version())

@@ -91,7 +91,7 @@ class AttemptRunner:
     def _record(self, job: Job, outcome: str, exit_code, status_reason: str, reason: str, now: float) -> None:
         instance, shape = job.instance, job.spec.shape
         self._attempts.append((
-            job, job.attempts, instance.ce.name, instance.instance_id, instance.itype.name,
+            job.index, job.attempts, instance.ce.name, instance.instance_id, instance.itype.name,
             shape.vcpus, shape.memory_mib, shape.gpus, job.runnable_at, job.starting_at,
             job.started_at, now, outcome, exit_code, status_reason, reason,
         ))  # fmt: skip

@@ -4,13 +4,29 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable
+from heapq import heappop, heappush
 from typing import Any
 
 import numpy as np
 import simpy
-from simpy.events import NORMAL, Event
+from simpy.events import NORMAL
 
 from batchsim.engine.recorder import Recorder
+
+
+class Timer:
+    """A scheduled callback: the least SimPy's ``step()`` needs of an event.
+
+    ``step()`` reads ``callbacks`` and ``_ok`` only; a full ``simpy.Event`` costs twice as much to
+    create, and the engine schedules one or two of these per job.
+    """
+
+    __slots__ = ("callbacks",)
+    _ok = True
+    _value = None
+
+    def __init__(self, callback: Callable[[Any], None]):
+        self.callbacks = [callback]
 
 
 class BatchEnv(simpy.Environment):
@@ -41,6 +57,28 @@ class BatchEnv(simpy.Environment):
             hook, self.at_instant_end = self.at_instant_end, None
             hook()
 
+    def run_until(self, stop_at: float | None = None) -> None:
+        """Process events until none are left, or until ``stop_at`` (the clock then reads it).
+
+        The same loop as ``simpy.Environment.run`` with ``step()`` inlined, because the engine
+        spends most of its time here; events due exactly at ``stop_at`` are not processed, as
+        with SimPy's ``run(until=stop_at)``.
+        """
+        queue = self._queue
+        horizon = float("inf") if stop_at is None else stop_at
+        while queue and queue[0][0] < horizon:
+            self._now, _, _, event = heappop(queue)
+            callbacks, event.callbacks = event.callbacks, None
+            for callback in callbacks:
+                callback(event)
+            if not event._ok and not hasattr(event, "_defused"):
+                raise event._value
+            if self.at_instant_end is not None and (not queue or queue[0][0] > self._now):
+                hook, self.at_instant_end = self.at_instant_end, None
+                hook()
+        if stop_at is not None:
+            self._now = max(self._now, stop_at)
+
     def stream(self, name: str) -> np.random.Generator:
         """Return the random generator named ``name``, creating it on first use."""
         rng = self._streams.get(name)
@@ -55,15 +93,13 @@ class BatchEnv(simpy.Environment):
         self._instances_launched += 1
         return f"i-{self._instances_launched:017x}"
 
-    def call_later(self, delay: float, callback: Callable[[Any], None]) -> Event:
-        """Schedule ``callback(event)`` to run ``delay`` seconds from now and return the event.
+    def call_later(self, delay: float, callback: Callable[[Any], None]) -> Timer:
+        """Schedule ``callback(timer)`` to run ``delay`` seconds from now; return the timer.
 
-        NOTE: this is an inlined ``simpy.Timeout`` with its callback attached at creation; it
-        is the engine's hot path, used instead of one process per job.
+        NOTE: this pushes straight onto SimPy's event heap, as ``Environment.schedule`` would,
+        without building a ``simpy.Timeout``; it is the engine's hot path, used instead of one
+        process per job.
         """
-        event = Event(self)
-        event._ok = True
-        event._value = None
-        event.callbacks = [callback]
-        self.schedule(event, NORMAL, delay)
-        return event
+        timer = Timer(callback)
+        heappush(self._queue, (self._now + delay, NORMAL, next(self._eid), timer))
+        return timer

@@ -65,7 +65,7 @@ class Job:
         "serial", "name", "spec", "state", "seq", "parent", "array_index", "children_left",
         "children_failed", "size", "created_at", "pending_at", "runnable_at", "starting_at",
         "started_at", "stopped_at", "attempts", "status_reason", "exit_code", "instance",
-        "token", "compute_environment", "instance_type", "work_s",
+        "token", "compute_environment", "instance_type", "work_s", "index",
     )  # fmt: skip
 
     def __init__(
@@ -95,6 +95,7 @@ class Job:
         self.compute_environment: str | None = None
         self.instance_type: str | None = None
         self.work_s = work_s
+        self.index = -1  # position in the recorder's job list, set when the job is recorded
 
     @property
     def job_id(self) -> str:

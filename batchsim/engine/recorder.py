@@ -2,18 +2,20 @@
 
 One record type per grain: an attempt, an instance lifetime, a change of a compute environment's
 desired capacity. Records are plain tuples for speed; the field names below are their columns.
+An attempt names its job by ``jobIndex``, the job's position in the run's job list, so the hot
+loop never formats a job id.
 """
 
 from __future__ import annotations
 
 ATTEMPT_FIELDS = (
-    "jobId", "attempt", "computeEnvironment", "instanceId", "instanceType", "vcpus", "memory",
+    "jobIndex", "attempt", "computeEnvironment", "instanceId", "instanceType", "vcpus", "memory",
     "gpus", "runnableAt", "startingAt", "startedAt", "stoppedAt", "outcome", "exitCode",
     "statusReason", "reason",
 )  # fmt: skip
 INSTANCE_FIELDS = (
     "instanceId", "computeEnvironment", "instanceType", "lifecycle", "vcpus", "memory", "gpus",
-    "pricePerHour", "launchedAt", "readyAt", "terminatedAt", "endReason", "busySeconds",
+    "pricePerHour", "launchedAt", "readyAt", "terminatedAt", "endReason", "busyVcpuSeconds",
 )  # fmt: skip
 CAPACITY_FIELDS = ("time", "computeEnvironment", "desiredvCpus", "readyvCpus")
 

@@ -36,7 +36,9 @@ class Scheduler:
         self.ces = ces
         self.runner = runner
         self.interval_s = interval_s
+        self.waiting = 0  # RUNNABLE jobs in all queues
         self._pass_pending = False
+        self._run_pass = self.run_pass  # NOTE: one bound method, not a new one per request
         for ce in ces:
             ce.on_capacity = self.request_pass
 
@@ -46,11 +48,15 @@ class Scheduler:
             queue.push_front(job)
         else:
             queue.push(job)
+        self.waiting += 1
         self.request_pass()
 
     def request_pass(self) -> None:
-        """Ask for a pass at the end of this instant, or at the next cycle if ``interval`` > 0."""
-        if self._pass_pending:
+        """Ask for a pass at the end of this instant, or at the next cycle if ``interval`` > 0.
+
+        With no job waiting there is nothing to place or scale for, so no pass is made.
+        """
+        if self._pass_pending or not self.waiting:
             return
         self._pass_pending = True
         if self.interval_s > 0:
@@ -58,10 +64,10 @@ class Scheduler:
             delay = math.ceil(now / self.interval_s) * self.interval_s - now
             self.env.call_later(delay, self._on_tick)
         else:
-            self.env.at_instant_end = self.run_pass
+            self.env.at_instant_end = self._run_pass
 
     def _on_tick(self, _event) -> None:
-        self.env.at_instant_end = self.run_pass
+        self.env.at_instant_end = self._run_pass
 
     def run_pass(self) -> None:
         """Place what fits now, then turn what is left into scale-out demand."""
@@ -82,6 +88,7 @@ class Scheduler:
             for ce in ces:
                 instance = ce.find_instance(shape)
                 if instance is not None:
+                    self.waiting -= 1
                     start(jobs.popleft(), ce, instance)
                     break
             else:

@@ -6,7 +6,10 @@ metrics and files is the job of :mod:`batchsim.results`.
 
 from __future__ import annotations
 
+import gc
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from batchsim.catalog import load_catalog
@@ -81,11 +84,7 @@ class Model:
 
     def run(self) -> float:
         """Run until nothing can happen or until stopAt; return the end time."""
-        stop_at = self.scenario.simulation.stopAt
-        if stop_at is None:
-            self.env.run()
-        else:
-            self.env.run(until=stop_at)
+        self.env.run_until(self.scenario.simulation.stopAt)
         return self.env.now
 
     def finalize(self, end_at: float) -> None:
@@ -99,16 +98,24 @@ class Model:
                 if instance.terminated_at is None:
                     self.env.recorder.instances.append(instance.record(end_at))
 
-    def collect(self, end_at: float, wall_time_s: float) -> EngineRun:
-        """Return the run's records with jobs turned into plain rows."""
+    def collect(self, end_at: float) -> EngineRun:
+        """Return the run's records, jobs turned into plain rows, and release the live model.
+
+        NOTE: the model is full of reference cycles (compute environments ↔ scheduler ↔ env);
+        dropping the job list here frees a million jobs by reference counting at once instead
+        of leaving them to a slow cyclic collection later.
+        """
         recorder = self.env.recorder
-        attempts = [(a[0].job_id, *a[1:]) for a in recorder.attempts]
+        jobs = [job_row(job) for job in recorder.jobs]
+        recorder.jobs = []
+        for queue in self.queues.values():
+            queue.lines.clear()
         return EngineRun(
             seed=self.env.seed,
             end_at=end_at,
-            wall_time_s=wall_time_s,
-            jobs=[job_row(job) for job in recorder.jobs],
-            attempts=attempts,
+            wall_time_s=0.0,
+            jobs=jobs,
+            attempts=recorder.attempts,
             instances=recorder.instances,
             capacity=recorder.capacity,
             compute_environments={
@@ -130,11 +137,31 @@ def job_row(job) -> tuple:
     )  # fmt: skip
 
 
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector, restoring its previous state afterwards.
+
+    NOTE: a run keeps every job alive until the end, and each full collection rescans them all;
+    at a million jobs that is seconds of pure overhead. The engine makes no cyclic garbage
+    worth collecting during a run (measured: same peak memory with the collector off).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def run_engine(scenario: Scenario, seed: int | None = None) -> EngineRun:
     """Build, elaborate, run and finalize ``scenario``; ``seed`` overrides the scenario's seed."""
     started = time.perf_counter()
-    model = Model(scenario, scenario.simulation.seed if seed is None else seed)
-    model.elaborate()
-    end_at = model.run()
-    model.finalize(end_at)
-    return model.collect(end_at, time.perf_counter() - started)
+    with paused_gc():
+        model = Model(scenario, scenario.simulation.seed if seed is None else seed)
+        model.elaborate()
+        end_at = model.run()
+        model.finalize(end_at)
+        run = model.collect(end_at)
+    run.wall_time_s = time.perf_counter() - started
+    return run

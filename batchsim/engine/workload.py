@@ -73,13 +73,17 @@ class Submitter:
         # scenario (warm vs cold pool) give each job the same runtime: common random numbers.
         work_s = spec.runtime() if spec.array_size is None else 0.0
         job = Job(serial, spec.job_name, spec, now, work_s=work_s)
-        self._jobs.append(job)
+        self._record(job)
         if spec.array_size is None:
             job.move(RUNNABLE, now)
             self.scheduler.enqueue(self.queues[spec.queue], job)
         else:
             self._spawn_children(job, spec.array_size, now)
         return job
+
+    def _record(self, job: Job) -> None:
+        job.index = len(self._jobs)
+        self._jobs.append(job)
 
     def _spawn_children(self, parent: Job, size: int, now: float) -> None:
         parent.size = parent.children_left = size
@@ -89,6 +93,6 @@ class Submitter:
             child = Job(parent.serial, parent.name, parent.spec, now, state=PENDING, work_s=parent.spec.runtime())
             child.parent = parent
             child.array_index = index
-            self._jobs.append(child)
+            self._record(child)
             child.move(RUNNABLE, now)
             self.scheduler.enqueue(queue, child)

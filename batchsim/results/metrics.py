@@ -43,7 +43,7 @@ def makespan(jobs: pd.DataFrame) -> float | None:
 def instance_idle_cost(instances: pd.DataFrame) -> float:
     """Return the part of the bill paid for vCPUs that held no job (boot, idle, fragmentation)."""
     capacity_s = instances["vcpus"] * instances["runSeconds"]
-    busy_share = (instances["busySeconds"] / capacity_s.where(capacity_s > 0)).fillna(0.0).clip(upper=1.0)
+    busy_share = (instances["busyVcpuSeconds"] / capacity_s.where(capacity_s > 0)).fillna(0.0).clip(upper=1.0)
     return float((instances["costUsd"] * (1.0 - busy_share)).sum())
 
 
@@ -54,7 +54,7 @@ def summarize(jobs: pd.DataFrame, attempts: pd.DataFrame, instances: pd.DataFram
     succeeded = int(by_status.get("SUCCEEDED", 0))
     total_cost = float(instances["costUsd"].sum())
     paid_vcpu_s = float((instances["vcpus"] * instances["runSeconds"]).sum())
-    used_vcpu_s = float(instances["busySeconds"].sum())
+    used_vcpu_s = float(instances["busyVcpuSeconds"].sum())
     by_lifecycle = instances.groupby("lifecycle")["costUsd"].sum()
     parents = jobs[jobs["arraySize"].notna()]["status"].value_counts()
     return {

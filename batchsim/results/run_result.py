@@ -35,7 +35,7 @@ class RunResult:
     def from_engine(cls, scenario: Scenario, run: EngineRun, version: str) -> RunResult:
         """Build the DataFrames and the summary from an engine run's records."""
         jobs = tables.jobs_frame(run)
-        attempts = tables.attempts_frame(run)
+        attempts = tables.attempts_frame(run, jobs)
         instances = tables.instances_frame(run)
         capacity = tables.capacity_frame(run)
         summary = {"scenario": scenario.name, "seed": run.seed}

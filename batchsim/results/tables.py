@@ -20,9 +20,11 @@ def jobs_frame(run: EngineRun) -> pd.DataFrame:
     return _nullable_ints(frame, ("attempts", "exitCode", "vcpus", "gpus", "arrayIndex", "arraySize"))
 
 
-def attempts_frame(run: EngineRun) -> pd.DataFrame:
-    """Return one row per attempt, with ``queueWaitSeconds`` (RUNNABLE → STARTING)."""
+def attempts_frame(run: EngineRun, jobs: pd.DataFrame) -> pd.DataFrame:
+    """Return one row per attempt, with its ``jobId`` and ``queueWaitSeconds`` (RUNNABLE → STARTING)."""
     frame = pd.DataFrame.from_records(run.attempts, columns=list(ATTEMPT_FIELDS))
+    job_ids = jobs["jobId"].to_numpy()[frame.pop("jobIndex").to_numpy(dtype=np.int64)]
+    frame.insert(0, "jobId", pd.array(job_ids, dtype=jobs["jobId"].dtype))
     frame["queueWaitSeconds"] = frame["startingAt"] - frame["runnableAt"]
     return _nullable_ints(frame, ("attempt", "exitCode", "vcpus", "gpus"))
 
