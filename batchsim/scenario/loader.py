@@ -164,6 +164,17 @@ def _message(error: dict) -> str:
     )
 
 
+def _misspelt_required(items: list[dict], data: Any) -> set[Path]:
+    """Return paths of required keys that an unknown key beside them is a typo of."""
+    paths = set()
+    for item in items:
+        if item["type"] == "extra_forbidden":
+            key, fields = item["loc"][-1], _fields_at(item["loc"][:-1])
+            for match in difflib.get_close_matches(str(key), fields, n=1):
+                paths.add(data_path(data, (*item["loc"][:-1], match), missing=True))
+    return paths
+
+
 def _kinds_message(kinds: list[str], value: Any) -> str:
     kinds = list(dict.fromkeys(kinds))
     wanted = kinds[0] if len(kinds) == 1 else ", ".join(kinds[:-1]) + " or " + kinds[-1]
@@ -174,8 +185,12 @@ def _validation_problems(error: ValidationError, data: Any) -> list[tuple[Path, 
     """Return (data path, message) for every pydantic error; a union's type errors merge."""
     found: dict[tuple[Path, str], None] = {}
     kinds: dict[Path, tuple[list[str], Any]] = {}
-    for item in error.errors(include_url=False):
+    items = error.errors(include_url=False)
+    misspelt = _misspelt_required(items, data)
+    for item in items:
         path = data_path(data, item["loc"], missing=item["type"] == "missing")
+        if item["type"] == "missing" and path in misspelt:
+            continue  # the "unknown key 'maxvCpu'; did you mean 'maxvCpus'?" problem says it all
         if item["type"] not in _KINDS:
             found[(path, _message(item))] = None
             continue
