@@ -41,6 +41,7 @@ class AttemptRunner:
         now = env.now
         ce.allocate(instance, spec.shape)
         job.move(STARTING, now)
+        job.started_at = None  # this attempt has not started RUNNING yet
         job.attempts += 1
         job.instance = instance
         job.compute_environment = ce.name

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from batchsim.scenario.schema import SimulationSettings
 
 MIN_FILL_SHAPE = Shape(1, 0.0, 0)  # minvCpus is counted in vCPUs only
+RECHECK_S = 1.0  # how soon an idle instance kept for a waiting job is looked at again
 
 
 class ComputeEnvironment:
@@ -50,6 +51,7 @@ class ComputeEnvironment:
         self.free_vcpus = 0  # free vCPUs on ready instances
         self._options: dict[Shape, list[TypeOption]] = {}
         self.on_capacity = None  # set by the scheduler: called when room appears
+        self.is_wanted = None  # set by the scheduler: does a waiting job fit this instance?
 
     # --------------------------------------------------------------------- capacity questions
     def allocatable_mib(self, itype: InstanceType) -> float:
@@ -189,7 +191,16 @@ class ComputeEnvironment:
         self.env.call_later(self.scale_down_delay_s, lambda _event: self._idle_expired(instance, token))
 
     def _idle_expired(self, instance: Instance, token: int) -> None:
+        # NOTE: decide after this instant's scheduling pass, which may give the instance a job.
+        self.env.after_instant(lambda: self._scale_in_if_idle(instance, token))
+
+    def _scale_in_if_idle(self, instance: Instance, token: int) -> None:
         if instance.idle_token != token or instance.jobs or instance.state != InstanceState.READY:
+            return
+        if self.enabled and self.is_wanted(self, instance):
+            # A waiting job fits and the next pass (a later scheduler tick) will place it.
+            delay = max(self.scale_down_delay_s, RECHECK_S)
+            self.env.call_later(delay, lambda _event: self._idle_expired(instance, token))
             return
         if self.total_vcpus - instance.itype.vcpus < self.min_vcpus:
             return  # NOTE: the minvCpus floor keeps it; scale-in never shrinks an instance.
@@ -209,6 +220,7 @@ class ComputeEnvironment:
         self.total_vcpus -= instance.itype.vcpus
         self.env.recorder.instances.append(instance.record(now))
         self._record_capacity()
+        self.on_capacity()  # headroom under maxvCpus may let waiting jobs scale out
 
     def _record_capacity(self) -> None:
         ready = self.total_vcpus - sum(i.itype.vcpus for i in self.booting)

@@ -44,18 +44,44 @@ class BatchEnv(simpy.Environment):
         self._streams: dict[str, np.random.Generator] = {}
         self._instances_launched = 0
         self.at_instant_end: Callable[[], None] | None = None
+        self._after_instant: list[Callable[[], None]] = []
 
     def step(self) -> None:
         """Process the next event; when it was the last one at this instant, run the
-        end-of-instant hook (the scheduler's pass) once.
+        end-of-instant hook (the scheduler's pass) once, then the ``after_instant`` callbacks.
 
         NOTE: running the pass here instead of as a zero-delay event saves one event per
         arrival and per completion, about a third of all events in a busy run.
         """
         simpy.Environment.step(self)
-        if self.at_instant_end is not None and (not self._queue or self._queue[0][0] > self._now):
-            hook, self.at_instant_end = self.at_instant_end, None
-            hook()
+        if self.at_instant_end is not None or self._after_instant:
+            self._end_instant()
+
+    def after_instant(self, callback: Callable[[], None]) -> None:
+        """Run ``callback()`` once the current instant is over, after the scheduler's pass.
+
+        Scale-in decisions go here, so a job placed by that pass keeps its instance alive.
+        """
+        self._after_instant.append(callback)
+
+    def _end_instant(self) -> None:
+        """Run the pass, then the after-instant callbacks, until the instant is quiet.
+
+        Either may cause the other (a scale-in frees headroom for a pass) or schedule more
+        events at this instant, which then run first.
+        """
+        queue = self._queue
+        while not (queue and queue[0][0] <= self._now):
+            hook = self.at_instant_end
+            if hook is not None:
+                self.at_instant_end = None
+                hook()
+            elif self._after_instant:
+                callbacks, self._after_instant = self._after_instant, []
+                for callback in callbacks:
+                    callback()
+            else:
+                return
 
     def run_until(self, stop_at: float | None = None) -> None:
         """Process events until none are left, or until ``stop_at`` (the clock then reads it).
@@ -73,9 +99,8 @@ class BatchEnv(simpy.Environment):
                 callback(event)
             if not event._ok and not hasattr(event, "_defused"):
                 raise event._value
-            if self.at_instant_end is not None and (not queue or queue[0][0] > self._now):
-                hook, self.at_instant_end = self.at_instant_end, None
-                hook()
+            if self.at_instant_end is not None or self._after_instant:
+                self._end_instant()
         if stop_at is not None:
             self._now = max(self._now, stop_at)
 

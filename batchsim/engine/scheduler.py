@@ -41,6 +41,7 @@ class Scheduler:
         self._run_pass = self.run_pass  # NOTE: one bound method, not a new one per request
         for ce in ces:
             ce.on_capacity = self.request_pass
+            ce.is_wanted = self.is_wanted
 
     def enqueue(self, queue: JobQueue, job: Job, front: bool = False) -> None:
         """Put a RUNNABLE job in its queue and ask for a pass."""
@@ -65,6 +66,15 @@ class Scheduler:
             self.env.call_later(delay, self._on_tick)
         else:
             self.env.at_instant_end = self._run_pass
+
+    def is_wanted(self, ce: ComputeEnvironment, instance) -> bool:
+        """Return whether a placeable waiting job of a queue using ``ce`` fits on ``instance``."""
+        for queue in self.queues:
+            if ce in queue.ces:
+                for line in queue.placeable_lines():
+                    if instance.fits(line.shape):
+                        return True
+        return False
 
     def _on_tick(self, _event) -> None:
         self.env.at_instant_end = self._run_pass
