@@ -5,10 +5,10 @@ from __future__ import annotations
 import inspect
 import re
 
+from conftest import REPO
 from pydantic import BaseModel
 
 from batchsim.scenario import schema
-from conftest import REPO
 
 REFERENCE = (REPO / "docs" / "scenario-format.md").read_text()
 
