@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 
+from conftest import REPO
+
 import batchsim
 from batchsim.scenario.loader import parse_scenario
-from conftest import REPO
 
 README = (REPO / "README.md").read_text()
 
