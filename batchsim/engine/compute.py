@@ -47,6 +47,7 @@ class ComputeEnvironment:
         self.ready: list[Instance] = []
         self.booting: list[Instance] = []
         self.all_instances: list[Instance] = []
+        self._live_types: dict[str, int] = {}  # instance type -> instances booting or ready
         self.total_vcpus = 0  # vCPUs of instances booting or ready (AWS desiredvCpus)
         self.free_vcpus = 0  # free vCPUs on ready instances
         self._options: dict[Shape, list[TypeOption]] = {}
@@ -71,6 +72,20 @@ class ComputeEnvironment:
         if not options or shape.vcpus > self.max_vcpus:
             return False
         return self.overshoot or any(o.itype.vcpus <= self.max_vcpus for o in options)
+
+    def could_place_later(self, shape: Shape) -> bool:
+        """Return whether a job of ``shape`` can still be placed here without a change of limits:
+        an instance it fits (once empty) is alive, or a fitting one may still be launched.
+
+        False means every live instance is too small and maxvCpus leaves no room for one that
+        is not, e.g. when the minvCpus floor holds small instances at maxvCpus.
+        """
+        if not self.enabled:
+            return False
+        options = self.options(shape)
+        if any(o.itype.name in self._live_types for o in options):
+            return True
+        return self.can_grow() and bool(self._plan(options, 1, self.max_vcpus - self.total_vcpus))
 
     def can_grow(self) -> bool:
         """Return whether the CE may launch more instances now."""
@@ -152,6 +167,7 @@ class ComputeEnvironment:
         self.all_instances.append(instance)
         self.booting.append(instance)
         self.total_vcpus += itype.vcpus
+        self._live_types[itype.name] = self._live_types.get(itype.name, 0) + 1
         self._record_capacity()
         delay = self.boot_time() if boot_s is None else boot_s
         env.call_later(delay, lambda _event: self._on_ready(instance))
@@ -216,6 +232,10 @@ class ComputeEnvironment:
             self.booting.remove(instance)
         instance.state = InstanceState.TERMINATED
         instance.terminated_at = now
+        name = instance.itype.name
+        self._live_types[name] -= 1
+        if not self._live_types[name]:
+            del self._live_types[name]
         instance.end_reason = reason
         self.total_vcpus -= instance.itype.vcpus
         self.env.recorder.instances.append(instance.record(now))

@@ -30,12 +30,28 @@ COMPUTE_ENVIRONMENT_MAX_RESOURCE = (
 class ShapeLine:
     """The RUNNABLE jobs of one shape in one queue, in queue order."""
 
-    __slots__ = ("shape", "jobs", "blocked_reason")
+    __slots__ = ("shape", "jobs", "blocked_reason", "stuck_reason")
 
     def __init__(self, shape: Shape, blocked_reason: str | None):
         self.shape = shape
         self.jobs: deque[Job] = deque()
-        self.blocked_reason = blocked_reason
+        self.blocked_reason = blocked_reason  # can never run here: the line is skipped
+        self.stuck_reason: str | None = None  # cannot run under the CEs' current instances
+
+    def mark_stuck(self, reason: str) -> None:
+        """Give every waiting job AWS's blocked statusReason (once; later jobs get it on push).
+
+        The line stays placeable: if instances change (a non-floor one scales in and frees
+        headroom) its jobs are still placed.
+        """
+        if self.stuck_reason != reason:
+            self.stuck_reason = reason
+            for job in self.jobs:
+                job.status_reason = reason
+
+    def reason_for_new_job(self) -> str | None:
+        """Return the statusReason a job joining this line starts with."""
+        return self.blocked_reason or self.stuck_reason
 
 
 class JobQueue:
@@ -70,8 +86,8 @@ class JobQueue:
         job.seq = self._back
         line = self._line(job.spec.shape)
         line.jobs.append(job)
-        if line.blocked_reason is not None:
-            job.status_reason = line.blocked_reason
+        if line.blocked_reason is not None or line.stuck_reason is not None:
+            job.status_reason = line.reason_for_new_job()
 
     def push_front(self, job: Job) -> None:
         """Put a retried job at the front of the queue (AWS gives retries priority)."""
@@ -79,8 +95,8 @@ class JobQueue:
         job.seq = self._front
         line = self._line(job.spec.shape)
         line.jobs.appendleft(job)
-        if line.blocked_reason is not None:
-            job.status_reason = line.blocked_reason
+        if line.blocked_reason is not None or line.stuck_reason is not None:
+            job.status_reason = line.reason_for_new_job()
 
     def placeable_lines(self) -> list[ShapeLine]:
         """Return the non-empty, placeable shape lines ordered by their first job."""

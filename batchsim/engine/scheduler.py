@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from batchsim.engine.queue import COMPUTE_ENVIRONMENT_MAX_RESOURCE
+
 if TYPE_CHECKING:
     from batchsim.engine.attempts import AttemptRunner
     from batchsim.engine.compute import ComputeEnvironment
@@ -115,3 +117,5 @@ class Scheduler:
                     break
                 if ce.booting or ce.can_grow():
                     left -= ce.absorb(line.shape, left)
+            if left > 0 and not any(ce.could_place_later(line.shape) for ce in queue.ces):
+                line.mark_stuck(COMPUTE_ENVIRONMENT_MAX_RESOURCE)

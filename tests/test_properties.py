@@ -1,0 +1,568 @@
+"""Properties over random small scenarios (DESIGN.md §6, level 3), generated with hypothesis.
+
+Each example is a scenario dict built straight from strategies: 1–2 managed EC2 compute
+environments, 1–2 queues, 1–3 job definitions and 1–4 workload entries, at most 64 jobs. One
+run is checked against every invariant below; a second run with the same seed must match it.
+"""
+
+from __future__ import annotations
+
+import math
+import signal
+from contextlib import contextmanager
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import base_scenario, run
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_theory import assert_littles_law
+
+from batchsim.catalog import load_catalog
+
+SIZES = ["large", "xlarge", "2xlarge", "4xlarge"]
+INSTANCE_TYPES = [f"{family}.{size}" for family in ("c5", "m5") for size in SIZES]
+CATALOG = {t.name: t for t in load_catalog().resolve(INSTANCE_TYPES)}
+ALLOCATABLE_FACTOR, RESERVED_MIB = 0.975, 32.0  # schema defaults (DESIGN.md §4, packing)
+TERMINAL = {"SUCCEEDED", "FAILED"}
+EPS = 1e-9
+
+RUN_WALL_LIMIT_S = 5.0  # a run here takes ~20 ms; far longer means the engine does not stop
+
+
+# ----------------------------------------------------------------------------- strategies
+def durations(low: float, high: float) -> st.SearchStrategy:
+    """A duration distribution in seconds between about ``low`` and ``high``."""
+    value = st.floats(low, high, allow_nan=False).map(lambda x: round(x, 3))
+    return st.one_of(
+        value,
+        value.map(lambda m: {"exponential": {"mean": max(m, 1.0)}}),
+        st.tuples(value, value).map(lambda p: {"uniform": {"low": min(p), "high": max(p)}}),
+        value.map(lambda m: {"lognormal": {"median": max(m, 1.0), "p95": 3 * max(m, 1.0)}}),
+        value.map(lambda m: {"gamma": {"mean": max(m, 1.0), "cv": 0.7}}),
+    )
+
+
+@st.composite
+def compute_environments(draw, index: int) -> dict:
+    """A managed EC2 CE with random capacity bounds, types, strategy, boot time and delay."""
+    max_vcpus = draw(st.integers(2, 64))
+    min_vcpus = draw(st.one_of(st.just(0), st.integers(0, max_vcpus)))
+    types = draw(st.lists(st.sampled_from(INSTANCE_TYPES), min_size=1, max_size=4, unique=True))
+    return {
+        "computeEnvironmentName": f"ce{index}",
+        "computeResources": {
+            "type": "EC2",
+            "allocationStrategy": draw(st.sampled_from(["BEST_FIT", "BEST_FIT_PROGRESSIVE"])),
+            "minvCpus": min_vcpus,
+            "maxvCpus": max_vcpus,
+            "instanceTypes": types,
+        },
+        "simulation": {
+            "bootTime": draw(durations(0, 240)),
+            "scaleDownDelay": draw(st.one_of(st.just(0), st.integers(0, 900))),
+            "minvCpusReadyAtStart": draw(st.booleans()),
+        },
+    }
+
+
+@st.composite
+def job_queues(draw, index: int, ce_names: list[str]) -> dict:
+    """A queue with a random priority over a random ordered subset of the CEs."""
+    order = draw(
+        st.permutations(ce_names).flatmap(lambda p: st.integers(1, len(p)).map(lambda k: p[:k]))
+    )
+    return {
+        "jobQueueName": f"q{index}",
+        "priority": draw(st.integers(0, 10)),
+        "computeEnvironmentOrder": [
+            {"order": i + 1, "computeEnvironment": n} for i, n in enumerate(order)
+        ],
+    }
+
+
+@st.composite
+def job_definitions(draw, index: int) -> dict:
+    """A container definition: 1–8 vCPUs, memory (now and then more than any type offers),
+    runtime, start and pull times, random failures, 1–3 attempts and an optional timeout."""
+    vcpus = draw(st.integers(1, 8))
+    mib_per_vcpu = draw(st.sampled_from([128, 256, 512, 1024, 1536, 1900, 3800, 9000]))
+    definition = {
+        "jobDefinitionName": f"def{index}",
+        "containerProperties": {
+            "image": draw(st.sampled_from(["img:a", "img:b"])),
+            "resourceRequirements": [
+                {"type": "VCPU", "value": str(vcpus)},
+                {"type": "MEMORY", "value": str(vcpus * mib_per_vcpu)},
+            ],
+        },
+        "simulation": {
+            "runtime": draw(durations(1, 1800)),
+            "startTime": draw(st.integers(0, 30)),
+            "imagePullTime": draw(st.integers(0, 90)),
+            "failure": {"probability": draw(st.sampled_from([0.0, 0.2, 0.5, 0.9]))},
+        },
+    }
+    attempts = draw(st.one_of(st.none(), st.integers(1, 3)))
+    if attempts is not None:
+        definition["retryStrategy"] = {"attempts": attempts}
+    timeout = draw(st.one_of(st.none(), st.integers(60, 1200)))
+    if timeout is not None:
+        definition["timeout"] = {"attemptDurationSeconds": timeout}
+    return definition
+
+
+@st.composite
+def workload_entries(draw, index: int, queues: list[str], definitions: list[str]) -> dict:
+    """Jobs at a time, a small array, or a short Poisson stream (at most 16 jobs each)."""
+    submit = {
+        "jobName": f"j{index}",
+        "jobQueue": draw(st.sampled_from(queues)),
+        "jobDefinition": draw(st.sampled_from(definitions)),
+    }
+    entry = {"name": f"w{index}", "submit": submit}
+    kind = draw(st.sampled_from(["batch", "array", "poisson"]))
+    if kind == "poisson":
+        rate = draw(st.sampled_from(["30/h", "2/m", "10/m"]))
+        entry["arrivals"] = {"poisson": {"rate": rate}, "count": draw(st.integers(1, 16))}
+    else:
+        entry["at"] = draw(st.integers(0, 3600))
+        if kind == "array":
+            submit["arrayProperties"] = {"size": draw(st.integers(2, 8))}
+        entry["count"] = draw(st.integers(1, 2 if kind == "array" else 10))
+    if draw(st.integers(0, 4)) == 0:
+        entry["runtime"] = draw(durations(1, 900))
+    return entry
+
+
+@st.composite
+def scenarios(draw) -> dict:
+    """A whole random scenario dict (seeded later by the test)."""
+    ces = [draw(compute_environments(i)) for i in range(draw(st.integers(1, 2)))]
+    ce_names = [ce["computeEnvironmentName"] for ce in ces]
+    queues = [draw(job_queues(i, ce_names)) for i in range(draw(st.integers(1, 2)))]
+    definitions = [draw(job_definitions(i)) for i in range(draw(st.integers(1, 3)))]
+    queue_names = [q["jobQueueName"] for q in queues]
+    definition_names = [d["jobDefinitionName"] for d in definitions]
+    workload = [
+        draw(workload_entries(i, queue_names, definition_names))
+        for i in range(draw(st.integers(1, 4)))
+    ]
+    simulation = {"schedulerInterval": draw(st.sampled_from([0, 0, 30]))}
+    stop_at = draw(st.one_of(st.none(), st.none(), st.integers(60, 4 * 3600)))
+    if stop_at is not None:
+        simulation["stopAt"] = stop_at
+    return {
+        "name": "random",
+        "simulation": simulation,
+        "computeEnvironments": ces,
+        "jobQueues": queues,
+        "jobDefinitions": definitions,
+        "workload": workload,
+    }
+
+
+# ----------------------------------------------------------------------------- invariants
+def submitted_count(data: dict) -> tuple[int, int]:
+    """Return (plain jobs, array parents) the scenario submits; Poisson entries give an upper bound
+    for plain jobs because a stream ends at stopAt."""
+    plain = parents = 0
+    for entry in data["workload"]:
+        count = entry["arrivals"]["count"] if "arrivals" in entry else entry.get("count", 1)
+        size = entry["submit"].get("arrayProperties", {}).get("size")
+        if size is None:
+            plain += count
+        else:
+            parents += count
+            plain += count * size
+    return plain, parents
+
+
+def check_no_job_lost(data: dict, result) -> None:
+    """Every submitted job appears once; every job ends terminal or stays RUNNABLE for a reason."""
+    jobs = result.jobs
+    assert jobs["jobId"].is_unique
+    plain, parents = submitted_count(data)
+    children = jobs[jobs["arraySize"].isna()]
+    if "stopAt" in data["simulation"]:
+        # A horizon may cut a Poisson stream and leave jobs in any state; entries due before it
+        # have submitted everything.
+        assert len(children) <= plain
+        due = [e for e in data["workload"] if "at" in e and e["at"] < data["simulation"]["stopAt"]]
+        for entry in due:
+            assert (jobs["workload"] == entry["name"]).sum() == entry["count"] * (
+                1 + entry["submit"].get("arrayProperties", {}).get("size", 0)
+            )
+        return
+    assert len(children) == plain and jobs["arraySize"].notna().sum() == parents
+    for row in children.itertuples():
+        if row.status in TERMINAL:
+            continue
+        assert row.status == "RUNNABLE", f"{row.jobId} ended {row.status}"
+        if isinstance(row.statusReason, str) and row.statusReason.startswith("MISCONFIGURATION:"):
+            continue
+        why = why_still_runnable(row, data, result)
+        raise AssertionError(f"{row.jobId} stuck RUNNABLE without reason ({why})")
+
+
+def allocatable_mib(instance_type: str) -> float:
+    """Memory ECS registers on ``instance_type`` (nominal × 0.975 − 32 MiB)."""
+    return CATALOG[instance_type].memory_mib * ALLOCATABLE_FACTOR - RESERVED_MIB
+
+
+def fits(job, instance_type: str) -> bool:
+    """Whether one job fits on an empty instance of ``instance_type``."""
+    room_mib = allocatable_mib(instance_type)
+    return job.vcpus <= CATALOG[instance_type].vcpus and job.memory <= room_mib
+
+
+def why_still_runnable(job, data: dict, result) -> str:
+    """Explain a job left RUNNABLE without statusReason when a run ends by itself (no stopAt).
+
+    By then every instance still alive is idle and kept by minvCpus. Per CE of the job's queue:
+    "idle_fits" if one of those instances could hold it (a placement bug); "stranded" if the CE
+    could launch a fitting type under maxvCpus now (a scale-out bug); "floor" if it could but for
+    the instances minvCpus keeps (the known gap below); "never" if it never could (then the job
+    should carry a MISCONFIGURATION reason). The worst verdict over the CEs wins.
+    """
+    ces = {
+        ce["computeEnvironmentName"]: ce["computeResources"] for ce in data["computeEnvironments"]
+    }
+    queue = next(q for q in data["jobQueues"] if q["jobQueueName"] == job.jobQueue)
+    alive = result.instances[result.instances["endReason"] == "end_of_run"]
+    verdicts = set()
+    for order in queue["computeEnvironmentOrder"]:
+        resources = ces[order["computeEnvironment"]]
+        mine = alive[alive["computeEnvironment"] == order["computeEnvironment"]]
+        held, top = int(mine["vcpus"].sum()), resources["maxvCpus"]
+        fitting = [t for t in resources["instanceTypes"] if fits(job, t)]
+        if resources["allocationStrategy"] == "BEST_FIT":
+            # BEST_FIT launches only the cheapest fitting type, and never above maxvCpus.
+            cheapest = min(fitting, key=lambda t: CATALOG[t].on_demand_price_per_hour, default=None)
+            need = math.inf if cheapest is None else CATALOG[cheapest].vcpus
+            never, room = need > top, held + need <= top
+        else:
+            # Other strategies may overshoot maxvCpus by one instance.
+            never, room = not fitting or job.vcpus > top, held < top
+        if any(fits(job, t) for t in mine["instanceType"]):
+            verdicts.add("idle_fits")
+        elif never:
+            verdicts.add("never")
+        elif room:
+            verdicts.add("stranded")
+        else:
+            verdicts.add("floor")
+    for verdict in ("idle_fits", "stranded", "floor"):
+        if verdict in verdicts:
+            return verdict
+    return "never"
+
+
+def check_attempts(data: dict, result) -> None:
+    """Attempts never exceed retryStrategy.attempts, and attempts rows match each job's count."""
+    limits = {
+        d["jobDefinitionName"]: d.get("retryStrategy", {}).get("attempts", 1)
+        for d in data["jobDefinitions"]
+    }
+    jobs = result.jobs[result.jobs["arraySize"].isna()]
+    assert (jobs["attempts"] <= jobs["jobDefinition"].map(limits)).all()
+    rows = result.attempts.groupby("jobId").size()
+    assert (jobs.set_index("jobId")["attempts"] == rows.reindex(jobs["jobId"]).fillna(0)).all()
+    for job_id, group in result.attempts.groupby("jobId"):
+        assert list(group["attempt"]) == list(range(1, len(group) + 1)), job_id
+    parents = result.jobs[result.jobs["arraySize"].notna()]
+    assert (parents["attempts"] == 0).all() and not result.attempts["jobId"].isin(
+        parents["jobId"]
+    ).any()
+
+
+def check_capacity_bounds(data: dict, result) -> None:
+    """Desired vCPUs of each CE stay in [0, maxvCpus] (BEST_FIT) or [0, max + largest type]."""
+    for ce in data["computeEnvironments"]:
+        resources = ce["computeResources"]
+        points = result.capacity[
+            result.capacity["computeEnvironment"] == ce["computeEnvironmentName"]
+        ]
+        limit = resources["maxvCpus"]
+        if resources["allocationStrategy"] != "BEST_FIT":
+            limit += max(CATALOG[t].vcpus for t in resources["instanceTypes"])
+        assert (points["desiredvCpus"] >= 0).all() and (points["desiredvCpus"] <= limit).all()
+        assert (points["readyvCpus"] >= 0).all() and (
+            points["readyvCpus"] <= points["desiredvCpus"]
+        ).all()
+
+
+def check_capacity_matches_instances(result) -> None:
+    """After each change point, a CE's desired (ready) vCPUs are those of its instances launched
+    (ready) and not yet terminated: the capacity and instances tables tell one story."""
+    inst = result.instances
+    alive_at_end = inst["endReason"] == "end_of_run"
+    last = result.capacity.groupby(["computeEnvironment", "time"], sort=False).last()
+    for (ce, time), row in last.iterrows():
+        mine = inst[(inst["computeEnvironment"] == ce) & (inst["launchedAt"] <= time)]
+        alive = mine[(mine["terminatedAt"] > time) | alive_at_end[mine.index]]
+        assert row["desiredvCpus"] == alive["vcpus"].sum(), (ce, time)
+        assert row["readyvCpus"] == alive.loc[alive["readyAt"] <= time, "vcpus"].sum(), (ce, time)
+
+
+def peak_level(starts: np.ndarray, stops: np.ndarray, weights: np.ndarray) -> float:
+    """Return the highest sum of ``weights`` over intervals [start, stop) open at one time.
+
+    NOTE: at equal times releases come first, so a job ending at t frees room for one starting
+    at t, as in the engine.
+    """
+    times = np.concatenate([stops, starts])
+    deltas = np.concatenate([-weights, weights])
+    order = np.lexsort((deltas, times))  # by time, then releases (negative) before holds
+    return float(np.cumsum(deltas[order]).max(initial=0.0))
+
+
+def check_instances(result) -> None:
+    """Per instance: jobs never hold more vCPUs or memory than it has, attempts run inside its
+    ready life, and its busy vCPU-seconds are those of its attempts."""
+    attempts = result.attempts.copy()
+    attempts["held"] = attempts["stoppedAt"] - attempts["startingAt"]
+    by_instance = dict(tuple(attempts.groupby("instanceId")))
+    for inst in result.instances.itertuples():
+        assert inst.launchedAt <= inst.terminatedAt
+        own = by_instance.get(inst.instanceId)
+        if own is None:
+            assert inst.busyVcpuSeconds == 0
+            continue
+        assert (own["instanceType"] == inst.instanceType).all()
+        starts, stops = own["startingAt"].to_numpy(float), own["stoppedAt"].to_numpy(float)
+        assert peak_level(starts, stops, own["vcpus"].to_numpy(float)) <= inst.vcpus
+        assert (
+            peak_level(starts, stops, own["memory"].to_numpy(float))
+            <= allocatable_mib(inst.instanceType) + EPS
+        )
+        assert (
+            inst.readyAt is not None
+            and (starts >= inst.readyAt).all()
+            and (stops <= inst.terminatedAt).all()
+        )
+        assert inst.busyVcpuSeconds == pytest.approx(
+            (own["vcpus"] * own["held"]).sum(), rel=1e-9, abs=1e-6
+        )
+    assert set(attempts["instanceId"]) <= set(result.instances["instanceId"])
+
+
+def check_bill(result) -> None:
+    """The bill is Σ price × max(60 s, run time) / 3600 over instances; no cost is negative."""
+    inst = result.instances
+    expected = [
+        i.pricePerHour * max(60.0, i.terminatedAt - i.launchedAt) / 3600.0
+        for i in inst.itertuples()
+    ]
+    assert (inst["runSeconds"] == inst["terminatedAt"] - inst["launchedAt"]).all()
+    assert inst["costUsd"].tolist() == pytest.approx(expected, rel=1e-12)
+    summary = result.summary
+    assert summary["total_cost_usd"] == pytest.approx(math.fsum(expected), rel=1e-9, abs=1e-12)
+    assert summary["total_cost_usd"] >= 0 and (inst["costUsd"] >= 0).all()
+    assert sum(summary["cost_by_lifecycle_usd"].values()) == pytest.approx(
+        summary["total_cost_usd"]
+    )
+    assert summary["idle_cost_usd"] >= -EPS
+    assert summary["vcpu_hours_used"] <= summary["vcpu_hours_paid"] * (1 + EPS)
+
+
+def ordered(*values) -> bool:
+    """Whether the non-missing values are in non-decreasing order."""
+    present = [v for v in values if v is not None and not (isinstance(v, float) and math.isnan(v))]
+    return all(a <= b for a, b in zip(present, present[1:], strict=False))
+
+
+def check_timestamps(result) -> None:
+    """No job starts before it was created; state times are ordered per job and per attempt."""
+    jobs = result.jobs.set_index("jobId")
+    for row in result.jobs.itertuples():
+        times = (row.createdAt, row.runnableAt, row.startingAt, row.startedAt, row.stoppedAt)
+        if row.status in TERMINAL or row.attempts == 0:
+            # The stamps hold the last time the job entered each state, so a job sent back to
+            # RUNNABLE by a retry may legitimately show runnableAt after startingAt.
+            assert ordered(*times), f"{row.jobId}: {times}"
+        assert ordered(row.createdAt, row.pendingAt, row.runnableAt)
+    for a in result.attempts.itertuples():
+        created = jobs.at[a.jobId, "createdAt"]
+        assert ordered(created, a.runnableAt, a.startingAt, a.startedAt, a.stoppedAt), a
+        assert a.queueWaitSeconds == a.startingAt - a.runnableAt
+
+
+def check_arrays(result) -> None:
+    """An array parent is SUCCEEDED iff all its children are; FAILED iff all are terminal and
+    one failed; otherwise still PENDING."""
+    jobs = result.jobs
+    for parent in jobs[jobs["arraySize"].notna()].itertuples():
+        children = jobs[jobs["arrayParent"] == parent.jobId]
+        assert len(children) == parent.arraySize
+        states = set(children["status"])
+        if states == {"SUCCEEDED"}:
+            assert parent.status == "SUCCEEDED"
+        elif states <= TERMINAL:
+            assert parent.status == "FAILED"
+        else:
+            assert parent.status == "PENDING"
+        if parent.status in TERMINAL:
+            assert parent.stoppedAt == children["stoppedAt"].max()
+
+
+def check_summary(result) -> None:
+    """Summary counts agree with the jobs table."""
+    plain = result.jobs[result.jobs["arraySize"].isna()]
+    counts = plain["status"].value_counts()
+    assert result.summary["jobs_total"] == len(plain)
+    for state, n in result.summary["jobs_by_status"].items():
+        assert n == counts.get(state, 0), state
+
+
+def assert_same_run(a, b) -> None:
+    """Two runs of one scenario and seed are identical, record for record."""
+    for name in ("jobs", "attempts", "instances", "capacity", "timeline"):
+        pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name))
+    assert a.summary == b.summary
+
+
+class RunDidNotStop(AssertionError):
+    """A run went on far longer than a small scenario can need (a livelock)."""
+
+
+@contextmanager
+def wall_clock_limit(seconds: float):
+    """Raise RunDidNotStop in the block after ``seconds`` of wall time (main thread, Unix).
+
+    NOTE: a livelocked run never returns and its records fill memory on a shared machine; the
+    alarm turns that into an ordinary failure that hypothesis can shrink.
+    """
+
+    def expire(_signum, _frame):
+        raise RunDidNotStop(f"run still going after {seconds} s of wall time")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=scenarios(), seed=st.integers(0, 2**32 - 1))
+def test_invariants_hold_on_random_scenarios(data, seed):
+    with wall_clock_limit(RUN_WALL_LIMIT_S):
+        result = run(data, seed=seed)
+    check_no_job_lost(data, result)
+    check_attempts(data, result)
+    check_capacity_bounds(data, result)
+    check_capacity_matches_instances(result)
+    check_instances(result)
+    check_bill(result)
+    check_timestamps(result)
+    check_arrays(result)
+    check_summary(result)
+    assert_littles_law(result)
+    with wall_clock_limit(RUN_WALL_LIMIT_S):
+        again = run(data, seed=seed)
+    assert_same_run(result, again)
+
+
+# ----------------------------------------------------------------------------- regressions
+# Engine bugs these properties found, each pinned by its minimal reproduction (fixed in 7b4e961).
+def stranding_scenario() -> dict:
+    """BEST_FIT fills maxvCpus=4 with two c5.large; a 4-vCPU job arriving later needs c5.xlarge."""
+    data = base_scenario()
+    data["computeEnvironments"][0]["computeResources"].update(
+        allocationStrategy="BEST_FIT", maxvCpus=4, instanceTypes=["c5.large", "c5.xlarge"]
+    )
+    big = {
+        "jobDefinitionName": "big",
+        "containerProperties": {
+            "image": "img:1",
+            "resourceRequirements": [
+                {"type": "VCPU", "value": "4"},
+                {"type": "MEMORY", "value": "2048"},
+            ],
+        },
+        "simulation": {"runtime": "600s", "startTime": "5s", "imagePullTime": "20s"},
+    }
+    data["jobDefinitions"].append(big)
+    data["workload"] = [
+        {
+            "name": "a",
+            "submit": {"jobName": "a", "jobQueue": "q", "jobDefinition": "work"},
+            "count": 2,
+        },
+        {
+            "name": "big",
+            "submit": {"jobName": "big", "jobQueue": "q", "jobDefinition": "big"},
+            "at": "10s",
+        },
+    ]
+    return data
+
+
+def test_scale_in_that_frees_headroom_lets_waiting_job_scale_out():
+    # Was: a scale-in freed maxvCpus headroom but asked for no pass, so the job stayed RUNNABLE.
+    result = run(stranding_scenario())
+    big = result.jobs.set_index("jobId").loc["big-1"]
+    # The two c5.large idle from 725 and scale in at 1025; only then is there room under
+    # maxvCpus for the c5.xlarge the 4-vCPU job needs: boot 100, pull 20, start 5, run 600.
+    assert (big["status"], big["startingAt"], big["stoppedAt"]) == ("SUCCEEDED", 1125.0, 1750.0)
+    assert result.instances["instanceType"].tolist() == ["c5.large", "c5.large", "c5.xlarge"]
+
+
+def test_attempt_cut_while_starting_has_no_started_at():
+    # Was: the unfinished attempt carried the previous attempt's startedAt, and the timeline
+    # showed STARTING −1 and two jobs RUNNING.
+    data = base_scenario(simulation={"stopAt": "730s"})
+    data["jobDefinitions"][0]["retryStrategy"] = {"attempts": 2}
+    data["jobDefinitions"][0]["simulation"]["failure"] = {"probability": 1.0}
+    result = run(data)
+    # Attempt 1: STARTING 100, RUNNING 125, fails at 725; attempt 2: STARTING 725, cut at 730.
+    second = result.attempts.iloc[1]
+    assert (second["attempt"], second["startingAt"], second["outcome"]) == (2, 725.0, "unfinished")
+    assert pd.isna(second["startedAt"])
+    assert (result.timeline[["STARTING", "RUNNING"]] >= 0).all().all()
+    assert result.timeline["RUNNING"].max() == 1
+
+
+@pytest.mark.parametrize(
+    ("interval", "delay", "starting_at"),
+    [("0s", "0s", 100.0), ("30s", "10s", 120.0)],
+    ids=["delay0", "delay_below_interval"],
+)
+def test_fresh_instance_is_not_scaled_in_before_the_waiting_job_is_placed(
+    interval, delay, starting_at
+):
+    # Was: the idle timer expired before the pass that would place the job (at the end of the
+    # same instant, or at the next scheduler tick); the CE relaunched forever, a livelock.
+    data = base_scenario(simulation={"schedulerInterval": interval})
+    data["computeEnvironments"][0]["simulation"]["scaleDownDelay"] = delay
+    with wall_clock_limit(RUN_WALL_LIMIT_S):
+        result = run(data)
+    a = result.jobs.iloc[0]
+    # Ready at 100; the job starts at the first pass from then on and runs 25 + 600 s.
+    assert (a["status"], a["startingAt"], a["stoppedAt"]) == (
+        "SUCCEEDED",
+        starting_at,
+        starting_at + 625.0,
+    )
+    assert len(result.instances) == 1
+
+
+# ----------------------------------------------------------------------------- the minvCpus floor
+def test_job_blocked_by_the_minvcpus_floor_is_served_or_explained():
+    data = base_scenario()
+    data["computeEnvironments"][0]["computeResources"].update(
+        allocationStrategy="BEST_FIT",
+        minvCpus=4,
+        maxvCpus=4,
+        instanceTypes=["c5.large", "c5.xlarge"],
+    )
+    data["jobDefinitions"][0]["containerProperties"]["resourceRequirements"][0]["value"] = "4"
+    # The floor is two c5.large (cheapest per vCPU, cheaper per hour than one c5.xlarge); the
+    # 4-vCPU job needs a c5.xlarge, which would take the CE to 8 > maxvCpus.
+    a = run(data).jobs.iloc[0]
+    assert a["status"] == "RUNNABLE"
+    assert a["statusReason"].startswith("MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE")
