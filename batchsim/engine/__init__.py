@@ -1,0 +1,1 @@
+"""The simulation kernel: jobs, queues, scheduler, compute environments and instances on SimPy."""

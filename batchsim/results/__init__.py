@@ -1,0 +1,1 @@
+"""Turning a run's records into DataFrames, metrics, plots, reports, events and files."""
