@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from enum import IntEnum
 from pathlib import Path
@@ -131,6 +132,15 @@ def _dispatch(args, out: TextIO, err: TextIO) -> ExitStatus:
         return ExitStatus.INTERRUPTED
     except OSError as error:
         err.write(f"batchsim: {error.strerror or error}: {error.filename or ''}\n")
+        return ExitStatus.RUN_FAILED
+    except Exception as error:  # a bug in batchsim: say so plainly, trace only on request
+        if os.environ.get("BATCHSIM_DEBUG"):
+            raise
+        err.write(
+            f"batchsim: internal error: {type(error).__name__}: {error}\n"
+            "This is a bug in batchsim; please report it with your scenario "
+            "(set BATCHSIM_DEBUG=1 to see the traceback).\n"
+        )
         return ExitStatus.RUN_FAILED
 
 

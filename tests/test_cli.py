@@ -118,3 +118,21 @@ def test_catalog_unknown_family_is_a_clear_error():
 def test_no_command_prints_help_and_unknown_flag_exits_2():
     assert cli()[0] == 2
     assert cli("run")[0] == 2  # argparse: missing scenario argument
+
+
+def test_internal_error_is_reported_without_traceback(scenario_file, monkeypatch):
+    import batchsim.api
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(batchsim.api, "simulate", broken)
+    monkeypatch.delenv("BATCHSIM_DEBUG", raising=False)
+    status, _, err = cli("run", str(scenario_file), "-o", str(scenario_file.parent / "o"))
+    assert status == ExitStatus.RUN_FAILED
+    assert "internal error: ZeroDivisionError: boom" in err and "Traceback" not in err
+
+
+def test_output_path_that_is_a_file_is_a_clear_error(scenario_file):
+    status, _, err = cli("run", str(scenario_file), "-o", str(scenario_file))
+    assert status == ExitStatus.RUN_FAILED and "Traceback" not in err and str(scenario_file) in err
