@@ -38,7 +38,7 @@ class AttemptRunner:
     def start_attempt(self, job: Job, ce: ComputeEnvironment, instance: Instance) -> None:
         """Place ``job`` on ``instance``: STARTING now, RUNNING after pull and container start."""
         env, spec = self.env, job.spec
-        now = env.now
+        now = env._now  # NOTE: the attribute, not SimPy's property: this is the hot path
         ce.allocate(instance, spec.shape)
         job.move(STARTING, now)
         job.started_at = None  # this attempt has not started RUNNING yet
@@ -58,7 +58,7 @@ class AttemptRunner:
         if job.token != token:
             return
         spec = job.spec
-        job.move(RUNNING, self.env.now)
+        job.move(RUNNING, self.env._now)
         duration = job.work_s
         outcome, exit_code = Outcome.SUCCEEDED, 0
         if spec.failure_probability > 0 and spec.uniform() < spec.failure_probability:
@@ -72,7 +72,7 @@ class AttemptRunner:
     def _end(self, job: Job, token: int, outcome: str, exit_code: int | None, _event) -> None:
         if job.token != token:
             return
-        now = self.env.now
+        now = self.env._now
         instance = job.instance
         reason = TIMEOUT_REASON if outcome is Outcome.TIMED_OUT else CONTAINER_EXITED
         self._record(job, outcome, exit_code, reason, "", now)

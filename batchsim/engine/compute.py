@@ -48,6 +48,7 @@ class ComputeEnvironment:
         self.booting: list[Instance] = []
         self.all_instances: list[Instance] = []
         self._live_types: dict[str, int] = {}  # instance type -> instances booting or ready
+        self._fits_live: dict[Shape, bool] = {}  # shape -> a live instance type fits it
         self.total_vcpus = 0  # vCPUs of instances booting or ready (AWS desiredvCpus)
         self.free_vcpus = 0  # free vCPUs on ready instances
         self._options: dict[Shape, list[TypeOption]] = {}
@@ -82,10 +83,13 @@ class ComputeEnvironment:
         """
         if not self.enabled:
             return False
-        options = self.options(shape)
-        if any(o.itype.name in self._live_types for o in options):
+        fits_live = self._fits_live.get(shape)
+        if fits_live is None:
+            options = self.options(shape)
+            fits_live = self._fits_live[shape] = any(o.itype.name in self._live_types for o in options)
+        if fits_live:
             return True
-        return self.can_grow() and bool(self._plan(options, 1, self.max_vcpus - self.total_vcpus))
+        return self.can_grow() and bool(self._plan(self.options(shape), 1, self.max_vcpus - self.total_vcpus))
 
     def can_grow(self) -> bool:
         """Return whether the CE may launch more instances now."""
@@ -168,6 +172,7 @@ class ComputeEnvironment:
         self.booting.append(instance)
         self.total_vcpus += itype.vcpus
         self._live_types[itype.name] = self._live_types.get(itype.name, 0) + 1
+        self._fits_live.clear()
         self._record_capacity()
         delay = self.boot_time() if boot_s is None else boot_s
         env.call_later(delay, lambda _event: self._on_ready(instance))
@@ -196,7 +201,7 @@ class ComputeEnvironment:
         """Free ``shape`` on ``instance``; start its idle timer if it is now empty."""
         instance.release(shape, held_s)
         self.free_vcpus += shape.vcpus
-        if instance.jobs == 0:
+        if not instance.jobs:
             self._start_idle_timer(instance)
         self.on_capacity()
 
@@ -236,6 +241,7 @@ class ComputeEnvironment:
         self._live_types[name] -= 1
         if not self._live_types[name]:
             del self._live_types[name]
+            self._fits_live.clear()
         instance.end_reason = reason
         self.total_vcpus -= instance.itype.vcpus
         self.env.recorder.instances.append(instance.record(now))

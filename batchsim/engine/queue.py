@@ -84,7 +84,10 @@ class JobQueue:
         """Append a newly RUNNABLE job at the back of the queue."""
         self._back += 1
         job.seq = self._back
-        line = self._line(job.spec.shape)
+        spec = job.spec
+        line = spec.line  # NOTE: cached per spec; a spec has one queue and one shape
+        if line is None:
+            line = spec.line = self._line(spec.shape)
         line.jobs.append(job)
         if line.blocked_reason is not None or line.stuck_reason is not None:
             job.status_reason = line.reason_for_new_job()

@@ -151,6 +151,11 @@ def paused_gc() -> Iterator[None]:
         yield
     finally:
         if enabled:
+            # NOTE: freeze + unfreeze moves the run's survivors straight to the oldest
+            # generation, where the collector would put them anyway, without first walking
+            # a million young objects in one go (half a second at 1M jobs).
+            gc.freeze()
+            gc.unfreeze()
             gc.enable()
 
 

@@ -53,6 +53,8 @@ class JobSpec:
     failure_after: Sampler | None
     uniform: Sampler
     array_size: int | None
+    submitted: int = 0  # SubmitJob calls made so far (numbers the job ids)
+    line: object = None  # the queue's line for this shape, cached by JobQueue.push
 
 
 def _requirements(reqs: list[ResourceRequirement] | None) -> dict[str, float]:

@@ -30,7 +30,6 @@ class Submitter:
         self.scheduler = scheduler
         self.queues = queues
         self._jobs = env.recorder.jobs
-        self._serials: dict[str, int] = {}
 
     def start(self, entry: WorkloadEntry, spec: JobSpec) -> None:
         """Schedule the submissions of ``entry``."""
@@ -57,7 +56,7 @@ class Submitter:
             if left[0] == 0:
                 return
             delay = gap()
-            if self.env.now + delay <= until:
+            if self.env._now + delay <= until:
                 self.env.call_later(delay, arrive)
 
         first = arrivals.start + gap()
@@ -66,9 +65,9 @@ class Submitter:
 
     def submit(self, spec: JobSpec) -> Job:
         """Make one SubmitJob call for ``spec`` now and return the job (the parent for arrays)."""
-        serial = self._serials.get(spec.entry, 0) + 1
-        self._serials[spec.entry] = serial
-        now = self.env.now
+        spec.submitted += 1
+        serial = spec.submitted
+        now = self.env._now  # NOTE: the attribute, not SimPy's property: hot path
         # NOTE: work is drawn per job at submission, in submission order, so variants of a
         # scenario (warm vs cold pool) give each job the same runtime: common random numbers.
         work_s = spec.runtime() if spec.array_size is None else 0.0
