@@ -1,0 +1,20 @@
+"""The code passes the project's linter (ruff, configured in pyproject.toml)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import REPO
+
+
+def test_ruff_passes():
+    ruff = shutil.which("ruff")
+    if ruff is None:
+        pytest.skip("ruff is not installed (it comes with the test extra)")
+    done = subprocess.run(
+        [ruff, "check", "batchsim", "tests", "benchmarks"], cwd=REPO, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
