@@ -258,3 +258,46 @@ def test_scheduler_interval_delays_placement_to_the_next_cycle():
     data["workload"][0]["at"] = "10s"
     a = job(run(data), "a-1")
     assert (a["runnableAt"], a["startingAt"]) == (10.0, 30.0)  # next pass at t = 30 s
+
+
+def test_fifo_holds_across_job_shapes():
+    data = base_scenario()
+    data["computeEnvironments"][0]["computeResources"].update(
+        minvCpus=8, maxvCpus=8, instanceTypes=["c5.2xlarge"]
+    )
+    base = data["jobDefinitions"][0]
+    data["jobDefinitions"] = [
+        {**base, "jobDefinitionName": f"d{v}x{m}",
+         "containerProperties": {"image": "img:1", "resourceRequirements": [
+             {"type": "VCPU", "value": str(v)}, {"type": "MEMORY", "value": str(m)}]}}
+        for v, m in ((8, 2048), (4, 2048), (4, 1024))
+    ]  # fmt: skip
+    submit = {"jobQueue": "q"}
+    data["workload"] = [
+        {"name": "blocker", "submit": {"jobName": "b", "jobDefinition": "d8x2048", **submit}},
+        {"name": "A", "submit": {"jobName": "A", "jobDefinition": "d4x2048", **submit}, "at": "10s"},
+        {"name": "B", "submit": {"jobName": "B", "jobDefinition": "d4x1024", **submit}, "at": "20s"},
+        {"name": "C", "submit": {"jobName": "C", "jobDefinition": "d4x2048", **submit}, "at": "30s"},
+    ]
+    result = run(data)
+    # The blocker holds all 8 vCPUs until 625; then A and B (queue order), C only after them.
+    assert job(result, "A-1")["startingAt"] == 625.0
+    assert job(result, "B-1")["startingAt"] == 625.0
+    assert job(result, "C-1")["startingAt"] == 1230.0
+
+
+def test_overshoot_is_the_smallest_instance_that_takes_a_job():
+    data = _array_of(base_scenario(), 50)
+    data["computeEnvironments"][0]["computeResources"].update(maxvCpus=18, instanceTypes=["c5"])
+    data["jobDefinitions"][0]["containerProperties"]["resourceRequirements"][0]["value"] = "4"
+    peak = run(data).capacity["desiredvCpus"].max()
+    # 16 vCPUs fit the budget (c5.4xlarge); the one instance over the limit is a c5.xlarge.
+    assert peak == 16 + 4
+
+
+def test_stop_at_never_extends_a_run_that_went_quiet():
+    data = base_scenario(simulation={"stopAt": "7d"})
+    data["computeEnvironments"][0]["computeResources"]["minvCpus"] = 2
+    result = run(data)
+    assert result.summary["end_of_run_s"] == 925.0  # job on the warm instance ends 625, idle 300
+    assert result.summary["total_cost_usd"] == pytest.approx(C5_LARGE * 925 / 3600)

@@ -71,10 +71,12 @@ def plan_progressive(
     launches: list[InstanceType] = []
     while jobs > 0 and budget_vcpus > 0:
         pool = [o for o in options if o.itype.vcpus <= budget_vcpus]
-        if not pool and overshoot:
-            pool = options[:]
-            overshoot = False
         if not pool:
+            if not overshoot or not options:
+                break
+            # One instance over maxvCpus at most, and the smallest that takes a job.
+            choice = min(options, key=lambda o: (o.itype.vcpus, o.itype.on_demand_price_per_hour))
+            launches.append(choice.itype)
             break
         choice = _pick_in_cheapest_tier(pool, jobs)
         launches.append(choice.itype)

@@ -84,7 +84,8 @@ class BatchEnv(simpy.Environment):
                 return
 
     def run_until(self, stop_at: float | None = None) -> None:
-        """Process events until none are left, or until ``stop_at`` (the clock then reads it).
+        """Process events until none are left, or until ``stop_at`` if events remain by then
+        (the clock then reads ``stop_at``): a horizon cuts a run short, never extends it.
 
         The same loop as ``simpy.Environment.run`` with ``step()`` inlined, because the engine
         spends most of its time here; events due exactly at ``stop_at`` are not processed, as
@@ -101,8 +102,8 @@ class BatchEnv(simpy.Environment):
                 raise event._value
             if self.at_instant_end is not None or self._after_instant:
                 self._end_instant()
-        if stop_at is not None:
-            self._now = max(self._now, stop_at)
+        if stop_at is not None and queue:
+            self._now = stop_at  # cut short; a run that went quiet earlier ends when it did
 
     def stream(self, name: str) -> np.random.Generator:
         """Return the random generator named ``name``, creating it on first use."""

@@ -8,6 +8,7 @@ what its allocation strategy picks, and passes the rest on to the next CE.
 
 from __future__ import annotations
 
+import heapq
 import math
 from typing import TYPE_CHECKING
 
@@ -86,11 +87,45 @@ class Scheduler:
         self._pass_pending = False
         unplaced: list[tuple[JobQueue, ShapeLine]] = []
         for queue in self.queues:
-            for line in queue.placeable_lines():
-                if not self._place_line(queue, line):
-                    unplaced.append((queue, line))
+            lines = queue.placeable_lines()
+            if len(lines) == 1:  # NOTE: one shape waiting: FIFO within the line is all there is
+                if not self._place_line(queue, lines[0]):
+                    unplaced.append((queue, lines[0]))
+            elif lines:
+                unplaced.extend((queue, line) for line in self._place_in_order(queue, lines))
         if unplaced:
             self._scale_out(unplaced)
+
+    def _place_in_order(self, queue: JobQueue, lines: list[ShapeLine]) -> list[ShapeLine]:
+        """Place jobs of several shapes in queue order; return the lines whose head did not fit.
+
+        The next job is always the earliest-queued head among the lines still in play; a line
+        whose head fits nowhere drops out of this pass, so later jobs of other shapes may
+        backfill the room that head cannot use.
+        """
+        heap = [(line.jobs[0].seq, index, line) for index, line in enumerate(lines)]
+        heapq.heapify(heap)
+        blocked = []
+        while heap:
+            _, index, line = heap[0]
+            if not self._place_head(queue, line):
+                heapq.heappop(heap)
+                blocked.append(line)
+            elif line.jobs:
+                heapq.heapreplace(heap, (line.jobs[0].seq, index, line))
+            else:
+                heapq.heappop(heap)
+        return blocked
+
+    def _place_head(self, queue: JobQueue, line: ShapeLine) -> bool:
+        """Place the first job of ``line`` on the first CE with room; return whether it was."""
+        for ce in queue.ces:
+            instance = ce.find_instance(line.shape)
+            if instance is not None:
+                self.waiting -= 1
+                self.runner.start_attempt(line.jobs.popleft(), ce, instance)
+                return True
+        return False
 
     def _place_line(self, queue: JobQueue, line: ShapeLine) -> bool:
         """Place jobs of one shape while some CE has room; return whether all were placed."""
