@@ -30,6 +30,8 @@ def simulate(scenario: Scenario | str | Path, seed: int | None = None) -> RunRes
 
     ``seed`` overrides ``simulation.seed``; the same scenario and seed give identical results.
     """
+    if seed is not None and (not isinstance(seed, int) or seed < 0):
+        raise ValueError(f"seed must be a whole number ≥ 0, got {seed!r}")
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     with paused_gc():

@@ -34,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="simulate a scenario and write its results")
     run.add_argument("scenario", help="scenario YAML file")
     run.add_argument("-o", "--output", default=None, help="output folder (default: out/<scenario name>)")
-    run.add_argument("--seed", type=int, default=None, help="override simulation.seed")
+    run.add_argument("--seed", type=_seed, default=None, help="override simulation.seed (≥ 0)")
     _add_set(run)
     validate = commands.add_parser("validate", help="check a scenario and report every problem")
     validate.add_argument("scenario", help="scenario YAML file")
@@ -43,6 +43,13 @@ def build_parser() -> argparse.ArgumentParser:
     catalog = commands.add_parser("catalog", help="list instance types and us-east-1 prices")
     catalog.add_argument("--family", action="append", help="only these families or types (repeatable)")
     return parser
+
+
+def _seed(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"a seed is a whole number ≥ 0, got {text}")
+    return value
 
 
 def _add_set(parser: argparse.ArgumentParser) -> None:

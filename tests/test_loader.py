@@ -349,3 +349,22 @@ def test_resolved_yaml_round_trips_to_an_equal_model():
 def test_defaults_round_trip_too():
     scenario = parse_scenario(MINIMAL)
     assert parse_scenario(resolved_yaml(scenario)) == scenario
+
+
+def test_aws_keys_of_later_releases_are_named_not_called_typos():
+    text = MINIMAL.replace("jobDefinition: work", "jobDefinition: work, dependsOn: [{jobId: a}]")
+    (problem,) = problems_of(text).values()
+    assert problem.message == "'dependsOn' is not supported yet by this batchsim release"
+
+
+def test_deprecated_override_of_a_defined_resource_is_rejected_as_on_aws():
+    text = MINIMAL.replace("jobDefinition: work", "jobDefinition: work, containerOverrides: {memory: 1024}")
+    (problem,) = problems_of(text).values()
+    assert problem.path == "workload[0].submit.containerOverrides.memory"
+    assert "deprecated key" in problem.message
+
+
+def test_submitting_to_a_disabled_queue_is_rejected():
+    text = MINIMAL.replace("    priority: 1\n", "    priority: 1\n    state: DISABLED\n", 1)
+    (problem,) = problems_of(text).values()
+    assert problem.path == "workload[0].submit.jobQueue" and "DISABLED" in problem.message

@@ -12,11 +12,6 @@ if TYPE_CHECKING:
 BILLING_MINIMUM_S = 60.0
 
 
-def billed_cost(price_per_hour: float, seconds: float) -> float:
-    """Return the EC2 Linux bill for ``seconds`` of running: per second, 60-second minimum."""
-    return price_per_hour * max(seconds, BILLING_MINIMUM_S) / 3600.0
-
-
 class InstanceState:
     """Lifecycle of an instance in batchsim (a subset of EC2's, as Batch sees it)."""
 
@@ -97,11 +92,6 @@ class Instance:
             ready = now + pull_s
             self.images[image] = ready
         return ready
-
-    def cost(self, end: float) -> float:
-        """Return the bill from launch to termination (or to ``end`` if still running)."""
-        stop = self.terminated_at if self.terminated_at is not None else end
-        return billed_cost(self.price_per_hour, stop - self.launched_at)
 
     def record(self, end: float) -> tuple:
         """Return this instance's record (see recorder.INSTANCE_FIELDS), closed at ``end`` if open."""

@@ -38,7 +38,7 @@ TRANSITIONS: dict[JobState, frozenset[JobState]] = {
     S.SUCCEEDED: frozenset(),
     S.FAILED: frozenset(),
 }
-"""Legal moves, from the AWS Batch User Guide's job-state page (see docs/lifecycle.md)."""
+"""Legal moves, from the AWS Batch User Guide's job-state page (see docs/modelling.md)."""
 
 # Attribute that records when a job last entered each state (None until it does).
 STAMP = {

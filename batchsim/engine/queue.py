@@ -57,11 +57,10 @@ class ShapeLine:
 class JobQueue:
     """A FIFO job queue with its compute environments in ``computeEnvironmentOrder``."""
 
-    def __init__(self, name: str, priority: int, ces: list[ComputeEnvironment], enabled: bool = True):
+    def __init__(self, name: str, priority: int, ces: list[ComputeEnvironment]):
         self.name = name
         self.priority = priority
         self.ces = ces
-        self.enabled = enabled
         self.lines: dict[Shape, ShapeLine] = {}
         self._back = 0  # sequence numbers of new jobs grow from here
         self._front = 0  # retried jobs get ever smaller numbers
@@ -110,7 +109,3 @@ class JobQueue:
         if len(lines) > 1:
             lines.sort(key=lambda line: line.jobs[0].seq)
         return lines
-
-    def runnable_count(self) -> int:
-        """Return how many jobs wait RUNNABLE in this queue."""
-        return sum(len(line.jobs) for line in self.lines.values())

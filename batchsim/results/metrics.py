@@ -18,7 +18,11 @@ def _clean(value: float | None) -> float | None:
 
 
 def wait_stats(waits: pd.Series) -> dict[str, float | None]:
-    """Return mean, p50, p95 and max of queue waits in seconds (None when there are none)."""
+    """Return mean, p50, p95 and max of queue waits in seconds (None when there are none).
+
+    Waits are those of attempts that left RUNNABLE; a job still RUNNABLE at the end of the run
+    is counted in ``jobs_by_status`` and ``jobs_unfinished``, not here.
+    """
     values = waits.dropna().to_numpy(float)
     if len(values) == 0:
         return {"mean": None, "p50": None, "p95": None, "max": None}
@@ -31,13 +35,14 @@ def wait_stats(waits: pd.Series) -> dict[str, float | None]:
 
 
 def makespan(jobs: pd.DataFrame) -> float | None:
-    """Return seconds from the first submission to the last job reaching a terminal state."""
-    if jobs.empty:
+    """Return seconds from the first submission to the last job reaching a terminal state.
+
+    None while any job is not terminal (blocked RUNNABLE, or cut by stopAt): the workload
+    never finished, so it has no makespan (``jobs_unfinished`` says how many).
+    """
+    if jobs.empty or not jobs["status"].isin(("SUCCEEDED", "FAILED")).all():
         return None
-    done = jobs["stoppedAt"].dropna()
-    if done.empty:
-        return None
-    return float(done.max() - jobs["createdAt"].min())
+    return float(jobs["stoppedAt"].max() - jobs["createdAt"].min())
 
 
 def instance_idle_cost(instances: pd.DataFrame) -> float:

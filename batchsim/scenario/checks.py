@@ -272,11 +272,39 @@ def _job_resources(scenario: Scenario) -> Iterator[Problem]:
                 f'no {kind} requirement: add {{type: {kind}, value: "…"}} '
                 "(or override it in every submission of this definition)",
             )
+    definitions = {jd.jobDefinitionName: jd for jd in scenario.jobDefinitions}
     for index, entry in enumerate(scenario.workload):
         overrides = entry.submit.containerOverrides
         if overrides is not None and overrides.resourceRequirements:
             path = ("workload", index, "submit", "containerOverrides", "resourceRequirements")
             yield from _requirements(overrides.resourceRequirements, path)
+        definition = definitions.get(definition_name(entry.submit.jobDefinition))
+        if overrides is not None and definition is not None:
+            yield from _deprecated_overrides(overrides, definition, index)
+
+
+def _deprecated_overrides(overrides, definition, index: int) -> Iterator[Problem]:
+    """AWS rejects deprecated vcpus/memory overrides of resources the definition sets."""
+    declared = {r.type for r in definition.containerProperties.resourceRequirements}
+    for key, kind in (("vcpus", "VCPU"), ("memory", "MEMORY")):
+        if getattr(overrides, key) is not None and kind in declared:
+            yield _problem(
+                ("workload", index, "submit", "containerOverrides", key),
+                "This value was submitted in a deprecated key and may conflict with the value "
+                "provided by the job definition's resource requirements (AWS rejects it); "
+                f"override {{type: {kind}}} in containerOverrides.resourceRequirements instead",
+            )
+
+
+def _disabled_queues(scenario: Scenario) -> Iterator[Problem]:
+    """AWS refuses SubmitJob to a DISABLED job queue."""
+    disabled = {q.jobQueueName for q in scenario.jobQueues if q.state == "DISABLED"}
+    for index, entry in enumerate(scenario.workload):
+        if entry.submit.jobQueue in disabled:
+            yield _problem(
+                ("workload", index, "submit", "jobQueue"),
+                f"job queue {entry.submit.jobQueue!r} is DISABLED: AWS refuses SubmitJob to it",
+            )
 
 
 # ----------------------------------------------------------------------------- jobs
@@ -337,7 +365,7 @@ def _settings(scenario: Scenario) -> Iterator[Problem]:
         )
 
 
-_RULES = (_settings, check_references, _job_definitions, _job_resources, _runtimes)
+_RULES = (_settings, check_references, _job_definitions, _job_resources, _runtimes, _disabled_queues)
 
 
 def check_scenario(scenario: Scenario, catalog: Catalog) -> list[Problem]:
