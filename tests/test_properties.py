@@ -277,8 +277,29 @@ def check_attempts(data: dict, result) -> None:
     ).any()
 
 
+def job_shapes(data: dict) -> list[tuple[float, float]]:
+    """(vCPU, MiB) of every job definition, plus the 1-vCPU shape the minvCpus fill uses."""
+    shapes = [(1.0, 0.0)]
+    for definition in data["jobDefinitions"]:
+        values = {r["type"]: float(r["value"]) for r in definition["containerProperties"]["resourceRequirements"]}
+        shapes.append((values["VCPU"], values["MEMORY"]))
+    return shapes
+
+
+def overshoot_allowance(data: dict, instance_types: list[str]) -> int:
+    """The most one overshooting instance may add: for each job shape, the smallest allowed type
+    that takes it (the engine's rule), and the largest of those over the shapes."""
+    sizes = [
+        min(CATALOG[t].vcpus for t in fitting)
+        for vcpus, mib in job_shapes(data)
+        if (fitting := [t for t in instance_types if vcpus <= CATALOG[t].vcpus and mib <= allocatable_mib(t)])
+    ]
+    return max(sizes, default=0)
+
+
 def check_capacity_bounds(data: dict, result) -> None:
-    """Desired vCPUs of each CE stay in [0, maxvCpus] (BEST_FIT) or [0, max + largest type]."""
+    """Desired vCPUs of each CE stay in [0, maxvCpus] (BEST_FIT), or exceed it by one instance
+    at most (the smallest type that takes a job) for the other strategies."""
     for ce in data["computeEnvironments"]:
         resources = ce["computeResources"]
         points = result.capacity[
@@ -286,7 +307,7 @@ def check_capacity_bounds(data: dict, result) -> None:
         ]
         limit = resources["maxvCpus"]
         if resources["allocationStrategy"] != "BEST_FIT":
-            limit += max(CATALOG[t].vcpus for t in resources["instanceTypes"])
+            limit += overshoot_allowance(data, resources["instanceTypes"])
         assert (points["desiredvCpus"] >= 0).all() and (points["desiredvCpus"] <= limit).all()
         assert (points["readyvCpus"] >= 0).all() and (
             points["readyvCpus"] <= points["desiredvCpus"]

@@ -375,7 +375,7 @@ def test_steady_stream_twins_see_the_same_workload():
     )
 
 
-def test_steady_stream_load_matches_littles_law():
+def test_steady_stream_arrivals_and_runtimes_match_the_scenario():
     """120 jobs/h for 8 h, mean runtime 5 min: ~960 jobs, ~10 running on average (20 vCPUs)."""
     jobs = children(COLD)
     rate_per_s, hours = 120 / 3600, 8
@@ -385,6 +385,10 @@ def test_steady_stream_load_matches_littles_law():
     sd = 300 * math.sqrt(math.exp(0.5**2) - 1)  # lognormal mean 5 min, sigma 0.5
     assert runtime.mean() == pytest.approx(300, abs=5 * sd / math.sqrt(len(jobs)))
     assert (jobs["status"] == "SUCCEEDED").all()
+    # Little's law over the arrival window: time-average jobs RUNNING = λ × mean runtime.
+    window = hours * 3600.0
+    running_s = (jobs["stoppedAt"].clip(upper=window) - jobs["startedAt"].clip(upper=window)).sum()
+    assert running_s / window == pytest.approx(len(jobs) / window * runtime.mean(), rel=0.05)
 
 
 def test_warm_pool_is_ready_at_start_and_never_scaled_away():
