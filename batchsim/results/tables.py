@@ -9,11 +9,6 @@ from batchsim.engine.instance import BILLING_MINIMUM_S
 from batchsim.engine.recorder import ATTEMPT_FIELDS, CAPACITY_FIELDS, INSTANCE_FIELDS
 from batchsim.engine.simulation import JOB_FIELDS, EngineRun
 
-JOB_CATEGORIES = (
-    "jobName", "workload", "jobDefinition", "status", "statusReason", "jobQueue",
-    "computeEnvironment", "instanceType",
-)  # fmt: skip
-ATTEMPT_CATEGORIES = ("computeEnvironment", "instanceId", "instanceType", "outcome", "statusReason", "reason")
 TIMELINE_COLUMNS = (
     "time", "RUNNABLE", "STARTING", "RUNNING", "vcpusDesired", "vcpusReady", "vcpusInUse",
 )  # fmt: skip
@@ -22,7 +17,6 @@ TIMELINE_COLUMNS = (
 def jobs_frame(run: EngineRun) -> pd.DataFrame:
     """Return one row per job (array parents included, flagged by ``arraySize``)."""
     frame = pd.DataFrame.from_records(run.jobs, columns=list(JOB_FIELDS))
-    frame = _categories(frame, JOB_CATEGORIES)
     return _nullable_ints(frame, ("attempts", "exitCode", "vcpus", "gpus", "arrayIndex", "arraySize"))
 
 
@@ -31,16 +25,8 @@ def attempts_frame(run: EngineRun, jobs: pd.DataFrame) -> pd.DataFrame:
     frame = pd.DataFrame.from_records(run.attempts, columns=list(ATTEMPT_FIELDS))
     job_ids = jobs["jobId"].to_numpy()[frame.pop("jobIndex").to_numpy(dtype=np.int64)]
     frame.insert(0, "jobId", pd.array(job_ids, dtype=jobs["jobId"].dtype))
-    frame = _categories(frame, ATTEMPT_CATEGORIES)
     frame["queueWaitSeconds"] = frame["startingAt"] - frame["runnableAt"]
     return _nullable_ints(frame, ("attempt", "exitCode", "vcpus", "gpus"))
-
-
-def _categories(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
-    """Store few-valued text columns as categoricals (a quarter of the memory at 1M rows)."""
-    for column in columns:
-        frame[column] = frame[column].astype("category")
-    return frame
 
 
 def _nullable_ints(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
