@@ -368,3 +368,13 @@ def test_submitting_to_a_disabled_queue_is_rejected():
     text = MINIMAL.replace("    priority: 1\n", "    priority: 1\n    state: DISABLED\n", 1)
     (problem,) = problems_of(text).values()
     assert problem.path == "workload[0].submit.jobQueue" and "DISABLED" in problem.message
+
+
+def test_unsupported_values_are_reported_beside_schema_errors():
+    text = MINIMAL.replace("{type: EC2,", "{type: SPOT,").replace("simulation: {runtime: 10m}", "simulation: {runtime: 10 mins}")
+    found = problems_of(text)
+    assert "compute type SPOT is not supported yet" in found[
+        "computeEnvironments[0].computeResources.type"
+    ].message
+    assert found["computeEnvironments[0].computeResources.type"].line == 4
+    assert "jobDefinitions[0].simulation.runtime" in found

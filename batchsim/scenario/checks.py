@@ -14,14 +14,20 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from batchsim.errors import BatchsimError, Problem
 from batchsim.scenario.schema import (
+    ComputeEnvironment,
     ComputeResources,
+    CustomInstanceType,
+    JobDefinition,
+    JobQueue,
     ResourceRequirement,
     RetryStrategy,
     Scenario,
+    SimulationSettings,
+    WorkloadEntry,
 )
 from batchsim.scenario.units import parse_memory_mib
 from batchsim.scenario.yamlmap import Path, format_path
@@ -41,6 +47,17 @@ _NAMED_LISTS = (
 _LEGACY_KEY = {"VCPU": "vcpus", "MEMORY": "memory"}
 _EXIT_CODE = re.compile(r"\d+\*?|\*")
 _REVISION = re.compile(r":\d+$")
+
+
+def _each(items: list) -> Iterator[tuple[int, Any]]:
+    """Yield (index, item) for the items that validated (a partial scenario holds None for
+    the others, so indices, and with them the reported paths, stay those of the file)."""
+    return ((index, item) for index, item in enumerate(items) if item is not None)
+
+
+def _valid(items: list) -> list:
+    """Return the items that validated."""
+    return [item for item in items if item is not None]
 
 
 def _problem(path: Path, message: str) -> Problem:
@@ -150,7 +167,7 @@ def check_references(data: Any) -> list[Problem]:
 
 # ----------------------------------------------------------------------------- compute
 def _compute_environments(scenario: Scenario, catalog: Catalog) -> Iterator[Problem]:
-    for index, ce in enumerate(scenario.computeEnvironments):
+    for index, ce in _each(scenario.computeEnvironments):
         path = ("computeEnvironments", index)
         if ce.type == "UNMANAGED":
             yield _problem(
@@ -253,12 +270,12 @@ def _provides(properties: Any, kind: str) -> bool:
 
 
 def _job_resources(scenario: Scenario) -> Iterator[Problem]:
-    for index, jd in enumerate(scenario.jobDefinitions):
+    for index, jd in _each(scenario.jobDefinitions):
         path = ("jobDefinitions", index, "containerProperties", "resourceRequirements")
         yield from _requirements(jd.containerProperties.resourceRequirements, path)
         users = [
             entry.submit.containerOverrides
-            for entry in scenario.workload
+            for entry in _valid(scenario.workload)
             if definition_name(entry.submit.jobDefinition) == jd.jobDefinitionName
         ]
         for kind in ("VCPU", "MEMORY"):
@@ -272,8 +289,8 @@ def _job_resources(scenario: Scenario) -> Iterator[Problem]:
                 f'no {kind} requirement: add {{type: {kind}, value: "…"}} '
                 "(or override it in every submission of this definition)",
             )
-    definitions = {jd.jobDefinitionName: jd for jd in scenario.jobDefinitions}
-    for index, entry in enumerate(scenario.workload):
+    definitions = {jd.jobDefinitionName: jd for jd in _valid(scenario.jobDefinitions)}
+    for index, entry in _each(scenario.workload):
         overrides = entry.submit.containerOverrides
         if overrides is not None and overrides.resourceRequirements:
             path = ("workload", index, "submit", "containerOverrides", "resourceRequirements")
@@ -298,8 +315,8 @@ def _deprecated_overrides(overrides, definition, index: int) -> Iterator[Problem
 
 def _disabled_queues(scenario: Scenario) -> Iterator[Problem]:
     """AWS refuses SubmitJob to a DISABLED job queue."""
-    disabled = {q.jobQueueName for q in scenario.jobQueues if q.state == "DISABLED"}
-    for index, entry in enumerate(scenario.workload):
+    disabled = {q.jobQueueName for q in _valid(scenario.jobQueues) if q.state == "DISABLED"}
+    for index, entry in _each(scenario.workload):
         if entry.submit.jobQueue in disabled:
             yield _problem(
                 ("workload", index, "submit", "jobQueue"),
@@ -327,7 +344,7 @@ def _retry_patterns(strategy: RetryStrategy | None, path: Path) -> Iterator[Prob
 
 
 def _job_definitions(scenario: Scenario) -> Iterator[Problem]:
-    for index, jd in enumerate(scenario.jobDefinitions):
+    for index, jd in _each(scenario.jobDefinitions):
         path = ("jobDefinitions", index)
         if jd.type == "multinode":
             yield _problem(
@@ -336,15 +353,15 @@ def _job_definitions(scenario: Scenario) -> Iterator[Problem]:
         if "FARGATE" in (jd.platformCapabilities or ()):
             yield _problem((*path, "platformCapabilities"), f"FARGATE is {NOT_YET}; use [EC2]")
         yield from _retry_patterns(jd.retryStrategy, (*path, "retryStrategy"))
-    for index, entry in enumerate(scenario.workload):
+    for index, entry in _each(scenario.workload):
         yield from _retry_patterns(
             entry.submit.retryStrategy, ("workload", index, "submit", "retryStrategy")
         )
 
 
 def _runtimes(scenario: Scenario) -> Iterator[Problem]:
-    definitions = {jd.jobDefinitionName: i for i, jd in enumerate(scenario.jobDefinitions)}
-    for index, entry in enumerate(scenario.workload):
+    definitions = {jd.jobDefinitionName: i for i, jd in _each(scenario.jobDefinitions)}
+    for index, entry in _each(scenario.workload):
         d_index = definitions.get(definition_name(entry.submit.jobDefinition))
         if entry.runtime is not None or d_index is None:
             continue  # an unknown definition is reported by _submit_references
@@ -368,13 +385,48 @@ def _settings(scenario: Scenario) -> Iterator[Problem]:
 _RULES = (_settings, check_references, _job_definitions, _job_resources, _runtimes, _disabled_queues)
 
 
-def check_scenario(scenario: Scenario, catalog: Catalog) -> list[Problem]:
+def check_scenario(scenario: Scenario, catalog: Catalog, references: bool = True) -> list[Problem]:
     """Return every cross-object problem of ``scenario`` (empty when it is usable).
 
     ``catalog`` resolves the compute environments' ``instanceTypes``; the scenario's
-    ``customInstanceTypes`` are layered on top of it first.
+    ``customInstanceTypes`` are layered on top of it first. ``scenario`` may be partial (see
+    :func:`partial_scenario`); ``references=False`` skips the name checks, for callers that
+    ran :func:`check_references` on the raw data.
     """
-    catalog = catalog.with_custom(scenario.customInstanceTypes)
-    problems = [problem for rule in _RULES for problem in rule(scenario)]
+    catalog = catalog.with_custom(_valid(scenario.customInstanceTypes))
+    rules = _RULES if references else tuple(rule for rule in _RULES if rule is not check_references)
+    problems = [problem for rule in rules for problem in rule(scenario)]
     problems.extend(_compute_environments(scenario, catalog))
     return problems
+
+
+_LISTS = {
+    "customInstanceTypes": CustomInstanceType,
+    "computeEnvironments": ComputeEnvironment,
+    "jobQueues": JobQueue,
+    "jobDefinitions": JobDefinition,
+    "workload": WorkloadEntry,
+}
+
+
+def partial_scenario(data: Any) -> Scenario | None:
+    """Return a Scenario of the parts of ``data`` that validate on their own (None elsewhere).
+
+    Used when the whole file fails validation, so the cross checks still report the
+    problems of the valid parts in the same message.
+    """
+    if not isinstance(data, dict):
+        return None
+    fields = {}
+    for key, model in _LISTS.items():
+        items = data.get(key)
+        fields[key] = [_validated(model, item) for item in items] if isinstance(items, list) else []
+    fields["simulation"] = _validated(SimulationSettings, data.get("simulation", {})) or SimulationSettings()
+    return Scenario.model_construct(name=str(data.get("name", "")), **fields)
+
+
+def _validated(model: type, item: Any) -> Any:
+    try:
+        return model.model_validate(item)
+    except ValidationError:
+        return None

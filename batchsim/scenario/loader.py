@@ -19,7 +19,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from batchsim.errors import Problem, ScenarioError
-from batchsim.scenario.checks import check_references, check_scenario
+from batchsim.scenario.checks import check_references, check_scenario, partial_scenario
 from batchsim.scenario.distributions import FAMILIES
 from batchsim.scenario.overrides import apply_overrides
 from batchsim.scenario.schema import Scenario
@@ -242,8 +242,11 @@ def _validate(
     except ValidationError as error:
         pairs = _validation_problems(error, doc.data)
         found = [_located(path, message, doc, applied) for path, message in pairs]
-        references = [_with_line(problem, doc, applied) for problem in check_references(doc.data)]
-        return None, found + references
+        cross = check_references(doc.data)
+        partial = partial_scenario(doc.data)
+        if partial is not None:  # the cross checks of the parts that did validate
+            cross += check_scenario(partial, catalog or _default_catalog(), references=False)
+        return None, found + [_with_line(problem, doc, applied) for problem in cross]
     found = check_scenario(scenario, catalog or _default_catalog())
     return scenario, [_with_line(problem, doc, applied) for problem in found]
 
