@@ -378,3 +378,9 @@ def test_unsupported_values_are_reported_beside_schema_errors():
     ].message
     assert found["computeEnvironments[0].computeResources.type"].line == 4
     assert "jobDefinitions[0].simulation.runtime" in found
+
+
+def test_a_key_created_by_set_is_attributed_to_set_not_to_line_1():
+    (problem,) = problems_of(MINIMAL, overrides=["bogus.deep.key=1"]).values()
+    assert problem.path == "bogus" and problem.line is None
+    assert problem.message.endswith("(value from --set)")

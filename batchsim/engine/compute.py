@@ -35,7 +35,8 @@ class ComputeEnvironment:
         self.min_vcpus = resources.minvCpus
         self.max_vcpus = resources.maxvCpus
         self.strategy = resources.allocationStrategy
-        self.overshoot = self.strategy != "BEST_FIT"  # AWS: BEST_FIT on-demand never exceeds max
+        # AWS: any strategy may exceed maxvCpus by one instance, except BEST_FIT on-demand.
+        self.overshoot = not (self.strategy == "BEST_FIT" and resources.type == "EC2")
         self.types = types
         self.boot_time = make_sampler(spec.simulation.bootTime, env.stream(f"boot:{self.name}"))
         policy = resources.scalingPolicy

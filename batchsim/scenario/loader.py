@@ -214,7 +214,8 @@ def _validation_problems(error: ValidationError, data: Any) -> list[tuple[Path, 
 # ----------------------------------------------------------------------------- assembly
 def _located(path: Path, message: str, doc: YamlDoc, applied: list[Path]) -> Problem:
     """Return a Problem for ``path`` with its YAML line, or a note when ``--set`` gave it."""
-    if any(path[: len(done)] == done for done in applied):
+    made_by_set = path not in doc.lines and any(done[: len(path)] == path for done in applied)
+    if made_by_set or any(path[: len(done)] == done for done in applied):
         return Problem(format_path(path), f"{message} (value from --set)")
     return Problem(format_path(path), message, doc.line_of(path))
 
