@@ -410,14 +410,18 @@ def test_warm_pool_is_ready_at_start_and_never_scaled_away():
 def test_warm_pool_cuts_p95_wait_at_about_the_same_cost():
     """The pool removes boot waits whenever load is below the mean, so p95 and mean waits drop;
     its paid lulls are offset by fewer c5.large launches (each paying boot + 5 min idle), so the
-    bills stay within a few percent of each other (which one is dearer depends on the seed)."""
-    warm, cold = result(WARM).summary, result(COLD).summary
-    assert warm["queue_wait_s"]["p95"] < cold["queue_wait_s"]["p95"]
-    assert warm["queue_wait_s"]["mean"] < cold["queue_wait_s"]["mean"]
-    # Most jobs find a free slot at once in both twins.
-    assert warm["queue_wait_s"]["p50"] == cold["queue_wait_s"]["p50"] == 0.0
-    assert warm["instances_launched"] < cold["instances_launched"]
-    assert warm["total_cost_usd"] == pytest.approx(cold["total_cost_usd"], rel=0.05)
+    bills stay within a few percent of each other (which one is dearer depends on the seed).
+
+    Checked over five paired replications (seeds 1–5), not one seeded run."""
+    for seed in range(1, 6):
+        warm = batchsim.simulate(load(WARM), seed=seed).summary
+        cold = batchsim.simulate(load(COLD), seed=seed).summary
+        assert warm["queue_wait_s"]["p95"] < cold["queue_wait_s"]["p95"], seed
+        assert warm["queue_wait_s"]["mean"] < cold["queue_wait_s"]["mean"], seed
+        # Most jobs find a free slot at once in both twins.
+        assert warm["queue_wait_s"]["p50"] == cold["queue_wait_s"]["p50"] == 0.0
+        assert warm["instances_launched"] < cold["instances_launched"], seed
+        assert warm["total_cost_usd"] == pytest.approx(cold["total_cost_usd"], rel=0.05), seed
 
 
 # --------------------------------------------------------------------------- gpu-mix
