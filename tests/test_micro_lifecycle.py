@@ -22,6 +22,8 @@ def test_one_job_on_empty_ce_timestamps_and_bill():
     assert result.summary["total_cost_usd"] == pytest.approx(C5_LARGE * 1025 / 3600, abs=1e-12)
     assert result.summary["makespan_s"] == 725.0
     assert result.summary["queue_wait_s"]["max"] == 100.0
+    assert result.summary["first_start_s"] == 125.0  # boot 100 + pull 20 + start 5
+    assert result.summary["instances_by_type"] == {"c5.large": 1}
 
 
 def test_bill_has_sixty_second_minimum():
@@ -94,6 +96,8 @@ def test_higher_priority_queue_served_first_when_capacity_frees():
     assert job(result, "first-1")["stoppedAt"] == 625.0  # warm instance: pull 20 + start 5 + 600
     assert job(result, "high-1")["startingAt"] == 625.0  # no preemption, but first when room appears
     assert job(result, "low-1")["startingAt"] == 1230.0  # after high: 625 + start 5 + 600
+    by_entry = result.summary["queue_wait_by_workload_s"]
+    assert (by_entry["first"]["max"], by_entry["high"]["max"], by_entry["low"]["max"]) == (0.0, 615.0, 1225.0)
 
 
 def test_job_asking_nominal_memory_stays_runnable_with_reason():

@@ -34,6 +34,24 @@ def wait_stats(waits: pd.Series) -> dict[str, float | None]:
     }
 
 
+def waits_by_workload(jobs: pd.DataFrame, attempts: pd.DataFrame) -> dict[str, dict]:
+    """Return queue-wait statistics per workload entry (entries differ: an array vs a trickle)."""
+    entry_of = jobs.set_index("jobId")["workload"]
+    entries = attempts["jobId"].map(entry_of)
+    return {
+        str(entry): wait_stats(attempts.loc[entries == entry, "queueWaitSeconds"])
+        for entry in sorted(entries.dropna().unique())
+    }
+
+
+def first_start(jobs: pd.DataFrame) -> float | None:
+    """Return seconds from the first submission to the first job RUNNING (the cold-start wait)."""
+    started = jobs["startedAt"].dropna()
+    if started.empty:
+        return None
+    return float(started.min() - jobs["createdAt"].min())
+
+
 def makespan(jobs: pd.DataFrame) -> float | None:
     """Return seconds from the first submission to the last job reaching a terminal state.
 
@@ -70,6 +88,9 @@ def summarize(jobs: pd.DataFrame, attempts: pd.DataFrame, instances: pd.DataFram
         "jobs_by_status": {state: int(by_status.get(state, 0)) for state in JOB_STATES},
         "array_jobs_by_status": {state: int(parents.get(state, 0)) for state in JOB_STATES},
         "queue_wait_s": wait_stats(attempts["queueWaitSeconds"]),
+        "queue_wait_by_workload_s": waits_by_workload(jobs, attempts),
+        "first_start_s": first_start(jobs),
+        "instances_by_type": {str(k): int(v) for k, v in instances["instanceType"].value_counts().sort_index().items()},
         "utilization": used_vcpu_s / paid_vcpu_s if paid_vcpu_s > 0 else None,
         "idle_cost_usd": instance_idle_cost(instances),
         "vcpu_hours_paid": paid_vcpu_s / 3600.0,

@@ -52,9 +52,16 @@ def format_counts(counts: dict[str, int]) -> str:
     return ", ".join(parts) or "none"
 
 
-def _waits(summary: dict) -> str:
-    waits = summary.get("queue_wait_s") or {}
+def _waits(summary: dict, waits: dict | None = None) -> str:
+    waits = (summary.get("queue_wait_s") if waits is None else waits) or {}
     return " / ".join(format_duration(waits.get(k)) for k in ("mean", "p50", "p95", "max"))
+
+
+def _entry_waits(summary: dict) -> list[tuple[str, str]]:
+    by_entry = summary.get("queue_wait_by_workload_s") or {}
+    if len(by_entry) < 2:
+        return []  # the overall row already says it
+    return [(f"  {entry}", _waits(summary, waits)) for entry, waits in by_entry.items()]
 
 
 def _utilisation(summary: dict) -> str:
@@ -73,7 +80,9 @@ def headline_rows(summary: dict) -> list[tuple[str, str]]:
         ("Cost per succeeded job", format_usd(summary.get("cost_per_succeeded_job_usd"))),
         ("Jobs", format_counts(summary.get("jobs_by_status") or {})),
         ("Array jobs", format_counts(summary.get("array_jobs_by_status") or {})),
+        ("First job RUNNING after", format_duration(summary.get("first_start_s"))),
         ("Queue wait mean / p50 / p95 / max", _waits(summary)),
+        *_entry_waits(summary),
         ("Utilisation", _utilisation(summary)),
         ("Idle cost", format_usd(summary.get("idle_cost_usd"))),
         ("Instances launched", str(summary.get("instances_launched", MISSING))),
