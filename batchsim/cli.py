@@ -35,6 +35,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("scenario", help="scenario YAML file")
     run.add_argument("-o", "--output", default=None, help="output folder (default: out/<scenario name>)")
     run.add_argument("--seed", type=_seed, default=None, help="override simulation.seed (≥ 0)")
+    run.add_argument(
+        "--no-events", dest="events", action="store_false",
+        help="do not write events.jsonl (hundreds of MB for 100k+ jobs)",
+    )  # fmt: skip
     _add_set(run)
     validate = commands.add_parser("validate", help="check a scenario and report every problem")
     validate.add_argument("scenario", help="scenario YAML file")
@@ -67,7 +71,7 @@ def cmd_run(args, out: TextIO) -> ExitStatus:
     scenario = load_scenario(args.scenario, args.overrides)
     result = simulate(scenario, seed=args.seed)
     folder = Path(args.output) if args.output else Path("out") / scenario.name
-    result.write(folder)
+    result.write(folder, events=args.events)
     out.write(summary_table(result.summary) + "\n")
     out.write(f"results written to {folder}/ (simulated in {result.wall_time_s:.2f} s)\n")
     return ExitStatus.SUCCESS

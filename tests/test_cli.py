@@ -136,3 +136,10 @@ def test_internal_error_is_reported_without_traceback(scenario_file, monkeypatch
 def test_output_path_that_is_a_file_is_a_clear_error(scenario_file):
     status, _, err = cli("run", str(scenario_file), "-o", str(scenario_file))
     assert status == ExitStatus.RUN_FAILED and "Traceback" not in err and str(scenario_file) in err
+
+
+def test_run_no_events_leaves_out_the_event_log(scenario_file, tmp_path):
+    status, _, err = cli("run", str(scenario_file), "-o", str(tmp_path / "o"), "--no-events")
+    assert status == 0, err
+    assert (tmp_path / "o" / "summary.json").is_file()
+    assert not (tmp_path / "o" / "events.jsonl").exists()

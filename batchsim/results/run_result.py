@@ -59,8 +59,11 @@ class RunResult:
             summary=summary,
         )
 
-    def write(self, directory: str | Path) -> list[Path]:
-        """Write every output file into ``directory`` (created if needed); return their paths."""
+    def write(self, directory: str | Path, events: bool = True) -> list[Path]:
+        """Write every output file into ``directory`` (created if needed); return their paths.
+
+        ``events=False`` leaves out ``events.jsonl`` (large for big runs).
+        """
         from batchsim.results.writer import write_outputs
 
-        return write_outputs(self, Path(directory))
+        return write_outputs(self, Path(directory), events=events)

@@ -104,16 +104,18 @@ def summary_json(summary: dict) -> str:
     return json.dumps(_plain(summary), indent=2, ensure_ascii=False) + "\n"
 
 
-def write_outputs(result: RunResult, directory: Path) -> list[Path]:
+def write_outputs(result: RunResult, directory: Path, events: bool = True) -> list[Path]:
     """Write every output file of ``result`` into ``directory`` (created if needed).
 
+    ``events=False`` skips ``events.jsonl``, which grows to hundreds of MB at 100k+ jobs.
     Returns the paths written, ``summary.json`` last. Raises OSError if the folder cannot be
     written; files already moved into place are complete.
     """
     directory.mkdir(parents=True, exist_ok=True)
     written = [write_csv(directory / f"{name}.csv", getattr(result, name)) for name in TABLES]
-    events = job_state_events(result.jobs, result.attempts)
-    written.append(write_events(directory / "events.jsonl", events))
+    if events:
+        stream = job_state_events(result.jobs, result.attempts)
+        written.append(write_events(directory / "events.jsonl", stream))
     written.append(write_text(directory / "scenario.resolved.yaml", resolved_yaml(result.scenario)))
     for filename, figure in standard_figures(result.timeline, result.attempts).items():
         written.append(write_png(directory / filename, figure))
