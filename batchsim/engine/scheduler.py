@@ -129,18 +129,9 @@ class Scheduler:
 
     def _place_line(self, queue: JobQueue, line: ShapeLine) -> bool:
         """Place jobs of one shape while some CE has room; return whether all were placed."""
-        jobs, shape, ces = line.jobs, line.shape, queue.ces
-        start = self.runner.start_attempt
-        while jobs:
-            for ce in ces:
-                instance = ce.find_instance(shape)
-                if instance is not None:
-                    self.waiting -= 1
-                    start(jobs.popleft(), ce, instance)
-                    break
-            else:
-                return False
-        return True
+        while line.jobs and self._place_head(queue, line):
+            pass
+        return not line.jobs
 
     def _scale_out(self, unplaced: list[tuple[JobQueue, ShapeLine]]) -> None:
         for ce in self.ces:
