@@ -14,7 +14,7 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import yaml
+from conftest import base_scenario
 
 import batchsim
 from batchsim.results import events as ev
@@ -23,25 +23,6 @@ from batchsim.results.report import format_duration, format_usd, summary_table
 from batchsim.results.writer import write_outputs
 from batchsim.scenario.schema import Scenario
 
-SCENARIO = """
-name: t
-computeEnvironments:
-  - computeEnvironmentName: od
-    computeResources: {type: EC2, allocationStrategy: BEST_FIT_PROGRESSIVE, minvCpus: 0, maxvCpus: 16, instanceTypes: [c5]}
-    simulation: {bootTime: 100s, scaleDownDelay: 300s}
-jobQueues:
-  - jobQueueName: q
-    priority: 1
-    computeEnvironmentOrder: [{order: 1, computeEnvironment: od}]
-jobDefinitions:
-  - jobDefinitionName: work
-    containerProperties:
-      resourceRequirements: [{type: VCPU, value: "2"}, {type: MEMORY, value: "2048"}]
-    simulation: {runtime: 10m, startTime: 5s, imagePullTime: 20s}
-workload:
-  - name: a
-    submit: {jobName: a, jobQueue: q, jobDefinition: work, arrayProperties: {size: 10}}
-"""
 ARRAY_SIZE = 10
 MAKESPAN_S = 1330.0
 INSTANCE_LIFETIME_S = 1630.0
@@ -63,14 +44,22 @@ EVENT_KEYS = {
 }
 
 
+def scenario_data() -> dict:
+    """An array of ARRAY_SIZE two-vCPU jobs on a c5 CE scaling from zero (see conftest)."""
+    data = base_scenario(name="t")
+    data["computeEnvironments"][0]["computeResources"]["instanceTypes"] = ["c5"]
+    data["workload"][0]["submit"]["arrayProperties"] = {"size": ARRAY_SIZE}
+    return data
+
+
 def scenario() -> Scenario:
-    """Return the inline scenario."""
-    return Scenario.model_validate(yaml.safe_load(SCENARIO))
+    """Return the array scenario, validated."""
+    return Scenario.model_validate(scenario_data())
 
 
 def retry_scenario() -> Scenario:
     """Two plain jobs whose every attempt fails after 1 minute, with two attempts each."""
-    data = yaml.safe_load(SCENARIO)
+    data = scenario_data()
     definition = data["jobDefinitions"][0]
     definition["retryStrategy"] = {"attempts": 2}
     definition["simulation"]["failure"] = {"probability": 1.0, "exitCode": 3, "after": "1m"}

@@ -68,10 +68,10 @@ class JobQueue:
     def _line(self, shape: Shape) -> ShapeLine:
         line = self.lines.get(shape)
         if line is None:
-            line = self.lines[shape] = ShapeLine(shape, self.blocked_reason(shape))
+            line = self.lines[shape] = ShapeLine(shape, self.never_placeable_reason(shape))
         return line
 
-    def blocked_reason(self, shape: Shape) -> str | None:
+    def never_placeable_reason(self, shape: Shape) -> str | None:
         """Return AWS's statusReason if no CE of this queue can ever run ``shape``, else None."""
         if any(ce.can_ever_serve(shape) for ce in self.ces):
             return None

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 
 from batchsim.engine.retry import ExitRule, RetryPolicy
 from batchsim.scenario.distributions import Sampler, chunked, make_sampler
-from batchsim.scenario.units import parse_memory_mib
 
 if TYPE_CHECKING:
     from batchsim.engine.env import BatchEnv
@@ -58,7 +57,7 @@ class JobSpec:
 
 
 def _requirements(reqs: list[ResourceRequirement] | None) -> dict[str, float]:
-    return {r.type: parse_memory_mib(r.value) if r.type == "MEMORY" else float(r.value) for r in reqs or ()}
+    return {r.type: r.amount() for r in reqs or ()}
 
 
 def resolve_shape(definition: JobDefinition, entry: WorkloadEntry) -> Shape:

@@ -29,7 +29,6 @@ from batchsim.scenario.schema import (
     SimulationSettings,
     WorkloadEntry,
 )
-from batchsim.scenario.units import parse_memory_mib
 from batchsim.scenario.yamlmap import Path, format_path
 
 if TYPE_CHECKING:
@@ -223,9 +222,7 @@ def _instance_types(entries: list[str], path: Path, catalog: Catalog) -> Iterato
 # ----------------------------------------------------------------------------- job resources
 def _number(requirement: ResourceRequirement) -> float | None:
     try:
-        if requirement.type == "MEMORY":
-            return parse_memory_mib(requirement.value)
-        return float(requirement.value)
+        return requirement.amount()
     except (TypeError, ValueError):
         return None
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import numpy as np
 from pydantic import Discriminator, Field, Tag, model_validator
@@ -274,11 +274,3 @@ def make_sampler(spec: DistributionModel, rng: np.random.Generator) -> Sampler:
 def mean_of(spec: DistributionModel) -> float:
     """Return the mean of ``spec`` in seconds."""
     return float(spec) if isinstance(spec, int | float) else spec.mean()
-
-
-def is_fixed(spec: DistributionModel) -> bool:
-    """Return whether ``spec`` always gives the same value (no randomness needed)."""
-    return isinstance(spec, int | float | Fixed)
-
-
-FamilyName = Literal["fixed", "exponential", "uniform", "normal", "lognormal", "gamma", "empirical"]

@@ -15,6 +15,7 @@ from pydantic import Field, model_validator
 
 from batchsim.scenario.distributions import DistributionModel
 from batchsim.scenario.types import Duration, MemoryMiB, Rate, StrictModel
+from batchsim.scenario.units import parse_memory_mib
 
 AnyAws = Any  # AWS fields accepted for pasting convenience; they do not change the simulation.
 
@@ -147,6 +148,10 @@ class ResourceRequirement(StrictModel):
 
     type: Literal["VCPU", "MEMORY", "GPU"]
     value: str | int | float
+
+    def amount(self) -> float:
+        """Return the value as a number (MEMORY in MiB, units allowed); raise ValueError if it is not one."""
+        return parse_memory_mib(self.value) if self.type == "MEMORY" else float(self.value)
 
 
 class EvaluateOnExit(StrictModel):

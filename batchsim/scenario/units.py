@@ -85,11 +85,3 @@ def parse_memory_mib(value: object) -> float:
     if unit not in MIB_PER_UNIT:
         raise ValueError(f"unknown memory unit {unit!r} in {value!r}; use MiB or GiB")
     return _finite_non_negative(number * MIB_PER_UNIT[unit], value)
-
-
-def format_duration(seconds: float) -> str:
-    """Return a short human form of ``seconds`` ("90s", "2h", "1.5d") for reports."""
-    for unit, size in (("d", 86400.0), ("h", 3600.0), ("m", 60.0)):
-        if seconds >= size and seconds % size == 0 or seconds >= 10 * size:
-            return f"{seconds / size:g}{unit}"
-    return f"{seconds:g}s"
