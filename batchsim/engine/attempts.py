@@ -89,12 +89,15 @@ class AttemptRunner:
             self._finish(job, FAILED, now)
         instance.ce.release(instance, job.spec.shape, now - job.starting_at)
 
-    def _record(self, job: Job, outcome: str, exit_code, status_reason: str, reason: str, now: float) -> None:
+    def _record(
+        self, job: Job, outcome: str, exit_code, status_reason: str, reason: str, now: float, wasted_s: float = 0.0
+    ) -> None:
         instance, shape = job.instance, job.spec.shape
         self._attempts.append((
             job.index, job.attempts, instance.ce.name, instance.instance_id, instance.itype.name,
             shape.vcpus, shape.memory_mib, shape.gpus, job.runnable_at, job.starting_at,
             job.started_at, now, outcome, exit_code, status_reason, reason,
+            shape.vcpus * wasted_s / 3600.0,
         ))  # fmt: skip
 
     def _finish(self, job: Job, state: JobState, now: float) -> None:

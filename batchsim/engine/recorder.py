@@ -11,7 +11,7 @@ from __future__ import annotations
 ATTEMPT_FIELDS = (
     "jobIndex", "attempt", "computeEnvironment", "instanceId", "instanceType", "vcpus", "memory",
     "gpus", "runnableAt", "startingAt", "startedAt", "stoppedAt", "outcome", "exitCode",
-    "statusReason", "reason",
+    "statusReason", "reason", "wastedVcpuHours",
 )  # fmt: skip
 INSTANCE_FIELDS = (
     "instanceId", "computeEnvironment", "instanceType", "lifecycle", "vcpus", "memory", "gpus",
@@ -26,6 +26,7 @@ class Outcome:
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     TIMED_OUT = "timed_out"
+    SPOT_INTERRUPTED = "spot_interrupted"  # the host was reclaimed (EC2 Spot or Fargate Spot)
     UNFINISHED = "unfinished"  # still STARTING or RUNNING when the run stopped (stopAt)
 
 

@@ -98,6 +98,8 @@ def summarize(jobs: pd.DataFrame, attempts: pd.DataFrame, instances: pd.DataFram
         "jobs_total": int(len(runnable_jobs)),
         "jobs_unfinished": int(len(runnable_jobs)) - succeeded - int(by_status.get("FAILED", 0)),
         "attempts_total": int(len(attempts)),
+        "interruptions": int((attempts["outcome"] == "spot_interrupted").sum()),
+        "wasted_vcpu_hours": float(attempts["wastedVcpuHours"].sum()),
         "instances_launched": int(len(instances)),
         "end_of_run_s": float(end_at),
     }
