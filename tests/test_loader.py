@@ -159,7 +159,9 @@ CROSS_OBJECT_CASES = [
      f"{ORDER}[1].order", "orders must be unique within a queue"),
     ("workload[0].submit.jobDefinition=wrk:3", "workload[0].submit.jobDefinition", "unknown job definition 'wrk'"),
     ("jobQueues[1]={jobQueueName: q}", "jobQueues[1]", "index [1] is out of range"),
-    (f"{CR}.type=SPOT", f"{CR}.type", "compute type SPOT is not supported yet"),
+    (f"{CR}.bidPercentage=60", f"{CR}.bidPercentage", "applies to SPOT compute environments only"),
+    ("computeEnvironments[0].simulation.spot={interruptionRate: 0.1/h}", "computeEnvironments[0].simulation.spot",
+     "spot settings apply to SPOT compute environments only"),
     (f"{CR}.type=FARGATE", f"{CR}.type", "compute type FARGATE is not supported yet"),
     ("computeEnvironments[0].type=UNMANAGED", "computeEnvironments[0].type", "UNMANAGED compute environments are not"),
     (f"{CR}=null", CR, "a MANAGED compute environment needs computeResources"),
@@ -187,6 +189,18 @@ def test_cross_object_rules(assignment, path, fragment):
     found = problems_of(MINIMAL, [assignment])
     assert path in found, found
     assert fragment in found[path].message
+
+
+def test_spot_settings_are_checked_against_the_ce_types():
+    found = problems_of(MINIMAL, [
+        f"{CR}.type=SPOT",
+        "computeEnvironments[0].simulation.spot={instanceTypes: {c5.larg: {price: 0.03}}}",
+    ])  # fmt: skip
+    (path,) = found
+    assert path == "computeEnvironments[0].simulation.spot.instanceTypes[c5.larg]"
+    assert "did you mean 'c5.large'?" in found[path].message
+    spot = parse_scenario(MINIMAL, overrides=[f"{CR}.type=SPOT", f"{CR}.bidPercentage=60"])
+    assert spot.computeEnvironments[0].computeResources.bidPercentage == 60
 
 
 def test_job_definition_may_carry_a_revision():
@@ -371,9 +385,9 @@ def test_submitting_to_a_disabled_queue_is_rejected():
 
 
 def test_unsupported_values_are_reported_beside_schema_errors():
-    text = MINIMAL.replace("{type: EC2,", "{type: SPOT,").replace("simulation: {runtime: 10m}", "simulation: {runtime: 10 mins}")
+    text = MINIMAL.replace("{type: EC2,", "{type: FARGATE,").replace("simulation: {runtime: 10m}", "simulation: {runtime: 10 mins}")
     found = problems_of(text)
-    assert "compute type SPOT is not supported yet" in found[
+    assert "compute type FARGATE is not supported yet" in found[
         "computeEnvironments[0].computeResources.type"
     ].message
     assert found["computeEnvironments[0].computeResources.type"].line == 4

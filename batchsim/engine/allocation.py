@@ -8,15 +8,22 @@ returns the instance types to launch:
   instance), moving on to further types as the budget shrinks; it may exceed maxvCpus by one
   instance, as AWS allows. Within the cheapest tier it takes the largest type that the remaining
   jobs fill, else the smallest that holds them all, which keeps idle slack small.
+* ``SPOT_CAPACITY_OPTIMIZED`` — only the pools least likely to be interrupted (the lowest Spot
+  Advisor bucket among the fitting types), then as BEST_FIT_PROGRESSIVE among them.
+* ``SPOT_PRICE_CAPACITY_OPTIMIZED`` — the pools of the two lowest buckets present (capacity
+  first), then the cheapest of those (price second), as BEST_FIT_PROGRESSIVE among them.
+
+Prices are the compute environment's: on-demand, or the Spot price at the time of the launch.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from batchsim.engine.spec import Shape
+from batchsim.engine.spot import UNKNOWN_BUCKET
 
 if TYPE_CHECKING:
     from batchsim.catalog import InstanceType
@@ -35,30 +42,47 @@ def jobs_per_instance(itype: InstanceType, shape: Shape, allocatable_mib: float)
 class TypeOption:
     """An instance type with what it offers for one job shape."""
 
-    __slots__ = ("itype", "per_instance", "price_per_job")
+    __slots__ = ("itype", "per_instance", "price", "price_per_job")
 
-    def __init__(self, itype: InstanceType, per_instance: int):
+    def __init__(self, itype: InstanceType, per_instance: int, price_per_hour: float):
         self.itype = itype
         self.per_instance = per_instance
-        self.price_per_job = itype.on_demand_price_per_hour / per_instance
+        self.price = price_per_hour
+        self.price_per_job = price_per_hour / per_instance
 
 
-def options_for(types: Sequence[InstanceType], shape: Shape, allocatable) -> list[TypeOption]:
+def options_for(
+    types: Sequence[InstanceType], shape: Shape, allocatable, price: Callable[[InstanceType], float]
+) -> list[TypeOption]:
     """Return the types that fit at least one job of ``shape``, cheapest per job first."""
     options = []
     for itype in types:
         per = jobs_per_instance(itype, shape, allocatable(itype))
         if per > 0:
-            options.append(TypeOption(itype, per))
+            options.append(TypeOption(itype, per, price(itype)))
     options.sort(key=lambda o: (o.price_per_job, o.itype.vcpus, o.itype.name))
     return options
+
+
+def by_spot_strategy(options: list[TypeOption], strategy: str) -> list[TypeOption]:
+    """Keep the pools a Spot strategy draws from (other strategies keep every option)."""
+    if not options or not strategy.startswith("SPOT_"):
+        return options
+    buckets = sorted({_bucket(o) for o in options})
+    kept = buckets[:1] if strategy == "SPOT_CAPACITY_OPTIMIZED" else buckets[:2]
+    return [o for o in options if _bucket(o) in kept]
+
+
+def _bucket(option: TypeOption) -> int:
+    bucket = option.itype.interruption_bucket
+    return UNKNOWN_BUCKET if bucket is None else bucket
 
 
 def plan_best_fit(options: list[TypeOption], jobs: int, budget_vcpus: float) -> list[InstanceType]:
     """BEST_FIT: the cheapest single type that fits, as many as cover ``jobs`` within the budget."""
     if not options:
         return []
-    best = min(options, key=lambda o: (o.itype.on_demand_price_per_hour, -o.per_instance, o.itype.name))
+    best = min(options, key=lambda o: (o.price, -o.per_instance, o.itype.name))
     wanted = math.ceil(jobs / best.per_instance)
     allowed = int(budget_vcpus // best.itype.vcpus)
     return [best.itype] * max(0, min(wanted, allowed))
@@ -75,7 +99,7 @@ def plan_progressive(
             if not overshoot or not options:
                 break
             # One instance over maxvCpus at most, and the smallest that takes a job.
-            choice = min(options, key=lambda o: (o.itype.vcpus, o.itype.on_demand_price_per_hour))
+            choice = min(options, key=lambda o: (o.itype.vcpus, o.price))
             launches.append(choice.itype)
             break
         choice = _pick_in_cheapest_tier(pool, jobs)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from batchsim.engine.job import JobState
 from batchsim.engine.recorder import Outcome
+from batchsim.engine.spot import SpotInterruption
 
 if TYPE_CHECKING:
     from batchsim.engine.compute import ComputeEnvironment
@@ -40,8 +41,10 @@ class AttemptRunner:
         env, spec = self.env, job.spec
         now = env._now  # NOTE: the attribute, not SimPy's property: this is the hot path
         ce.allocate(instance, spec.shape)
+        instance.running.add(job)
         job.move(STARTING, now)
         job.started_at = None  # this attempt has not started RUNNING yet
+        job.notice_saved_s = None
         job.attempts += 1
         job.instance = instance
         job.compute_environment = ce.name
@@ -58,8 +61,9 @@ class AttemptRunner:
         if job.token != token:
             return
         spec = job.spec
-        job.move(RUNNING, self.env._now)
-        duration = job.work_s
+        now = self.env._now
+        job.move(RUNNING, now)
+        duration = job.work_s if spec.checkpoint is None else self._checkpointed_run(job, now)
         outcome, exit_code = Outcome.SUCCEEDED, 0
         if spec.failure_probability > 0 and spec.uniform() < spec.failure_probability:
             outcome, exit_code = Outcome.FAILED, spec.failure_exit_code
@@ -67,7 +71,28 @@ class AttemptRunner:
                 duration = spec.failure_after()
         if spec.timeout_s is not None and duration > spec.timeout_s:
             outcome, exit_code, duration = Outcome.TIMED_OUT, None, spec.timeout_s
+        job.ends_at = now + duration
         self.env.call_later(duration, partial(self._end, job, token, outcome, exit_code))
+
+    @staticmethod
+    def _checkpointed_run(job: Job, now: float) -> float:
+        """Return the RUNNING time of an uninterrupted attempt of a checkpointed job: restart
+        (on a retry), the work left since the last checkpoint, and the checkpoints it writes."""
+        checkpoint = job.spec.checkpoint
+        restart_s = checkpoint.restart_s if job.attempts > 1 else 0.0
+        job.work_from_at = now + restart_s
+        left_s = job.work_s - job.progress_s
+        return restart_s + left_s + (checkpoint.pieces(left_s) - 1) * checkpoint.cost_s
+
+    def _work_done(self, job: Job, now: float) -> tuple[float, float]:
+        """Return (work done, work saved) by the current attempt of ``job`` until ``now``."""
+        if job.state is not RUNNING:
+            return 0.0, 0.0
+        checkpoint = job.spec.checkpoint
+        left_s = job.work_s - job.progress_s
+        if checkpoint is None:
+            return min(now - job.started_at, left_s), 0.0
+        return checkpoint.progress(now - job.work_from_at, left_s)
 
     def _end(self, job: Job, token: int, outcome: str, exit_code: int | None, _event) -> None:
         if job.token != token:
@@ -75,22 +100,67 @@ class AttemptRunner:
         now = self.env._now
         instance = job.instance
         reason = TIMEOUT_REASON if outcome is Outcome.TIMED_OUT else CONTAINER_EXITED
+        if outcome is not Outcome.SUCCEEDED and job.spec.checkpoint is not None:
+            job.progress_s += self._work_done(job, now)[1]
         self._record(job, outcome, exit_code, reason, "", now)
+        instance.running.discard(job)
         job.token += 1
         job.instance = None
         job.exit_code = exit_code
         job.status_reason = reason
         if outcome is Outcome.SUCCEEDED:
             self._finish(job, SUCCEEDED, now)
-        elif outcome is Outcome.FAILED and job.spec.retry.should_retry(job.attempts, reason, "", exit_code):
+        elif outcome is Outcome.FAILED and job.spec.retry.should_retry(
+            job.attempts, reason, "", exit_code
+        ):
             job.move(RUNNABLE, now)
             self.scheduler.enqueue(self.queues[job.spec.queue], job, front=True)
         else:
             self._finish(job, FAILED, now)
         instance.ce.release(instance, job.spec.shape, now - job.starting_at)
 
+    def on_notice(self, job: Job, now: float, reclaim_at: float) -> None:
+        """A Spot notice reached ``job``'s host: with ``checkpoint.onNotice``, write one more
+        checkpoint if it completes before the reclaim and the job would not finish first."""
+        checkpoint = job.spec.checkpoint
+        if checkpoint is None or not checkpoint.on_notice or job.state is not RUNNING:
+            return
+        if job.ends_at <= reclaim_at or now + checkpoint.cost_s > reclaim_at:
+            return
+        done, _ = self._work_done(job, now)
+        job.notice_saved_s = done  # NOTE: the job stops working while it writes, then waits
+
+    def interrupt(self, job: Job, cause: SpotInterruption, now: float) -> None:
+        """End ``job``'s attempt because its host was reclaimed; keep the checkpointed work,
+        count the rest as wasted, and retry or fail as the retry strategy says."""
+        instance = job.instance
+        done, saved = self._work_done(job, now)
+        if job.notice_saved_s is not None:
+            done = saved = job.notice_saved_s
+        reason = cause.status_reason
+        self._record(job, Outcome.SPOT_INTERRUPTED, None, reason, "", now, wasted_s=done - saved)
+        job.progress_s += saved
+        instance.running.discard(job)
+        job.token += 1
+        job.instance = None
+        job.exit_code = None
+        job.status_reason = reason
+        if job.spec.retry.should_retry(job.attempts, reason, "", None):
+            job.move(RUNNABLE, now)
+            self.scheduler.enqueue(self.queues[job.spec.queue], job, front=True)
+        else:
+            self._finish(job, FAILED, now)
+        instance.ce.evict(instance, job.spec.shape, now - job.starting_at)
+
     def _record(
-        self, job: Job, outcome: str, exit_code, status_reason: str, reason: str, now: float, wasted_s: float = 0.0
+        self,
+        job: Job,
+        outcome: str,
+        exit_code,
+        status_reason: str,
+        reason: str,
+        now: float,
+        wasted_s: float = 0.0,
     ) -> None:
         instance, shape = job.instance, job.spec.shape
         self._attempts.append((

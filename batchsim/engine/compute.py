@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
-from batchsim.engine.allocation import TypeOption, options_for, plan_best_fit, plan_progressive
-from batchsim.engine.instance import Instance, InstanceState
+from batchsim.engine.allocation import (
+    TypeOption,
+    by_spot_strategy,
+    options_for,
+    plan_best_fit,
+    plan_progressive,
+)
+from batchsim.engine.instance import Instance, InstanceState, on_demand_cost_usd
 from batchsim.engine.spec import Shape
+from batchsim.engine.spot import SpotInterruption, SpotMarket
 from batchsim.scenario.distributions import make_sampler
 
 if TYPE_CHECKING:
@@ -17,6 +25,32 @@ if TYPE_CHECKING:
 
 MIN_FILL_SHAPE = Shape(1, 0.0, 0)  # minvCpus is counted in vCPUs only
 RECHECK_S = 1.0  # how soon an idle instance kept for a waiting job is looked at again
+SPOT_INTERRUPTED = "spot_interrupted"
+INSUFFICIENT_CAPACITY = (
+    "CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY - Service cannot fulfill the capacity requested "
+    "for instance type [{instance_type}]"
+)
+
+
+def _never(_itype: InstanceType) -> bool:
+    return False
+
+
+class Shortage:
+    """A capacity shortage window (engine form of ``simulation.capacityShortages``)."""
+
+    __slots__ = ("types", "start_at", "end_at", "probability", "retry_after_s")
+
+    def __init__(self, spec):
+        self.types = None if spec.instanceTypes is None else set(spec.instanceTypes)
+        self.start_at = spec.start
+        self.end_at = math.inf if spec.end is None else spec.end
+        self.probability = spec.probability
+        self.retry_after_s = spec.retryAfter
+
+    def covers(self, name: str, now: float) -> bool:
+        """Return whether launches of type ``name`` are short at ``now``."""
+        return self.start_at <= now < self.end_at and (self.types is None or name in self.types)
 
 
 class ComputeEnvironment:
@@ -27,7 +61,9 @@ class ComputeEnvironment:
     while that keeps it at or above minvCpus.
     """
 
-    def __init__(self, env: BatchEnv, spec: CESpec, types: list[InstanceType], settings: SimulationSettings):
+    def __init__(
+        self, env: BatchEnv, spec: CESpec, types: list[InstanceType], settings: SimulationSettings
+    ):
         resources = spec.computeResources
         self.env = env
         self.name = spec.computeEnvironmentName
@@ -37,7 +73,18 @@ class ComputeEnvironment:
         self.strategy = resources.allocationStrategy
         # AWS: any strategy may exceed maxvCpus by one instance, except BEST_FIT on-demand.
         self.overshoot = not (self.strategy == "BEST_FIT" and resources.type == "EC2")
+        self.market: SpotMarket | None = None
+        if resources.type == "SPOT":
+            self.market = SpotMarket(
+                resources, spec.simulation.spot, types, env.stream(f"spot:{self.name}")
+            )
+            types = [t for t in types if self.market.ever_launchable(t)]
+        self.lifecycle = "spot" if self.market is not None else "on-demand"
         self.types = types
+        self.shortages = [Shortage(s) for s in spec.simulation.capacityShortages]
+        self._shortage_rng = env.stream(f"capacity:{self.name}")
+        self._blocked_until: dict[str, float] = {}  # instance type -> end of its launch failure
+        self._price_wake_at: float | None = None
         self.boot_time = make_sampler(spec.simulation.bootTime, env.stream(f"boot:{self.name}"))
         policy = resources.scalingPolicy
         minutes = policy.minScaleDownDelayMinutes if policy else 0
@@ -55,6 +102,7 @@ class ComputeEnvironment:
         self._options: dict[Shape, list[TypeOption]] = {}
         self.on_capacity = None  # set by the scheduler: called when room appears
         self.is_wanted = None  # set by the scheduler: does a waiting job fit this instance?
+        self.runner = None  # set by the model: ends attempts on a reclaimed host
 
     # --------------------------------------------------------------------- capacity questions
     def allocatable_mib(self, itype: InstanceType) -> float:
@@ -65,8 +113,23 @@ class ComputeEnvironment:
         """Return the allowed types that fit ``shape``, cheapest per job first (cached)."""
         found = self._options.get(shape)
         if found is None:
-            found = self._options[shape] = options_for(self.types, shape, self.allocatable_mib)
+            found = self._options[shape] = options_for(
+                self.types, shape, self.allocatable_mib, self.price_now
+            )
         return found
+
+    def price_now(self, itype: InstanceType) -> float:
+        """Return what an instance of ``itype`` launched now costs per hour."""
+        if self.market is None:
+            return itype.on_demand_price_per_hour
+        return self.market.price(itype, self.env.now)
+
+    def bill_usd(self, instance: Instance, stopped_at: float, end_reason: str) -> float:
+        """Return the bill of ``instance`` from launch to ``stopped_at``."""
+        if self.market is None:
+            return on_demand_cost_usd(instance.price_per_hour, instance.launched_at, stopped_at)
+        reclaimed = end_reason == SPOT_INTERRUPTED
+        return self.market.cost_usd(instance.itype, instance.launched_at, stopped_at, reclaimed)
 
     def can_ever_serve(self, shape: Shape) -> bool:
         """Return whether some instance this CE may launch could ever run a job of ``shape``."""
@@ -87,10 +150,14 @@ class ComputeEnvironment:
         fits_live = self._fits_live.get(shape)
         if fits_live is None:
             options = self.options(shape)
-            fits_live = self._fits_live[shape] = any(o.itype.name in self._live_types for o in options)
+            fits_live = self._fits_live[shape] = any(
+                o.itype.name in self._live_types for o in options
+            )
         if fits_live:
             return True
-        return self.can_grow() and bool(self._plan(self.options(shape), 1, self.max_vcpus - self.total_vcpus))
+        # NOTE: a type short of capacity or over the Spot cap now may launch later.
+        budget = self.max_vcpus - self.total_vcpus
+        return self.can_grow() and bool(self._plan(self.options(shape), 1, budget, now_only=False))
 
     def can_grow(self) -> bool:
         """Return whether the CE may launch more instances now."""
@@ -103,23 +170,89 @@ class ComputeEnvironment:
             return None
         mib, gpus = shape.memory_mib, shape.gpus
         for instance in self.ready:  # NOTE: Instance.fits inlined; this loop is the hot path
-            if instance.free_vcpus >= vcpus and instance.free_mib >= mib and instance.free_gpus >= gpus:
+            if (
+                instance.free_vcpus >= vcpus
+                and instance.free_mib >= mib
+                and instance.free_gpus >= gpus
+            ):
                 return instance
         return None
 
     # --------------------------------------------------------------------- scale-out
     def start(self) -> None:
-        """Launch the minvCpus floor at t=0 (ready at once if ``minvCpusReadyAtStart``)."""
-        if self.min_vcpus <= 0:
-            return
-        plan = self._plan(self.options(MIN_FILL_SHAPE), self.min_vcpus, self.max_vcpus)
-        for itype in plan:
-            self.launch(itype, boot_s=0.0 if self.warm_start else None)
+        """Launch the minvCpus floor at t=0 (ready at once if ``minvCpusReadyAtStart``) and
+        schedule the Spot price changes."""
+        if self.market is not None:
+            for at in self.market.change_times():
+                self.env.call_later_daemon(at, lambda _event: self._on_price_change())
+        self._fill_floor(boot_s=0.0 if self.warm_start else None)
 
-    def _plan(self, options: list[TypeOption], jobs: int, budget: float) -> list[InstanceType]:
+    def _fill_floor(self, boot_s: float | None = None) -> None:
+        missing = self.min_vcpus - self.total_vcpus
+        if missing <= 0 or not self.enabled:
+            return
+        for itype in self._plan(
+            self.options(MIN_FILL_SHAPE), missing, self.max_vcpus - self.total_vcpus
+        ):
+            self.launch(itype, boot_s=boot_s)
+
+    def _plan(
+        self, options: list[TypeOption], jobs: int, budget: float, now_only: bool = True
+    ) -> list[InstanceType]:
+        """Return the types to launch for ``jobs`` jobs: the strategy's choice among the types
+        launchable now (under the Spot cap, not short of capacity), or among every type the CE
+        may ever launch when ``now_only`` is false."""
+        if self.market is not None and now_only:
+            now = self.env.now
+            launchable = [o for o in options if self.market.launchable(o.itype, now)]
+            if len(launchable) < len(options):
+                self._wake_when_prices_change()
+            options = launchable
+        blocked = self._blocked if now_only else _never
         if self.strategy == "BEST_FIT":
-            return plan_best_fit(options, jobs, budget)
+            # AWS: BEST_FIT waits for its one best type rather than move to another.
+            plan = plan_best_fit(options, jobs, budget)
+            return [] if plan and blocked(plan[0]) else plan
+        options = by_spot_strategy([o for o in options if not blocked(o.itype)], self.strategy)
         return plan_progressive(options, jobs, budget, self.overshoot)
+
+    def _wake_when_prices_change(self) -> None:
+        """Ask for a pass at the next price change: a type over the cap now may fall under it.
+
+        NOTE: price changes are daemon timers; this one keeps the run going while jobs wait.
+        """
+        later = [t for t in self.market.change_times() if t > self.env.now]
+        if later and self._price_wake_at != later[0]:
+            self._price_wake_at = later[0]
+            self.env.call_later(later[0] - self.env.now, lambda _event: self.on_capacity())
+
+    def _blocked(self, itype: InstanceType) -> bool:
+        until = self._blocked_until.get(itype.name)
+        return until is not None and until > self.env.now
+
+    def short_type_for(self, shape: Shape) -> str | None:
+        """Return a type fitting ``shape`` that EC2 cannot launch now, if any (for statusReason)."""
+        for option in self.options(shape):
+            if self._blocked(option.itype):
+                return option.itype.name
+        return None
+
+    def _capacity_available(self, itype: InstanceType) -> bool:
+        """Return whether EC2 launches ``itype`` now; if not, block the type for a while."""
+        now = self.env.now
+        for shortage in self.shortages:
+            if not shortage.covers(itype.name, now):
+                continue
+            if shortage.probability >= 1 or self._shortage_rng.random() < shortage.probability:
+                sure = shortage.probability >= 1
+                until = (
+                    shortage.end_at if sure else min(shortage.end_at, now + shortage.retry_after_s)
+                )
+                self._blocked_until[itype.name] = until
+                if until < math.inf:
+                    self.env.call_later(until - now, lambda _event: self.on_capacity())
+                return False
+        return True
 
     def begin_round(self) -> None:
         """Forget room promised on booting instances; the scheduler re-promises it each round."""
@@ -134,12 +267,20 @@ class ComputeEnvironment:
         Returns how many jobs this CE will serve; the rest may go to the next CE in order.
         """
         left = jobs - self._promise_booting(shape, jobs)
-        if left > 0 and self.can_grow():
+        for _ in range(len(self.types) + 1):  # NOTE: each failed launch blocks a type, then replans
+            if left <= 0 or not self.can_grow():
+                break
+            launch_failed = False
             for itype in self._plan(self.options(shape), left, self.max_vcpus - self.total_vcpus):
+                if self.shortages and not self._capacity_available(itype):
+                    launch_failed = True
+                    break
                 instance = self.launch(itype)
                 left -= self._promise(instance, shape, left)
                 if left <= 0:
                     break
+            if not launch_failed:
+                break
         return jobs - max(left, 0)
 
     def _promise_booting(self, shape: Shape, jobs: int) -> int:
@@ -168,7 +309,15 @@ class ComputeEnvironment:
         """Launch one instance of ``itype`` now; it becomes ready after its boot time."""
         env = self.env
         instance_id = env.new_instance_id()
-        instance = Instance(instance_id, itype, self, self.allocatable_mib(itype), env.now)
+        instance = Instance(
+            instance_id,
+            itype,
+            self,
+            self.allocatable_mib(itype),
+            env.now,
+            self.lifecycle,
+            self.price_now(itype),
+        )
         self.all_instances.append(instance)
         self.booting.append(instance)
         self.total_vcpus += itype.vcpus
@@ -177,7 +326,55 @@ class ComputeEnvironment:
         self._record_capacity()
         delay = self.boot_time() if boot_s is None else boot_s
         env.call_later(delay, lambda _event: self._on_ready(instance))
+        if self.market is not None:
+            self._schedule_reclaim(instance, self.market.draw_lifetime(itype))
         return instance
+
+    # --------------------------------------------------------------------- spot interruptions
+    def _schedule_reclaim(self, instance: Instance, lifetime_s: float) -> None:
+        """Schedule the notice and the reclaim of a Spot instance (daemon timers: a pending
+        reclaim never keeps a finished run going)."""
+        if lifetime_s == math.inf:
+            return
+        env = self.env
+        reclaim_at = env.now + lifetime_s
+        notice_at = max(env.now, reclaim_at - self.market.notice_s)
+        cause = SpotInterruption(instance.instance_id, notice_at, reclaim_at)
+        env.call_later_daemon(notice_at - env.now, lambda _event: self._notice(instance, cause))
+        env.call_later_daemon(lifetime_s, lambda _event: self._reclaim(instance, cause))
+
+    def _notice(self, instance: Instance, cause: SpotInterruption) -> None:
+        if instance.state == InstanceState.TERMINATED or instance.notice_at is not None:
+            return
+        instance.notice_at = self.env.now
+        for job in list(instance.running):
+            self.runner.on_notice(job, self.env.now, cause.reclaim_at)
+
+    def _reclaim(self, instance: Instance, cause: SpotInterruption) -> None:
+        """EC2 takes the instance back: every attempt on it ends, then the floor is refilled."""
+        if instance.state == InstanceState.TERMINATED:
+            return
+        now = self.env.now
+        for job in sorted(
+            instance.running, key=lambda j: j.index
+        ):  # NOTE: sorted: sets have no stable order
+            self.runner.interrupt(job, cause, now)
+        self.terminate(instance, SPOT_INTERRUPTED)
+        self._fill_floor()
+
+    def _on_price_change(self) -> None:
+        """Re-rank types at the new prices; reclaim instances whose price passed the cap."""
+        self._options.clear()
+        now = self.env.now
+        for instance in self.booting + self.ready:
+            if instance.notice_at is None and not self.market.launchable(instance.itype, now):
+                self._schedule_reclaim(instance, self.market.notice_s)
+        self.on_capacity()
+
+    def evict(self, instance: Instance, shape: Shape, held_s: float) -> None:
+        """Free ``shape`` on a host being reclaimed (no idle timer: it is about to go)."""
+        instance.release(shape, held_s)
+        self.free_vcpus += shape.vcpus
 
     def _on_ready(self, instance: Instance) -> None:
         if instance.state != InstanceState.BOOTING:
@@ -210,7 +407,9 @@ class ComputeEnvironment:
     def _start_idle_timer(self, instance: Instance) -> None:
         instance.idle_token += 1
         token = instance.idle_token
-        self.env.call_later(self.scale_down_delay_s, lambda _event: self._idle_expired(instance, token))
+        self.env.call_later(
+            self.scale_down_delay_s, lambda _event: self._idle_expired(instance, token)
+        )
 
     def _idle_expired(self, instance: Instance, token: int) -> None:
         # NOTE: decide after this instant's scheduling pass, which may give the instance a job.

@@ -45,6 +45,7 @@ class BatchEnv(simpy.Environment):
         self._instances_launched = 0
         self.at_instant_end: Callable[[], None] | None = None
         self._after_instant: list[Callable[[], None]] = []
+        self._daemons = 0  # daemon timers in the heap: they never keep a run going
 
     def step(self) -> None:
         """Process the next event; when it was the last one at this instant, run the
@@ -93,7 +94,7 @@ class BatchEnv(simpy.Environment):
         """
         queue = self._queue
         horizon = float("inf") if stop_at is None else stop_at
-        while queue and queue[0][0] < horizon:
+        while len(queue) > self._daemons and queue[0][0] < horizon:
             self._now, _, _, event = heappop(queue)
             callbacks, event.callbacks = event.callbacks, None
             for callback in callbacks:
@@ -102,7 +103,7 @@ class BatchEnv(simpy.Environment):
                 raise event._value
             if self.at_instant_end is not None or self._after_instant:
                 self._end_instant()
-        if stop_at is not None and queue:
+        if stop_at is not None and len(queue) > self._daemons:
             self._now = stop_at  # cut short; a run that went quiet earlier ends when it did
 
     def stream(self, name: str) -> np.random.Generator:
@@ -129,3 +130,16 @@ class BatchEnv(simpy.Environment):
         timer = Timer(callback)
         heappush(self._queue, (self._now + delay, NORMAL, next(self._eid), timer))
         return timer
+
+    def call_later_daemon(self, delay: float, callback: Callable[[Any], None]) -> Timer:
+        """Like :meth:`call_later`, but the timer does not keep the run going: a run whose only
+        pending events are daemon timers is over (a Spot reclaim due in ten days must not
+        stretch a finished workload to ten days).
+        """
+
+        def fire(timer: Timer) -> None:
+            self._daemons -= 1
+            callback(timer)
+
+        self._daemons += 1
+        return self.call_later(delay, fire)

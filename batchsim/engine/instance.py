@@ -31,15 +31,20 @@ class Instance:
         "instance_id", "itype", "ce", "lifecycle", "price_per_hour", "state", "launched_at",
         "ready_at", "terminated_at", "end_reason", "free_vcpus", "free_mib", "free_gpus",
         "allocatable_mib", "jobs", "images", "idle_token", "busy_vcpu_s", "reserved_vcpus",
-        "reserved_mib", "reserved_gpus",
+        "reserved_mib", "reserved_gpus", "running", "notice_at",
     )  # fmt: skip
 
-    def __init__(self, instance_id: str, itype: InstanceType, ce, allocatable_mib: float, now: float):
+    def __init__(
+        self, instance_id: str, itype: InstanceType, ce, allocatable_mib: float, now: float,
+        lifecycle: str = "on-demand", price_per_hour: float | None = None,
+    ):  # fmt: skip
         self.instance_id = instance_id
         self.itype = itype
         self.ce = ce
-        self.lifecycle = "on-demand"
-        self.price_per_hour = itype.on_demand_price_per_hour
+        self.lifecycle = lifecycle
+        self.price_per_hour = (
+            itype.on_demand_price_per_hour if price_per_hour is None else price_per_hour
+        )
         self.state = InstanceState.BOOTING
         self.launched_at = now
         self.ready_at: float | None = None
@@ -57,6 +62,8 @@ class Instance:
         self.reserved_vcpus = 0
         self.reserved_mib = 0.0
         self.reserved_gpus = 0
+        self.running: set = set()  # jobs STARTING or RUNNING here (a reclaim ends them all)
+        self.notice_at: float | None = None  # when a Spot interruption notice arrived
 
     def fits(self, shape: Shape) -> bool:
         """Return whether a job of ``shape`` fits in the free room now."""
@@ -97,8 +104,14 @@ class Instance:
         """Return this instance's record (see recorder.INSTANCE_FIELDS), closed at ``end`` if open."""
         it = self.itype
         stop = self.terminated_at if self.terminated_at is not None else end
+        reason = self.end_reason or "end_of_run"
         return (
             self.instance_id, self.ce.name, it.name, self.lifecycle, it.vcpus, it.memory_mib,
-            it.gpus, self.price_per_hour, self.launched_at, self.ready_at, stop,
-            self.end_reason or "end_of_run", self.busy_vcpu_s,
+            it.gpus, self.price_per_hour, self.launched_at, self.ready_at, stop, reason,
+            self.busy_vcpu_s, self.notice_at, self.ce.bill_usd(self, stop, reason),
         )  # fmt: skip
+
+
+def on_demand_cost_usd(price_per_hour: float, launched_at: float, stopped_at: float) -> float:
+    """Return an on-demand bill: per second from launch, with a 60-second minimum."""
+    return price_per_hour * max(stopped_at - launched_at, BILLING_MINIMUM_S) / 3600.0

@@ -57,19 +57,27 @@ class Job:
 
     ``spec`` is the resolved request (resources, retry strategy, runtime model). Instants end in
     ``_at`` and are seconds from t=0. ``seq`` orders the job in its queue (FIFO by submission;
-    a retried job gets a smaller number so it goes to the front). ``work_s`` is the RUNNING time
-    each attempt needs, drawn once when the job is created.
+    a retried job gets a smaller number so it goes to the front). ``work_s`` is the work the job
+    needs (its RUNNING time without checkpoint overhead), drawn once when the job is created;
+    ``progress_s`` is the part of it saved by completed checkpoints.
     """
 
     __slots__ = (
         "serial", "name", "spec", "state", "seq", "parent", "array_index", "children_left",
         "children_failed", "size", "created_at", "pending_at", "runnable_at", "starting_at",
         "started_at", "stopped_at", "attempts", "status_reason", "exit_code", "instance",
-        "token", "compute_environment", "instance_type", "work_s", "index",
+        "token", "compute_environment", "instance_type", "work_s", "index", "progress_s",
+        "work_from_at", "ends_at", "notice_saved_s",
     )  # fmt: skip
 
     def __init__(
-        self, serial: int, name: str, spec: JobSpec, now: float, state: JobState = S.SUBMITTED, work_s: float = 0.0
+        self,
+        serial: int,
+        name: str,
+        spec: JobSpec,
+        now: float,
+        state: JobState = S.SUBMITTED,
+        work_s: float = 0.0,
     ):
         self.serial = serial
         self.name = name
@@ -96,6 +104,11 @@ class Job:
         self.instance_type: str | None = None
         self.work_s = work_s
         self.index = -1  # position in the recorder's job list, set when the job is recorded
+        # Checkpoint/restart: work saved so far, and this attempt's work window.
+        self.progress_s = 0.0
+        self.work_from_at: float | None = None
+        self.ends_at: float | None = None
+        self.notice_saved_s: float | None = None  # work saved by a checkpoint on a Spot notice
 
     @property
     def job_id(self) -> str:
@@ -112,7 +125,9 @@ class Job:
     def move(self, state: JobState, now: float) -> None:
         """Move to ``state`` at ``now``; raise IllegalTransition if AWS Batch never makes that move."""
         if state not in TRANSITIONS[self.state]:
-            raise IllegalTransition(f"job {self.job_id}: {self.state.value} -> {state.value} is not allowed")
+            raise IllegalTransition(
+                f"job {self.job_id}: {self.state.value} -> {state.value} is not allowed"
+            )
         self.state = state
         setattr(self, STAMP[state], now)
 

@@ -49,6 +49,13 @@ class ShapeLine:
             for job in self.jobs:
                 job.status_reason = reason
 
+    def clear_stuck(self) -> None:
+        """Capacity is back: waiting jobs lose the blocked statusReason."""
+        for job in self.jobs:
+            if job.status_reason == self.stuck_reason:
+                job.status_reason = None
+        self.stuck_reason = None
+
     def reason_for_new_job(self) -> str | None:
         """Return the statusReason a job joining this line starts with."""
         return self.blocked_reason or self.stuck_reason

@@ -16,6 +16,7 @@ ATTEMPT_FIELDS = (
 INSTANCE_FIELDS = (
     "instanceId", "computeEnvironment", "instanceType", "lifecycle", "vcpus", "memory", "gpus",
     "pricePerHour", "launchedAt", "readyAt", "terminatedAt", "endReason", "busyVcpuSeconds",
+    "interruptionNoticeAt", "costUsd",
 )  # fmt: skip
 CAPACITY_FIELDS = ("time", "computeEnvironment", "desiredvCpus", "readyvCpus")
 

@@ -12,7 +12,10 @@ import heapq
 import math
 from typing import TYPE_CHECKING
 
+from batchsim.engine.compute import INSUFFICIENT_CAPACITY
 from batchsim.engine.queue import COMPUTE_ENVIRONMENT_MAX_RESOURCE
+
+CAPACITY = "CAPACITY:"
 
 if TYPE_CHECKING:
     from batchsim.engine.attempts import AttemptRunner
@@ -143,5 +146,17 @@ class Scheduler:
                     break
                 if ce.booting or ce.can_grow():
                     left -= ce.absorb(line.shape, left)
-            if left > 0 and not any(ce.could_place_later(line.shape) for ce in queue.ces):
-                line.mark_stuck(COMPUTE_ENVIRONMENT_MAX_RESOURCE)
+            if left > 0:
+                self._explain_wait(queue, line)
+            elif line.stuck_reason is not None and line.stuck_reason.startswith(CAPACITY):
+                line.clear_stuck()
+
+    @staticmethod
+    def _explain_wait(queue: JobQueue, line: ShapeLine) -> None:
+        """Give jobs left without capacity AWS's blocked reason, when there is one."""
+        if not any(ce.could_place_later(line.shape) for ce in queue.ces):
+            line.mark_stuck(COMPUTE_ENVIRONMENT_MAX_RESOURCE)
+            return
+        short = next(filter(None, (ce.short_type_for(line.shape) for ce in queue.ces)), None)
+        if short is not None:
+            line.mark_stuck(INSUFFICIENT_CAPACITY.format(instance_type=short))

@@ -62,8 +62,14 @@ class Model:
         }
         self.queues = {q.jobQueueName: self._queue(q) for q in scenario.jobQueues}
         self.runner = AttemptRunner(env, self.queues)
+        for ce in self.ces.values():
+            ce.runner = self.runner
         self.scheduler = Scheduler(
-            env, list(self.queues.values()), list(self.ces.values()), self.runner, settings.schedulerInterval
+            env,
+            list(self.queues.values()),
+            list(self.ces.values()),
+            self.runner,
+            settings.schedulerInterval,
         )
         self.runner.scheduler = self.scheduler
         self.submitter = Submitter(env, self.scheduler, self.queues)
@@ -119,7 +125,8 @@ class Model:
             instances=recorder.instances,
             capacity=recorder.capacity,
             compute_environments={
-                name: {"minvCpus": ce.min_vcpus, "maxvCpus": ce.max_vcpus} for name, ce in self.ces.items()
+                name: {"minvCpus": ce.min_vcpus, "maxvCpus": ce.max_vcpus}
+                for name, ce in self.ces.items()
             },
         )
 

@@ -7,6 +7,7 @@ looks at the scenario again.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -52,8 +53,37 @@ class JobSpec:
     failure_after: Sampler | None
     uniform: Sampler
     array_size: int | None
+    checkpoint: CheckpointSpec | None = None
     submitted: int = 0  # SubmitJob calls made so far (numbers the job ids)
     line: object = None  # the queue's line for this shape, cached by JobQueue.push
+
+
+@dataclass(frozen=True, slots=True)
+class CheckpointSpec:
+    """Checkpoint/restart of a job, in seconds (see schema.Checkpoint)."""
+
+    interval_s: float
+    cost_s: float
+    restart_s: float
+    on_notice: bool
+
+    def pieces(self, work_s: float) -> int:
+        """Return into how many intervals ``work_s`` of work is cut (the last may be short)."""
+        return max(math.ceil(work_s / self.interval_s - 1e-9), 1)
+
+    def progress(self, elapsed_s: float, work_s: float) -> tuple[float, float]:
+        """Return (work done, work saved) ``elapsed_s`` into an attempt's work of ``work_s``.
+
+        Work runs in cycles of ``interval`` then a checkpoint write of ``cost``; a piece is
+        saved once its write completes; no checkpoint follows the last piece.
+        """
+        if elapsed_s <= 0:
+            return 0.0, 0.0
+        cycle = self.interval_s + self.cost_s
+        written = min(math.floor(elapsed_s / cycle), self.pieces(work_s) - 1)
+        within = elapsed_s - written * cycle
+        done = min(written * self.interval_s + min(within, self.interval_s), work_s)
+        return done, written * self.interval_s
 
 
 def _requirements(reqs: list[ResourceRequirement] | None) -> dict[str, float]:
@@ -68,7 +98,9 @@ def resolve_shape(definition: JobDefinition, entry: WorkloadEntry) -> Shape:
     values.update(_requirements(props.resourceRequirements))
     overrides = entry.submit.containerOverrides
     if overrides is not None:
-        values.update({k: v for k, v in (("VCPU", overrides.vcpus), ("MEMORY", overrides.memory)) if v})
+        values.update(
+            {k: v for k, v in (("VCPU", overrides.vcpus), ("MEMORY", overrides.memory)) if v}
+        )
         values.update(_requirements(overrides.resourceRequirements))
     return Shape(int(values["VCPU"]), float(values["MEMORY"]), int(values.get("GPU", 0)))
 
@@ -78,7 +110,9 @@ def retry_policy(strategy: RetryStrategy | None) -> RetryPolicy:
     if strategy is None:
         return RetryPolicy()
     rules = tuple(
-        ExitRule(rule.action.upper() == "RETRY", rule.onStatusReason, rule.onReason, rule.onExitCode)
+        ExitRule(
+            rule.action.upper() == "RETRY", rule.onStatusReason, rule.onReason, rule.onExitCode
+        )
         for rule in strategy.evaluateOnExit
     )
     return RetryPolicy(strategy.attempts, rules)
@@ -106,11 +140,21 @@ def build_job_spec(env: BatchEnv, entry: WorkloadEntry, definition: JobDefinitio
         failure_probability=failure.probability if failure is not None else 0.0,
         failure_exit_code=failure.exitCode if failure is not None else 1,
         failure_after=(
-            make_sampler(after, env.stream(f"failure-after:{entry.name}")) if after is not None else None
+            make_sampler(after, env.stream(f"failure-after:{entry.name}"))
+            if after is not None
+            else None
         ),
         uniform=_uniform_sampler(env.stream(f"failure:{entry.name}")),
         array_size=entry.submit.arrayProperties.size if entry.submit.arrayProperties else None,
+        checkpoint=checkpoint_spec(entry.checkpoint or sim.checkpoint),
     )
+
+
+def checkpoint_spec(model) -> CheckpointSpec | None:
+    """Return the engine form of a scenario ``checkpoint`` block (None: no checkpoints)."""
+    if model is None:
+        return None
+    return CheckpointSpec(model.interval, model.cost, model.restartCost, model.onNotice)
 
 
 def _uniform_sampler(rng) -> Sampler:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from batchsim.engine.instance import BILLING_MINIMUM_S
 from batchsim.engine.recorder import ATTEMPT_FIELDS, CAPACITY_FIELDS, INSTANCE_FIELDS
 from batchsim.engine.simulation import JOB_FIELDS, EngineRun
 
@@ -37,12 +36,14 @@ def _nullable_ints(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFram
 
 
 def instances_frame(run: EngineRun) -> pd.DataFrame:
-    """Return one row per instance lifetime with its bill (per second, 60-second minimum)."""
+    """Return one row per instance lifetime with its bill (computed by its compute environment:
+    per second with a 60-second minimum; Spot at its price over time, free if reclaimed within
+    its first hour)."""
     frame = pd.DataFrame.from_records(run.instances, columns=list(INSTANCE_FIELDS))
     frame = frame.sort_values("launchedAt", kind="stable").reset_index(drop=True)
     frame["runSeconds"] = frame["terminatedAt"] - frame["launchedAt"]
-    billed = frame["runSeconds"].clip(lower=BILLING_MINIMUM_S)
-    frame["costUsd"] = frame["pricePerHour"] * billed / 3600.0
+    cost = frame.pop("costUsd")
+    frame["costUsd"] = cost.astype(float)  # NOTE: kept as the last column, as before
     return frame
 
 

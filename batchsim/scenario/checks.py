@@ -174,6 +174,7 @@ def _compute_environments(scenario: Scenario, catalog: Catalog) -> Iterator[Prob
             )
         if ce.computeResources is not None:
             yield from _compute_resources(ce.computeResources, (*path, "computeResources"), catalog)
+            yield from _spot_market(ce, path, catalog)
         elif ce.type == "MANAGED":
             yield _problem(
                 (*path, "computeResources"), "a MANAGED compute environment needs computeResources"
@@ -183,8 +184,14 @@ def _compute_environments(scenario: Scenario, catalog: Catalog) -> Iterator[Prob
 def _compute_resources(
     resources: ComputeResources, path: Path, catalog: Catalog
 ) -> Iterator[Problem]:
-    if resources.type != "EC2":
-        yield _problem((*path, "type"), f"compute type {resources.type} is {NOT_YET}; use EC2")
+    if resources.type.startswith("FARGATE"):
+        yield _problem(
+            (*path, "type"), f"compute type {resources.type} is {NOT_YET}; use EC2 or SPOT"
+        )
+    if resources.bidPercentage is not None and resources.type != "SPOT":
+        yield _problem(
+            (*path, "bidPercentage"), "bidPercentage applies to SPOT compute environments only"
+        )
     strategy = resources.allocationStrategy
     if resources.type == "EC2" and strategy.startswith("SPOT_"):
         yield _problem(
@@ -201,6 +208,49 @@ def _compute_resources(
         )
     if resources.type in ("EC2", "SPOT"):
         yield from _instance_types(resources.instanceTypes, (*path, "instanceTypes"), catalog)
+
+
+def _spot_market(ce: ComputeEnvironment, path: Path, catalog: Catalog) -> Iterator[Problem]:
+    """A SPOT CE needs a Spot price for some type; ``simulation.spot`` belongs to SPOT CEs and
+    names only the CE's own types."""
+    resources, spot = ce.computeResources, ce.simulation.spot
+    if resources.type != "SPOT":
+        if spot is not None:
+            yield _problem(
+                (*path, "simulation", "spot"),
+                "spot settings apply to SPOT compute environments only",
+            )
+        return
+    try:
+        types = catalog.resolve(resources.instanceTypes)
+    except BatchsimError:
+        return  # reported by _instance_types
+    overrides = spot.instanceTypes if spot is not None else {}
+    names = {t.name for t in types}
+    for name in overrides:
+        if name not in names:
+            yield _problem(
+                (*path, "simulation", "spot", "instanceTypes", name),
+                f"{name} is not one of this compute environment's instance types{_close(name, names)}",
+            )
+    priced = [
+        t for t in types if t.spot_savings_pct is not None or _has_price(overrides.get(t.name))
+    ]
+    if types and not priced:
+        yield _problem(
+            (*path, "computeResources", "instanceTypes"),
+            "the Spot Advisor has no savings figure for any of these types, so their Spot price is "
+            "unknown; give one under simulation.spot.instanceTypes.<type>.price",
+        )
+
+
+def _has_price(override) -> bool:
+    return override is not None and (override.price is not None or override.priceSeries is not None)
+
+
+def _close(name: str, names: set[str]) -> str:
+    close = difflib.get_close_matches(name, sorted(names), n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def _instance_types(entries: list[str], path: Path, catalog: Catalog) -> Iterator[Problem]:
@@ -379,7 +429,14 @@ def _settings(scenario: Scenario) -> Iterator[Problem]:
         )
 
 
-_RULES = (_settings, check_references, _job_definitions, _job_resources, _runtimes, _disabled_queues)
+_RULES = (
+    _settings,
+    check_references,
+    _job_definitions,
+    _job_resources,
+    _runtimes,
+    _disabled_queues,
+)
 
 
 def check_scenario(scenario: Scenario, catalog: Catalog, references: bool = True) -> list[Problem]:
@@ -418,7 +475,9 @@ def partial_scenario(data: Any) -> Scenario | None:
     for key, model in _LISTS.items():
         items = data.get(key)
         fields[key] = [_validated(model, item) for item in items] if isinstance(items, list) else []
-    fields["simulation"] = _validated(SimulationSettings, data.get("simulation", {})) or SimulationSettings()
+    fields["simulation"] = (
+        _validated(SimulationSettings, data.get("simulation", {})) or SimulationSettings()
+    )
     return Scenario.model_construct(name=str(data.get("name", "")), **fields)
 
 

@@ -9,11 +9,12 @@ reported together.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from batchsim.scenario.distributions import DistributionModel
+from batchsim.scenario.distributions import DistributionModel, Exponential
 from batchsim.scenario.types import Duration, MemoryMiB, Rate, StrictModel
 from batchsim.scenario.units import parse_memory_mib
 
@@ -26,16 +27,25 @@ DEFAULT_BOOT_TIME = {"lognormal": {"median": "90s", "p95": "180s"}}
 class SimulationSettings(StrictModel):
     """Global knobs: seed, region for prices, horizon and scheduler cadence."""
 
-    seed: int = Field(default=1, ge=0, description="Root seed; every random stream derives from it.")
-    region: Literal["us-east-1"] = Field(default="us-east-1", description="Catalog region for prices.")
-    stopAt: Duration | None = Field(default=None, description="Horizon; default: until nothing can happen.")
+    seed: int = Field(
+        default=1, ge=0, description="Root seed; every random stream derives from it."
+    )
+    region: Literal["us-east-1"] = Field(
+        default="us-east-1", description="Catalog region for prices."
+    )
+    stopAt: Duration | None = Field(
+        default=None, description="Horizon; default: until nothing can happen."
+    )
     schedulerInterval: Duration = Field(
-        default=0.0, description="0 = evaluate on every change; >0 = periodic cycles like the service."
+        default=0.0,
+        description="0 = evaluate on every change; >0 = periodic cycles like the service.",
     )
     allocatableMemoryFactor: float = Field(
         default=0.975, gt=0, le=1, description="Share of nominal memory ECS registers."
     )
-    reservedMemoryMiB: float = Field(default=32.0, ge=0, description="ECS_RESERVED_MEMORY per instance.")
+    reservedMemoryMiB: float = Field(
+        default=32.0, ge=0, description="ECS_RESERVED_MEMORY per instance."
+    )
 
 
 class CustomInstanceType(StrictModel):
@@ -69,7 +79,10 @@ class ComputeResources(StrictModel):
 
     type: Literal["EC2", "SPOT", "FARGATE", "FARGATE_SPOT"]
     allocationStrategy: Literal[
-        "BEST_FIT", "BEST_FIT_PROGRESSIVE", "SPOT_CAPACITY_OPTIMIZED", "SPOT_PRICE_CAPACITY_OPTIMIZED"
+        "BEST_FIT",
+        "BEST_FIT_PROGRESSIVE",
+        "SPOT_CAPACITY_OPTIMIZED",
+        "SPOT_PRICE_CAPACITY_OPTIMIZED",
     ] = "BEST_FIT"
     minvCpus: int = Field(default=0, ge=0)
     maxvCpus: int = Field(ge=0)
@@ -93,12 +106,110 @@ class ComputeResources(StrictModel):
     @model_validator(mode="after")
     def _min_le_max(self) -> ComputeResources:
         if self.minvCpus > self.maxvCpus:
-            raise ValueError(f"minvCpus ({self.minvCpus}) must not exceed maxvCpus ({self.maxvCpus})")
+            raise ValueError(
+                f"minvCpus ({self.minvCpus}) must not exceed maxvCpus ({self.maxvCpus})"
+            )
+        return self
+
+
+class PricePoint(StrictModel):
+    """One step of a Spot price series: ``price`` (USD per hour) holds from ``at`` on."""
+
+    at: Duration
+    price: float = Field(ge=0, description="USD per hour.")
+
+
+class _Interruptions(StrictModel):
+    """When a Spot instance is reclaimed: an exponential lifetime given by its rate or its mean,
+    or any lifetime distribution (a fixed '2h' makes an interruption happen at a known time)."""
+
+    interruptionRate: Rate | None = Field(
+        default=None, ge=0, description="Reclaims per instance-time ('0.1/h')."
+    )
+    meanTimeToInterruption: Duration | None = Field(
+        default=None, gt=0, description="Mean instance lifetime."
+    )
+    lifetime: DistributionModel | None = Field(
+        default=None, description="Launch → reclaim, any distribution."
+    )
+
+    @model_validator(mode="after")
+    def _one_way(self) -> _Interruptions:
+        given = [
+            k
+            for k in ("interruptionRate", "meanTimeToInterruption", "lifetime")
+            if getattr(self, k) is not None
+        ]
+        if len(given) > 1:
+            raise ValueError(
+                f"give one of interruptionRate, meanTimeToInterruption or lifetime, not {' and '.join(given)}"
+            )
+        return self
+
+    def lifetime_model(self) -> DistributionModel | float | None:
+        """Return the lifetime distribution these settings give (None when they give none).
+
+        A rate of 0 means never reclaimed (an infinite lifetime).
+        """
+        if self.lifetime is not None:
+            return self.lifetime
+        if self.meanTimeToInterruption is not None:
+            return Exponential(exponential={"mean": self.meanTimeToInterruption})
+        if self.interruptionRate is not None:
+            if self.interruptionRate == 0:
+                return math.inf
+            return Exponential(exponential={"mean": 1.0 / self.interruptionRate})
+        return None
+
+
+class SpotTypeSettings(_Interruptions):
+    """Spot settings of one instance type: its interruption rate and price (fixed or a series)."""
+
+    price: float | None = Field(default=None, ge=0, description="Spot price, USD per hour.")
+    priceSeries: list[PricePoint] | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="after")
+    def _one_price(self) -> SpotTypeSettings:
+        if self.price is not None and self.priceSeries is not None:
+            raise ValueError("give price or priceSeries, not both")
+        series = self.priceSeries or []
+        if any(b.at <= a.at for a, b in zip(series, series[1:], strict=False)):
+            raise ValueError("priceSeries times must increase")
+        return self
+
+
+class SpotSettings(_Interruptions):
+    """A SPOT compute environment's market: interruption rates, notice, per-type overrides."""
+
+    noticeTime: Duration = Field(
+        default=120.0, ge=0, description="Interruption notice before reclaim."
+    )
+    instanceTypes: dict[str, SpotTypeSettings] = Field(default_factory=dict)
+
+
+class CapacityShortage(StrictModel):
+    """A window in which EC2 cannot launch some instance types (InsufficientInstanceCapacity)."""
+
+    instanceTypes: list[str] | None = Field(
+        default=None, description="Default: every type of the CE."
+    )
+    start: Duration = 0.0
+    end: Duration | None = Field(default=None, description="Default: the end of the run.")
+    probability: float = Field(default=1.0, gt=0, le=1, description="Chance that one launch fails.")
+    retryAfter: Duration = Field(
+        default=60.0, gt=0, description="Wait before a failed type is tried again."
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> CapacityShortage:
+        if self.end is not None and self.end <= self.start:
+            raise ValueError(f"end ({self.end:g} s) must come after start ({self.start:g} s)")
         return self
 
 
 class ComputeEnvironmentSimulation(StrictModel):
-    """What AWS does not expose about a compute environment: boot latency and idle timeout."""
+    """What AWS does not expose about a compute environment: boot latency, idle timeout,
+    the Spot market and capacity shortages."""
 
     bootTime: DistributionModel = Field(
         default=DEFAULT_BOOT_TIME, description="Launch → registered with ECS, ready for jobs."
@@ -109,6 +220,8 @@ class ComputeEnvironmentSimulation(StrictModel):
     minvCpusReadyAtStart: bool = Field(
         default=True, description="minvCpus instances exist and are ready at t=0 (a warm pool)."
     )
+    spot: SpotSettings | None = Field(default=None, description="SPOT compute environments only.")
+    capacityShortages: list[CapacityShortage] = Field(default_factory=list)
 
 
 class ComputeEnvironment(StrictModel):
@@ -181,7 +294,9 @@ class ContainerProperties(StrictModel):
 
     image: str = "public.ecr.aws/docker/library/busybox:latest"
     resourceRequirements: list[ResourceRequirement] = Field(default_factory=list)
-    vcpus: int | None = Field(default=None, ge=1, description="Deprecated AWS key; prefer resourceRequirements.")
+    vcpus: int | None = Field(
+        default=None, ge=1, description="Deprecated AWS key; prefer resourceRequirements."
+    )
     memory: int | None = Field(default=None, ge=4, description="Deprecated AWS key (MiB).")
     command: AnyAws = None
     environment: AnyAws = None
@@ -214,13 +329,30 @@ class FailureModel(StrictModel):
     )
 
 
+class Checkpoint(StrictModel):
+    """Checkpoint/restart: a checkpoint after each ``interval`` of work, costing ``cost``; a
+    retried attempt spends ``restartCost`` and resumes from the last completed checkpoint."""
+
+    interval: Duration = Field(gt=0, description="Work between checkpoints.")
+    cost: Duration = Field(default=0.0, ge=0, description="Time to write one checkpoint.")
+    restartCost: Duration = Field(
+        default=0.0, ge=0, description="Time to restore on a retried attempt."
+    )
+    onNotice: bool = Field(
+        default=False, description="Write one more checkpoint on a Spot interruption notice."
+    )
+
+
 class JobSimulation(StrictModel):
     """What AWS does not know about a job: how long it runs, starts and pulls, how it fails."""
 
-    runtime: DistributionModel | None = Field(default=None, description="RUNNING time of an attempt.")
+    runtime: DistributionModel | None = Field(
+        default=None, description="RUNNING time of an attempt."
+    )
     startTime: Duration = Field(default=5.0, description="Container start after placement.")
     imagePullTime: Duration = Field(default=20.0, description="Once per image per instance.")
     failure: FailureModel | None = None
+    checkpoint: Checkpoint | None = None
 
 
 class JobDefinition(StrictModel):
@@ -303,6 +435,7 @@ class WorkloadEntry(StrictModel):
     arrivals: Arrivals | None = None
     runtime: DistributionModel | None = None
     failure: FailureModel | None = None
+    checkpoint: Checkpoint | None = None
 
     @model_validator(mode="after")
     def _one_timing(self) -> WorkloadEntry:

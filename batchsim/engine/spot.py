@@ -1,0 +1,174 @@
+"""The Spot market of one SPOT compute environment: prices, the bid cap, interruptions, billing.
+
+Prices default to on-demand × (1 − Spot Advisor savings) and may be fixed or given as a series
+per type. Each Spot instance lives an exponential time; its rate comes from the type's Spot
+Advisor bucket (monthly fraction p at the bucket midpoint → λ = −ln(1 − p) / 720 h) unless the
+scenario sets one. A notice precedes each reclaim by ``noticeTime`` (120 s, as EC2 gives).
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from batchsim.engine.instance import BILLING_MINIMUM_S
+from batchsim.scenario.distributions import Exponential, Sampler, make_sampler
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from batchsim.catalog import InstanceType
+    from batchsim.scenario.schema import ComputeResources, SpotSettings
+
+#: Midpoints of the Spot Advisor buckets <5 %, 5–10 %, 10–15 %, 15–20 %, >20 % (monthly share).
+BUCKET_MIDPOINTS = (0.025, 0.075, 0.125, 0.175, 0.25)
+#: Bucket assumed for a type the advisor does not list (the riskiest: no data, no promise).
+UNKNOWN_BUCKET = 4
+MONTH_S = 720 * 3600.0
+#: EC2 does not charge for a Linux Spot instance it interrupts within its first hour.
+FREE_INTERRUPTION_S = 3600.0
+HOST_TERMINATED = "Host EC2 (instance {instance_id}) terminated."
+
+
+def bucket_rate_per_s(bucket: int | None) -> float:
+    """Return the interruption rate (per second) of a Spot Advisor bucket."""
+    p = BUCKET_MIDPOINTS[UNKNOWN_BUCKET if bucket is None else bucket]
+    return -math.log(1.0 - p) / MONTH_S
+
+
+def advisor_price(itype: InstanceType) -> float | None:
+    """Return the Spot price implied by the Spot Advisor savings, or None if it has no entry."""
+    if itype.spot_savings_pct is None:
+        return None
+    return itype.on_demand_price_per_hour * (1.0 - itype.spot_savings_pct / 100.0)
+
+
+@dataclass(frozen=True, slots=True)
+class SpotInterruption:
+    """Why an attempt ended: its Spot host was reclaimed (the typed cause, as SimPy's Preempted)."""
+
+    instance_id: str
+    notice_at: float
+    reclaim_at: float
+
+    @property
+    def status_reason(self) -> str:
+        """AWS Batch's statusReason for every attempt on the reclaimed host."""
+        return HOST_TERMINATED.format(instance_id=self.instance_id)
+
+
+class PriceSeries:
+    """A step function of price over time: ``prices[i]`` holds from ``times[i]`` on."""
+
+    __slots__ = ("times", "prices")
+
+    def __init__(self, points: list[tuple[float, float]]):
+        self.times = [t for t, _ in points]
+        self.prices = [p for _, p in points]
+
+    def at(self, t: float) -> float:
+        """Return the price at ``t`` (the first price before the first step)."""
+        return self.prices[max(bisect.bisect_right(self.times, t) - 1, 0)]
+
+    def integral(self, start: float, end: float) -> float:
+        """Return ∫ price dt over [start, end] in USD·s/h (divide by 3600 for USD)."""
+        total, t = 0.0, start
+        index = max(bisect.bisect_right(self.times, start) - 1, 0)
+        while t < end:
+            step_end = self.times[index + 1] if index + 1 < len(self.times) else math.inf
+            stop = min(step_end, end)
+            total += self.prices[index] * (stop - t)
+            t, index = stop, index + 1
+        return total
+
+
+class SpotMarket:
+    """Prices, the bid cap and interruption rates of the types a SPOT CE may launch."""
+
+    def __init__(
+        self,
+        resources: ComputeResources,
+        settings: SpotSettings | None,
+        types: list[InstanceType],
+        rng: np.random.Generator,
+    ):
+        self.notice_s = settings.noticeTime if settings is not None else 120.0
+        self.bid_fraction = (resources.bidPercentage or 100) / 100.0
+        per_type = settings.instanceTypes if settings is not None else {}
+        ce_lifetime = settings.lifetime_model() if settings is not None else None
+        self._series: dict[str, PriceSeries] = {}
+        self._lifetimes: dict[str, Sampler | None] = {}
+        for itype in types:
+            override = per_type.get(itype.name)
+            series = self._price_points(itype, override)
+            if series is not None:
+                self._series[itype.name] = PriceSeries(series)
+            self._lifetimes[itype.name] = self._lifetime_sampler(itype, override, ce_lifetime, rng)
+
+    @staticmethod
+    def _lifetime_sampler(itype: InstanceType, override, ce_lifetime, rng) -> Sampler | None:
+        """Return the sampler of an instance's lifetime: the type's own setting, else the CE's,
+        else exponential at the Spot Advisor bucket's rate (None: never reclaimed)."""
+        lifetime = override.lifetime_model() if override is not None else None
+        if lifetime is None:
+            lifetime = ce_lifetime
+        if lifetime is None:
+            mean_s = 1.0 / bucket_rate_per_s(itype.interruption_bucket)
+            lifetime = Exponential(exponential={"mean": mean_s})
+        return None if lifetime == math.inf else make_sampler(lifetime, rng)
+
+    @staticmethod
+    def _price_points(itype: InstanceType, override) -> list[tuple[float, float]] | None:
+        if override is not None and override.priceSeries is not None:
+            return [(p.at, p.price) for p in override.priceSeries]
+        price = (
+            override.price
+            if override is not None and override.price is not None
+            else advisor_price(itype)
+        )
+        return None if price is None else [(0.0, price)]
+
+    def change_times(self) -> list[float]:
+        """Return the times (> 0) at which some type's price changes."""
+        return sorted({t for s in self._series.values() for t in s.times if t > 0})
+
+    def has_price(self, itype: InstanceType) -> bool:
+        """Return whether the market knows a Spot price for ``itype``."""
+        return itype.name in self._series
+
+    def price(self, itype: InstanceType, t: float) -> float:
+        """Return the Spot price of ``itype`` (USD per hour) at ``t``."""
+        return self._series[itype.name].at(t)
+
+    def cap(self, itype: InstanceType) -> float:
+        """Return the most this CE pays per hour for ``itype`` (bidPercentage of on-demand)."""
+        return itype.on_demand_price_per_hour * self.bid_fraction
+
+    def ever_launchable(self, itype: InstanceType) -> bool:
+        """Return whether ``itype`` is priced at or under the cap at some time of the run."""
+        return (
+            self.has_price(itype)
+            and min(self._series[itype.name].prices) <= self.cap(itype) + 1e-12
+        )
+
+    def launchable(self, itype: InstanceType, t: float) -> bool:
+        """Return whether ``itype`` has a Spot price at or under the cap at ``t``."""
+        return self.has_price(itype) and self.price(itype, t) <= self.cap(itype) + 1e-12
+
+    def draw_lifetime(self, itype: InstanceType) -> float:
+        """Return the time from launch to reclaim of a new instance (inf if never reclaimed)."""
+        sampler = self._lifetimes[itype.name]
+        return math.inf if sampler is None else sampler()
+
+    def cost_usd(
+        self, itype: InstanceType, launched_at: float, stopped_at: float, reclaimed: bool
+    ) -> float:
+        """Return the bill of a Spot instance: the price over its life, per second, 60 s minimum;
+        nothing when EC2 reclaimed it within its first hour (EC2's rule for Linux)."""
+        run_s = stopped_at - launched_at
+        if reclaimed and run_s < FREE_INTERRUPTION_S:
+            return 0.0
+        billed_end = launched_at + max(run_s, BILLING_MINIMUM_S)
+        return self._series[itype.name].integral(launched_at, billed_end) / 3600.0
