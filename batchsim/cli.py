@@ -1,4 +1,4 @@
-"""The command line: ``batchsim run | validate | schema | catalog``.
+"""The command line: ``batchsim run | compare | validate | schema | catalog``.
 
 ``main(argv, stdout, stderr)`` returns an :class:`ExitStatus` and never lets a traceback reach
 the user for a problem they can fix; tests call it in-process with their own streams.
@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from enum import IntEnum
 from pathlib import Path
 from typing import TextIO
@@ -40,6 +41,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="do not write events.jsonl (hundreds of MB for 100k+ jobs)",
     )  # fmt: skip
     _add_set(run)
+    compare = commands.add_parser("compare", help="run scenarios on the same seeds; compare with 95 %% CIs")
+    compare.add_argument("scenarios", nargs="+", metavar="FILE", help="scenario YAML files (first: the baseline)")
+    compare.add_argument(
+        "--replications", type=_at_least_one, default=10, metavar="N",
+        help="runs per scenario, on seeds S … S+N−1 (default 10)",
+    )  # fmt: skip
+    compare.add_argument("--seed", type=_seed, default=1, metavar="S", help="first seed (≥ 0, default 1)")
+    compare.add_argument("--workers", type=_at_least_one, default=1, metavar="W", help="processes (default 1)")
+    compare.add_argument("-o", "--output", default="out/compare", help="output folder (default: out/compare)")
+    _add_set(compare)
     validate = commands.add_parser("validate", help="check a scenario and report every problem")
     validate.add_argument("scenario", help="scenario YAML file")
     _add_set(validate)
@@ -53,6 +64,13 @@ def _seed(text: str) -> int:
     value = int(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"a seed is a whole number ≥ 0, got {text}")
+    return value
+
+
+def _at_least_one(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"a whole number ≥ 1, got {text}")
     return value
 
 
@@ -74,6 +92,22 @@ def cmd_run(args, out: TextIO) -> ExitStatus:
     result.write(folder, events=args.events)
     out.write(summary_table(result.summary) + "\n")
     out.write(f"results written to {folder}/ (simulated in {result.wall_time_s:.2f} s)\n")
+    return ExitStatus.SUCCESS
+
+
+def cmd_compare(args, out: TextIO) -> ExitStatus:
+    """Load every scenario (all problems of all files at once), run the replications, print the table."""
+    from batchsim.compare import compare, load_scenarios
+
+    scenarios = load_scenarios(args.scenarios, args.overrides)
+    started_at = time.perf_counter()
+    comparison = compare(scenarios, args.replications, args.seed, args.workers, sources=args.scenarios)
+    elapsed_s = time.perf_counter() - started_at
+    folder = Path(args.output)
+    comparison.write(folder)
+    out.write(comparison.table() + "\n")
+    runs = len(scenarios) * args.replications
+    out.write(f"results written to {folder}/ ({runs} runs simulated in {elapsed_s:.2f} s)\n")
     return ExitStatus.SUCCESS
 
 
@@ -107,7 +141,13 @@ def cmd_catalog(args, out: TextIO) -> ExitStatus:
     return ExitStatus.SUCCESS
 
 
-COMMANDS = {"run": cmd_run, "validate": cmd_validate, "schema": cmd_schema, "catalog": cmd_catalog}
+COMMANDS = {
+    "run": cmd_run,
+    "compare": cmd_compare,
+    "validate": cmd_validate,
+    "schema": cmd_schema,
+    "catalog": cmd_catalog,
+}
 
 
 def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None) -> ExitStatus:

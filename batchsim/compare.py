@@ -1,0 +1,497 @@
+"""Compare scenarios over replications: means, 95 % confidence intervals, paired differences.
+
+Replication ``r`` (0-based) of *every* scenario runs with seed ``seed + r``: common random
+numbers. Random streams are named after workload entries and compute environments and each
+job's runtime is drawn at submission, so two scenarios that share a workload see the same
+arrivals and runtimes on the same seed. The per-seed difference between a scenario and the first
+(the baseline) then cancels most of the noise both share, which is why its interval is usually
+much tighter than the two separate intervals suggest.
+
+Intervals are Student t intervals over the replications: ``mean ± t(0.975, n−1) · s / √n``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import statistics
+from collections import Counter
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from batchsim.api import load_scenario, simulate
+from batchsim.errors import ScenarioError
+from batchsim.scenario.schema import Scenario
+
+CSV_COLUMNS = ("scenario", "metric", "mean", "ci95", "n", "diff_vs_first", "diff_ci95")
+"""Columns of ``compare.csv``: one row per scenario × metric."""
+MISSING = "n/a"
+NORMAL_QUANTILE_975 = 1.959963984540054
+# t(0.975, df) falls from 12.706 (df=1) towards the normal quantile as df grows: a safe bracket.
+_T_BRACKET = (NORMAL_QUANTILE_975, 12.8)
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One compared figure: its key in the outputs, its table label and how its cells read.
+
+    ``unit`` is "usd" (dollars), "duration" (seconds, shown in s, min or h) or "count".
+    """
+
+    key: str
+    label: str
+    unit: str
+
+
+METRICS: tuple[Metric, ...] = (
+    Metric("total_cost_usd", "Total cost (USD)", "usd"),
+    Metric("cost_per_succeeded_job_usd", "Cost per succeeded job (USD)", "usd"),
+    Metric("makespan_s", "Makespan", "duration"),
+    Metric("queue_wait_p95_s", "Queue wait p95", "duration"),
+    Metric("interruptions", "Spot interruptions", "count"),
+    Metric("wasted_vcpu_hours", "Wasted vCPU-hours", "count"),
+    Metric("failed_jobs", "Failed jobs", "count"),
+)
+"""The compared metrics, in table and file order."""
+
+
+# ----------------------------------------------------------------------------- statistics
+def _two_sided_t_probability(t: float, df: int) -> float:
+    """Return P(|T| ≤ t) for Student's t with a whole number ``df`` of degrees of freedom.
+
+    The finite closed forms of Abramowitz & Stegun 26.7.3 (odd df) and 26.7.4 (even df), with
+    θ = atan(t / √df): a sum of df/2 terms, exact up to float rounding.
+    """
+    theta = math.atan(t / math.sqrt(df))
+    sin, cos = math.sin(theta), math.cos(theta)
+    odd = df % 2 == 1
+    term, total = 1.0, 0.0
+    for k in range((df - 1) // 2 if odd else df // 2):
+        if k:
+            term *= cos * cos * ((2 * k) / (2 * k + 1) if odd else (2 * k - 1) / (2 * k))
+        total += term
+    if odd:
+        return 2.0 / math.pi * (theta + sin * cos * total)
+    return sin * total
+
+
+@lru_cache(maxsize=256)
+def t_quantile_975(df: int) -> float:
+    """Return t(0.975, df), the Student t quantile of a two-sided 95 % interval.
+
+    Solved by bisection on the exact CDF (:func:`_two_sided_t_probability`) between the normal
+    quantile 1.96 and 12.8, which bracket it for every df ≥ 1; accurate to about 1e-12. Each
+    evaluation sums df/2 terms: negligible next to the df + 1 simulations behind the interval.
+    """
+    if not isinstance(df, int) or df < 1:
+        raise ValueError(f"degrees of freedom must be a whole number ≥ 1, got {df!r}")
+    low, high = _T_BRACKET
+    for _ in range(64):
+        middle = (low + high) / 2
+        if _two_sided_t_probability(middle, df) < 0.95:
+            low = middle
+        else:
+            high = middle
+    return (low + high) / 2
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A sample mean, its 95 % CI half-width (None below 2 values) and the sample size ``n``."""
+
+    mean: float | None
+    ci95: float | None
+    n: int
+
+
+def estimate(values: Sequence[float | None]) -> Estimate:
+    """Return the mean and Student t 95 % CI half-width of ``values``, leaving out the Nones.
+
+    Uses :mod:`statistics` (exactly rounded), so identical values give a half-width of exactly 0.
+    """
+    present = [value for value in values if value is not None]
+    n = len(present)
+    if n == 0:
+        return Estimate(None, None, 0)
+    mean = float(statistics.mean(present))
+    if n == 1:
+        return Estimate(mean, None, 1)
+    half_width = t_quantile_975(n - 1) * statistics.stdev(present) / math.sqrt(n)
+    return Estimate(mean, float(half_width), n)
+
+
+def paired_differences(
+    values: Sequence[float | None], baseline: Sequence[float | None]
+) -> list[float | None]:
+    """Return ``value − baseline`` seed by seed (None where either run had no value)."""
+    return [
+        None if value is None or base is None else value - base
+        for value, base in zip(values, baseline, strict=True)
+    ]
+
+
+# ----------------------------------------------------------------------------- running
+def metric_values(summary: dict) -> dict[str, float | None]:
+    """Return the compared metrics of one run, keyed as in :data:`METRICS`, from its summary."""
+    values = {
+        "total_cost_usd": summary["total_cost_usd"],
+        "cost_per_succeeded_job_usd": summary["cost_per_succeeded_job_usd"],
+        "makespan_s": summary["makespan_s"],
+        "queue_wait_p95_s": (summary.get("queue_wait_s") or {}).get("p95"),
+        "interruptions": summary["interruptions"],
+        "wasted_vcpu_hours": summary["wasted_vcpu_hours"],
+        "failed_jobs": summary["jobs_by_status"]["FAILED"],
+    }
+    return {key: _finite_or_none(value) for key, value in values.items()}
+
+
+def _finite_or_none(value: float | None) -> float | None:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return None
+    return value
+
+
+def _run_replication(scenario: Scenario, seed: int) -> dict[str, float | None]:
+    # Module level and returning only the metrics: cheap to pickle to and from worker processes.
+    return metric_values(simulate(scenario, seed=seed).summary)
+
+
+def _run_all(scenarios: list[Scenario], seeds: list[int], workers: int) -> list[dict]:
+    """Run every (scenario, seed) pair, scenario-major; the order never depends on ``workers``."""
+    tasks = [(scenario, seed) for scenario in scenarios for seed in seeds]
+    if workers == 1:
+        return [_run_replication(scenario, seed) for scenario, seed in tasks]
+    with ProcessPoolExecutor(max_workers=min(workers, len(tasks))) as pool:
+        return list(pool.map(_run_replication, *zip(*tasks, strict=True)))
+
+
+def column_labels(names: Sequence[str], sources: Sequence[str | Path | None]) -> list[str]:
+    """Return unique column labels: the scenario names, file stems where names repeat, then #2, #3…"""
+    repeated = Counter(names)
+    wanted = [
+        Path(source).stem if repeated[name] > 1 and source is not None else name
+        for name, source in zip(names, sources, strict=True)
+    ]
+    labels: list[str] = []
+    for label in wanted:
+        unique, copy = label, 1
+        while unique in labels:
+            copy += 1
+            unique = f"{label}#{copy}"
+        labels.append(unique)
+    return labels
+
+
+def load_scenarios(paths: Sequence[str | Path], overrides: Sequence[str] = ()) -> list[Scenario]:
+    """Load every scenario file, applying ``overrides`` to each.
+
+    Raises :class:`ScenariosError` listing the problems of every invalid file, so a user fixes
+    them all in one pass and nothing runs until every file is valid.
+    """
+    scenarios, errors = [], []
+    for path in paths:
+        try:
+            scenarios.append(load_scenario(path, overrides))
+        except ScenarioError as error:
+            errors.append(error)
+    if errors:
+        raise ScenariosError(errors)
+    return scenarios
+
+
+class ScenariosError(ScenarioError):
+    """Several scenario files with problems; :meth:`format` lists each file's problems in turn."""
+
+    def __init__(self, errors: list[ScenarioError]):
+        self.errors = list(errors)
+        super().__init__([problem for error in self.errors for problem in error.problems])
+
+    def format(self) -> str:
+        """Return every file's problems, file by file."""
+        return "\n".join(error.format() for error in self.errors)
+
+
+def compare(
+    scenarios: Sequence[Scenario],
+    replications: int = 10,
+    seed: int = 1,
+    workers: int = 1,
+    sources: Sequence[str | Path | None] | None = None,
+) -> Comparison:
+    """Run each scenario ``replications`` times on seeds ``seed … seed+replications−1``.
+
+    Every scenario uses the same seeds (common random numbers); the first is the baseline of the
+    paired differences. ``workers > 1`` runs in that many processes with identical results.
+    ``sources`` are the scenarios' files, used for labels when names repeat and in compare.json.
+    """
+    scenarios = list(scenarios)
+    sources = list(sources) if sources is not None else [None] * len(scenarios)
+    _check_arguments(scenarios, sources, replications, seed, workers)
+    seeds = [seed + replication for replication in range(replications)]
+    runs = iter(_run_all(scenarios, seeds, workers))
+    labels = column_labels([scenario.name for scenario in scenarios], sources)
+    values = {}
+    for label in labels:
+        per_seed = [next(runs) for _ in seeds]
+        values[label] = {metric.key: [run[metric.key] for run in per_seed] for metric in METRICS}
+    return Comparison(
+        labels=tuple(labels),
+        names=tuple(scenario.name for scenario in scenarios),
+        sources=tuple(None if source is None else str(source) for source in sources),
+        seeds=tuple(seeds),
+        values=values,
+    )
+
+
+def _check_arguments(
+    scenarios: list, sources: list, replications: int, seed: int, workers: int
+) -> None:
+    if not scenarios:
+        raise ValueError("compare needs at least one scenario")
+    if len(sources) != len(scenarios):
+        raise ValueError(f"{len(sources)} sources for {len(scenarios)} scenarios")
+    for name, value, least in (
+        ("replications", replications, 1),
+        ("seed", seed, 0),
+        ("workers", workers, 1),
+    ):
+        if not isinstance(value, int) or value < least:
+            raise ValueError(f"{name} must be a whole number ≥ {least}, got {value!r}")
+
+
+# ----------------------------------------------------------------------------- the result
+@dataclass(frozen=True)
+class Comparison:
+    """Per-seed metrics of scenarios run on the same seeds, with their means and intervals.
+
+    ``values[label][metric]`` holds one value per seed, in ``seeds`` order (None where the run
+    had none, e.g. no makespan when stopAt cut it). ``labels[0]`` is the baseline.
+    """
+
+    labels: tuple[str, ...]
+    names: tuple[str, ...]
+    sources: tuple[str | None, ...]
+    seeds: tuple[int, ...]
+    values: dict[str, dict[str, list[float | None]]]
+
+    @property
+    def baseline(self) -> str:
+        """The label of the first scenario, which differences are taken against."""
+        return self.labels[0]
+
+    def estimate(self, label: str, metric: str) -> Estimate:
+        """Return the mean and 95 % CI of ``metric`` for the scenario labelled ``label``."""
+        return estimate(self.values[label][metric])
+
+    def difference(self, label: str, metric: str) -> Estimate | None:
+        """Return the paired difference ``label − baseline`` of ``metric`` (None for the baseline)."""
+        if label == self.baseline:
+            return None
+        return estimate(
+            paired_differences(self.values[label][metric], self.values[self.baseline][metric])
+        )
+
+    def rows(self) -> list[dict]:
+        """Return the tidy rows of ``compare.csv``: one per scenario × metric."""
+        return [self._row(label, metric.key) for label in self.labels for metric in METRICS]
+
+    def _row(self, label: str, metric: str) -> dict:
+        own = self.estimate(label, metric)
+        diff = self.difference(label, metric) or Estimate(None, None, 0)
+        return {
+            "scenario": label,
+            "metric": metric,
+            "mean": own.mean,
+            "ci95": own.ci95,
+            "n": own.n,
+            "diff_vs_first": diff.mean,
+            "diff_ci95": diff.ci95,
+        }
+
+    def to_dict(self) -> dict:
+        """Return the content of ``compare.json``: the rows nested by scenario and metric.
+
+        Each metric also carries ``diff_n`` (seeds where both runs had a value) and ``values``
+        (one per seed), so every figure can be recomputed from the file.
+        """
+        results = {label: {} for label in self.labels}
+        for row in self.rows():
+            label, metric = row["scenario"], row["metric"]
+            diff = self.difference(label, metric)
+            results[label][metric] = {
+                **{key: row[key] for key in CSV_COLUMNS[2:]},
+                "diff_n": None if diff is None else diff.n,
+                "values": self.values[label][metric],
+            }
+        return {
+            "replications": len(self.seeds),
+            "seeds": list(self.seeds),
+            "confidence": 0.95,
+            "baseline": self.baseline,
+            "scenarios": [
+                {"label": label, "name": name, "path": source}
+                for label, name, source in zip(self.labels, self.names, self.sources, strict=True)
+            ],
+            "metrics": {metric.key: metric.label for metric in METRICS},
+            "results": results,
+        }
+
+    def csv_text(self) -> str:
+        """Return the text of ``compare.csv`` (empty cells for missing values)."""
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(self.rows())
+        return buffer.getvalue()
+
+    def table(self) -> str:
+        """Return the plain-text side-by-side table (see :func:`format_table`)."""
+        return format_table(self)
+
+    def write(self, directory: str | Path) -> list[Path]:
+        """Write ``compare.csv`` and ``compare.json`` atomically into ``directory``; return their paths."""
+        from batchsim.results.writer import write_text
+
+        folder = Path(directory)
+        folder.mkdir(parents=True, exist_ok=True)
+        return [
+            write_text(folder / "compare.csv", self.csv_text()),
+            write_text(
+                folder / "compare.json",
+                json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n",
+            ),
+        ]
+
+
+# ----------------------------------------------------------------------------- the table
+def format_estimate(
+    value: Estimate | None, unit: str, replications: int, signed: bool = False
+) -> str:
+    """Return a table cell: "$12.34 ± 0.56", "2.6 h ± 0.1", "3.2 ± 1.1" ("n/a" without values).
+
+    ``signed`` puts "+" or "-" before differences; "(n=3)" follows when fewer than
+    ``replications`` runs had a value.
+    """
+    if value is None or value.mean is None:
+        return MISSING
+    scale, prefix, suffix, decimals = _display(unit, value)
+    mean, spread = value.mean / scale, None if value.ci95 is None else value.ci95 / scale
+    magnitude = f"{abs(mean):,.{decimals}f}" if unit == "usd" else f"{abs(mean):.{decimals}f}"
+    sign = _sign(mean, decimals, signed)
+    cell = f"{sign}{prefix}{magnitude}{suffix}"
+    if spread is not None:
+        cell += f" ± {spread:.{decimals}f}"
+    if value.n < replications:
+        cell += f" (n={value.n})"
+    return cell
+
+
+def _sign(mean: float, decimals: int, signed: bool) -> str:
+    rounded = round(mean, decimals)
+    if rounded < 0:
+        return "-"
+    return "+" if signed and rounded > 0 else ""
+
+
+def _display(unit: str, value: Estimate) -> tuple[float, str, str, int]:
+    """Return (scale, prefix, suffix, decimals) of a cell.
+
+    With a non-zero CI, the decimals follow it (its first significant digit shows, up to four
+    more than the unit's usual ones). Without one, dollars get 2 decimals (4 below $1), others 1.
+    """
+    size = max(abs(value.mean), value.ci95 or 0.0)
+    scale, prefix, suffix, decimals = 1.0, "", "", 1
+    if unit == "usd":
+        prefix, decimals = "$", 2
+    elif unit == "duration":
+        scale, suffix = _duration_unit(size)
+    spread = (value.ci95 or 0.0) / scale
+    if spread > 0:
+        decimals = min(max(decimals, -math.floor(math.log10(spread))), decimals + 4)
+    elif unit == "usd" and size < 1:
+        decimals = 4
+    return scale, prefix, suffix, decimals
+
+
+def _duration_unit(size_s: float) -> tuple[float, str]:
+    if size_s < 120:
+        return 1.0, " s"
+    return (60.0, " min") if size_s < 7200 else (3600.0, " h")
+
+
+def format_table(comparison: Comparison) -> str:
+    """Return the comparison as an aligned plain-text table.
+
+    Rows are metrics, one column per scenario, then a "Δ vs <first>" block with the paired
+    difference of each later scenario; cells are mean ± 95 % CI half-width.
+    """
+    replications = len(comparison.seeds)
+    labels, others = comparison.labels, comparison.labels[1:]
+    header = ["Metric", *labels, *others]
+    group = [
+        "",
+        *[""] * len(labels),
+        *[f"Δ vs {comparison.baseline}" if i == 0 else "" for i in range(len(others))],
+    ]
+    rows = [_table_row(comparison, metric, replications) for metric in METRICS]
+    widths = [
+        max(len(line[column]) for line in (group, header, *rows)) for column in range(len(header))
+    ]
+    lines = _intro(comparison)
+    if others:
+        lines.append(_join(group, widths))
+    lines += [_join(header, widths), _join(["-" * width for width in widths], widths)]
+    lines += [_join(row, widths) for row in rows]
+    if _has_missing_values(comparison):
+        lines.append(
+            "(n=k): only k runs had a value, e.g. no makespan when jobs were left unfinished."
+        )
+    return "\n".join(lines)
+
+
+def _has_missing_values(comparison: Comparison) -> bool:
+    return any(
+        value is None
+        for metrics in comparison.values.values()
+        for runs in metrics.values()
+        for value in runs
+    )
+
+
+def _table_row(comparison: Comparison, metric: Metric, replications: int) -> list[str]:
+    own = [
+        format_estimate(comparison.estimate(label, metric.key), metric.unit, replications)
+        for label in comparison.labels
+    ]
+    diffs = [
+        format_estimate(
+            comparison.difference(label, metric.key), metric.unit, replications, signed=True
+        )
+        for label in comparison.labels[1:]
+    ]
+    return [metric.label, *own, *diffs]
+
+
+def _intro(comparison: Comparison) -> list[str]:
+    seeds = comparison.seeds
+    if len(seeds) == 1:
+        lines = [
+            f"1 replication per scenario (seed {seeds[0]}): single runs, no confidence interval"
+        ]
+    else:
+        lines = [
+            f"{len(seeds)} replications per scenario, seeds {seeds[0]}–{seeds[-1]} (the same for every "
+            "scenario); cells: mean ± 95 % CI half-width"
+        ]
+    if len(comparison.labels) > 1:
+        lines.append(f"Δ: paired difference vs {comparison.baseline}, seed by seed")
+    return lines + [""]
+
+
+def _join(cells: Sequence[str], widths: Sequence[int]) -> str:
+    return "  ".join(f"{cell:<{width}}" for cell, width in zip(cells, widths, strict=True)).rstrip()
