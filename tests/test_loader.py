@@ -162,7 +162,12 @@ CROSS_OBJECT_CASES = [
     (f"{CR}.bidPercentage=60", f"{CR}.bidPercentage", "applies to SPOT compute environments only"),
     ("computeEnvironments[0].simulation.spot={interruptionRate: 0.1/h}", "computeEnvironments[0].simulation.spot",
      "spot settings apply to SPOT compute environments only"),
-    (f"{CR}.type=FARGATE", f"{CR}.type", "compute type FARGATE is not supported yet"),
+    (f"{CR}.type=FARGATE", f"{CR}.instanceTypes", "instanceTypes does not apply to FARGATE compute environments"),
+    (f"{CR}.type=FARGATE", "workload[0].submit.jobQueue", "job definition 'work' is for EC2 (platformCapabilities) "
+     "but queue 'q' runs on FARGATE compute environments"),
+    ("jobDefinitions[0].platformCapabilities=[FARGATE]", "workload[0].submit.jobQueue", "is for FARGATE"),
+    ("jobDefinitions[0].platformCapabilities=[FARGATE]", "workload[0].submit.jobDefinition",
+     "Fargate with 2 vCPU takes MEMORY 4096–16384 MiB in steps of 1024; got 2048"),
     ("computeEnvironments[0].type=UNMANAGED", "computeEnvironments[0].type", "UNMANAGED compute environments are not"),
     (f"{CR}=null", CR, "a MANAGED compute environment needs computeResources"),
     (f"{CR}.allocationStrategy=SPOT_CAPACITY_OPTIMIZED", f"{CR}.allocationStrategy", "for SPOT compute environments only"),
@@ -387,10 +392,10 @@ def test_submitting_to_a_disabled_queue_is_rejected():
 def test_unsupported_values_are_reported_beside_schema_errors():
     text = MINIMAL.replace("{type: EC2,", "{type: FARGATE,").replace("simulation: {runtime: 10m}", "simulation: {runtime: 10 mins}")
     found = problems_of(text)
-    assert "compute type FARGATE is not supported yet" in found[
-        "computeEnvironments[0].computeResources.type"
+    assert "instanceTypes does not apply to FARGATE" in found[
+        "computeEnvironments[0].computeResources.instanceTypes"
     ].message
-    assert found["computeEnvironments[0].computeResources.type"].line == 4
+    assert found["computeEnvironments[0].computeResources.instanceTypes"].line == 4
     assert "jobDefinitions[0].simulation.runtime" in found
 
 

@@ -14,7 +14,7 @@ from batchsim.engine.allocation import (
 )
 from batchsim.engine.instance import Instance, InstanceState, on_demand_cost_usd
 from batchsim.engine.spec import Shape
-from batchsim.engine.spot import SpotInterruption, SpotMarket
+from batchsim.engine.spot import HOST_TERMINATED, SpotInterruption, SpotMarket
 from batchsim.scenario.distributions import make_sampler
 
 if TYPE_CHECKING:
@@ -34,6 +34,10 @@ INSUFFICIENT_CAPACITY = (
 
 def _never(_itype: InstanceType) -> bool:
     return False
+
+
+def _by_index(job) -> int:
+    return job.index
 
 
 class Shortage:
@@ -80,6 +84,8 @@ class ComputeEnvironment:
             )
             types = [t for t in types if self.market.ever_launchable(t)]
         self.lifecycle = "spot" if self.market is not None else "on-demand"
+        self.notice_s = self.market.notice_s if self.market is not None else 0.0
+        self.reclaim_reason = HOST_TERMINATED
         self.types = types
         self.shortages = [Shortage(s) for s in spec.simulation.capacityShortages]
         self._shortage_rng = env.stream(f"capacity:{self.name}")
@@ -294,7 +300,7 @@ class ComputeEnvironment:
     @staticmethod
     def _promise(instance: Instance, shape: Shape, jobs: int) -> int:
         vcpus = instance.free_vcpus - instance.reserved_vcpus
-        count = vcpus // shape.vcpus
+        count = int(vcpus // shape.vcpus)
         if shape.memory_mib > 0:
             count = min(count, int((instance.free_mib - instance.reserved_mib) // shape.memory_mib))
         if shape.gpus:
@@ -308,7 +314,7 @@ class ComputeEnvironment:
     def launch(self, itype: InstanceType, boot_s: float | None = None) -> Instance:
         """Launch one instance of ``itype`` now; it becomes ready after its boot time."""
         env = self.env
-        instance_id = env.new_instance_id()
+        instance_id = self.new_instance_id()
         instance = Instance(
             instance_id,
             itype,
@@ -326,9 +332,16 @@ class ComputeEnvironment:
         self._record_capacity()
         delay = self.boot_time() if boot_s is None else boot_s
         env.call_later(delay, lambda _event: self._on_ready(instance))
-        if self.market is not None:
-            self._schedule_reclaim(instance, self.market.draw_lifetime(itype))
+        self._schedule_reclaim(instance, self.draw_lifetime(itype))
         return instance
+
+    def new_instance_id(self) -> str:
+        """Return the id of a new instance (EC2 style)."""
+        return self.env.new_instance_id()
+
+    def draw_lifetime(self, itype: InstanceType) -> float:
+        """Return how long a new instance of ``itype`` lives before a reclaim (inf: never)."""
+        return math.inf if self.market is None else self.market.draw_lifetime(itype)
 
     # --------------------------------------------------------------------- spot interruptions
     def _schedule_reclaim(self, instance: Instance, lifetime_s: float) -> None:
@@ -338,8 +351,8 @@ class ComputeEnvironment:
             return
         env = self.env
         reclaim_at = env.now + lifetime_s
-        notice_at = max(env.now, reclaim_at - self.market.notice_s)
-        cause = SpotInterruption(instance.instance_id, notice_at, reclaim_at)
+        notice_at = max(env.now, reclaim_at - self.notice_s)
+        cause = SpotInterruption(instance.instance_id, notice_at, reclaim_at, self.reclaim_reason)
         env.call_later_daemon(notice_at - env.now, lambda _event: self._notice(instance, cause))
         env.call_later_daemon(lifetime_s, lambda _event: self._reclaim(instance, cause))
 
@@ -355,9 +368,7 @@ class ComputeEnvironment:
         if instance.state == InstanceState.TERMINATED:
             return
         now = self.env.now
-        for job in sorted(
-            instance.running, key=lambda j: j.index
-        ):  # NOTE: sorted: sets have no stable order
+        for job in sorted(instance.running, key=_by_index):  # NOTE: a set's order is not stable
             self.runner.interrupt(job, cause, now)
         self.terminate(instance, SPOT_INTERRUPTED)
         self._fill_floor()
@@ -368,7 +379,7 @@ class ComputeEnvironment:
         now = self.env.now
         for instance in self.booting + self.ready:
             if instance.notice_at is None and not self.market.launchable(instance.itype, now):
-                self._schedule_reclaim(instance, self.market.notice_s)
+                self._schedule_reclaim(instance, self.notice_s)
         self.on_capacity()
 
     def evict(self, instance: Instance, shape: Shape, held_s: float) -> None:

@@ -16,6 +16,7 @@ from batchsim.catalog import load_catalog
 from batchsim.engine.attempts import AttemptRunner
 from batchsim.engine.compute import ComputeEnvironment
 from batchsim.engine.env import BatchEnv
+from batchsim.engine.fargate import FargateEnvironment
 from batchsim.engine.job import JobState
 from batchsim.engine.queue import JobQueue
 from batchsim.engine.scheduler import Scheduler
@@ -55,9 +56,7 @@ class Model:
         settings = scenario.simulation
         catalog = load_catalog().with_custom(scenario.customInstanceTypes)
         self.ces = {
-            ce.computeEnvironmentName: ComputeEnvironment(
-                env, ce, catalog.resolve(ce.computeResources.instanceTypes), settings
-            )
+            ce.computeEnvironmentName: build_ce(env, ce, catalog, settings)
             for ce in scenario.computeEnvironments
         }
         self.queues = {q.jobQueueName: self._queue(q) for q in scenario.jobQueues}
@@ -129,6 +128,15 @@ class Model:
                 for name, ce in self.ces.items()
             },
         )
+
+
+def build_ce(env: BatchEnv, spec, catalog, settings) -> ComputeEnvironment:
+    """Return the engine's compute environment for a scenario CE (EC2/SPOT or Fargate)."""
+    if spec.computeResources.type in ("FARGATE", "FARGATE_SPOT"):
+        return FargateEnvironment(env, spec, settings)
+    return ComputeEnvironment(
+        env, spec, catalog.resolve(spec.computeResources.instanceTypes), settings
+    )
 
 
 def job_row(job) -> tuple:

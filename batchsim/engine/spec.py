@@ -26,9 +26,10 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class Shape:
-    """What one job reserves on an instance: whole vCPUs, MiB of memory, whole GPUs."""
+    """What one job reserves on an instance: vCPUs (whole on EC2, 0.25–16 on Fargate), MiB of
+    memory, whole GPUs."""
 
-    vcpus: int
+    vcpus: float
     memory_mib: float
     gpus: int = 0
 
@@ -102,7 +103,9 @@ def resolve_shape(definition: JobDefinition, entry: WorkloadEntry) -> Shape:
             {k: v for k, v in (("VCPU", overrides.vcpus), ("MEMORY", overrides.memory)) if v}
         )
         values.update(_requirements(overrides.resourceRequirements))
-    return Shape(int(values["VCPU"]), float(values["MEMORY"]), int(values.get("GPU", 0)))
+    vcpus = float(values["VCPU"])
+    vcpus = int(vcpus) if vcpus.is_integer() else vcpus  # NOTE: fractions only on Fargate
+    return Shape(vcpus, float(values["MEMORY"]), int(values.get("GPU", 0)))
 
 
 def retry_policy(strategy: RetryStrategy | None) -> RetryPolicy:

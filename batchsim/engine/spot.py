@@ -52,11 +52,12 @@ class SpotInterruption:
     instance_id: str
     notice_at: float
     reclaim_at: float
+    reason_template: str = HOST_TERMINATED
 
     @property
     def status_reason(self) -> str:
         """AWS Batch's statusReason for every attempt on the reclaimed host."""
-        return HOST_TERMINATED.format(instance_id=self.instance_id)
+        return self.reason_template.format(instance_id=self.instance_id)
 
 
 class PriceSeries:

@@ -29,9 +29,16 @@ def attempts_frame(run: EngineRun, jobs: pd.DataFrame) -> pd.DataFrame:
 
 
 def _nullable_ints(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
-    """Give integer columns with gaps pandas' nullable Int64, so CSVs read "3", never "3.0"."""
+    """Give integer columns with gaps pandas' nullable Int64, so CSVs read "3", never "3.0".
+
+    ``vcpus`` stays a float column when a Fargate job asked for a fraction (0.25, 0.5).
+    """
     for column in columns:
-        frame[column] = frame[column].astype("Int64")
+        values = pd.to_numeric(frame[column])
+        if column == "vcpus" and not (values.dropna() % 1 == 0).all():
+            frame[column] = values.astype(float)
+        else:
+            frame[column] = values.astype("Int64")
     return frame
 
 

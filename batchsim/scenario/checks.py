@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
+from batchsim.catalog.fargate import FARGATE_VCPU_VALUES, combination_problem
 from batchsim.errors import BatchsimError, Problem
 from batchsim.scenario.schema import (
     ComputeEnvironment,
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from batchsim.catalog import Catalog
 
 NOT_YET = "not supported yet in this release"
+FARGATE_TYPES = ("FARGATE", "FARGATE_SPOT")
 
 _NAMED_LISTS = (
     ("customInstanceTypes", "instanceType", "custom instance type"),
@@ -184,10 +186,8 @@ def _compute_environments(scenario: Scenario, catalog: Catalog) -> Iterator[Prob
 def _compute_resources(
     resources: ComputeResources, path: Path, catalog: Catalog
 ) -> Iterator[Problem]:
-    if resources.type.startswith("FARGATE"):
-        yield _problem(
-            (*path, "type"), f"compute type {resources.type} is {NOT_YET}; use EC2 or SPOT"
-        )
+    if resources.type in FARGATE_TYPES:
+        yield from _fargate_resources(resources, path)
     if resources.bidPercentage is not None and resources.type != "SPOT":
         yield _problem(
             (*path, "bidPercentage"), "bidPercentage applies to SPOT compute environments only"
@@ -206,14 +206,31 @@ def _compute_resources(
             f"desiredvCpus ({desired}) must lie between "
             f"minvCpus ({resources.minvCpus}) and maxvCpus ({resources.maxvCpus})",
         )
-    if resources.type in ("EC2", "SPOT"):
+    if resources.type not in FARGATE_TYPES:
         yield from _instance_types(resources.instanceTypes, (*path, "instanceTypes"), catalog)
+
+
+def _fargate_resources(resources: ComputeResources, path: Path) -> Iterator[Problem]:
+    """AWS rejects EC2-only settings on a Fargate compute environment."""
+    for key in ("instanceTypes", "allocationStrategy", "bidPercentage", "scalingPolicy"):
+        if key in resources.model_fields_set:
+            yield _problem(
+                (*path, key), f"{key} does not apply to {resources.type} compute environments"
+            )
+    for key in ("minvCpus", "desiredvCpus"):
+        if getattr(resources, key):
+            yield _problem(
+                (*path, key), f"{key} does not apply to {resources.type} (leave it out or 0)"
+            )
 
 
 def _spot_market(ce: ComputeEnvironment, path: Path, catalog: Catalog) -> Iterator[Problem]:
     """A SPOT CE needs a Spot price for some type; ``simulation.spot`` belongs to SPOT CEs and
     names only the CE's own types."""
     resources, spot = ce.computeResources, ce.simulation.spot
+    if resources.type in FARGATE_TYPES:
+        yield from _fargate_simulation(ce, path)
+        return
     if resources.type != "SPOT":
         if spot is not None:
             yield _problem(
@@ -241,6 +258,23 @@ def _spot_market(ce: ComputeEnvironment, path: Path, catalog: Catalog) -> Iterat
             (*path, "computeResources", "instanceTypes"),
             "the Spot Advisor has no savings figure for any of these types, so their Spot price is "
             "unknown; give one under simulation.spot.instanceTypes.<type>.price",
+        )
+
+
+def _fargate_simulation(ce: ComputeEnvironment, path: Path) -> Iterator[Problem]:
+    spot, kind = ce.simulation.spot, ce.computeResources.type
+    if spot is not None and kind != "FARGATE_SPOT":
+        yield _problem(
+            (*path, "simulation", "spot"), "spot settings apply to SPOT and FARGATE_SPOT only"
+        )
+    elif spot is not None and spot.instanceTypes:
+        yield _problem(
+            (*path, "simulation", "spot", "instanceTypes"), "Fargate has no instance types"
+        )
+    if ce.simulation.capacityShortages:
+        yield _problem(
+            (*path, "simulation", "capacityShortages"),
+            f"capacity shortages on Fargate are {NOT_YET}",
         )
 
 
@@ -277,22 +311,29 @@ def _number(requirement: ResourceRequirement) -> float | None:
         return None
 
 
-def _requirement_problem(requirement: ResourceRequirement) -> str | None:
+def _requirement_problem(requirement: ResourceRequirement, fargate: bool = False) -> str | None:
     number = _number(requirement)
     kind, got = requirement.type, f"got {requirement.value!r}"
     if number is None:
         return f"{kind} value must be a number, {got}"
     whole = number.is_integer()
-    if kind == "VCPU" and not (whole and number >= 1):
+    if kind == "VCPU" and fargate:
+        if number not in FARGATE_VCPU_VALUES:
+            return combination_problem(number, 0)
+    elif kind == "VCPU" and not (whole and number >= 1):
         return f"VCPU must be a whole number ≥ 1 on EC2 (fractions are for Fargate), {got}"
     if kind == "MEMORY" and not number >= 4:
         return f"MEMORY must be at least 4 MiB, {got}"
+    if kind == "GPU" and fargate and number:
+        return f"Fargate has no GPUs, {got}"
     if kind == "GPU" and not (whole and number >= 0):
         return f"GPU must be a whole number ≥ 0, {got}"
     return None
 
 
-def _requirements(requirements: list[ResourceRequirement], path: Path) -> Iterator[Problem]:
+def _requirements(
+    requirements: list[ResourceRequirement], path: Path, fargate: bool = False
+) -> Iterator[Problem]:
     first: dict[str, int] = {}
     for index, requirement in enumerate(requirements):
         if requirement.type in first:
@@ -302,7 +343,7 @@ def _requirements(requirements: list[ResourceRequirement], path: Path) -> Iterat
                 f"(also resourceRequirements[{first[requirement.type]}])",
             )
         first.setdefault(requirement.type, index)
-        message = _requirement_problem(requirement)
+        message = _requirement_problem(requirement, fargate)
         if message is not None:
             yield _problem((*path, index, "value"), message)
 
@@ -319,7 +360,7 @@ def _provides(properties: Any, kind: str) -> bool:
 def _job_resources(scenario: Scenario) -> Iterator[Problem]:
     for index, jd in _each(scenario.jobDefinitions):
         path = ("jobDefinitions", index, "containerProperties", "resourceRequirements")
-        yield from _requirements(jd.containerProperties.resourceRequirements, path)
+        yield from _requirements(jd.containerProperties.resourceRequirements, path, is_fargate(jd))
         users = [
             entry.submit.containerOverrides
             for entry in _valid(scenario.workload)
@@ -341,10 +382,80 @@ def _job_resources(scenario: Scenario) -> Iterator[Problem]:
         overrides = entry.submit.containerOverrides
         if overrides is not None and overrides.resourceRequirements:
             path = ("workload", index, "submit", "containerOverrides", "resourceRequirements")
-            yield from _requirements(overrides.resourceRequirements, path)
+            yield from _requirements(
+                overrides.resourceRequirements, path, _fargate_entry(entry, definitions)
+            )
         definition = definitions.get(definition_name(entry.submit.jobDefinition))
+        if definition is not None and is_fargate(definition):
+            yield from _fargate_shape(entry, definition, index)
         if overrides is not None and definition is not None:
             yield from _deprecated_overrides(overrides, definition, index)
+
+
+def is_fargate(definition: JobDefinition) -> bool:
+    """Whether a job definition is for Fargate (``platformCapabilities: [FARGATE]``)."""
+    return "FARGATE" in (definition.platformCapabilities or ())
+
+
+def _fargate_entry(entry: WorkloadEntry, definitions: dict[str, JobDefinition]) -> bool:
+    definition = definitions.get(definition_name(entry.submit.jobDefinition))
+    return definition is not None and is_fargate(definition)
+
+
+def _fargate_shape(
+    entry: WorkloadEntry, definition: JobDefinition, index: int
+) -> Iterator[Problem]:
+    """A Fargate job's VCPU/MEMORY must be one of the pairs Fargate offers."""
+    from batchsim.engine.spec import resolve_shape
+
+    try:
+        shape = resolve_shape(definition, entry)
+    except (KeyError, TypeError, ValueError):
+        return  # a missing or malformed value is reported by the requirement rules
+    if shape.vcpus in FARGATE_VCPU_VALUES:
+        message = combination_problem(shape.vcpus, shape.memory_mib)
+        if message is not None:
+            yield _problem(("workload", index, "submit", "jobDefinition"), message)
+
+
+def _platforms(scenario: Scenario) -> Iterator[Problem]:
+    """AWS: a queue's CEs are all EC2/SPOT or all Fargate, and a job definition's platform
+    must match the queue it is submitted to."""
+    ces = {
+        ce.computeEnvironmentName: ce
+        for ce in _valid(scenario.computeEnvironments)
+        if ce.computeResources
+    }
+    queue_kind: dict[str, str] = {}
+    for index, queue in _each(scenario.jobQueues):
+        order = queue.computeEnvironmentOrder
+        kinds = {
+            _platform_of(ces[o.computeEnvironment]) for o in order if o.computeEnvironment in ces
+        }
+        if len(kinds) > 1:
+            yield _problem(
+                ("jobQueues", index, "computeEnvironmentOrder"),
+                "mixes EC2/SPOT and FARGATE/FARGATE_SPOT compute environments; AWS requires one kind per queue",
+            )
+        elif kinds:
+            queue_kind[queue.jobQueueName] = kinds.pop()
+    definitions = {jd.jobDefinitionName: jd for jd in _valid(scenario.jobDefinitions)}
+    for index, entry in _each(scenario.workload):
+        definition = definitions.get(definition_name(entry.submit.jobDefinition))
+        kind = queue_kind.get(entry.submit.jobQueue)
+        if definition is None or kind is None:
+            continue
+        platform = "FARGATE" if is_fargate(definition) else "EC2"
+        if platform != kind:
+            yield _problem(
+                ("workload", index, "submit", "jobQueue"),
+                f"job definition {definition.jobDefinitionName!r} is for {platform} (platformCapabilities) "
+                f"but queue {entry.submit.jobQueue!r} runs on {kind} compute environments",
+            )
+
+
+def _platform_of(ce: ComputeEnvironment) -> str:
+    return "FARGATE" if ce.computeResources.type in FARGATE_TYPES else "EC2"
 
 
 def _deprecated_overrides(overrides, definition, index: int) -> Iterator[Problem]:
@@ -397,8 +508,15 @@ def _job_definitions(scenario: Scenario) -> Iterator[Problem]:
             yield _problem(
                 (*path, "type"), f"multinode job definitions are {NOT_YET}; use container"
             )
-        if "FARGATE" in (jd.platformCapabilities or ()):
-            yield _problem((*path, "platformCapabilities"), f"FARGATE is {NOT_YET}; use [EC2]")
+        platform = jd.containerProperties.runtimePlatform if is_fargate(jd) else None
+        if (
+            isinstance(platform, dict)
+            and str(platform.get("cpuArchitecture", "X86_64")).upper() != "X86_64"
+        ):
+            yield _problem(
+                (*path, "containerProperties", "runtimePlatform", "cpuArchitecture"),
+                f"Fargate on ARM64 is {NOT_YET}; use X86_64",
+            )
         yield from _retry_patterns(jd.retryStrategy, (*path, "retryStrategy"))
     for index, entry in _each(scenario.workload):
         yield from _retry_patterns(
@@ -436,6 +554,7 @@ _RULES = (
     _job_resources,
     _runtimes,
     _disabled_queues,
+    _platforms,
 )
 
 

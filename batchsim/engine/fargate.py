@@ -1,0 +1,143 @@
+"""FARGATE and FARGATE_SPOT compute environments: one task per job, sized to the job.
+
+A Fargate compute environment has no instances to pack. Each job gets its own task of exactly
+its vCPUs and memory; the task is provisioned (the CE's ``bootTime``), pulls the image every
+time (nothing is cached between tasks), runs the job and stops with it. ``maxvCpus`` caps the
+vCPUs of the tasks alive at once. Tasks are billed per vCPU-hour and GB-hour from the end of
+provisioning to their stop, per second with a one-minute minimum. On FARGATE_SPOT a task lives
+an exponential time and is then reclaimed after a 2-minute notice; its job fails with
+``Your Spot Task was interrupted.`` and the retry strategy decides.
+
+The engine reuses the managed CE's machinery: a task is an :class:`Instance` of a synthetic type
+that fits one job, which terminates when its job ends.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from batchsim.catalog import InstanceType
+from batchsim.catalog.fargate import load_fargate_rates, task_cost_usd
+from batchsim.engine.allocation import TypeOption
+from batchsim.engine.compute import ComputeEnvironment
+from batchsim.engine.spot import bucket_rate_per_s
+from batchsim.scenario.distributions import Exponential, make_sampler
+
+if TYPE_CHECKING:
+    from batchsim.engine.env import BatchEnv
+    from batchsim.engine.instance import Instance
+    from batchsim.engine.spec import Shape
+    from batchsim.scenario.schema import ComputeEnvironment as CESpec
+    from batchsim.scenario.schema import SimulationSettings
+
+SPOT_TASK_INTERRUPTED = "Your Spot Task was interrupted."
+#: Provisioning time of a task when the scenario gives no ``bootTime``: with the default image
+#: pull (20 s) and container start (5 s) a job starts about 30 s after placement, as AWS says.
+DEFAULT_PROVISIONING_S = 5.0
+#: AWS publishes no Fargate Spot interruption rate; the 5–10 % Spot Advisor bucket is assumed.
+DEFAULT_SPOT_BUCKET = 1
+TASK_STOPPED = "task_stopped"
+
+
+def task_type(shape: Shape) -> InstanceType:
+    """Return the synthetic instance type of a task sized to ``shape``."""
+    vcpus = int(shape.vcpus) if float(shape.vcpus).is_integer() else shape.vcpus
+    return InstanceType(
+        name=f"fargate-{vcpus}vcpu-{int(shape.memory_mib)}mib",
+        family="fargate",
+        vcpus=vcpus,
+        memory_mib=int(shape.memory_mib),
+        gpus=0,
+        architecture="x86_64",
+        on_demand_price_per_hour=0.0,
+        spot_savings_pct=None,
+        interruption_bucket=None,
+    )
+
+
+class FargateEnvironment(ComputeEnvironment):
+    """A FARGATE or FARGATE_SPOT compute environment (see the module docstring)."""
+
+    def __init__(self, env: BatchEnv, spec: CESpec, settings: SimulationSettings):
+        super().__init__(env, spec, [], settings)
+        capacity = spec.computeResources.type
+        self.lifecycle = "fargate-spot" if capacity == "FARGATE_SPOT" else "fargate"
+        self.rates = load_fargate_rates()[(capacity, "x86_64")]
+        self.overshoot = False
+        self.scale_down_delay_s = 0.0  # NOTE: a task that finds no job stops at once
+        if "bootTime" not in spec.simulation.model_fields_set:
+            self.boot_time = lambda: DEFAULT_PROVISIONING_S
+        self._lifetime = None
+        if capacity == "FARGATE_SPOT":
+            self._lifetime = self._spot_lifetime(spec, env)
+            self.notice_s = spec.simulation.spot.noticeTime if spec.simulation.spot else 120.0
+            self.reclaim_reason = SPOT_TASK_INTERRUPTED
+        self._tasks = 0
+
+    @staticmethod
+    def _spot_lifetime(spec: CESpec, env: BatchEnv):
+        settings = spec.simulation.spot
+        model = settings.lifetime_model() if settings is not None else None
+        if model is None:
+            model = Exponential(exponential={"mean": 1.0 / bucket_rate_per_s(DEFAULT_SPOT_BUCKET)})
+        return (
+            None
+            if model == math.inf
+            else make_sampler(model, env.stream(f"spot:{spec.computeEnvironmentName}"))
+        )
+
+    # ------------------------------------------------------------------ capacity questions
+    def allocatable_mib(self, itype: InstanceType) -> float:
+        """A task offers the job all the memory it asked for."""
+        return float(itype.memory_mib)
+
+    def options(self, shape: Shape) -> list[TypeOption]:
+        """Return the one task size that fits ``shape`` (none for GPU jobs: Fargate has none)."""
+        found = self._options.get(shape)
+        if found is None:
+            found = self._options[shape] = (
+                [] if shape.gpus else [TypeOption(task_type(shape), 1, 0.0)]
+            )
+        return found
+
+    def _plan(
+        self, options: list[TypeOption], jobs: int, budget: float, now_only: bool = True
+    ) -> list[InstanceType]:
+        """One task per job, as many as fit under maxvCpus."""
+        if not options:
+            return []
+        itype = options[0].itype
+        return [itype] * max(0, min(jobs, int(budget // itype.vcpus)))
+
+    # ------------------------------------------------------------------ tasks
+    def new_instance_id(self) -> str:
+        """Return a task id (Fargate tasks are not EC2 instances)."""
+        self._tasks += 1
+        return f"task-{self._tasks:017x}"
+
+    def draw_lifetime(self, itype: InstanceType) -> float:
+        """Return how long a FARGATE_SPOT task lives before a reclaim (inf on FARGATE)."""
+        return math.inf if self._lifetime is None else self._lifetime()
+
+    def release(self, instance: Instance, shape: Shape, held_s: float) -> None:
+        """The job ended: its task stops with it."""
+        instance.release(shape, held_s)
+        self.free_vcpus += shape.vcpus
+        self.terminate(instance, TASK_STOPPED)
+
+    def bill_usd(self, instance: Instance, stopped_at: float, end_reason: str) -> float:
+        """Return a task's bill: vCPU and GB rates from the end of provisioning to its stop."""
+        if instance.ready_at is None:
+            return 0.0  # stopped while provisioning: nothing was pulled or run
+        itype = instance.itype
+        return task_cost_usd(
+            self.rates, itype.vcpus, itype.memory_mib, stopped_at - instance.ready_at
+        )
+
+    def price_now(self, itype: InstanceType) -> float:
+        """Return a task's price per hour."""
+        return (
+            itype.vcpus * self.rates.usd_per_vcpu_hour
+            + itype.memory_mib / 1024 * self.rates.usd_per_gb_hour
+        )
