@@ -8,6 +8,7 @@ $0.085/h, Spot Advisor savings 59 % (bucket <5 %), so its Spot price is $0.03485
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -246,3 +247,17 @@ def test_bucket_rates_follow_design():
 def test_a_pending_reclaim_does_not_stretch_a_finished_run():
     result = run(spot_scenario({"meanTimeToInterruption": "1000d"}))
     assert result.summary["end_of_run_s"] == 825  # job ends 725, scale-in 100 s later
+
+
+def test_the_notice_is_an_eventbridge_spot_warning_in_time_order(tmp_path):
+    data = spot_scenario({"lifetime": "1000s"}, runtime="1200s")
+    data["jobDefinitions"][0]["retryStrategy"] = {"attempts": 2}
+    run(data).write(tmp_path)
+    events = [json.loads(line) for line in (tmp_path / "events.jsonl").read_text().splitlines()]
+    warnings = [e for e in events if e["detail-type"] == "EC2 Spot Instance Interruption Warning"]
+    assert [w["detail"] for w in warnings] == [
+        {"instance-id": "i-00000000000000001", "instance-action": "terminate"},
+        {"instance-id": "i-00000000000000002", "instance-action": "terminate"},
+    ]
+    assert warnings[0]["source"] == "aws.ec2" and warnings[0]["time"] == "2026-01-01T00:14:40Z"  # 880 s
+    assert [e["time"] for e in events] == sorted(e["time"] for e in events)

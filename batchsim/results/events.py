@@ -1,4 +1,5 @@
-"""EventBridge "Batch Job State Change" events, rebuilt from the jobs and attempts tables.
+"""EventBridge events rebuilt from the run's tables: "Batch Job State Change" from the jobs and
+attempts, "EC2 Spot Instance Interruption Warning" from the instances.
 
 AWS emits one event per state change of a submitted job and none for entering SUBMITTED; array
 children are created in PENDING, so their first event is RUNNABLE. Each event carries the job's detail as it stood at that instant: the attempts finished so far, the
@@ -9,6 +10,7 @@ Simulated seconds become wall-clock times from a fixed epoch, so the output is r
 from __future__ import annotations
 
 import hashlib
+import heapq
 import math
 import uuid
 from collections.abc import Iterator
@@ -238,3 +240,43 @@ def job_state_events(
     builder = _Builder(job_rows, finished, account, region)
     for i in order.tolist():
         yield builder.event(positions[i], times[i], *payloads[i])
+
+
+SPOT_WARNING = "EC2 Spot Instance Interruption Warning"
+
+
+def spot_warning_events(
+    instances: pd.DataFrame, *, account: str = ACCOUNT, region: str = REGION
+) -> Iterator[dict]:
+    """Yield EC2's "EC2 Spot Instance Interruption Warning" for every notice, in time order."""
+    noticed = instances[
+        (instances["lifecycle"] == "spot") & instances["interruptionNoticeAt"].notna()
+    ]
+    for instance_id, at in sorted(
+        zip(noticed["instanceId"], noticed["interruptionNoticeAt"], strict=True),
+        key=lambda pair: (pair[1], pair[0]),
+    ):
+        yield {
+            "version": "0",
+            "id": _uuid5(f"{instance_id}/spot-warning"),
+            "detail-type": SPOT_WARNING,
+            "source": "aws.ec2",
+            "account": account,
+            "time": iso_time(at),
+            "region": region,
+            "resources": [f"arn:aws:ec2:{region}:{account}:instance/{instance_id}"],
+            "detail": {"instance-id": instance_id, "instance-action": "terminate"},
+        }
+
+
+def run_events(
+    jobs: pd.DataFrame, attempts: pd.DataFrame, instances: pd.DataFrame
+) -> Iterator[dict]:
+    """Yield every event of a run, job state changes and Spot warnings merged in time order."""
+    return heapq.merge(
+        job_state_events(jobs, attempts), spot_warning_events(instances), key=_event_time
+    )
+
+
+def _event_time(event: dict) -> str:
+    return event["time"]  # NOTE: ISO strings of one fixed format sort as times do

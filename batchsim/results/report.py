@@ -85,8 +85,15 @@ def headline_rows(summary: dict) -> list[tuple[str, str]]:
         *_entry_waits(summary),
         ("Utilisation", _utilisation(summary)),
         ("Idle cost", format_usd(summary.get("idle_cost_usd"))),
+        ("Spot interruptions (attempts)", str(summary.get("interruptions", MISSING))),
+        ("Work lost to interruptions", _wasted(summary)),
         ("Instances launched", str(summary.get("instances_launched", MISSING))),
     ]
+
+
+def _wasted(summary: dict) -> str:
+    wasted = summary.get("wasted_vcpu_hours")
+    return MISSING if wasted is None else f"{wasted:.2f} vCPU-h"
 
 
 def summary_table(summary: dict) -> str:

@@ -20,7 +20,7 @@ from typing import IO, TYPE_CHECKING
 
 import pandas as pd
 
-from batchsim.results.events import job_state_events
+from batchsim.results.events import run_events
 from batchsim.results.plots import standard_figures
 from batchsim.results.report import render_report
 from batchsim.scenario.loader import resolved_yaml
@@ -114,7 +114,7 @@ def write_outputs(result: RunResult, directory: Path, events: bool = True) -> li
     directory.mkdir(parents=True, exist_ok=True)
     written = [write_csv(directory / f"{name}.csv", getattr(result, name)) for name in TABLES]
     if events:
-        stream = job_state_events(result.jobs, result.attempts)
+        stream = run_events(result.jobs, result.attempts, result.instances)
         written.append(write_events(directory / "events.jsonl", stream))
     written.append(write_text(directory / "scenario.resolved.yaml", resolved_yaml(result.scenario)))
     for filename, figure in standard_figures(result.timeline, result.attempts).items():
