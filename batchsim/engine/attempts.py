@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING
 
-from batchsim.engine.job import JobState
+from batchsim.engine.job import JobState, Progress
 from batchsim.engine.recorder import Outcome
 from batchsim.engine.spot import SpotInterruption
 
@@ -41,10 +41,11 @@ class AttemptRunner:
         env, spec = self.env, job.spec
         now = env._now  # NOTE: the attribute, not SimPy's property: this is the hot path
         ce.allocate(instance, spec.shape)
-        instance.running.add(job)
+        running = instance.running
+        if running is not None:
+            running.add(job)
         job.move(STARTING, now)
         job.started_at = None  # this attempt has not started RUNNING yet
-        job.notice_saved_s = None
         job.attempts += 1
         job.instance = instance
         job.compute_environment = ce.name
@@ -71,7 +72,6 @@ class AttemptRunner:
                 duration = spec.failure_after()
         if spec.timeout_s is not None and duration > spec.timeout_s:
             outcome, exit_code, duration = Outcome.TIMED_OUT, None, spec.timeout_s
-        job.ends_at = now + duration
         self.env.call_later(duration, partial(self._end, job, token, outcome, exit_code))
 
     @staticmethod
@@ -79,20 +79,26 @@ class AttemptRunner:
         """Return the RUNNING time of an uninterrupted attempt of a checkpointed job: restart
         (on a retry), the work left since the last checkpoint, and the checkpoints it writes."""
         checkpoint = job.spec.checkpoint
+        progress = job.progress
+        if progress is None:
+            progress = job.progress = Progress()
         restart_s = checkpoint.restart_s if job.attempts > 1 else 0.0
-        job.work_from_at = now + restart_s
-        left_s = job.work_s - job.progress_s
-        return restart_s + left_s + (checkpoint.pieces(left_s) - 1) * checkpoint.cost_s
+        left_s = job.work_s - progress.saved_s
+        duration = restart_s + left_s + (checkpoint.pieces(left_s) - 1) * checkpoint.cost_s
+        progress.work_from_at = now + restart_s
+        progress.ends_at = now + duration
+        progress.notice_saved_s = None
+        return duration
 
     def _work_done(self, job: Job, now: float) -> tuple[float, float]:
         """Return (work done, work saved) by the current attempt of ``job`` until ``now``."""
         if job.state is not RUNNING:
             return 0.0, 0.0
         checkpoint = job.spec.checkpoint
-        left_s = job.work_s - job.progress_s
         if checkpoint is None:
-            return min(now - job.started_at, left_s), 0.0
-        return checkpoint.progress(now - job.work_from_at, left_s)
+            return min(now - job.started_at, job.work_s), 0.0
+        progress = job.progress
+        return checkpoint.progress(now - progress.work_from_at, job.work_s - progress.saved_s)
 
     def _end(self, job: Job, token: int, outcome: str, exit_code: int | None, _event) -> None:
         if job.token != token:
@@ -101,9 +107,10 @@ class AttemptRunner:
         instance = job.instance
         reason = TIMEOUT_REASON if outcome is Outcome.TIMED_OUT else CONTAINER_EXITED
         if outcome is not Outcome.SUCCEEDED and job.spec.checkpoint is not None:
-            job.progress_s += self._work_done(job, now)[1]
+            job.progress.saved_s += self._work_done(job, now)[1]
         self._record(job, outcome, exit_code, reason, "", now)
-        instance.running.discard(job)
+        if instance.running is not None:
+            instance.running.discard(job)
         job.token += 1
         job.instance = None
         job.exit_code = exit_code
@@ -125,21 +132,26 @@ class AttemptRunner:
         checkpoint = job.spec.checkpoint
         if checkpoint is None or not checkpoint.on_notice or job.state is not RUNNING:
             return
-        if job.ends_at <= reclaim_at or now + checkpoint.cost_s > reclaim_at:
+        if job.progress.ends_at <= reclaim_at or now + checkpoint.cost_s > reclaim_at:
             return
         done, _ = self._work_done(job, now)
-        job.notice_saved_s = done  # NOTE: the job stops working while it writes, then waits
+        job.progress.notice_saved_s = (
+            done  # NOTE: the job stops working while it writes, then waits
+        )
 
     def interrupt(self, job: Job, cause: SpotInterruption, now: float) -> None:
         """End ``job``'s attempt because its host was reclaimed; keep the checkpointed work,
         count the rest as wasted, and retry or fail as the retry strategy says."""
         instance = job.instance
         done, saved = self._work_done(job, now)
-        if job.notice_saved_s is not None:
-            done = saved = job.notice_saved_s
+        progress = job.progress
+        if progress is not None and progress.notice_saved_s is not None:
+            done = saved = progress.notice_saved_s
         reason = cause.status_reason
-        self._record(job, Outcome.SPOT_INTERRUPTED, None, reason, "", now, wasted_s=done - saved)
-        job.progress_s += saved
+        wasted_vcpu_h = job.spec.shape.vcpus * (done - saved) / 3600.0
+        self._record(job, Outcome.SPOT_INTERRUPTED, None, reason, "", now, wasted_vcpu_h)
+        if progress is not None:
+            progress.saved_s += saved
         instance.running.discard(job)
         job.token += 1
         job.instance = None
@@ -160,14 +172,13 @@ class AttemptRunner:
         status_reason: str,
         reason: str,
         now: float,
-        wasted_s: float = 0.0,
+        wasted_vcpu_h: float = 0.0,
     ) -> None:
         instance, shape = job.instance, job.spec.shape
         self._attempts.append((
             job.index, job.attempts, instance.ce.name, instance.instance_id, instance.itype.name,
             shape.vcpus, shape.memory_mib, shape.gpus, job.runnable_at, job.starting_at,
-            job.started_at, now, outcome, exit_code, status_reason, reason,
-            shape.vcpus * wasted_s / 3600.0,
+            job.started_at, now, outcome, exit_code, status_reason, reason, wasted_vcpu_h,
         ))  # fmt: skip
 
     def _finish(self, job: Job, state: JobState, now: float) -> None:

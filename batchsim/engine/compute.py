@@ -86,6 +86,8 @@ class ComputeEnvironment:
         self.lifecycle = "spot" if self.market is not None else "on-demand"
         self.notice_s = self.market.notice_s if self.market is not None else 0.0
         self.reclaim_reason = HOST_TERMINATED
+        self.reclaimable = self.market is not None  # instances may be taken back
+        env.daemons_possible |= self.reclaimable
         self.types = types
         self.shortages = [Shortage(s) for s in spec.simulation.capacityShortages]
         self._shortage_rng = env.stream(f"capacity:{self.name}")
@@ -238,6 +240,8 @@ class ComputeEnvironment:
 
     def short_type_for(self, shape: Shape) -> str | None:
         """Return a type fitting ``shape`` that EC2 cannot launch now, if any (for statusReason)."""
+        if not self._blocked_until:
+            return None
         for option in self.options(shape):
             if self._blocked(option.itype):
                 return option.itype.name
@@ -323,6 +327,7 @@ class ComputeEnvironment:
             env.now,
             self.lifecycle,
             self.price_now(itype),
+            self.reclaimable,
         )
         self.all_instances.append(instance)
         self.booting.append(instance)

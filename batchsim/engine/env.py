@@ -46,6 +46,7 @@ class BatchEnv(simpy.Environment):
         self.at_instant_end: Callable[[], None] | None = None
         self._after_instant: list[Callable[[], None]] = []
         self._daemons = 0  # daemon timers in the heap: they never keep a run going
+        self.daemons_possible = False  # set before the run by anything that schedules them
 
     def step(self) -> None:
         """Process the next event; when it was the last one at this instant, run the
@@ -87,6 +88,7 @@ class BatchEnv(simpy.Environment):
     def run_until(self, stop_at: float | None = None) -> None:
         """Process events until none are left, or until ``stop_at`` if events remain by then
         (the clock then reads ``stop_at``): a horizon cuts a run short, never extends it.
+        Pending daemon timers alone (see :meth:`call_later_daemon`) do not count as events left.
 
         The same loop as ``simpy.Environment.run`` with ``step()`` inlined, because the engine
         spends most of its time here; events due exactly at ``stop_at`` are not processed, as
@@ -94,15 +96,28 @@ class BatchEnv(simpy.Environment):
         """
         queue = self._queue
         horizon = float("inf") if stop_at is None else stop_at
-        while len(queue) > self._daemons and queue[0][0] < horizon:
-            self._now, _, _, event = heappop(queue)
-            callbacks, event.callbacks = event.callbacks, None
-            for callback in callbacks:
-                callback(event)
-            if not event._ok and not hasattr(event, "_defused"):
-                raise event._value
-            if self.at_instant_end is not None or self._after_instant:
-                self._end_instant()
+        # NOTE: two copies of the loop so that runs without daemon timers (no Spot) do not pay
+        # for counting them on every event.
+        if not self.daemons_possible:
+            while queue and queue[0][0] < horizon:
+                self._now, _, _, event = heappop(queue)
+                callbacks, event.callbacks = event.callbacks, None
+                for callback in callbacks:
+                    callback(event)
+                if not event._ok and not hasattr(event, "_defused"):
+                    raise event._value
+                if self.at_instant_end is not None or self._after_instant:
+                    self._end_instant()
+        else:
+            while len(queue) > self._daemons and queue[0][0] < horizon:
+                self._now, _, _, event = heappop(queue)
+                callbacks, event.callbacks = event.callbacks, None
+                for callback in callbacks:
+                    callback(event)
+                if not event._ok and not hasattr(event, "_defused"):
+                    raise event._value
+                if self.at_instant_end is not None or self._after_instant:
+                    self._end_instant()
         if stop_at is not None and len(queue) > self._daemons:
             self._now = stop_at  # cut short; a run that went quiet earlier ends when it did
 
@@ -136,6 +151,9 @@ class BatchEnv(simpy.Environment):
         pending events are daemon timers is over (a Spot reclaim due in ten days must not
         stretch a finished workload to ten days).
         """
+
+        if not self.daemons_possible:
+            raise RuntimeError("set daemons_possible before the run to schedule daemon timers")
 
         def fire(timer: Timer) -> None:
             self._daemons -= 1

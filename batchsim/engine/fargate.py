@@ -73,6 +73,8 @@ class FargateEnvironment(ComputeEnvironment):
             self._lifetime = self._spot_lifetime(spec, env)
             self.notice_s = spec.simulation.spot.noticeTime if spec.simulation.spot else 120.0
             self.reclaim_reason = SPOT_TASK_INTERRUPTED
+            self.reclaimable = True
+            env.daemons_possible = True
         self._tasks = 0
 
     @staticmethod

@@ -37,6 +37,7 @@ class Instance:
     def __init__(
         self, instance_id: str, itype: InstanceType, ce, allocatable_mib: float, now: float,
         lifecycle: str = "on-demand", price_per_hour: float | None = None,
+        reclaimable: bool = False,
     ):  # fmt: skip
         self.instance_id = instance_id
         self.itype = itype
@@ -62,7 +63,8 @@ class Instance:
         self.reserved_vcpus = 0
         self.reserved_mib = 0.0
         self.reserved_gpus = 0
-        self.running: set = set()  # jobs STARTING or RUNNING here (a reclaim ends them all)
+        # Jobs STARTING or RUNNING here, kept only where a reclaim may end them all.
+        self.running: set | None = set() if reclaimable else None
         self.notice_at: float | None = None  # when a Spot interruption notice arrived
 
     def fits(self, shape: Shape) -> bool:

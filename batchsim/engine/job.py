@@ -52,6 +52,19 @@ STAMP = {
 }
 
 
+class Progress:
+    """Checkpoint/restart state of one job: the work saved so far and the current attempt's
+    work window (when its work starts, when it would end, what a notice checkpoint saved)."""
+
+    __slots__ = ("saved_s", "work_from_at", "ends_at", "notice_saved_s")
+
+    def __init__(self) -> None:
+        self.saved_s = 0.0
+        self.work_from_at = 0.0
+        self.ends_at = 0.0
+        self.notice_saved_s: float | None = None
+
+
 class Job:
     """One schedulable unit: a plain job, an array child, or an array parent.
 
@@ -59,15 +72,14 @@ class Job:
     ``_at`` and are seconds from t=0. ``seq`` orders the job in its queue (FIFO by submission;
     a retried job gets a smaller number so it goes to the front). ``work_s`` is the work the job
     needs (its RUNNING time without checkpoint overhead), drawn once when the job is created;
-    ``progress_s`` is the part of it saved by completed checkpoints.
+    ``progress`` tracks the part of it saved by checkpoints (checkpointed jobs only).
     """
 
     __slots__ = (
         "serial", "name", "spec", "state", "seq", "parent", "array_index", "children_left",
         "children_failed", "size", "created_at", "pending_at", "runnable_at", "starting_at",
         "started_at", "stopped_at", "attempts", "status_reason", "exit_code", "instance",
-        "token", "compute_environment", "instance_type", "work_s", "index", "progress_s",
-        "work_from_at", "ends_at", "notice_saved_s",
+        "token", "compute_environment", "instance_type", "work_s", "index", "progress",
     )  # fmt: skip
 
     def __init__(
@@ -104,11 +116,7 @@ class Job:
         self.instance_type: str | None = None
         self.work_s = work_s
         self.index = -1  # position in the recorder's job list, set when the job is recorded
-        # Checkpoint/restart: work saved so far, and this attempt's work window.
-        self.progress_s = 0.0
-        self.work_from_at: float | None = None
-        self.ends_at: float | None = None
-        self.notice_saved_s: float | None = None  # work saved by a checkpoint on a Spot notice
+        self.progress: Progress | None = None  # checkpointed jobs only, from their first RUNNING
 
     @property
     def job_id(self) -> str:

@@ -43,7 +43,9 @@ class RetryPolicy:
     attempts: int = 1
     rules: tuple[ExitRule, ...] = ()
 
-    def should_retry(self, attempts_made: int, status_reason: str, reason: str, exit_code: int | None) -> bool:
+    def should_retry(
+        self, attempts_made: int, status_reason: str, reason: str, exit_code: int | None
+    ) -> bool:
         """Return whether a failed attempt is followed by another (timeouts never call this)."""
         if attempts_made >= self.attempts:
             return False

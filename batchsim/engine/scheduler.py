@@ -157,6 +157,8 @@ class Scheduler:
         if not any(ce.could_place_later(line.shape) for ce in queue.ces):
             line.mark_stuck(COMPUTE_ENVIRONMENT_MAX_RESOURCE)
             return
-        short = next(filter(None, (ce.short_type_for(line.shape) for ce in queue.ces)), None)
-        if short is not None:
-            line.mark_stuck(INSUFFICIENT_CAPACITY.format(instance_type=short))
+        for ce in queue.ces:
+            short = ce.short_type_for(line.shape)
+            if short is not None:
+                line.mark_stuck(INSUFFICIENT_CAPACITY.format(instance_type=short))
+                return

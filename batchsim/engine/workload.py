@@ -89,7 +89,14 @@ class Submitter:
         queue = self.queues[parent.spec.queue]
         parent.move(PENDING, now)  # AWS: PENDING as soon as a child is RUNNABLE
         for index in range(size):
-            child = Job(parent.serial, parent.name, parent.spec, now, state=PENDING, work_s=parent.spec.runtime())
+            child = Job(
+                parent.serial,
+                parent.name,
+                parent.spec,
+                now,
+                state=PENDING,
+                work_s=parent.spec.runtime(),
+            )
             child.parent = parent
             child.array_index = index
             self._record(child)
