@@ -261,3 +261,14 @@ def test_the_notice_is_an_eventbridge_spot_warning_in_time_order(tmp_path):
     ]
     assert warnings[0]["source"] == "aws.ec2" and warnings[0]["time"] == "2026-01-01T00:14:40Z"  # 880 s
     assert [e["time"] for e in events] == sorted(e["time"] for e in events)
+
+
+@pytest.mark.parametrize(("kind", "instances"), [("EC2", 1), ("SPOT", 2)])
+def test_best_fit_exceeds_max_vcpus_by_one_instance_on_spot_only(kind, instances):
+    data = spot_scenario({"interruptionRate": 0})
+    resources = data["computeEnvironments"][0]["computeResources"]
+    resources.update(type=kind, allocationStrategy="BEST_FIT", maxvCpus=3)
+    if kind == "EC2":
+        del data["computeEnvironments"][0]["simulation"]["spot"]
+    data["workload"][0]["count"] = 2
+    assert len(run(data).instances) == instances  # 2-vCPU c5.large: 2 + 2 > 3 only on Spot

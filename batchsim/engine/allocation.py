@@ -78,13 +78,18 @@ def _bucket(option: TypeOption) -> int:
     return UNKNOWN_BUCKET if bucket is None else bucket
 
 
-def plan_best_fit(options: list[TypeOption], jobs: int, budget_vcpus: float) -> list[InstanceType]:
-    """BEST_FIT: the cheapest single type that fits, as many as cover ``jobs`` within the budget."""
+def plan_best_fit(
+    options: list[TypeOption], jobs: int, budget_vcpus: float, overshoot: bool = False
+) -> list[InstanceType]:
+    """BEST_FIT: the cheapest single type that fits, as many as cover ``jobs`` within the budget
+    (plus one instance over it with ``overshoot``, as AWS allows for BEST_FIT on Spot)."""
     if not options:
         return []
     best = min(options, key=lambda o: (o.price, -o.per_instance, o.itype.name))
     wanted = math.ceil(jobs / best.per_instance)
     allowed = int(budget_vcpus // best.itype.vcpus)
+    if overshoot and budget_vcpus - allowed * best.itype.vcpus > 0:
+        allowed += 1
     return [best.itype] * max(0, min(wanted, allowed))
 
 

@@ -219,7 +219,7 @@ class ComputeEnvironment:
         blocked = self._blocked if now_only else _never
         if self.strategy == "BEST_FIT":
             # AWS: BEST_FIT waits for its one best type rather than move to another.
-            plan = plan_best_fit(options, jobs, budget)
+            plan = plan_best_fit(options, jobs, budget, self.overshoot)
             return [] if plan and blocked(plan[0]) else plan
         options = by_spot_strategy([o for o in options if not blocked(o.itype)], self.strategy)
         return plan_progressive(options, jobs, budget, self.overshoot)
