@@ -403,3 +403,17 @@ def test_a_key_created_by_set_is_attributed_to_set_not_to_line_1():
     (problem,) = problems_of(MINIMAL, overrides=["bogus.deep.key=1"]).values()
     assert problem.path == "bogus" and problem.line is None
     assert problem.message.endswith("(value from --set)")
+
+
+def test_a_bid_below_every_spot_price_is_reported():
+    found = problems_of(MINIMAL, [f"{CR}.type=SPOT", f"{CR}.bidPercentage=10"])
+    assert "bidPercentage 10 is below the Spot price of every type" in found[f"{CR}.bidPercentage"].message
+
+
+def test_fargate_jobs_take_fargate_sizes_and_no_gpus():
+    found = problems_of(MINIMAL, [
+        "jobDefinitions[0].platformCapabilities=[FARGATE]",
+        f"{RR}=[{{type: VCPU, value: '0.75'}}, {{type: MEMORY, value: '2048'}}, {{type: GPU, value: '1'}}]",
+    ])  # fmt: skip
+    assert "valid VCPU values: 0.25, 0.5, 1, 2, 4, 8, 16" in found[f"{RR}[0].value"].message
+    assert found[f"{RR}[2].value"].message.startswith("Fargate has no GPUs, got '1'")

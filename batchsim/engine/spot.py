@@ -45,6 +45,19 @@ def advisor_price(itype: InstanceType) -> float | None:
     return itype.on_demand_price_per_hour * (1.0 - itype.spot_savings_pct / 100.0)
 
 
+def price_points(itype: InstanceType, override) -> list[tuple[float, float]] | None:
+    """Return a type's Spot price steps [(from, USD/h)]: the scenario's series or price, else the
+    Spot Advisor's; None when neither is known."""
+    if override is not None and override.priceSeries is not None:
+        return [(p.at, p.price) for p in override.priceSeries]
+    price = (
+        override.price
+        if override is not None and override.price is not None
+        else advisor_price(itype)
+    )
+    return None if price is None else [(0.0, price)]
+
+
 @dataclass(frozen=True, slots=True)
 class SpotInterruption:
     """Why an attempt ended: its Spot host was reclaimed (the typed cause, as SimPy's Preempted)."""
@@ -103,7 +116,7 @@ class SpotMarket:
         self._lifetimes: dict[str, Sampler | None] = {}
         for itype in types:
             override = per_type.get(itype.name)
-            series = self._price_points(itype, override)
+            series = price_points(itype, override)
             if series is not None:
                 self._series[itype.name] = PriceSeries(series)
             self._lifetimes[itype.name] = self._lifetime_sampler(itype, override, ce_lifetime, rng)
@@ -119,17 +132,6 @@ class SpotMarket:
             mean_s = 1.0 / bucket_rate_per_s(itype.interruption_bucket)
             lifetime = Exponential(exponential={"mean": mean_s})
         return None if lifetime == math.inf else make_sampler(lifetime, rng)
-
-    @staticmethod
-    def _price_points(itype: InstanceType, override) -> list[tuple[float, float]] | None:
-        if override is not None and override.priceSeries is not None:
-            return [(p.at, p.price) for p in override.priceSeries]
-        price = (
-            override.price
-            if override is not None and override.price is not None
-            else advisor_price(itype)
-        )
-        return None if price is None else [(0.0, price)]
 
     def change_times(self) -> list[float]:
         """Return the times (> 0) at which some type's price changes."""

@@ -259,6 +259,23 @@ def _spot_market(ce: ComputeEnvironment, path: Path, catalog: Catalog) -> Iterat
             "the Spot Advisor has no savings figure for any of these types, so their Spot price is "
             "unknown; give one under simulation.spot.instanceTypes.<type>.price",
         )
+    bid = resources.bidPercentage
+    if priced and bid is not None:
+        share = min(_lowest_share(t, overrides.get(t.name)) for t in priced)
+        if share * 100 > bid + 1e-9:
+            yield _problem(
+                (*path, "computeResources", "bidPercentage"),
+                f"bidPercentage {bid} is below the Spot price of every type (the cheapest is "
+                f"{share:.0%} of on-demand): nothing would ever launch",
+            )
+
+
+def _lowest_share(itype, override) -> float:
+    """The lowest Spot price of ``itype`` over the run, as a share of its on-demand price."""
+    from batchsim.engine.spot import price_points  # NOTE: here, as the engine imports the scenario
+
+    lowest = min(price for _, price in price_points(itype, override))
+    return lowest / itype.on_demand_price_per_hour if itype.on_demand_price_per_hour else 0.0
 
 
 def _fargate_simulation(ce: ComputeEnvironment, path: Path) -> Iterator[Problem]:
