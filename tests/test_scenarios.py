@@ -501,3 +501,32 @@ def test_hourly_spot_saves_the_advisor_discount_and_checkpoints_keep_the_work():
         assert c["wasted_vcpu_hours"] <= 0.01 * max(b["wasted_vcpu_hours"], 1.0)
     assert sum(s["interruptions"] for s in spot) > 0
     assert np.mean([s["makespan_s"] for s in ckpt]) < np.mean([s["makespan_s"] for s in spot])
+
+
+# --------------------------------------------------------------------------- spot with fallback
+FALLBACK = "spot-with-on-demand-fallback"
+
+
+def test_fallback_runs_on_spot_until_the_shortage():
+    jobs = children(FALLBACK)
+    before = jobs[jobs["startingAt"] < 2 * 3600]
+    assert len(before) > 100 and (before["computeEnvironment"] == "spot").all()
+    assert (jobs["status"] == "SUCCEEDED").all()
+
+
+def test_fallback_burst_spills_to_on_demand_during_the_shortage():
+    run = result(FALLBACK)
+    burst = children(FALLBACK).query("workload == 'burst'")
+    assert (burst["computeEnvironment"] == "on-demand").sum() == 32
+    spot = run.instances[run.instances["computeEnvironment"] == "spot"]
+    assert not spot["launchedAt"].between(2 * 3600, 3 * 3600, inclusive="left").any()
+    on_demand = run.instances[run.instances["computeEnvironment"] == "on-demand"]
+    assert on_demand["launchedAt"].between(2 * 3600, 3 * 3600, inclusive="left").all()
+
+
+def test_fallback_keeps_attracting_the_stream_after_the_shortage():
+    """A job goes to the first CE with room now: the on-demand instance stays busy to the end."""
+    run = result(FALLBACK)
+    late = children(FALLBACK).query("workload == 'stream' and startingAt > 4 * 3600")
+    assert (late["computeEnvironment"] == "on-demand").mean() > 0.4
+    assert run.summary["cost_by_lifecycle_usd"]["on-demand"] > 0.6 * run.summary["total_cost_usd"]
