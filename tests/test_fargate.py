@@ -121,3 +121,23 @@ def test_fargate_spot_reclaims_fail_the_job_with_aws_reason_and_are_retried():
     )
     assert result.summary["interruptions"] == 3
     assert set(result.instances["lifecycle"]) == {"fargate-spot"}
+
+
+def test_a_task_runs_only_the_job_it_was_started_for():
+    data = fargate_scenario(max_vcpus=8, count=1)
+    data["jobQueues"].append(
+        {
+            "jobQueueName": "hi",
+            "priority": 10,
+            "computeEnvironmentOrder": [{"order": 1, "computeEnvironment": "fg"}],
+        }
+    )
+    small = {"type": "VCPU", "value": "0.25"}, {"type": "MEMORY", "value": "512"}
+    data["workload"].append({
+        "name": "small", "at": "2s", "count": 2,
+        "submit": {"jobName": "s", "jobQueue": "hi", "jobDefinition": "work",
+                   "containerOverrides": {"resourceRequirements": list(small)}},
+    })  # fmt: skip
+    result = run(data)
+    assert result.attempts["instanceId"].is_unique and len(result.instances) == 3
+    assert (result.jobs["status"] == "SUCCEEDED").all()

@@ -259,7 +259,9 @@ def test_the_notice_is_an_eventbridge_spot_warning_in_time_order(tmp_path):
         {"instance-id": "i-00000000000000001", "instance-action": "terminate"},
         {"instance-id": "i-00000000000000002", "instance-action": "terminate"},
     ]
-    assert warnings[0]["source"] == "aws.ec2" and warnings[0]["time"] == "2026-01-01T00:14:40Z"  # 880 s
+    assert (
+        warnings[0]["source"] == "aws.ec2" and warnings[0]["time"] == "2026-01-01T00:14:40Z"
+    )  # 880 s
     assert [e["time"] for e in events] == sorted(e["time"] for e in events)
 
 
@@ -272,3 +274,73 @@ def test_best_fit_exceeds_max_vcpus_by_one_instance_on_spot_only(kind, instances
         del data["computeEnvironments"][0]["simulation"]["spot"]
     data["workload"][0]["count"] = 2
     assert len(run(data).instances) == instances  # 2-vCPU c5.large: 2 + 2 > 3 only on Spot
+
+
+# --------------------------------------------------------------------------- edge cases (review)
+def test_a_reclaimed_attempt_does_not_keep_the_run_going():
+    result = run(spot_scenario({"lifetime": "1000s"}, runtime="10h"))
+    assert job(result, "a-1")["status"] == "FAILED"
+    assert result.summary["end_of_run_s"] == 1000  # not the 10 h the lost attempt would have run
+
+
+def test_the_floor_is_refilled_only_when_capacity_returns():
+    data = spot_scenario({"lifetime": "1000s"}, runtime="10s")
+    data["computeEnvironments"][0]["computeResources"]["minvCpus"] = 2
+    data["computeEnvironments"][0]["simulation"]["capacityShortages"] = [
+        {"start": "900s", "end": "5000s"}
+    ]
+    data["workload"][0]["at"] = "6000s"
+    launched = run(data).instances["launchedAt"].tolist()
+    assert launched[:2] == [0, 5000]  # the floor reclaimed at 1000 comes back when the window ends
+
+
+def test_a_wake_up_for_capacity_does_not_stretch_a_finished_run():
+    data = spot_scenario({"interruptionRate": 0})
+    data["computeEnvironments"][0]["computeResources"]["instanceTypes"] = ["c5.large", "c5.xlarge"]
+    data["computeEnvironments"][0]["simulation"]["capacityShortages"] = [
+        {"instanceTypes": ["c5.large"], "start": 0, "end": "10000s"}
+    ]
+    result = run(data)
+    assert result.instances["instanceType"].tolist() == ["c5.xlarge"]
+    assert result.summary["end_of_run_s"] == 825  # job ends 725, idle 100 s
+
+
+def test_the_capacity_reason_goes_when_capacity_returns():
+    data = spot_scenario({"interruptionRate": 0})
+    data["computeEnvironments"][0]["computeResources"]["maxvCpus"] = 2
+    data["computeEnvironments"][0]["simulation"]["capacityShortages"] = [
+        {"start": 0, "end": "300s"}
+    ]
+    data["workload"][0]["count"] = 2
+    result = run({**data, "simulation": {"stopAt": "1000s"}})
+    first, second = job(result, "a-1"), job(result, "a-2")
+    assert (first["status"], second["status"]) == ("RUNNING", "RUNNABLE")
+    assert pd_na(first["statusReason"]) and pd_na(second["statusReason"])  # waits for room only
+
+
+def test_a_zero_lifetime_cannot_hang_the_run():
+    data = spot_scenario({"lifetime": "0s"})
+    data["computeEnvironments"][0]["computeResources"]["minvCpus"] = 2
+    result = run({**data, "simulation": {"stopAt": "10s"}})
+    assert result.summary["end_of_run_s"] == 10
+    assert len(result.instances) == 10  # one reclaim per second (lifetimes are at least 1 s)
+
+
+def test_a_notice_checkpoint_is_counted_once():
+    # Attempt 1 saves 175 s by its notice checkpoint; attempt 2 is reclaimed while STARTING (the
+    # price passes the cap); attempt 3 (on-demand) must do the 825 s left, not 650.
+    data = mixed_queue(spot_max=16)
+    data["workload"][0]["count"] = 1
+    spot = data["computeEnvironments"][0]["simulation"]
+    spot["spot"] = {"lifetime": "600s", "instanceTypes": {"c5.large": {"priceSeries": [
+        {"at": 0, "price": 0.03}, {"at": "650s", "price": 1.0},
+    ]}}}  # fmt: skip
+    definition = data["jobDefinitions"][0]
+    definition["simulation"].update(
+        runtime="1000s", imagePullTime="200s", checkpoint={"interval": "100s", "onNotice": True}
+    )
+    definition["retryStrategy"] = {"attempts": 5}
+    attempts = run(data).attempts.to_dict("records")
+    last = attempts[-1]
+    assert last["outcome"] == "succeeded" and last["computeEnvironment"] == "od"
+    assert last["stoppedAt"] - last["startedAt"] == pytest.approx(825)

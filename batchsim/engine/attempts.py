@@ -54,7 +54,7 @@ class AttemptRunner:
         if spec.image_pull_s > 0:
             delay += max(instance.image_ready_at(spec.image, now, spec.image_pull_s) - now, 0.0)
         if delay > 0:
-            env.call_later(delay, partial(self._begin_running, job, job.token))
+            job.timer = env.call_later(delay, partial(self._begin_running, job, job.token))
         else:
             self._begin_running(job, job.token, None)
 
@@ -72,7 +72,9 @@ class AttemptRunner:
                 duration = spec.failure_after()
         if spec.timeout_s is not None and duration > spec.timeout_s:
             outcome, exit_code, duration = Outcome.TIMED_OUT, None, spec.timeout_s
-        self.env.call_later(duration, partial(self._end, job, token, outcome, exit_code))
+        job.timer = self.env.call_later(
+            duration, partial(self._end, job, token, outcome, exit_code)
+        )
 
     @staticmethod
     def _checkpointed_run(job: Job, now: float) -> float:
@@ -108,6 +110,7 @@ class AttemptRunner:
         reason = TIMEOUT_REASON if outcome is Outcome.TIMED_OUT else CONTAINER_EXITED
         if outcome is not Outcome.SUCCEEDED and job.spec.checkpoint is not None:
             job.progress.saved_s += self._work_done(job, now)[1]
+            job.progress.notice_saved_s = None
         self._record(job, outcome, exit_code, reason, "", now)
         if instance.running is not None:
             instance.running.discard(job)
@@ -132,12 +135,10 @@ class AttemptRunner:
         checkpoint = job.spec.checkpoint
         if checkpoint is None or not checkpoint.on_notice or job.state is not RUNNING:
             return
-        if job.progress.ends_at <= reclaim_at or now + checkpoint.cost_s > reclaim_at:
+        if job.progress.ends_at < reclaim_at or now + checkpoint.cost_s > reclaim_at:
             return
-        done, _ = self._work_done(job, now)
-        job.progress.notice_saved_s = (
-            done  # NOTE: the job stops working while it writes, then waits
-        )
+        # NOTE: the job stops working while it writes the checkpoint, then waits for the reclaim.
+        job.progress.notice_saved_s = self._work_done(job, now)[0]
 
     def interrupt(self, job: Job, cause: SpotInterruption, now: float) -> None:
         """End ``job``'s attempt because its host was reclaimed; keep the checkpointed work,
@@ -147,12 +148,18 @@ class AttemptRunner:
         progress = job.progress
         if progress is not None and progress.notice_saved_s is not None:
             done = saved = progress.notice_saved_s
+            progress.notice_saved_s = None
         reason = cause.status_reason
         wasted_vcpu_h = job.spec.shape.vcpus * (done - saved) / 3600.0
         self._record(job, Outcome.SPOT_INTERRUPTED, None, reason, "", now, wasted_vcpu_h)
         if progress is not None:
             progress.saved_s += saved
         instance.running.discard(job)
+        if job.timer is not None:
+            self.env.cancel(
+                job.timer
+            )  # NOTE: its callback is stale; it must not keep the run going
+            job.timer = None
         job.token += 1
         job.instance = None
         job.exit_code = None

@@ -16,6 +16,7 @@ from batchsim.engine.instance import Instance, InstanceState, on_demand_cost_usd
 from batchsim.engine.spec import Shape
 from batchsim.engine.spot import HOST_TERMINATED, SpotInterruption, SpotMarket
 from batchsim.scenario.distributions import make_sampler
+from batchsim.scenario.schema import SpotSettings
 
 if TYPE_CHECKING:
     from batchsim.catalog import InstanceType
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from batchsim.scenario.schema import SimulationSettings
 
 MIN_FILL_SHAPE = Shape(1, 0.0, 0)  # minvCpus is counted in vCPUs only
+MIN_LIFETIME_S = 1.0  # a drawn lifetime of 0 would reclaim and refill forever at one instant
 RECHECK_S = 1.0  # how soon an idle instance kept for a waiting job is looked at again
 SPOT_INTERRUPTED = "spot_interrupted"
 INSUFFICIENT_CAPACITY = (
@@ -79,17 +81,16 @@ class ComputeEnvironment:
         self.overshoot = not (self.strategy == "BEST_FIT" and resources.type == "EC2")
         self.market: SpotMarket | None = None
         if resources.type == "SPOT":
-            self.market = SpotMarket(
-                resources, spec.simulation.spot, types, env.stream(f"spot:{self.name}")
-            )
+            spot = spec.simulation.spot or SpotSettings()
+            self.market = SpotMarket(resources, spot, types, env.stream(f"spot:{self.name}"))
             types = [t for t in types if self.market.ever_launchable(t)]
         self.lifecycle = "spot" if self.market is not None else "on-demand"
         self.notice_s = self.market.notice_s if self.market is not None else 0.0
         self.reclaim_reason = HOST_TERMINATED
         self.reclaimable = self.market is not None  # instances may be taken back
-        env.daemons_possible |= self.reclaimable
         self.types = types
         self.shortages = [Shortage(s) for s in spec.simulation.capacityShortages]
+        env.daemons_possible |= self.reclaimable or bool(self.shortages)
         self._shortage_rng = env.stream(f"capacity:{self.name}")
         self._blocked_until: dict[str, float] = {}  # instance type -> end of its launch failure
         self._price_wake_at: float | None = None
@@ -165,7 +166,7 @@ class ComputeEnvironment:
             return True
         # NOTE: a type short of capacity or over the Spot cap now may launch later.
         budget = self.max_vcpus - self.total_vcpus
-        return self.can_grow() and bool(self._plan(self.options(shape), 1, budget, now_only=False))
+        return self.can_grow() and bool(self._plan(self.options(shape), 1, budget, _never))
 
     def can_grow(self) -> bool:
         """Return whether the CE may launch more instances now."""
@@ -196,27 +197,48 @@ class ComputeEnvironment:
         self._fill_floor(boot_s=0.0 if self.warm_start else None)
 
     def _fill_floor(self, boot_s: float | None = None) -> None:
+        """Launch what the minvCpus floor lacks (at t=0, after a reclaim, when capacity returns)."""
         missing = self.min_vcpus - self.total_vcpus
-        if missing <= 0 or not self.enabled:
-            return
-        for itype in self._plan(
-            self.options(MIN_FILL_SHAPE), missing, self.max_vcpus - self.total_vcpus
-        ):
-            self.launch(itype, boot_s=boot_s)
+        if missing > 0 and self.enabled:
+            self._launch_for(MIN_FILL_SHAPE, missing, boot_s)
+
+    def _launch_for(self, shape: Shape, jobs: int, boot_s: float | None = None) -> int:
+        """Launch what the strategy plans for ``jobs`` jobs of ``shape``; return how many the
+        new instances take. A launch EC2 refuses (a capacity shortage) blocks its type, and the
+        plan is made again without it."""
+        taken = 0
+        while taken < jobs and self.can_grow():
+            budget = self.max_vcpus - self.total_vcpus
+            plan = self._plan(
+                self._launchable_now(self.options(shape)), jobs - taken, budget, self._blocked
+            )
+            refused = False
+            for itype in plan:
+                refused = not self._capacity_available(itype)
+                if refused:
+                    break
+                taken += self._promise(self.launch(itype, boot_s), shape, jobs - taken)
+                if taken >= jobs:
+                    break
+            if not refused:
+                break
+        return taken
+
+    def _launchable_now(self, options: list[TypeOption]) -> list[TypeOption]:
+        """Drop the Spot types priced over the cap now (and wake up when prices change)."""
+        if self.market is None:
+            return options
+        now = self.env.now
+        launchable = [o for o in options if self.market.launchable(o.itype, now)]
+        if len(launchable) < len(options):
+            self._wake_when_prices_change()
+        return launchable
 
     def _plan(
-        self, options: list[TypeOption], jobs: int, budget: float, now_only: bool = True
+        self, options: list[TypeOption], jobs: int, budget: float, blocked
     ) -> list[InstanceType]:
-        """Return the types to launch for ``jobs`` jobs: the strategy's choice among the types
-        launchable now (under the Spot cap, not short of capacity), or among every type the CE
-        may ever launch when ``now_only`` is false."""
-        if self.market is not None and now_only:
-            now = self.env.now
-            launchable = [o for o in options if self.market.launchable(o.itype, now)]
-            if len(launchable) < len(options):
-                self._wake_when_prices_change()
-            options = launchable
-        blocked = self._blocked if now_only else _never
+        """Return the types the allocation strategy launches for ``jobs`` jobs among ``options``,
+        leaving out the types ``blocked(itype)`` says EC2 cannot launch now."""
         if self.strategy == "BEST_FIT":
             # AWS: BEST_FIT waits for its one best type rather than move to another.
             plan = plan_best_fit(options, jobs, budget, self.overshoot)
@@ -225,14 +247,15 @@ class ComputeEnvironment:
         return plan_progressive(options, jobs, budget, self.overshoot)
 
     def _wake_when_prices_change(self) -> None:
-        """Ask for a pass at the next price change: a type over the cap now may fall under it.
-
-        NOTE: price changes are daemon timers; this one keeps the run going while jobs wait.
-        """
+        """Ask for a pass at the next price change: a type over the cap now may fall under it."""
         later = [t for t in self.market.change_times() if t > self.env.now]
         if later and self._price_wake_at != later[0]:
             self._price_wake_at = later[0]
-            self.env.call_later(later[0] - self.env.now, lambda _event: self.on_capacity())
+            self.env.call_later_daemon(later[0] - self.env.now, self._on_capacity_back, wakeup=True)
+
+    def _on_capacity_back(self, _event=None) -> None:
+        self._fill_floor()
+        self.on_capacity()
 
     def _blocked(self, itype: InstanceType) -> bool:
         until = self._blocked_until.get(itype.name)
@@ -249,18 +272,20 @@ class ComputeEnvironment:
 
     def _capacity_available(self, itype: InstanceType) -> bool:
         """Return whether EC2 launches ``itype`` now; if not, block the type for a while."""
+        if not self.shortages:
+            return True
         now = self.env.now
         for shortage in self.shortages:
             if not shortage.covers(itype.name, now):
                 continue
-            if shortage.probability >= 1 or self._shortage_rng.random() < shortage.probability:
-                sure = shortage.probability >= 1
+            sure = shortage.probability >= 1
+            if sure or self._shortage_rng.random() < shortage.probability:
                 until = (
                     shortage.end_at if sure else min(shortage.end_at, now + shortage.retry_after_s)
                 )
                 self._blocked_until[itype.name] = until
                 if until < math.inf:
-                    self.env.call_later(until - now, lambda _event: self.on_capacity())
+                    self.env.call_later_daemon(until - now, self._on_capacity_back, wakeup=True)
                 return False
         return True
 
@@ -277,20 +302,8 @@ class ComputeEnvironment:
         Returns how many jobs this CE will serve; the rest may go to the next CE in order.
         """
         left = jobs - self._promise_booting(shape, jobs)
-        for _ in range(len(self.types) + 1):  # NOTE: each failed launch blocks a type, then replans
-            if left <= 0 or not self.can_grow():
-                break
-            launch_failed = False
-            for itype in self._plan(self.options(shape), left, self.max_vcpus - self.total_vcpus):
-                if self.shortages and not self._capacity_available(itype):
-                    launch_failed = True
-                    break
-                instance = self.launch(itype)
-                left -= self._promise(instance, shape, left)
-                if left <= 0:
-                    break
-            if not launch_failed:
-                break
+        if left > 0 and self.can_grow():
+            left -= self._launch_for(shape, left)
         return jobs - max(left, 0)
 
     def _promise_booting(self, shape: Shape, jobs: int) -> int:
@@ -354,6 +367,7 @@ class ComputeEnvironment:
         reclaim never keeps a finished run going)."""
         if lifetime_s == math.inf:
             return
+        lifetime_s = max(lifetime_s, MIN_LIFETIME_S)
         env = self.env
         reclaim_at = env.now + lifetime_s
         notice_at = max(env.now, reclaim_at - self.notice_s)
@@ -385,7 +399,7 @@ class ComputeEnvironment:
         for instance in self.booting + self.ready:
             if instance.notice_at is None and not self.market.launchable(instance.itype, now):
                 self._schedule_reclaim(instance, self.notice_s)
-        self.on_capacity()
+        self._on_capacity_back()
 
     def evict(self, instance: Instance, shape: Shape, held_s: float) -> None:
         """Free ``shape`` on a host being reclaimed (no idle timer: it is about to go)."""

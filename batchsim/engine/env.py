@@ -46,6 +46,8 @@ class BatchEnv(simpy.Environment):
         self.at_instant_end: Callable[[], None] | None = None
         self._after_instant: list[Callable[[], None]] = []
         self._daemons = 0  # daemon timers in the heap: they never keep a run going
+        self._wakeups = 0  # daemon timers that keep it going while jobs wait (capacity returns)
+        self.jobs_waiting: Callable[[], bool] = lambda: False  # set by the scheduler
         self.daemons_possible = False  # set before the run by anything that schedules them
 
     def step(self) -> None:
@@ -109,7 +111,7 @@ class BatchEnv(simpy.Environment):
                 if self.at_instant_end is not None or self._after_instant:
                     self._end_instant()
         else:
-            while len(queue) > self._daemons and queue[0][0] < horizon:
+            while queue and queue[0][0] < horizon and self._alive():
                 self._now, _, _, event = heappop(queue)
                 callbacks, event.callbacks = event.callbacks, None
                 for callback in callbacks:
@@ -118,7 +120,7 @@ class BatchEnv(simpy.Environment):
                     raise event._value
                 if self.at_instant_end is not None or self._after_instant:
                     self._end_instant()
-        if stop_at is not None and len(queue) > self._daemons:
+        if stop_at is not None and queue and self._alive():
             self._now = stop_at  # cut short; a run that went quiet earlier ends when it did
 
     def stream(self, name: str) -> np.random.Generator:
@@ -146,18 +148,35 @@ class BatchEnv(simpy.Environment):
         heappush(self._queue, (self._now + delay, NORMAL, next(self._eid), timer))
         return timer
 
-    def call_later_daemon(self, delay: float, callback: Callable[[Any], None]) -> Timer:
+    def _alive(self) -> bool:
+        """Whether the run goes on: some pending event is not a daemon, or jobs wait for a
+        wake-up (capacity or a price coming back)."""
+        return len(self._queue) > self._daemons or (self._wakeups > 0 and self.jobs_waiting())
+
+    def call_later_daemon(
+        self, delay: float, callback: Callable[[Any], None], wakeup: bool = False
+    ) -> Timer:
         """Like :meth:`call_later`, but the timer does not keep the run going: a run whose only
         pending events are daemon timers is over (a Spot reclaim due in ten days must not
-        stretch a finished workload to ten days).
+        stretch a finished workload to ten days). A ``wakeup`` timer keeps it going while jobs
+        wait, since what it wakes (a launch) may serve them.
         """
-
         if not self.daemons_possible:
             raise RuntimeError("set daemons_possible before the run to schedule daemon timers")
 
         def fire(timer: Timer) -> None:
             self._daemons -= 1
+            self._wakeups -= wakeup
             callback(timer)
 
         self._daemons += 1
+        self._wakeups += wakeup
         return self.call_later(delay, fire)
+
+    def cancel(self, timer: Timer) -> None:
+        """Make a pending (non-daemon) timer do nothing and stop it keeping the run going."""
+        timer.callbacks = [self._cancelled]
+        self._daemons += 1
+
+    def _cancelled(self, _timer: Timer) -> None:
+        self._daemons -= 1

@@ -21,8 +21,8 @@ from batchsim.catalog import InstanceType
 from batchsim.catalog.fargate import load_fargate_rates, task_cost_usd
 from batchsim.engine.allocation import TypeOption
 from batchsim.engine.compute import ComputeEnvironment
-from batchsim.engine.spot import bucket_rate_per_s
-from batchsim.scenario.distributions import Exponential, make_sampler
+from batchsim.engine.spot import lifetime_sampler
+from batchsim.scenario.schema import SpotSettings
 
 if TYPE_CHECKING:
     from batchsim.engine.env import BatchEnv
@@ -70,24 +70,15 @@ class FargateEnvironment(ComputeEnvironment):
             self.boot_time = lambda: DEFAULT_PROVISIONING_S
         self._lifetime = None
         if capacity == "FARGATE_SPOT":
-            self._lifetime = self._spot_lifetime(spec, env)
-            self.notice_s = spec.simulation.spot.noticeTime if spec.simulation.spot else 120.0
+            spot = spec.simulation.spot or SpotSettings()
+            rng = env.stream(f"spot:{self.name}")
+            self._lifetime = lifetime_sampler(spot.lifetime_model(), DEFAULT_SPOT_BUCKET, rng)
+            self.notice_s = spot.noticeTime
             self.reclaim_reason = SPOT_TASK_INTERRUPTED
             self.reclaimable = True
             env.daemons_possible = True
         self._tasks = 0
-
-    @staticmethod
-    def _spot_lifetime(spec: CESpec, env: BatchEnv):
-        settings = spec.simulation.spot
-        model = settings.lifetime_model() if settings is not None else None
-        if model is None:
-            model = Exponential(exponential={"mean": 1.0 / bucket_rate_per_s(DEFAULT_SPOT_BUCKET)})
-        return (
-            None
-            if model == math.inf
-            else make_sampler(model, env.stream(f"spot:{spec.computeEnvironmentName}"))
-        )
+        self._idle: dict[str, list[Instance]] = {}  # task size -> ready tasks with no job yet
 
     # ------------------------------------------------------------------ capacity questions
     def allocatable_mib(self, itype: InstanceType) -> float:
@@ -104,13 +95,50 @@ class FargateEnvironment(ComputeEnvironment):
         return found
 
     def _plan(
-        self, options: list[TypeOption], jobs: int, budget: float, now_only: bool = True
+        self, options: list[TypeOption], jobs: int, budget: float, blocked
     ) -> list[InstanceType]:
         """One task per job, as many as fit under maxvCpus."""
         if not options:
             return []
         itype = options[0].itype
         return [itype] * max(0, min(jobs, int(budget // itype.vcpus)))
+
+    def find_instance(self, shape: Shape) -> Instance | None:
+        """Return the oldest idle task started for a job of exactly ``shape`` (one job per task)."""
+        if not self.enabled or shape.gpus:
+            return None
+        idle = self._idle.get(self.options(shape)[0].itype.name)
+        return idle[0] if idle else None
+
+    def _on_ready(self, instance: Instance) -> None:
+        self._idle.setdefault(instance.itype.name, []).append(instance)
+        super()._on_ready(instance)
+
+    def allocate(self, instance: Instance, shape: Shape) -> None:
+        """Give the task to its job: it takes no other."""
+        self._idle[instance.itype.name].remove(instance)
+        super().allocate(instance, shape)
+
+    def terminate(self, instance: Instance, reason: str) -> None:
+        """Stop a task (with its job, or idle when no job came for it)."""
+        idle = self._idle.get(instance.itype.name)
+        if idle and instance in idle:
+            idle.remove(instance)
+        super().terminate(instance, reason)
+
+    @staticmethod
+    def _promise(instance: Instance, shape: Shape, jobs: int) -> int:
+        """A booting task is promised to one job of its own size."""
+        itype = instance.itype
+        if (
+            jobs <= 0
+            or instance.reserved_vcpus
+            or itype.vcpus != shape.vcpus
+            or itype.memory_mib != int(shape.memory_mib)
+        ):
+            return 0
+        instance.reserved_vcpus = itype.vcpus
+        return 1
 
     # ------------------------------------------------------------------ tasks
     def new_instance_id(self) -> str:

@@ -79,7 +79,7 @@ class Job:
         "serial", "name", "spec", "state", "seq", "parent", "array_index", "children_left",
         "children_failed", "size", "created_at", "pending_at", "runnable_at", "starting_at",
         "started_at", "stopped_at", "attempts", "status_reason", "exit_code", "instance",
-        "token", "compute_environment", "instance_type", "work_s", "index", "progress",
+        "token", "compute_environment", "instance_type", "work_s", "index", "progress", "timer",
     )  # fmt: skip
 
     def __init__(
@@ -117,6 +117,7 @@ class Job:
         self.work_s = work_s
         self.index = -1  # position in the recorder's job list, set when the job is recorded
         self.progress: Progress | None = None  # checkpointed jobs only, from their first RUNNING
+        self.timer = None  # the pending timer of the current attempt (cancelled by a reclaim)
 
     @property
     def job_id(self) -> str:

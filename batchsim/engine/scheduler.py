@@ -45,9 +45,14 @@ class Scheduler:
         self.waiting = 0  # RUNNABLE jobs in all queues
         self._pass_pending = False
         self._run_pass = self.run_pass  # NOTE: one bound method, not a new one per request
+        env.jobs_waiting = self.has_waiting
         for ce in ces:
             ce.on_capacity = self.request_pass
             ce.is_wanted = self.is_wanted
+
+    def has_waiting(self) -> bool:
+        """Whether any job is RUNNABLE in some queue."""
+        return self.waiting > 0
 
     def enqueue(self, queue: JobQueue, job: Job, front: bool = False) -> None:
         """Put a RUNNABLE job in its queue and ask for a pass."""
@@ -162,3 +167,5 @@ class Scheduler:
             if short is not None:
                 line.mark_stuck(INSUFFICIENT_CAPACITY.format(instance_type=short))
                 return
+        if line.stuck_reason is not None and line.stuck_reason.startswith(CAPACITY):
+            line.clear_stuck()  # NOTE: capacity is back; the jobs now wait for room only

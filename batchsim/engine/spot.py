@@ -45,6 +45,14 @@ def advisor_price(itype: InstanceType) -> float | None:
     return itype.on_demand_price_per_hour * (1.0 - itype.spot_savings_pct / 100.0)
 
 
+def lifetime_sampler(model, bucket: int | None, rng: np.random.Generator) -> Sampler | None:
+    """Return a sampler of instance lifetimes: ``model`` (a distribution, or inf for never), or
+    when it is None exponential at the rate of Spot Advisor ``bucket``. None means never."""
+    if model is None:
+        model = Exponential(exponential={"mean": 1.0 / bucket_rate_per_s(bucket)})
+    return None if model == math.inf else make_sampler(model, rng)
+
+
 def price_points(itype: InstanceType, override) -> list[tuple[float, float]] | None:
     """Return a type's Spot price steps [(from, USD/h)]: the scenario's series or price, else the
     Spot Advisor's; None when neither is known."""
@@ -104,34 +112,23 @@ class SpotMarket:
     def __init__(
         self,
         resources: ComputeResources,
-        settings: SpotSettings | None,
+        settings: SpotSettings,
         types: list[InstanceType],
         rng: np.random.Generator,
     ):
-        self.notice_s = settings.noticeTime if settings is not None else 120.0
+        self.notice_s = settings.noticeTime
         self.bid_fraction = (resources.bidPercentage or 100) / 100.0
-        per_type = settings.instanceTypes if settings is not None else {}
-        ce_lifetime = settings.lifetime_model() if settings is not None else None
+        ce_lifetime = settings.lifetime_model()
         self._series: dict[str, PriceSeries] = {}
         self._lifetimes: dict[str, Sampler | None] = {}
         for itype in types:
-            override = per_type.get(itype.name)
+            override = settings.instanceTypes.get(itype.name)
             series = price_points(itype, override)
             if series is not None:
                 self._series[itype.name] = PriceSeries(series)
-            self._lifetimes[itype.name] = self._lifetime_sampler(itype, override, ce_lifetime, rng)
-
-    @staticmethod
-    def _lifetime_sampler(itype: InstanceType, override, ce_lifetime, rng) -> Sampler | None:
-        """Return the sampler of an instance's lifetime: the type's own setting, else the CE's,
-        else exponential at the Spot Advisor bucket's rate (None: never reclaimed)."""
-        lifetime = override.lifetime_model() if override is not None else None
-        if lifetime is None:
-            lifetime = ce_lifetime
-        if lifetime is None:
-            mean_s = 1.0 / bucket_rate_per_s(itype.interruption_bucket)
-            lifetime = Exponential(exponential={"mean": mean_s})
-        return None if lifetime == math.inf else make_sampler(lifetime, rng)
+            own = override.lifetime_model() if override is not None else None
+            model = own if own is not None else ce_lifetime
+            self._lifetimes[itype.name] = lifetime_sampler(model, itype.interruption_bucket, rng)
 
     def change_times(self) -> list[float]:
         """Return the times (> 0) at which some type's price changes."""
