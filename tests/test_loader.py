@@ -377,7 +377,9 @@ def test_aws_keys_of_later_releases_are_named_not_called_typos():
 
 
 def test_deprecated_override_of_a_defined_resource_is_rejected_as_on_aws():
-    text = MINIMAL.replace("jobDefinition: work", "jobDefinition: work, containerOverrides: {memory: 1024}")
+    text = MINIMAL.replace(
+        "jobDefinition: work", "jobDefinition: work, containerOverrides: {memory: 1024}"
+    )
     (problem,) = problems_of(text).values()
     assert problem.path == "workload[0].submit.containerOverrides.memory"
     assert "deprecated key" in problem.message
@@ -390,11 +392,14 @@ def test_submitting_to_a_disabled_queue_is_rejected():
 
 
 def test_unsupported_values_are_reported_beside_schema_errors():
-    text = MINIMAL.replace("{type: EC2,", "{type: FARGATE,").replace("simulation: {runtime: 10m}", "simulation: {runtime: 10 mins}")
+    text = MINIMAL.replace("{type: EC2,", "{type: FARGATE,").replace(
+        "simulation: {runtime: 10m}", "simulation: {runtime: 10 mins}"
+    )
     found = problems_of(text)
-    assert "instanceTypes does not apply to FARGATE" in found[
-        "computeEnvironments[0].computeResources.instanceTypes"
-    ].message
+    assert (
+        "instanceTypes does not apply to FARGATE"
+        in found["computeEnvironments[0].computeResources.instanceTypes"].message
+    )
     assert found["computeEnvironments[0].computeResources.instanceTypes"].line == 4
     assert "jobDefinitions[0].simulation.runtime" in found
 
@@ -407,7 +412,10 @@ def test_a_key_created_by_set_is_attributed_to_set_not_to_line_1():
 
 def test_a_bid_below_every_spot_price_is_reported():
     found = problems_of(MINIMAL, [f"{CR}.type=SPOT", f"{CR}.bidPercentage=10"])
-    assert "bidPercentage 10 is below the Spot price of every type" in found[f"{CR}.bidPercentage"].message
+    assert (
+        "bidPercentage 10 is below the Spot price of every type"
+        in found[f"{CR}.bidPercentage"].message
+    )
 
 
 def test_fargate_jobs_take_fargate_sizes_and_no_gpus():
@@ -417,3 +425,12 @@ def test_fargate_jobs_take_fargate_sizes_and_no_gpus():
     ])  # fmt: skip
     assert "valid VCPU values: 0.25, 0.5, 1, 2, 4, 8, 16" in found[f"{RR}[0].value"].message
     assert found[f"{RR}[2].value"].message.startswith("Fargate has no GPUs, got '1'")
+
+
+def test_spot_lifetimes_shorter_than_boot_are_reported():
+    found = problems_of(MINIMAL, [
+        f"{CR}.type=SPOT",
+        "computeEnvironments[0].simulation={bootTime: 2m, spot: {lifetime: 90s}}",
+    ])  # fmt: skip
+    message = found["computeEnvironments[0].simulation.spot"].message
+    assert message.startswith("instances would live 90 s on average but take 120 s to boot")

@@ -321,9 +321,15 @@ def test_the_capacity_reason_goes_when_capacity_returns():
 def test_a_zero_lifetime_cannot_hang_the_run():
     data = spot_scenario({"lifetime": "0s"})
     data["computeEnvironments"][0]["computeResources"]["minvCpus"] = 2
-    result = run({**data, "simulation": {"stopAt": "10s"}})
-    assert result.summary["end_of_run_s"] == 10
-    assert len(result.instances) == 10  # one reclaim per second (lifetimes are at least 1 s)
+    data["computeEnvironments"][0]["simulation"]["bootTime"] = 0
+    data["jobDefinitions"][0]["simulation"].update(startTime=0, imagePullTime=0)
+    data["jobDefinitions"][0]["retryStrategy"] = {"attempts": 3}
+    result = run(data)  # no stopAt: the run must end by itself
+    # Lifetimes count as at least 1 s: the job fails after three 1-second attempts, and the
+    # refilled floor does not keep the finished run going.
+    assert job(result, "a-1")["status"] == "FAILED"
+    assert result.attempts["stoppedAt"].tolist() == [1, 2, 3]
+    assert result.summary["end_of_run_s"] == 3
 
 
 def test_a_notice_checkpoint_is_counted_once():

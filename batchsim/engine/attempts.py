@@ -81,7 +81,7 @@ class AttemptRunner:
         """Return the RUNNING time of an uninterrupted attempt of a checkpointed job: restart
         (on a retry), the work left since the last checkpoint, and the checkpoints it writes."""
         checkpoint = job.spec.checkpoint
-        progress = job.progress
+        progress = getattr(job, "progress", None)
         if progress is None:
             progress = job.progress = Progress()
         restart_s = checkpoint.restart_s if job.attempts > 1 else 0.0
@@ -145,7 +145,7 @@ class AttemptRunner:
         count the rest as wasted, and retry or fail as the retry strategy says."""
         instance = job.instance
         done, saved = self._work_done(job, now)
-        progress = job.progress
+        progress = getattr(job, "progress", None)
         if progress is not None and progress.notice_saved_s is not None:
             done = saved = progress.notice_saved_s
             progress.notice_saved_s = None
@@ -155,11 +155,9 @@ class AttemptRunner:
         if progress is not None:
             progress.saved_s += saved
         instance.running.discard(job)
-        if job.timer is not None:
-            self.env.cancel(
-                job.timer
-            )  # NOTE: its callback is stale; it must not keep the run going
-            job.timer = None
+        # NOTE: the attempt's pending timer is stale now; it must not keep the run going.
+        self.env.cancel(job.timer)
+        job.timer = None
         job.token += 1
         job.instance = None
         job.exit_code = None

@@ -194,15 +194,17 @@ class ComputeEnvironment:
         if self.market is not None:
             for at in self.market.change_times():
                 self.env.call_later_daemon(at, lambda _event: self._on_price_change())
-        self._fill_floor(boot_s=0.0 if self.warm_start else None)
+        self._fill_floor(boot_s=0.0 if self.warm_start else None, refill=False)
 
-    def _fill_floor(self, boot_s: float | None = None) -> None:
+    def _fill_floor(self, boot_s: float | None = None, refill: bool = True) -> None:
         """Launch what the minvCpus floor lacks (at t=0, after a reclaim, when capacity returns)."""
         missing = self.min_vcpus - self.total_vcpus
         if missing > 0 and self.enabled:
-            self._launch_for(MIN_FILL_SHAPE, missing, boot_s)
+            self._launch_for(MIN_FILL_SHAPE, missing, boot_s, refill)
 
-    def _launch_for(self, shape: Shape, jobs: int, boot_s: float | None = None) -> int:
+    def _launch_for(
+        self, shape: Shape, jobs: int, boot_s: float | None = None, refill: bool = False
+    ) -> int:
         """Launch what the strategy plans for ``jobs`` jobs of ``shape``; return how many the
         new instances take. A launch EC2 refuses (a capacity shortage) blocks its type, and the
         plan is made again without it."""
@@ -217,7 +219,7 @@ class ComputeEnvironment:
                 refused = not self._capacity_available(itype)
                 if refused:
                     break
-                taken += self._promise(self.launch(itype, boot_s), shape, jobs - taken)
+                taken += self._promise(self.launch(itype, boot_s, refill), shape, jobs - taken)
                 if taken >= jobs:
                     break
             if not refused:
@@ -328,8 +330,14 @@ class ComputeEnvironment:
         instance.reserved_gpus += count * shape.gpus
         return count
 
-    def launch(self, itype: InstanceType, boot_s: float | None = None) -> Instance:
-        """Launch one instance of ``itype`` now; it becomes ready after its boot time."""
+    def launch(
+        self, itype: InstanceType, boot_s: float | None = None, refill: bool = False
+    ) -> Instance:
+        """Launch one instance of ``itype`` now; it becomes ready after its boot time.
+
+        The boot of a ``refill`` of the minvCpus floor keeps the run going only while jobs wait:
+        otherwise a Spot floor, reclaimed and refilled, would never let a finished run end.
+        """
         env = self.env
         instance_id = self.new_instance_id()
         instance = Instance(
@@ -349,7 +357,11 @@ class ComputeEnvironment:
         self._fits_live.clear()
         self._record_capacity()
         delay = self.boot_time() if boot_s is None else boot_s
-        env.call_later(delay, lambda _event: self._on_ready(instance))
+        instance.refill = refill
+        if refill and env.daemons_possible:
+            env.call_later_daemon(delay, lambda _event: self._on_ready(instance), wakeup=True)
+        else:
+            env.call_later(delay, lambda _event: self._on_ready(instance))
         self._schedule_reclaim(instance, self.draw_lifetime(itype))
         return instance
 
@@ -437,11 +449,20 @@ class ComputeEnvironment:
     def _start_idle_timer(self, instance: Instance) -> None:
         instance.idle_token += 1
         token = instance.idle_token
-        self.env.call_later(
-            self.scale_down_delay_s, lambda _event: self._idle_expired(instance, token)
+        delay, check = (
+            self.scale_down_delay_s,
+            lambda event: self._idle_expired(instance, token, event),
         )
+        if instance.refill and self.total_vcpus - instance.itype.vcpus < self.min_vcpus:
+            # NOTE: the floor keeps this refill of a reclaimed instance, so its idle check must
+            # not keep a finished run going (reclaims and refills would never run out).
+            self.env.call_later_daemon(delay, check)
+        else:
+            instance.idle_timer = self.env.call_later(delay, check)
 
-    def _idle_expired(self, instance: Instance, token: int) -> None:
+    def _idle_expired(self, instance: Instance, token: int, event=None) -> None:
+        if instance.idle_timer is event:
+            instance.idle_timer = None
         # NOTE: decide after this instant's scheduling pass, which may give the instance a job.
         self.env.after_instant(lambda: self._scale_in_if_idle(instance, token))
 
@@ -467,6 +488,9 @@ class ComputeEnvironment:
             self.booting.remove(instance)
         instance.state = InstanceState.TERMINATED
         instance.terminated_at = now
+        if instance.idle_timer is not None and self.env.daemons_possible:
+            self.env.cancel(instance.idle_timer)  # NOTE: a reclaimed instance needs no idle check
+            instance.idle_timer = None
         name = instance.itype.name
         self._live_types[name] -= 1
         if not self._live_types[name]:

@@ -68,14 +68,16 @@ class BatchEnv(simpy.Environment):
         """
         self._after_instant.append(callback)
 
-    def _end_instant(self) -> None:
+    def _end_instant(self, only_daemons_left: bool = False) -> None:
         """Run the pass, then the after-instant callbacks, until the instant is quiet.
 
         Either may cause the other (a scale-in frees headroom for a pass) or schedule more
-        events at this instant, which then run first.
+        events at this instant, which then run first — unless ``only_daemons_left``: then the
+        run would end here, and the pass must have its say first.
         """
         queue = self._queue
-        while not (queue and queue[0][0] <= self._now):
+        while only_daemons_left or not (queue and queue[0][0] <= self._now):
+            only_daemons_left = False
             hook = self.at_instant_end
             if hook is not None:
                 self.at_instant_end = None
@@ -111,7 +113,12 @@ class BatchEnv(simpy.Environment):
                 if self.at_instant_end is not None or self._after_instant:
                     self._end_instant()
         else:
-            while queue and queue[0][0] < horizon and self._alive():
+            while queue and queue[0][0] < horizon:
+                if not self._alive():
+                    if self.at_instant_end is None and not self._after_instant:
+                        break
+                    self._end_instant(only_daemons_left=True)  # NOTE: may bring new work
+                    continue
                 self._now, _, _, event = heappop(queue)
                 callbacks, event.callbacks = event.callbacks, None
                 for callback in callbacks:

@@ -31,7 +31,7 @@ class Instance:
         "instance_id", "itype", "ce", "lifecycle", "price_per_hour", "state", "launched_at",
         "ready_at", "terminated_at", "end_reason", "free_vcpus", "free_mib", "free_gpus",
         "allocatable_mib", "jobs", "images", "idle_token", "busy_vcpu_s", "reserved_vcpus",
-        "reserved_mib", "reserved_gpus", "running", "notice_at",
+        "reserved_mib", "reserved_gpus", "running", "notice_at", "idle_timer", "refill",
     )  # fmt: skip
 
     def __init__(
@@ -66,6 +66,8 @@ class Instance:
         # Jobs STARTING or RUNNING here, kept only where a reclaim may end them all.
         self.running: set | None = set() if reclaimable else None
         self.notice_at: float | None = None  # when a Spot interruption notice arrived
+        self.idle_timer = None  # the latest pending idle timer (cancelled if the instance goes)
+        self.refill = False  # launched to refill the minvCpus floor after a reclaim
 
     def fits(self, shape: Shape) -> bool:
         """Return whether a job of ``shape`` fits in the free room now."""

@@ -116,8 +116,9 @@ class Job:
         self.instance_type: str | None = None
         self.work_s = work_s
         self.index = -1  # position in the recorder's job list, set when the job is recorded
-        self.progress: Progress | None = None  # checkpointed jobs only, from their first RUNNING
-        self.timer = None  # the pending timer of the current attempt (cancelled by a reclaim)
+        # NOTE: two slots stay unset until used, to keep job creation cheap: ``progress``
+        # (checkpointed jobs, from their first RUNNING) and ``timer`` (the pending timer of
+        # the current attempt, which a reclaim cancels).
 
     @property
     def job_id(self) -> str:

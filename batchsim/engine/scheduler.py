@@ -16,6 +16,7 @@ from batchsim.engine.compute import INSUFFICIENT_CAPACITY
 from batchsim.engine.queue import COMPUTE_ENVIRONMENT_MAX_RESOURCE
 
 CAPACITY = "CAPACITY:"
+MISCONFIGURATION = "MISCONFIGURATION:"
 
 if TYPE_CHECKING:
     from batchsim.engine.attempts import AttemptRunner
@@ -51,8 +52,18 @@ class Scheduler:
             ce.is_wanted = self.is_wanted
 
     def has_waiting(self) -> bool:
-        """Whether any job is RUNNABLE in some queue."""
-        return self.waiting > 0
+        """Whether a RUNNABLE job may still be placed: a wake-up (capacity or a price coming
+        back, a floor instance booting) keeps the run going for it. Jobs AWS calls
+        misconfigured wait forever and do not count."""
+        if not self.waiting:
+            return False
+        return any(
+            line.jobs
+            and line.blocked_reason is None
+            and not str(line.stuck_reason).startswith(MISCONFIGURATION)
+            for queue in self.queues
+            for line in queue.lines.values()
+        )
 
     def enqueue(self, queue: JobQueue, job: Job, front: bool = False) -> None:
         """Put a RUNNABLE job in its queue and ask for a pass."""

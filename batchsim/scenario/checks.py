@@ -10,6 +10,7 @@ rule yields :class:`Problem` objects whose path is in the dotted form of
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -18,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from batchsim.catalog.fargate import FARGATE_VCPU_VALUES, combination_problem
 from batchsim.errors import BatchsimError, Problem
+from batchsim.scenario.distributions import mean_of
 from batchsim.scenario.schema import (
     ComputeEnvironment,
     ComputeResources,
@@ -243,6 +245,7 @@ def _spot_market(ce: ComputeEnvironment, path: Path, catalog: Catalog) -> Iterat
     except BatchsimError:
         return  # reported by _instance_types
     overrides = spot.instanceTypes if spot is not None else {}
+    yield from _lifetimes_outlive_boot(ce, path)
     names = {t.name for t in types}
     for name in overrides:
         if name not in names:
@@ -276,6 +279,30 @@ def _lowest_share(itype, override) -> float:
 
     lowest = min(price for _, price in price_points(itype, override))
     return lowest / itype.on_demand_price_per_hour if itype.on_demand_price_per_hour else 0.0
+
+
+def _lifetimes_outlive_boot(ce: ComputeEnvironment, path: Path) -> Iterator[Problem]:
+    """Spot instances that live, on average, no longer than they take to boot never run a job:
+    the CE would launch replacements forever."""
+    spot = ce.simulation.spot
+    if spot is None:
+        return
+    boot_s = mean_of(ce.simulation.bootTime)
+    given = [(("simulation", "spot"), spot)]
+    given += [
+        (("simulation", "spot", "instanceTypes", name), s) for name, s in spot.instanceTypes.items()
+    ]
+    for where, settings in given:
+        model = settings.lifetime_model()
+        if model is None or model == math.inf:
+            continue
+        mean_s = mean_of(model)
+        if mean_s <= boot_s:
+            yield _problem(
+                (*path, *where),
+                f"instances would live {mean_s:g} s on average but take {boot_s:g} s to boot: "
+                "no job could ever start (make the lifetime longer or the boot shorter)",
+            )
 
 
 def _fargate_simulation(ce: ComputeEnvironment, path: Path) -> Iterator[Problem]:
