@@ -114,6 +114,7 @@ class AttemptRunner:
         self._record(job, outcome, exit_code, reason, "", now)
         if instance.running is not None:
             instance.running.discard(job)
+        job.timer = None  # NOTE: fired; a million of them would otherwise stay alive to the end
         job.token += 1
         job.instance = None
         job.exit_code = exit_code

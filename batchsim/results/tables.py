@@ -34,12 +34,16 @@ def _nullable_ints(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFram
     ``vcpus`` stays a float column when a Fargate job asked for a fraction (0.25, 0.5).
     """
     for column in columns:
-        values = pd.to_numeric(frame[column])
-        if column == "vcpus" and not (values.dropna() % 1 == 0).all():
-            frame[column] = values.astype(float)
-        else:
-            frame[column] = values.astype("Int64")
+        values = frame[column]
+        if column == "vcpus" and values.dtype.kind == "f" and not _all_whole(values.to_numpy()):
+            continue
+        frame[column] = values.astype("Int64")
     return frame
+
+
+def _all_whole(values: np.ndarray) -> bool:
+    """Whether every number in ``values`` is whole (NaN counts as whole: it becomes <NA>)."""
+    return bool(np.all(np.isnan(values) | (np.floor(values) == values)))
 
 
 def instances_frame(run: EngineRun) -> pd.DataFrame:
