@@ -15,6 +15,7 @@ from batchsim.engine.spot import SpotInterruption
 
 if TYPE_CHECKING:
     from batchsim.engine.compute import ComputeEnvironment
+    from batchsim.engine.dependencies import Dependencies
     from batchsim.engine.env import BatchEnv
     from batchsim.engine.instance import Instance
     from batchsim.engine.job import Job
@@ -34,6 +35,7 @@ class AttemptRunner:
         self.env = env
         self.queues = queues
         self.scheduler: Scheduler | None = None  # wired by the simulation's build step
+        self.dependencies: Dependencies | None = None  # only when some job has dependsOn
         self._attempts = env.recorder.attempts
 
     def start_attempt(self, job: Job, ce: ComputeEnvironment, instance: Instance) -> None:
@@ -120,14 +122,14 @@ class AttemptRunner:
         job.exit_code = exit_code
         job.status_reason = reason
         if outcome is Outcome.SUCCEEDED:
-            self._finish(job, SUCCEEDED, now)
+            self.finish(job, SUCCEEDED, now)
         elif outcome is Outcome.FAILED and job.spec.retry.should_retry(
             job.attempts, reason, "", exit_code
         ):
             job.move(RUNNABLE, now)
             self.scheduler.enqueue(self.queues[job.spec.queue], job, front=True)
         else:
-            self._finish(job, FAILED, now)
+            self.finish(job, FAILED, now)
         instance.ce.release(instance, job.spec.shape, now - job.starting_at)
 
     def on_notice(self, job: Job, now: float, reclaim_at: float) -> None:
@@ -167,7 +169,7 @@ class AttemptRunner:
             job.move(RUNNABLE, now)
             self.scheduler.enqueue(self.queues[job.spec.queue], job, front=True)
         else:
-            self._finish(job, FAILED, now)
+            self.finish(job, FAILED, now)
         instance.ce.evict(instance, job.spec.shape, now - job.starting_at)
 
     def _record(
@@ -187,8 +189,13 @@ class AttemptRunner:
             job.started_at, now, outcome, exit_code, status_reason, reason, wasted_vcpu_h,
         ))  # fmt: skip
 
-    def _finish(self, job: Job, state: JobState, now: float) -> None:
+    def finish(self, job: Job, state: JobState, now: float) -> None:
+        """Move ``job`` to SUCCEEDED or FAILED; roll its array parent up once all children are
+        done; tell the jobs that depend on either."""
         job.move(state, now)
+        dependencies = self.dependencies
+        if dependencies is not None:
+            dependencies.ended(job, state, now)
         parent = job.parent
         if parent is None:
             return
@@ -196,7 +203,10 @@ class AttemptRunner:
         if state is FAILED:
             parent.children_failed += 1
         if parent.children_left == 0:
-            parent.move(FAILED if parent.children_failed else SUCCEEDED, now)
+            rolled_up = FAILED if parent.children_failed else SUCCEEDED
+            parent.move(rolled_up, now)
+            if dependencies is not None:
+                dependencies.ended(parent, rolled_up, now)
 
     def close_unfinished(self, job: Job, now: float) -> None:
         """Record the open attempt of a job still STARTING or RUNNING when the run stops."""

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from batchsim.catalog import load_catalog
 from batchsim.engine.attempts import AttemptRunner
 from batchsim.engine.compute import ComputeEnvironment
+from batchsim.engine.dependencies import Dependencies
 from batchsim.engine.env import BatchEnv
 from batchsim.engine.fargate import FargateEnvironment
 from batchsim.engine.job import JobState
@@ -72,6 +73,17 @@ class Model:
         )
         self.runner.scheduler = self.scheduler
         self.submitter = Submitter(env, self.scheduler, self.queues)
+        self._wire_dependencies(scenario)
+
+    def _wire_dependencies(self, scenario: Scenario) -> None:
+        """Track dependencies only when some workload entry has dependsOn (no cost otherwise)."""
+        entries = [e for e in scenario.workload if e.submit.dependsOn]
+        if not entries:
+            return
+        targets = {d.jobId for e in entries for d in e.submit.dependsOn if d.jobId is not None}
+        dependencies = Dependencies(self.scheduler, self.queues, targets)
+        dependencies.finish = self.runner.finish
+        self.runner.dependencies = self.submitter.dependencies = dependencies
 
     def _queue(self, spec) -> JobQueue:
         order = sorted(spec.computeEnvironmentOrder, key=lambda o: o.order)

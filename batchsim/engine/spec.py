@@ -55,6 +55,7 @@ class JobSpec:
     uniform: Sampler
     array_size: int | None
     checkpoint: CheckpointSpec | None = None
+    depends: tuple[tuple[str | None, str | None], ...] = ()  # (type, entry) of each dependsOn
     submitted: int = 0  # SubmitJob calls made so far (numbers the job ids)
     line: object = None  # the queue's line for this shape, cached by JobQueue.push
 
@@ -150,6 +151,7 @@ def build_job_spec(env: BatchEnv, entry: WorkloadEntry, definition: JobDefinitio
         uniform=_uniform_sampler(env.stream(f"failure:{entry.name}")),
         array_size=entry.submit.arrayProperties.size if entry.submit.arrayProperties else None,
         checkpoint=checkpoint_spec(entry.checkpoint or sim.checkpoint),
+        depends=tuple((d.type, d.jobId) for d in entry.submit.dependsOn),
     )
 
 

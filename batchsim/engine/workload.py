@@ -13,6 +13,7 @@ from batchsim.engine.job import Job, JobState
 from batchsim.scenario.distributions import chunked
 
 if TYPE_CHECKING:
+    from batchsim.engine.dependencies import Dependencies
     from batchsim.engine.env import BatchEnv
     from batchsim.engine.queue import JobQueue
     from batchsim.engine.scheduler import Scheduler
@@ -30,6 +31,7 @@ class Submitter:
         self.scheduler = scheduler
         self.queues = queues
         self._jobs = env.recorder.jobs
+        self.dependencies: Dependencies | None = None  # only when some job has dependsOn
 
     def start(self, entry: WorkloadEntry, spec: JobSpec) -> None:
         """Schedule the submissions of ``entry``."""
@@ -73,12 +75,30 @@ class Submitter:
         work_s = spec.runtime() if spec.array_size is None else 0.0
         job = Job(serial, spec.job_name, spec, now, work_s=work_s)
         self._record(job)
-        if spec.array_size is None:
+        if self.dependencies is not None:
+            self.dependencies.submitted(spec.entry, job)
+        if spec.array_size is not None:
+            self._spawn_children(job, spec.array_size, now)
+        elif spec.depends:
+            job.move(PENDING, now)  # AWS: PENDING while dependencies are not done
+            self.dependencies.wait(job, self._depends_on(spec), now)
+        else:
             job.move(RUNNABLE, now)
             self.scheduler.enqueue(self.queues[spec.queue], job)
-        else:
-            self._spawn_children(job, spec.array_size, now)
         return job
+
+    def _depends_on(
+        self, spec: JobSpec, index: int | None = None, previous: Job | None = None
+    ) -> list[Job]:
+        """Return the jobs a new job (or child ``index`` of an array) waits for."""
+        on = []
+        for kind, entry in spec.depends:
+            if kind == "SEQUENTIAL":
+                if previous is not None:
+                    on.append(previous)
+            else:
+                on.append(self.dependencies.target(entry, index if kind == "N_TO_N" else None))
+        return on
 
     def _record(self, job: Job) -> None:
         job.index = len(self._jobs)
@@ -88,6 +108,10 @@ class Submitter:
         parent.size = parent.children_left = size
         queue = self.queues[parent.spec.queue]
         parent.move(PENDING, now)  # AWS: PENDING as soon as a child is RUNNABLE
+        spec = parent.spec
+        children: list[Job] = []
+        if self.dependencies is not None and spec.entry in self.dependencies.wanted:
+            self.dependencies.children[parent] = children
         for index in range(size):
             child = Job(
                 parent.serial,
@@ -100,5 +124,10 @@ class Submitter:
             child.parent = parent
             child.array_index = index
             self._record(child)
-            child.move(RUNNABLE, now)
-            self.scheduler.enqueue(queue, child)
+            previous = children[-1] if children else None
+            children.append(child)
+            if spec.depends:
+                self.dependencies.wait(child, self._depends_on(spec, index, previous), now)
+            else:
+                child.move(RUNNABLE, now)
+                self.scheduler.enqueue(queue, child)

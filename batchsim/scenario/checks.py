@@ -582,6 +582,54 @@ def _runtimes(scenario: Scenario) -> Iterator[Problem]:
             )
 
 
+# ----------------------------------------------------------------------------- dependencies
+def _dependencies(scenario: Scenario) -> Iterator[Problem]:
+    """dependsOn names an entry submitted once and earlier; N_TO_N pairs arrays of one size;
+    SEQUENTIAL orders an array's own children."""
+    entries = {e.name: (i, e) for i, e in _each(scenario.workload)}
+    for index, entry in _each(scenario.workload):
+        for d_index, dependency in enumerate(entry.submit.dependsOn):
+            path = ("workload", index, "submit", "dependsOn", d_index)
+            message = _dependency_problem(entry, index, dependency, entries)
+            if message is not None:
+                yield _problem(path, message)
+
+
+def _dependency_problem(entry: WorkloadEntry, index: int, dependency, entries: dict) -> str | None:
+    size = _array_size(entry)
+    if dependency.type == "SEQUENTIAL":
+        return None if size else "SEQUENTIAL applies to array jobs (give arrayProperties)"
+    found = entries.get(dependency.jobId)
+    if found is None:
+        close = difflib.get_close_matches(dependency.jobId, sorted(entries), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        return f"unknown workload entry {dependency.jobId!r}{hint}"
+    target_index, target = found
+    if target.arrivals is not None or target.count != 1:
+        return (
+            f"{target.name!r} submits more than one job; "
+            "a dependency names one SubmitJob (count 1, no arrivals)"
+        )
+    starts_at = entry.arrivals.start if entry.arrivals is not None else entry.at or 0.0
+    if (target.at or 0.0, target_index) >= (starts_at, index):
+        return (
+            f"{target.name!r} must be submitted before this entry "
+            "(AWS needs the job to exist at SubmitJob)"
+        )
+    target_size = _array_size(target)
+    if dependency.type == "N_TO_N" and (not size or size != target_size):
+        return (
+            f"N_TO_N pairs two arrays of the same size ({size or 'no array'} here, "
+            f"{target_size or 'no array'} in {target.name!r})"
+        )
+    return None
+
+
+def _array_size(entry: WorkloadEntry) -> int | None:
+    props = entry.submit.arrayProperties
+    return props.size if props is not None else None
+
+
 def _settings(scenario: Scenario) -> Iterator[Problem]:
     stop_at = scenario.simulation.stopAt
     if stop_at is not None and stop_at <= 0:
@@ -599,6 +647,7 @@ _RULES = (
     _runtimes,
     _disabled_queues,
     _platforms,
+    _dependencies,
 )
 
 

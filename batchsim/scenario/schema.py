@@ -389,6 +389,23 @@ class ContainerOverrides(StrictModel):
     instanceType: AnyAws = None
 
 
+class JobDependency(StrictModel):
+    """AWS ``JobDependency``: wait for ``jobId`` (a workload entry's name here); ``N_TO_N`` pairs
+    the children of two arrays of one size; ``SEQUENTIAL`` (without jobId) runs an array's
+    children one after another."""
+
+    jobId: str | None = Field(default=None, min_length=1, description="Workload entry name.")
+    type: Literal["N_TO_N", "SEQUENTIAL"] | None = None
+
+    @model_validator(mode="after")
+    def _shape(self) -> JobDependency:
+        if self.type == "SEQUENTIAL" and self.jobId is not None:
+            raise ValueError("a SEQUENTIAL dependency orders the array's own children: leave out jobId")
+        if self.type != "SEQUENTIAL" and self.jobId is None:
+            raise ValueError("give the jobId (workload entry name) this job depends on")
+        return self
+
+
 class SubmitJob(StrictModel):
     """An AWS ``SubmitJob`` request, field for field."""
 
@@ -399,6 +416,7 @@ class SubmitJob(StrictModel):
     containerOverrides: ContainerOverrides | None = None
     retryStrategy: RetryStrategy | None = None
     timeout: JobTimeout | None = None
+    dependsOn: list[JobDependency] = Field(default_factory=list, max_length=20)
     parameters: AnyAws = None
     tags: AnyAws = None
     propagateTags: AnyAws = None

@@ -1,0 +1,101 @@
+"""Job dependencies (AWS ``dependsOn``): a job waits in PENDING until what it depends on succeeds.
+
+A waiting job keeps a count of its dependencies not yet SUCCEEDED; each one that succeeds lowers
+the count, and the last makes the job RUNNABLE. A dependency that FAILED fails its waiters with
+``Dependent Job failed``, which cascades down the graph. Dependencies name workload entries
+submitted once; a plain dependency on an array waits for the whole array, ``N_TO_N`` pairs child
+i with child i of an array of the same size, and ``SEQUENTIAL`` makes child i wait for child i−1.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from batchsim.engine.job import TERMINAL, JobState
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from batchsim.engine.job import Job
+    from batchsim.engine.queue import JobQueue
+    from batchsim.engine.scheduler import Scheduler
+
+DEPENDENT_JOB_FAILED = "Dependent Job failed"
+PENDING, RUNNABLE = JobState.PENDING, JobState.RUNNABLE
+SUCCEEDED, FAILED = JobState.SUCCEEDED, JobState.FAILED
+
+
+class Dependencies:
+    """Who waits for whom, and what happens when a job they wait for ends."""
+
+    def __init__(self, scheduler: Scheduler, queues: dict[str, JobQueue], targets: set[str]):
+        self.scheduler = scheduler
+        self.queues = queues
+        self.finish: Callable[[Job, JobState, float], None] | None = None  # wired by the model
+        self.wanted = targets  # names of the workload entries some job depends on
+        self.jobs: dict[str, Job] = {}  # entry name -> its job (the parent, for an array)
+        self.children: dict[Job, list[Job]] = {}  # array parent -> its children, in index order
+        self._left: dict[Job, int] = {}
+        self._waiters: dict[Job, list[Job]] = {}
+        self._ended: list[tuple[Job, JobState]] = []
+        self._busy = False
+
+    def submitted(self, entry: str, job: Job) -> None:
+        """Remember the job of an entry others depend on."""
+        if entry in self.wanted:
+            self.jobs[entry] = job
+
+    def target(self, entry: str, index: int | None = None) -> Job:
+        """Return the job of ``entry`` (its child ``index`` for N_TO_N)."""
+        job = self.jobs[entry]
+        return job if index is None else self.children[job][index]
+
+    def wait(self, job: Job, on: list[Job], now: float) -> None:
+        """Hold the PENDING ``job`` until every job in ``on`` has SUCCEEDED (or fail it now if
+        one already FAILED); release it at once when there is nothing left to wait for."""
+        if any(target.state is FAILED for target in on):
+            self._fail(job, now)
+            return
+        pending = [target for target in on if target.state is not SUCCEEDED]
+        if not pending:
+            self._release(job, now)
+            return
+        self._left[job] = len(pending)
+        for target in pending:
+            self._waiters.setdefault(target, []).append(job)
+
+    def ended(self, job: Job, state: JobState, now: float) -> None:
+        """``job`` reached ``state`` (SUCCEEDED or FAILED): release or fail those waiting for it.
+
+        NOTE: a cascade of failures is worked off a list, not by recursion: a SEQUENTIAL array
+        of 10,000 children would overflow the stack.
+        """
+        self._ended.append((job, state))
+        if self._busy:
+            return
+        self._busy = True
+        while self._ended:
+            done, outcome = self._ended.pop()
+            for waiter in self._waiters.pop(done, ()):
+                if waiter.state in TERMINAL:
+                    continue  # already failed by another dependency
+                if outcome is SUCCEEDED:
+                    self._count_down(waiter, now)
+                else:
+                    self._left.pop(waiter, None)
+                    self._fail(waiter, now)
+        self._busy = False
+
+    def _count_down(self, job: Job, now: float) -> None:
+        self._left[job] -= 1
+        if not self._left[job]:
+            del self._left[job]
+            self._release(job, now)
+
+    def _release(self, job: Job, now: float) -> None:
+        job.move(RUNNABLE, now)
+        self.scheduler.enqueue(self.queues[job.spec.queue], job)
+
+    def _fail(self, job: Job, now: float) -> None:
+        job.status_reason = DEPENDENT_JOB_FAILED
+        self.finish(job, FAILED, now)
