@@ -476,7 +476,10 @@ HOURLY = ("hourly-jobs-on-demand", "hourly-jobs-spot", "hourly-jobs-spot-checkpo
 def test_hourly_trio_differs_only_where_marked():
     on_demand, spot, checkpointed = (_raw(stem) for stem in HOURLY)
     od_ce, spot_ce = on_demand["computeEnvironments"][0], spot["computeEnvironments"][0]
-    assert (od_ce["computeResources"].pop("type"), spot_ce["computeResources"].pop("type")) == ("EC2", "SPOT")
+    assert (od_ce["computeResources"].pop("type"), spot_ce["computeResources"].pop("type")) == (
+        "EC2",
+        "SPOT",
+    )
     od_ce["computeResources"].pop("allocationStrategy")
     assert spot_ce["computeResources"].pop("allocationStrategy") == "SPOT_PRICE_CAPACITY_OPTIMIZED"
     assert spot_ce["simulation"].pop("spot") == {"meanTimeToInterruption": "8h"}
@@ -492,7 +495,10 @@ def test_hourly_trio_differs_only_where_marked():
 def test_hourly_spot_saves_the_advisor_discount_and_checkpoints_keep_the_work():
     """Over 5 paired seeds: Spot costs ~28 % of on-demand (56–66 % Advisor savings, plus free
     first-hour reclaims, minus redone work); checkpoints keep almost all work and most of the time."""
-    runs = {stem: [batchsim.simulate(load(stem), seed=seed).summary for seed in range(1, 6)] for stem in HOURLY}
+    runs = {
+        stem: [batchsim.simulate(load(stem), seed=seed).summary for seed in range(1, 6)]
+        for stem in HOURLY
+    }
     od, spot, ckpt = (runs[stem] for stem in HOURLY)
     for a, b, c in zip(od, spot, ckpt, strict=True):
         assert 0.2 < b["total_cost_usd"] / a["total_cost_usd"] < 0.44
@@ -530,3 +536,54 @@ def test_fallback_keeps_attracting_the_stream_after_the_shortage():
     late = children(FALLBACK).query("workload == 'stream' and startingAt > 4 * 3600")
     assert (late["computeEnvironment"] == "on-demand").mean() > 0.4
     assert run.summary["cost_by_lifecycle_usd"]["on-demand"] > 0.6 * run.summary["total_cost_usd"]
+
+
+# --------------------------------------------------------------------------- job patterns
+def _by_id(stem: str) -> pd.DataFrame:
+    return result(stem).jobs.set_index("jobId")
+
+
+def _children_of(stem: str, entry: str) -> pd.DataFrame:
+    jobs = children(stem)
+    return jobs[jobs["workload"] == entry].sort_values("arrayIndex")
+
+
+def _first_runnable(stem: str, jobs: pd.DataFrame) -> np.ndarray:
+    """When each of ``jobs`` first became RUNNABLE (a retry enters RUNNABLE again later)."""
+    attempts = result(stem).attempts
+    first = attempts[attempts["attempt"] == 1].set_index("jobId")["runnableAt"]
+    return first.reindex(jobs["jobId"]).to_numpy()
+
+
+def test_preprocessing_children_wait_for_the_split():
+    split_done = _by_id("pattern-preprocessing").loc["split-1", "stoppedAt"]
+    process = _children_of("pattern-preprocessing", "process")
+    assert len(process) == 200 and (process["pendingAt"] == 0).all()
+    assert (_first_runnable("pattern-preprocessing", process) == split_done).all()
+    assert (process["status"] == "SUCCEEDED").all()
+
+
+def test_aggregation_reduce_waits_for_the_whole_array():
+    jobs = _by_id("pattern-aggregation")
+    last_child = _children_of("pattern-aggregation", "simulate")["stoppedAt"].max()
+    assert jobs.loc["simulate-1", "stoppedAt"] == last_child
+    assert jobs.loc["reduce-1", "runnableAt"] == last_child
+    assert jobs.loc["reduce-1", "status"] == "SUCCEEDED"
+
+
+def test_sequential_steps_follow_each_other():
+    steps = _children_of("pattern-sequential", "months")
+    assert len(steps) == 12 and (steps["status"] == "SUCCEEDED").all()
+    assert (steps["runnableAt"].to_numpy()[1:] == steps["stoppedAt"].to_numpy()[:-1]).all()
+
+
+def test_pipeline_calls_start_per_sample_and_merge_waits_for_all():
+    jobs = _by_id("pattern-pipeline")
+    align = _children_of("pattern-pipeline", "align")
+    call = _children_of("pattern-pipeline", "call")
+    assert (_first_runnable("pattern-pipeline", align) == jobs.loc["fetch-1", "stoppedAt"]).all()
+    # N_TO_N: call i waits for align i only, so most calls start before the last alignment ends.
+    call_runnable = _first_runnable("pattern-pipeline", call)
+    assert (call_runnable == align["stoppedAt"].to_numpy()).all()
+    assert (call_runnable < jobs.loc["align-1", "stoppedAt"]).mean() > 0.9
+    assert jobs.loc["merge-1", "runnableAt"] == jobs.loc["call-1", "stoppedAt"]
