@@ -305,3 +305,25 @@ def test_stop_at_never_extends_a_run_that_went_quiet():
     result = run(data)
     assert result.summary["end_of_run_s"] == 925.0  # job on the warm instance ends 625, idle 300
     assert result.summary["total_cost_usd"] == pytest.approx(C5_LARGE * 925 / 3600)
+
+
+@pytest.mark.parametrize(("backfill", "c_times"), [(True, (2, 25, 625)), (False, (1230, 1235, 1835))])
+def test_backfill_lets_a_later_small_job_pass_a_blocked_head(backfill, c_times):
+    """One warm c5.xlarge (4 vCPUs): a (2 vCPUs) runs 0-625; b (4 vCPUs, at 1 s) must wait for it;
+    c (2 vCPUs, at 2 s) fits beside a at once — unless the queue is strict FIFO."""
+    data = base_scenario()
+    resources = data["computeEnvironments"][0]["computeResources"]
+    resources.update(minvCpus=4, maxvCpus=4, instanceTypes=["c5.xlarge"])
+    data["jobQueues"][0]["simulation"] = {"backfill": backfill}
+    big = {"resourceRequirements": [{"type": "VCPU", "value": "4"}, {"type": "MEMORY", "value": "4096"}]}
+    submit = {"jobQueue": "q", "jobDefinition": "work"}
+    data["workload"] = [
+        {"name": "a", "submit": {**submit, "jobName": "a"}},
+        {"name": "b", "at": "1s", "submit": {**submit, "jobName": "b", "containerOverrides": big}},
+        {"name": "c", "at": "2s", "submit": {**submit, "jobName": "c"}},
+    ]
+    result = run(data)
+    b = job(result, "b-1")
+    assert (b["startingAt"], b["startedAt"], b["stoppedAt"]) == (625, 630, 1230)
+    c = job(result, "c-1")
+    assert (c["startingAt"], c["startedAt"], c["stoppedAt"]) == c_times

@@ -64,10 +64,13 @@ class ShapeLine:
 class JobQueue:
     """A FIFO job queue with its compute environments in ``computeEnvironmentOrder``."""
 
-    def __init__(self, name: str, priority: int, ces: list[ComputeEnvironment]):
+    def __init__(
+        self, name: str, priority: int, ces: list[ComputeEnvironment], backfill: bool = True
+    ):
         self.name = name
         self.priority = priority
         self.ces = ces
+        self.backfill = backfill  # False: nothing behind a head job that does not fit runs
         self.lines: dict[Shape, ShapeLine] = {}
         self._back = 0  # sequence numbers of new jobs grow from here
         self._front = 0  # retried jobs get ever smaller numbers

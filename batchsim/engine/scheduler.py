@@ -120,7 +120,8 @@ class Scheduler:
 
         The next job is always the earliest-queued head among the lines still in play; a line
         whose head fits nowhere drops out of this pass, so later jobs of other shapes may
-        backfill the room that head cannot use.
+        backfill the room that head cannot use — unless the queue has backfill off (strict
+        FIFO): then the first head that does not fit stops the queue for this pass.
         """
         heap = [(line.jobs[0].seq, index, line) for index, line in enumerate(lines)]
         heapq.heapify(heap)
@@ -130,6 +131,9 @@ class Scheduler:
             if not self._place_head(queue, line):
                 heapq.heappop(heap)
                 blocked.append(line)
+                if not queue.backfill:
+                    blocked.extend(waiting for _, _, waiting in heap)
+                    break
             elif line.jobs:
                 heapq.heapreplace(heap, (line.jobs[0].seq, index, line))
             else:

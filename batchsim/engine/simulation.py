@@ -88,7 +88,7 @@ class Model:
     def _queue(self, spec) -> JobQueue:
         order = sorted(spec.computeEnvironmentOrder, key=lambda o: o.order)
         ces = [self.ces[o.computeEnvironment] for o in order]
-        return JobQueue(spec.jobQueueName, spec.priority, ces)
+        return JobQueue(spec.jobQueueName, spec.priority, ces, spec.simulation.backfill)
 
     def elaborate(self) -> None:
         """Launch the minvCpus floors and schedule every workload entry's submissions."""

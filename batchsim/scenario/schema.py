@@ -244,8 +244,17 @@ class ComputeEnvironmentOrder(StrictModel):
     computeEnvironment: str
 
 
+class JobQueueSimulation(StrictModel):
+    """Scheduling knobs AWS does not expose on a queue."""
+
+    backfill: bool = Field(
+        default=True,
+        description="Later jobs of other shapes may take room the head job cannot use; false = strict FIFO.",
+    )
+
+
 class JobQueue(StrictModel):
-    """AWS ``CreateJobQueue`` request (FIFO queues)."""
+    """AWS ``CreateJobQueue`` request (FIFO queues) plus a ``simulation`` block."""
 
     jobQueueName: str = Field(min_length=1, max_length=128)
     state: Literal["ENABLED", "DISABLED"] = "ENABLED"
@@ -253,6 +262,7 @@ class JobQueue(StrictModel):
     computeEnvironmentOrder: list[ComputeEnvironmentOrder] = Field(min_length=1, max_length=3)
     tags: AnyAws = None
     jobQueueType: AnyAws = None
+    simulation: JobQueueSimulation = JobQueueSimulation()
 
 
 # ----------------------------------------------------------------------------- job definitions
@@ -400,7 +410,9 @@ class JobDependency(StrictModel):
     @model_validator(mode="after")
     def _shape(self) -> JobDependency:
         if self.type == "SEQUENTIAL" and self.jobId is not None:
-            raise ValueError("a SEQUENTIAL dependency orders the array's own children: leave out jobId")
+            raise ValueError(
+                "a SEQUENTIAL dependency orders the array's own children: leave out jobId"
+            )
         if self.type != "SEQUENTIAL" and self.jobId is None:
             raise ValueError("give the jobId (workload entry name) this job depends on")
         return self
