@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from batchsim.errors import BatchsimError, Problem, ScenarioError
@@ -434,3 +436,23 @@ def test_spot_lifetimes_shorter_than_boot_are_reported():
     ])  # fmt: skip
     message = found["computeEnvironments[0].simulation.spot"].message
     assert message.startswith("instances would live 90 s on average but take 120 s to boot")
+
+
+@pytest.mark.parametrize(
+    ("ranges", "path", "message"),
+    [
+        ([{"indexes": "2-4", "runtime": "1m"}], "workload[0].runtimeByIndex[0].indexes", "index 4 is outside the array (size 4"),
+        ([{"indexes": "0-2", "runtime": "1m"}, {"indexes": 2, "runtime": "2m"}], "workload[0].runtimeByIndex[1].indexes", "indexes 2–2 overlap"),
+        ([{"indexes": "3-1", "runtime": "1m"}], "workload[0].runtimeByIndex[0]", "indexes must be one index (7) or a range"),
+    ],
+)
+def test_runtime_by_index_ranges_are_checked(ranges, path, message):
+    text = MINIMAL + "    runtimeByIndex: " + json.dumps(ranges) + "\n"
+    found = problems_of(text)
+    assert path in found, found
+    assert message in found[path].message
+
+
+def test_runtime_by_index_covering_every_child_needs_no_other_runtime():
+    text = MINIMAL.replace("    simulation: {runtime: 10m}\n", "") + '    runtimeByIndex: [{indexes: "0-3", runtime: 5m}]\n'
+    assert parse_scenario(text).workload[0].runtimeByIndex[0].bounds() == (0, 3)

@@ -327,3 +327,13 @@ def test_backfill_lets_a_later_small_job_pass_a_blocked_head(backfill, c_times):
     assert (b["startingAt"], b["startedAt"], b["stoppedAt"]) == (625, 630, 1230)
     c = job(result, "c-1")
     assert (c["startingAt"], c["startedAt"], c["stoppedAt"]) == c_times
+
+
+def test_array_children_take_their_runtime_by_index():
+    data = base_scenario()
+    data["workload"][0]["submit"]["arrayProperties"] = {"size": 4}
+    data["workload"][0]["runtimeByIndex"] = [{"indexes": "0-1", "runtime": "100s"}, {"indexes": 3, "runtime": "900s"}]
+    result = run(data)
+    # Four c5.large at once: every child RUNNING at 125; child 2 keeps the definition's 600 s.
+    stopped = [job(result, f"a-1:{i}")["stoppedAt"] for i in range(4)]
+    assert stopped == [225, 225, 725, 1025]

@@ -56,6 +56,7 @@ class JobSpec:
     array_size: int | None
     checkpoint: CheckpointSpec | None = None
     depends: tuple[tuple[str | None, str | None], ...] = ()  # (type, entry) of each dependsOn
+    runtime_by_index: tuple[tuple[int, int, Sampler], ...] = ()  # (first, last, sampler)
     submitted: int = 0  # SubmitJob calls made so far (numbers the job ids)
     line: object = None  # the queue's line for this shape, cached by JobQueue.push
 
@@ -86,6 +87,14 @@ class CheckpointSpec:
         within = elapsed_s - written * cycle
         done = min(written * self.interval_s + min(within, self.interval_s), work_s)
         return done, written * self.interval_s
+
+
+def child_runtime(spec: JobSpec, index: int) -> float:
+    """Draw the work of array child ``index``: its runtimeByIndex range, else the entry's runtime."""
+    for low, high, sampler in spec.runtime_by_index:
+        if low <= index <= high:
+            return sampler()
+    return spec.runtime()
 
 
 def _requirements(reqs: list[ResourceRequirement] | None) -> dict[str, float]:
@@ -138,7 +147,9 @@ def build_job_spec(env: BatchEnv, entry: WorkloadEntry, definition: JobDefinitio
         image=definition.containerProperties.image,
         retry=retry_policy(entry.submit.retryStrategy or definition.retryStrategy),
         timeout_s=float(timeout.attemptDurationSeconds) if timeout is not None else None,
-        runtime=make_sampler(runtime_model, env.stream(f"runtime:{entry.name}")),
+        runtime=make_sampler(runtime_model, env.stream(f"runtime:{entry.name}"))
+        if runtime_model is not None
+        else _no_runtime,
         start_time_s=sim.startTime,
         image_pull_s=sim.imagePullTime,
         failure_probability=failure.probability if failure is not None else 0.0,
@@ -152,7 +163,15 @@ def build_job_spec(env: BatchEnv, entry: WorkloadEntry, definition: JobDefinitio
         array_size=entry.submit.arrayProperties.size if entry.submit.arrayProperties else None,
         checkpoint=checkpoint_spec(entry.checkpoint or sim.checkpoint),
         depends=tuple((d.type, d.jobId) for d in entry.submit.dependsOn),
+        runtime_by_index=tuple(
+            (*r.bounds(), make_sampler(r.runtime, env.stream(f"runtime:{entry.name}:{r.indexes}")))
+            for r in entry.runtimeByIndex
+        ),
     )
+
+
+def _no_runtime() -> float:
+    raise AssertionError("every index has a runtimeByIndex range (checked by the loader)")
 
 
 def checkpoint_spec(model) -> CheckpointSpec | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from batchsim.engine.job import Job, JobState
+from batchsim.engine.spec import child_runtime
 from batchsim.scenario.distributions import chunked
 
 if TYPE_CHECKING:
@@ -119,7 +120,7 @@ class Submitter:
                 parent.spec,
                 now,
                 state=PENDING,
-                work_s=parent.spec.runtime(),
+                work_s=child_runtime(parent.spec, index),
             )
             child.parent = parent
             child.array_index = index

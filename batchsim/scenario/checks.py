@@ -571,8 +571,9 @@ def _job_definitions(scenario: Scenario) -> Iterator[Problem]:
 def _runtimes(scenario: Scenario) -> Iterator[Problem]:
     definitions = {jd.jobDefinitionName: i for i, jd in _each(scenario.jobDefinitions)}
     for index, entry in _each(scenario.workload):
+        yield from _index_runtimes(entry, index)
         d_index = definitions.get(definition_name(entry.submit.jobDefinition))
-        if entry.runtime is not None or d_index is None:
+        if entry.runtime is not None or d_index is None or _all_indexes_covered(entry):
             continue  # an unknown definition is reported by _submit_references
         if scenario.jobDefinitions[d_index].simulation.runtime is None:
             yield _problem(
@@ -580,6 +581,36 @@ def _runtimes(scenario: Scenario) -> Iterator[Problem]:
                 "no runtime model: set runtime here "
                 f"or jobDefinitions[{d_index}].simulation.runtime (e.g. runtime: 10m)",
             )
+
+
+def _index_runtimes(entry: WorkloadEntry, index: int) -> Iterator[Problem]:
+    """runtimeByIndex belongs to arrays; its ranges lie inside the array and do not overlap."""
+    size = _array_size(entry)
+    taken: list[tuple[int, int]] = []
+    for r_index, by_index in enumerate(entry.runtimeByIndex):
+        path = ("workload", index, "runtimeByIndex", r_index, "indexes")
+        low, high = by_index.bounds()
+        if size is None:
+            yield _problem(path, "runtimeByIndex applies to array jobs (give arrayProperties)")
+            return
+        if high >= size:
+            yield _problem(
+                path, f"index {high} is outside the array (size {size}: indexes 0–{size - 1})"
+            )
+        elif any(low <= b and a <= high for a, b in taken):
+            yield _problem(path, f"indexes {low}–{high} overlap an earlier range")
+        taken.append((low, high))
+
+
+def _all_indexes_covered(entry: WorkloadEntry) -> bool:
+    size = _array_size(entry)
+    if size is None or not entry.runtimeByIndex:
+        return False
+    covered = set()
+    for by_index in entry.runtimeByIndex:
+        low, high = by_index.bounds()
+        covered.update(range(low, min(high, size - 1) + 1))
+    return len(covered) == size
 
 
 # ----------------------------------------------------------------------------- dependencies

@@ -455,6 +455,32 @@ class Arrivals(StrictModel):
         return self
 
 
+class IndexRuntime(StrictModel):
+    """The runtime of the array children whose ``AWS_BATCH_JOB_ARRAY_INDEX`` is in ``indexes``."""
+
+    indexes: str | int = Field(description="One index (7) or an inclusive range ('0-49').")
+    runtime: DistributionModel
+
+    def bounds(self) -> tuple[int, int]:
+        """Return (first, last) index; raise ValueError if ``indexes`` is not 'n' or 'a-b'."""
+        text = str(self.indexes).strip()
+        first, _, last = text.partition("-")
+        low, high = int(first), int(last or first)
+        if low < 0 or high < low:
+            raise ValueError(f"indexes {text!r} is not a range 'first-last' of indexes ≥ 0")
+        return low, high
+
+    @model_validator(mode="after")
+    def _range(self) -> IndexRuntime:
+        try:
+            self.bounds()
+        except ValueError as error:
+            raise ValueError(
+                f"indexes must be one index (7) or a range ('0-49'): {error}"
+            ) from None
+        return self
+
+
 class WorkloadEntry(StrictModel):
     """One line of the workload: a SubmitJob request and when (and how often) it is made."""
 
@@ -464,6 +490,9 @@ class WorkloadEntry(StrictModel):
     count: int = Field(default=1, ge=1, description="Identical submissions made at 'at'.")
     arrivals: Arrivals | None = None
     runtime: DistributionModel | None = None
+    runtimeByIndex: list[IndexRuntime] = Field(
+        default_factory=list, description="Array children's runtime by AWS_BATCH_JOB_ARRAY_INDEX."
+    )
     failure: FailureModel | None = None
     checkpoint: Checkpoint | None = None
 
