@@ -337,3 +337,11 @@ def test_array_children_take_their_runtime_by_index():
     # Four c5.large at once: every child RUNNING at 125; child 2 keeps the definition's 600 s.
     stopped = [job(result, f"a-1:{i}")["stoppedAt"] for i in range(4)]
     assert stopped == [225, 225, 725, 1025]
+
+
+def test_a_submit_job_rate_limit_spreads_a_fan_out():
+    data = base_scenario(simulation={"submitJobRate": "50/s"})
+    data["workload"][0]["count"] = 100
+    created = sorted(run(data).jobs["createdAt"])
+    # 50 calls per second: call k is accepted at k / 50 s.
+    assert created == pytest.approx([k / 50 for k in range(100)])

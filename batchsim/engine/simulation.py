@@ -73,6 +73,8 @@ class Model:
         )
         self.runner.scheduler = self.scheduler
         self.submitter = Submitter(env, self.scheduler, self.queues)
+        if settings.submitJobRate is not None:
+            self.submitter.limit_rate(settings.submitJobRate)
         self._wire_dependencies(scenario)
 
     def _wire_dependencies(self, scenario: Scenario) -> None:

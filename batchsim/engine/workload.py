@@ -33,6 +33,13 @@ class Submitter:
         self.queues = queues
         self._jobs = env.recorder.jobs
         self.dependencies: Dependencies | None = None  # only when some job has dependsOn
+        self._gap_s = 0.0  # 1 / the SubmitJob rate limit (0: unlimited)
+        self._free_at = 0.0  # when the next SubmitJob call can be accepted
+
+    def limit_rate(self, calls_per_s: float) -> None:
+        """Accept at most ``calls_per_s`` SubmitJob calls per second; later calls wait their turn
+        (as a client retrying throttled calls would), and the job is created when accepted."""
+        self._gap_s = 1.0 / calls_per_s
 
     def start(self, entry: WorkloadEntry, spec: JobSpec) -> None:
         """Schedule the submissions of ``entry``."""
@@ -44,6 +51,19 @@ class Submitter:
 
     def _submit_many(self, spec: JobSpec, count: int) -> None:
         for _ in range(count):
+            self.call(spec)
+
+    def call(self, spec: JobSpec) -> None:
+        """Make a SubmitJob call now; under a rate limit it is accepted at its turn."""
+        if not self._gap_s:
+            self.submit(spec)
+            return
+        now = self.env._now
+        at = max(now, self._free_at)
+        self._free_at = at + self._gap_s
+        if at > now:
+            self.env.call_later(at - now, lambda _event: self.submit(spec))
+        else:
             self.submit(spec)
 
     def _start_poisson(self, arrivals: Arrivals, spec: JobSpec) -> None:
@@ -54,7 +74,7 @@ class Submitter:
         left = [arrivals.count if arrivals.count is not None else -1]
 
         def arrive(_event) -> None:
-            self.submit(spec)
+            self.call(spec)
             left[0] -= 1
             if left[0] == 0:
                 return

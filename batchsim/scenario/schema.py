@@ -46,6 +46,11 @@ class SimulationSettings(StrictModel):
     reservedMemoryMiB: float = Field(
         default=32.0, ge=0, description="ECS_RESERVED_MEMORY per instance."
     )
+    submitJobRate: Rate | None = Field(
+        default=None,
+        gt=0,
+        description="SubmitJob calls accepted per second (AWS: 50/s); default: unlimited.",
+    )
 
 
 class CustomInstanceType(StrictModel):
