@@ -172,6 +172,22 @@ class AttemptRunner:
             self.finish(job, FAILED, now)
         instance.ce.evict(instance, job.spec.shape, now - job.starting_at)
 
+    def terminate(self, job: Job, reason: str, now: float) -> None:
+        """TerminateJob on a STARTING or RUNNING job: the attempt stops now; the job FAILED
+        (never retried)."""
+        instance = job.instance
+        self._record(job, Outcome.TERMINATED, None, reason, "", now)
+        if instance.running is not None:
+            instance.running.discard(job)
+        self.env.cancel(job.timer)
+        job.timer = None
+        job.token += 1
+        job.instance = None
+        job.exit_code = None
+        job.status_reason = reason
+        self.finish(job, FAILED, now)
+        instance.ce.release(instance, job.spec.shape, now - job.starting_at)
+
     def _record(
         self,
         job: Job,

@@ -168,6 +168,13 @@ class ComputeEnvironment:
         budget = self.max_vcpus - self.total_vcpus
         return self.can_grow() and bool(self._plan(self.options(shape), 1, budget, _never))
 
+    def update_limits(self) -> None:
+        """New minvCpus, maxvCpus or state (UpdateComputeEnvironment): refill the floor and look
+        at the waiting jobs again; a lower maxvCpus takes effect as instances scale in."""
+        self._fits_live.clear()
+        self._fill_floor()
+        self.on_capacity()
+
     def can_grow(self) -> bool:
         """Return whether the CE may launch more instances now."""
         return self.enabled and self.total_vcpus < self.max_vcpus

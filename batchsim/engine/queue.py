@@ -71,6 +71,7 @@ class JobQueue:
         self.priority = priority
         self.ces = ces
         self.backfill = backfill  # False: nothing behind a head job that does not fit runs
+        self.enabled = True  # False: SubmitJob calls to this queue are refused
         self.lines: dict[Shape, ShapeLine] = {}
         self._back = 0  # sequence numbers of new jobs grow from here
         self._front = 0  # retried jobs get ever smaller numbers

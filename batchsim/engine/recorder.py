@@ -27,7 +27,8 @@ class Outcome:
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     TIMED_OUT = "timed_out"
-    SPOT_INTERRUPTED = "spot_interrupted"  # the host was reclaimed (EC2 Spot or Fargate Spot)
+    SPOT_INTERRUPTED = "spot_interrupted"
+    TERMINATED = "terminated"  # stopped by a TerminateJob action  # the host was reclaimed (EC2 Spot or Fargate Spot)
     UNFINISHED = "unfinished"  # still STARTING or RUNNING when the run stopped (stopAt)
 
 

@@ -51,6 +51,15 @@ class Scheduler:
             ce.on_capacity = self.request_pass
             ce.is_wanted = self.is_wanted
 
+    def remove(self, queue: JobQueue, job: Job) -> None:
+        """Take a RUNNABLE job out of its queue (CancelJob, TerminateJob)."""
+        queue.lines[job.spec.shape].jobs.remove(job)
+        self.waiting -= 1
+
+    def reorder(self) -> None:
+        """Re-sort the queues after a priority change (stable: ties keep scenario order)."""
+        self.queues.sort(key=lambda q: -q.priority)
+
     def has_waiting(self) -> bool:
         """Whether a RUNNABLE job may still be placed: a wake-up (capacity or a price coming
         back, a floor instance booting) keeps the run going for it. Jobs AWS calls

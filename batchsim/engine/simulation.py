@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from batchsim.catalog import load_catalog
+from batchsim.engine.actions import Timeline
 from batchsim.engine.attempts import AttemptRunner
 from batchsim.engine.compute import ComputeEnvironment
 from batchsim.engine.dependencies import Dependencies
@@ -100,6 +101,9 @@ class Model:
         for entry in self.scenario.workload:
             definition = definitions[definition_name(entry.submit.jobDefinition)]
             self.submitter.start(entry, build_job_spec(self.env, entry, definition))
+        if self.scenario.actions:
+            timeline = Timeline(self.env, self.runner, self.scheduler, self.ces, self.queues)
+            timeline.start(self.scenario.actions)
 
     def run(self) -> float:
         """Run until nothing can happen or until stopAt; return the end time."""

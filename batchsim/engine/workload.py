@@ -54,7 +54,10 @@ class Submitter:
             self.call(spec)
 
     def call(self, spec: JobSpec) -> None:
-        """Make a SubmitJob call now; under a rate limit it is accepted at its turn."""
+        """Make a SubmitJob call now; under a rate limit it is accepted at its turn. A call to
+        a DISABLED queue is refused (no job is created)."""
+        if not self.queues[spec.queue].enabled:
+            return
         if not self._gap_s:
             self.submit(spec)
             return

@@ -21,6 +21,7 @@ from batchsim.catalog.fargate import FARGATE_VCPU_VALUES, combination_problem
 from batchsim.errors import BatchsimError, Problem
 from batchsim.scenario.distributions import mean_of
 from batchsim.scenario.schema import (
+    Action,
     ComputeEnvironment,
     ComputeResources,
     CustomInstanceType,
@@ -661,6 +662,25 @@ def _array_size(entry: WorkloadEntry) -> int | None:
     return props.size if props is not None else None
 
 
+# ----------------------------------------------------------------------------- actions
+def _actions(scenario: Scenario) -> Iterator[Problem]:
+    """Each action names an existing workload entry, compute environment or job queue."""
+    known = {
+        "jobId": ("workload entry", {e.name for e in _valid(scenario.workload)}),
+        "computeEnvironment": (
+            "compute environment",
+            {c.computeEnvironmentName for c in _valid(scenario.computeEnvironments)},
+        ),
+        "jobQueue": ("job queue", {q.jobQueueName for q in _valid(scenario.jobQueues)}),
+    }
+    for index, action in _each(scenario.actions):
+        request = getattr(action, action.name)
+        for key, (noun, names) in known.items():
+            name = getattr(request, key, None)
+            if name is not None:
+                yield from _reference(("actions", index, action.name, key), noun, name, names)
+
+
 def _settings(scenario: Scenario) -> Iterator[Problem]:
     stop_at = scenario.simulation.stopAt
     if stop_at is not None and stop_at <= 0:
@@ -679,6 +699,7 @@ _RULES = (
     _disabled_queues,
     _platforms,
     _dependencies,
+    _actions,
 )
 
 
@@ -703,6 +724,7 @@ _LISTS = {
     "jobQueues": JobQueue,
     "jobDefinitions": JobDefinition,
     "workload": WorkloadEntry,
+    "actions": Action,
 }
 
 

@@ -129,7 +129,7 @@ def _suggest(word: str, choices: list[str]) -> str:
 NOT_YET = frozenset({
     "schedulingPolicyArn", "jobStateTimeLimitActions", "shareIdentifier",
     "schedulingPriorityOverride", "nodeProperties", "nodeOverrides", "eksProperties",
-    "ecsProperties", "schedule", "trace", "actions",
+    "ecsProperties", "schedule", "trace",
 })  # fmt: skip
 
 

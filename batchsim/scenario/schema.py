@@ -509,8 +509,66 @@ class WorkloadEntry(StrictModel):
 
 
 # ----------------------------------------------------------------------------- scenario
+# ----------------------------------------------------------------------------- actions
+class JobAction(StrictModel):
+    """AWS ``CancelJob`` / ``TerminateJob``: ``jobId`` names a workload entry here, and the
+    action applies to every job it has submitted by then (all children, for an array)."""
+
+    jobId: str = Field(min_length=1, description="Workload entry name.")
+    reason: str = Field(min_length=1, max_length=1024)
+
+
+class UpdateComputeResources(StrictModel):
+    """The ``computeResources`` of an ``UpdateComputeEnvironment`` request that batchsim applies."""
+
+    minvCpus: int | None = Field(default=None, ge=0)
+    maxvCpus: int | None = Field(default=None, ge=0)
+    desiredvCpus: AnyAws = None
+
+
+class UpdateComputeEnvironmentAction(StrictModel):
+    """AWS ``UpdateComputeEnvironment``: new limits or state."""
+
+    computeEnvironment: str
+    state: Literal["ENABLED", "DISABLED"] | None = None
+    computeResources: UpdateComputeResources | None = None
+
+
+class UpdateJobQueueAction(StrictModel):
+    """AWS ``UpdateJobQueue``: new state or priority."""
+
+    jobQueue: str
+    state: Literal["ENABLED", "DISABLED"] | None = None
+    priority: int | None = Field(default=None, ge=0)
+
+
+class Action(StrictModel):
+    """One entry of the ``actions`` timeline: at ``at``, one AWS API call."""
+
+    at: Duration
+    CancelJob: JobAction | None = None
+    TerminateJob: JobAction | None = None
+    UpdateComputeEnvironment: UpdateComputeEnvironmentAction | None = None
+    UpdateJobQueue: UpdateJobQueueAction | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Action:
+        given = [k for k in ACTION_NAMES if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(f"give exactly one of {', '.join(ACTION_NAMES)} (got {len(given)})")
+        return self
+
+    @property
+    def name(self) -> str:
+        """The AWS API call this action makes."""
+        return next(k for k in ACTION_NAMES if getattr(self, k) is not None)
+
+
+ACTION_NAMES = ("CancelJob", "TerminateJob", "UpdateComputeEnvironment", "UpdateJobQueue")
+
+
 class Scenario(StrictModel):
-    """A whole scenario: cluster, job definitions and workload."""
+    """A whole scenario: cluster, job definitions, workload and a timeline of API actions."""
 
     name: str = Field(min_length=1)
     description: str | None = None
@@ -520,3 +578,4 @@ class Scenario(StrictModel):
     jobQueues: list[JobQueue] = Field(min_length=1)
     jobDefinitions: list[JobDefinition] = Field(min_length=1)
     workload: list[WorkloadEntry] = Field(min_length=1)
+    actions: list[Action] = Field(default_factory=list)

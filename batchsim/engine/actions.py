@@ -1,0 +1,104 @@
+"""The ``actions`` timeline: AWS API calls made at given times during a run.
+
+* ``CancelJob`` fails jobs still SUBMITTED, PENDING or RUNNABLE with the given reason; it does
+  nothing to jobs STARTING or RUNNING (AWS: "jobs that progressed to STARTING or RUNNING aren't
+  canceled").
+* ``TerminateJob`` does the same and also stops STARTING and RUNNING attempts (outcome
+  ``terminated``). Neither is retried.
+* ``UpdateComputeEnvironment`` changes minvCpus, maxvCpus or the state; ``UpdateJobQueue`` the
+  state (a DISABLED queue refuses new SubmitJob calls; jobs already in it still run) or priority.
+
+A job action names a workload entry and applies to every job it has submitted by then.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from batchsim.engine.job import TERMINAL, JobState
+
+if TYPE_CHECKING:
+    from batchsim.engine.attempts import AttemptRunner
+    from batchsim.engine.compute import ComputeEnvironment
+    from batchsim.engine.env import BatchEnv
+    from batchsim.engine.job import Job
+    from batchsim.engine.queue import JobQueue
+    from batchsim.engine.scheduler import Scheduler
+    from batchsim.scenario.schema import Action
+
+WAITING = frozenset({JobState.SUBMITTED, JobState.PENDING, JobState.RUNNABLE})
+ON_AN_INSTANCE = frozenset({JobState.STARTING, JobState.RUNNING})
+
+
+class Timeline:
+    """Makes each action's API call at its time."""
+
+    def __init__(
+        self,
+        env: BatchEnv,
+        runner: AttemptRunner,
+        scheduler: Scheduler,
+        ces: dict[str, ComputeEnvironment],
+        queues: dict[str, JobQueue],
+    ):
+        self.env = env
+        self.runner = runner
+        self.scheduler = scheduler
+        self.ces = ces
+        self.queues = queues
+
+    def start(self, actions: list[Action]) -> None:
+        """Schedule every action."""
+        for action in actions:
+            self.env.call_later(action.at, lambda _event, action=action: self.perform(action))
+
+    def perform(self, action: Action) -> None:
+        """Make the API call of ``action`` now."""
+        name = action.name
+        if name in ("CancelJob", "TerminateJob"):
+            request = getattr(action, name)
+            for job in self._jobs_of(request.jobId):
+                self._end(job, request.reason, stop_running=name == "TerminateJob")
+        elif name == "UpdateComputeEnvironment":
+            self._update_ce(action.UpdateComputeEnvironment)
+        else:
+            self._update_queue(action.UpdateJobQueue)
+
+    def _jobs_of(self, entry: str) -> list[Job]:
+        """The non-terminal jobs ``entry`` submitted so far (array children, not parents)."""
+        return [
+            job
+            for job in self.env.recorder.jobs
+            if job.spec.entry == entry and not job.is_array_parent and job.state not in TERMINAL
+        ]
+
+    def _end(self, job: Job, reason: str, stop_running: bool) -> None:
+        now = self.env.now
+        if job.state in WAITING:
+            if job.state is JobState.RUNNABLE:
+                self.scheduler.remove(self.queues[job.spec.queue], job)
+            job.status_reason = reason
+            self.runner.finish(job, JobState.FAILED, now)
+        elif stop_running and job.state in ON_AN_INSTANCE:
+            self.runner.terminate(job, reason, now)
+
+    def _update_ce(self, request) -> None:
+        ce = self.ces[request.computeEnvironment]
+        if request.state is not None:
+            ce.enabled = request.state == "ENABLED"
+        resources = request.computeResources
+        if resources is not None:
+            if resources.maxvCpus is not None:
+                ce.max_vcpus = resources.maxvCpus
+            if resources.minvCpus is not None:
+                ce.min_vcpus = resources.minvCpus
+        ce.update_limits()
+
+    def _update_queue(self, request) -> None:
+        queue = self.queues[request.jobQueue]
+        if request.state is not None:
+            queue.enabled = request.state == "ENABLED"
+        if request.priority is not None:
+            queue.priority = request.priority
+            self.scheduler.reorder()
+        self.scheduler.request_pass()

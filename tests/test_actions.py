@@ -1,0 +1,83 @@
+"""The actions timeline, hand-computed: CancelJob and TerminateJob per job state, and
+UpdateComputeEnvironment / UpdateJobQueue.
+
+Base scenario (conftest.base_scenario) with maxvCpus 2: one c5.large at a time. Job a is placed
+at once (STARTING 100, RUNNING 125, done 725); c waits RUNNABLE for room; b depends on a (PENDING).
+"""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+from conftest import base_scenario, job, run
+
+from batchsim.errors import ScenarioError
+from batchsim.scenario.loader import parse_scenario
+
+SUBMIT = {"jobQueue": "q", "jobDefinition": "work"}
+
+
+def three_jobs(actions: list[dict]) -> dict:
+    data = base_scenario(actions=actions)
+    data["computeEnvironments"][0]["computeResources"]["maxvCpus"] = 2
+    data["workload"] = [
+        {"name": "a", "submit": {**SUBMIT, "jobName": "a"}},
+        {"name": "b", "submit": {**SUBMIT, "jobName": "b", "dependsOn": [{"jobId": "a"}]}},
+        {"name": "c", "submit": {**SUBMIT, "jobName": "c"}},
+    ]
+    return data
+
+
+def at_200(call: str, *entries: str) -> list[dict]:
+    return [{"at": "200s", call: {"jobId": name, "reason": f"{call} {name}"}} for name in entries]
+
+
+def test_cancel_fails_waiting_jobs_and_leaves_running_ones():
+    result = run(three_jobs(at_200("CancelJob", "a", "b", "c")))
+    a, b, c = (job(result, f"{name}-1") for name in "abc")
+    assert (a["status"], a["stoppedAt"]) == ("SUCCEEDED", 725)  # RUNNING at 200: not canceled
+    assert (b["status"], b["stoppedAt"], b["statusReason"]) == ("FAILED", 200, "CancelJob b")
+    assert (c["status"], c["stoppedAt"], c["statusReason"]) == ("FAILED", 200, "CancelJob c")
+    assert set(result.attempts["jobId"]) == {"a-1"}  # b and c never ran
+
+
+def test_terminate_stops_a_running_attempt_and_fails_its_dependents():
+    data = three_jobs(at_200("TerminateJob", "a"))
+    data["jobDefinitions"][0]["retryStrategy"] = {"attempts": 3}  # terminated attempts are not retried
+    result = run(data)
+    (attempt,) = result.attempts[result.attempts["jobId"] == "a-1"].to_dict("records")
+    assert (attempt["stoppedAt"], attempt["outcome"], attempt["statusReason"]) == (200, "terminated", "TerminateJob a")
+    a, b, c = (job(result, f"{name}-1") for name in "abc")
+    assert (a["status"], a["attempts"]) == ("FAILED", 1)
+    assert (b["status"], b["statusReason"]) == ("FAILED", "Dependent Job failed")
+    # c takes the instance a left: image cached, RUNNING 5 s later.
+    assert (c["startingAt"], c["startedAt"], c["stoppedAt"]) == (200, 205, 805)
+
+
+def test_raising_max_vcpus_lets_a_waiting_job_scale_out():
+    update = {"computeEnvironment": "od", "computeResources": {"maxvCpus": 4}}
+    result = run(three_jobs([{"at": "300s", "UpdateComputeEnvironment": update}]))
+    # c waited for room; at 300 a second c5.large is allowed: ready 400, pull 20 s, start 5 s.
+    assert job(result, "c-1")["startingAt"] == 400 and job(result, "c-1")["startedAt"] == 425
+
+
+def test_a_disabled_queue_refuses_later_submissions():
+    data = base_scenario(actions=[{"at": "10s", "UpdateJobQueue": {"jobQueue": "q", "state": "DISABLED"}}])
+    data["workload"].append({"name": "late", "at": "20s", "submit": {**SUBMIT, "jobName": "late"}})
+    result = run(data)
+    assert result.jobs["jobId"].tolist() == ["a-1"]  # a, submitted before, still runs
+    assert job(result, "a-1")["status"] == "SUCCEEDED"
+
+
+def test_actions_name_what_exists():
+    actions = [
+        {"at": 1, "CancelJob": {"jobId": "nope", "reason": "r"}},
+        {"at": 1, "UpdateJobQueue": {"jobQueue": "qq", "priority": 3}},
+        {"at": 1, "CancelJob": {"jobId": "a", "reason": "r"}, "TerminateJob": {"jobId": "a", "reason": "r"}},
+    ]
+    with pytest.raises(ScenarioError) as caught:
+        parse_scenario(yaml.safe_dump(base_scenario(actions=actions)))
+    problems = {p.path: p.message for p in caught.value.problems}
+    assert problems["actions[0].CancelJob.jobId"].startswith("unknown workload entry 'nope'")
+    assert problems["actions[1].UpdateJobQueue.jobQueue"].startswith("unknown job queue 'qq'")
+    assert "give exactly one of CancelJob, TerminateJob" in problems["actions[2]"]
