@@ -81,3 +81,35 @@ def test_actions_name_what_exists():
     assert problems["actions[0].CancelJob.jobId"].startswith("unknown workload entry 'nope'")
     assert problems["actions[1].UpdateJobQueue.jobQueue"].startswith("unknown job queue 'qq'")
     assert "give exactly one of CancelJob, TerminateJob" in problems["actions[2]"]
+
+
+CANCELED = "Canceled by JobStateTimeLimit action due to reason: "
+
+
+def test_time_limit_actions_cancel_the_blocked_head_then_the_next():
+    data = base_scenario()
+    data["computeEnvironments"][0]["simulation"]["capacityShortages"] = [{"start": 0}]  # never ends
+    data["jobQueues"][0]["jobStateTimeLimitActions"] = [
+        {"reason": "CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY", "state": "RUNNABLE", "maxTimeSeconds": 600, "action": "CANCEL"}
+    ]
+    data["workload"] = [
+        {"name": "a", "count": 2, "submit": {**SUBMIT, "jobName": "a"}},
+        {"name": "b", "at": "300s", "submit": {**SUBMIT, "jobName": "b"}},
+    ]
+    result = run(data)
+    # Blocked from submission: a-1 and a-2 at 0 (canceled at 600, one after the other as each
+    # becomes the head), b-1 at 300 (canceled at 900).
+    stopped = result.jobs.set_index("jobId")["stoppedAt"].to_dict()
+    assert stopped == {"a-1": 600, "a-2": 600, "b-1": 900}
+    assert set(result.jobs["statusReason"]) == {CANCELED + "CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY"}
+
+
+def test_time_limit_actions_cancel_a_job_no_ce_can_run():
+    data = base_scenario()
+    data["jobQueues"][0]["jobStateTimeLimitActions"] = [
+        {"reason": "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT", "maxTimeSeconds": 3600}
+    ]
+    data["jobDefinitions"][0]["containerProperties"]["resourceRequirements"][1]["value"] = "65536"
+    row = job(run(data), "a-1")
+    assert (row["status"], row["stoppedAt"]) == ("FAILED", 3600)
+    assert row["statusReason"] == CANCELED + "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT"

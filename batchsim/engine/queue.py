@@ -72,6 +72,7 @@ class JobQueue:
         self.ces = ces
         self.backfill = backfill  # False: nothing behind a head job that does not fit runs
         self.enabled = True  # False: SubmitJob calls to this queue are refused
+        self.time_limits = None  # jobStateTimeLimitActions, when the queue has some
         self.lines: dict[Shape, ShapeLine] = {}
         self._back = 0  # sequence numbers of new jobs grow from here
         self._front = 0  # retried jobs get ever smaller numbers
@@ -101,6 +102,7 @@ class JobQueue:
         line.jobs.append(job)
         if line.blocked_reason is not None or line.stuck_reason is not None:
             job.status_reason = line.reason_for_new_job()
+            self.note_blocked((job,))
 
     def push_front(self, job: Job) -> None:
         """Put a retried job at the front of the queue (AWS gives retries priority)."""
@@ -110,6 +112,22 @@ class JobQueue:
         line.jobs.appendleft(job)
         if line.blocked_reason is not None or line.stuck_reason is not None:
             job.status_reason = line.reason_for_new_job()
+            self.note_blocked((job,))
+
+    def note_blocked(self, jobs) -> None:
+        """``jobs`` got a blocked statusReason (their time-limit clocks start)."""
+        if self.time_limits is not None:
+            self.time_limits.blocked(jobs)
+
+    def note_unblocked(self, jobs) -> None:
+        """``jobs`` lost their blocked statusReason."""
+        if self.time_limits is not None:
+            self.time_limits.unblocked(jobs)
+
+    def head(self) -> Job | None:
+        """Return the RUNNABLE job at the head of the queue (the earliest queued), if any."""
+        heads = [line.jobs[0] for line in self.lines.values() if line.jobs]
+        return min(heads, key=lambda job: job.seq) if heads else None
 
     def placeable_lines(self) -> list[ShapeLine]:
         """Return the non-empty, placeable shape lines ordered by their first job."""

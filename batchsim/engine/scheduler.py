@@ -185,11 +185,14 @@ class Scheduler:
         """Give jobs left without capacity AWS's blocked reason, when there is one."""
         if not any(ce.could_place_later(line.shape) for ce in queue.ces):
             line.mark_stuck(COMPUTE_ENVIRONMENT_MAX_RESOURCE)
+            queue.note_blocked(line.jobs)
             return
         for ce in queue.ces:
             short = ce.short_type_for(line.shape)
             if short is not None:
                 line.mark_stuck(INSUFFICIENT_CAPACITY.format(instance_type=short))
+                queue.note_blocked(line.jobs)
                 return
         if line.stuck_reason is not None and line.stuck_reason.startswith(CAPACITY):
+            queue.note_unblocked(line.jobs)
             line.clear_stuck()  # NOTE: capacity is back; the jobs now wait for room only

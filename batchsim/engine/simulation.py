@@ -23,6 +23,7 @@ from batchsim.engine.job import JobState
 from batchsim.engine.queue import JobQueue
 from batchsim.engine.scheduler import Scheduler
 from batchsim.engine.spec import build_job_spec
+from batchsim.engine.time_limits import TimeLimits
 from batchsim.engine.workload import Submitter
 from batchsim.scenario.checks import definition_name
 from batchsim.scenario.schema import Scenario
@@ -73,6 +74,9 @@ class Model:
             settings.schedulerInterval,
         )
         self.runner.scheduler = self.scheduler
+        for queue in self.queues.values():
+            if queue.time_limits is not None:
+                queue.time_limits.scheduler, queue.time_limits.runner = self.scheduler, self.runner
         self.submitter = Submitter(env, self.scheduler, self.queues)
         if settings.submitJobRate is not None:
             self.submitter.limit_rate(settings.submitJobRate)
@@ -91,7 +95,11 @@ class Model:
     def _queue(self, spec) -> JobQueue:
         order = sorted(spec.computeEnvironmentOrder, key=lambda o: o.order)
         ces = [self.ces[o.computeEnvironment] for o in order]
-        return JobQueue(spec.jobQueueName, spec.priority, ces, spec.simulation.backfill)
+        queue = JobQueue(spec.jobQueueName, spec.priority, ces, spec.simulation.backfill)
+        if spec.jobStateTimeLimitActions:
+            limits = {a.reason: a.maxTimeSeconds for a in spec.jobStateTimeLimitActions}
+            queue.time_limits = TimeLimits(self.env, queue, limits)
+        return queue
 
     def elaborate(self) -> None:
         """Launch the minvCpus floors and schedule every workload entry's submissions."""

@@ -258,6 +258,20 @@ class JobQueueSimulation(StrictModel):
     )
 
 
+class JobStateTimeLimitAction(StrictModel):
+    """AWS ``JobStateTimeLimitAction``: cancel the job at the head of the queue once it has been
+    RUNNABLE with ``reason`` for ``maxTimeSeconds``."""
+
+    reason: Literal[
+        "CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY",
+        "MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE",
+        "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT",
+    ]
+    state: Literal["RUNNABLE"] = "RUNNABLE"
+    maxTimeSeconds: int = Field(ge=600, le=86400)
+    action: Literal["CANCEL"] = "CANCEL"
+
+
 class JobQueue(StrictModel):
     """AWS ``CreateJobQueue`` request (FIFO queues) plus a ``simulation`` block."""
 
@@ -265,6 +279,9 @@ class JobQueue(StrictModel):
     state: Literal["ENABLED", "DISABLED"] = "ENABLED"
     priority: int = Field(default=1, ge=0)
     computeEnvironmentOrder: list[ComputeEnvironmentOrder] = Field(min_length=1, max_length=3)
+    jobStateTimeLimitActions: list[JobStateTimeLimitAction] = Field(
+        default_factory=list, max_length=5
+    )
     tags: AnyAws = None
     jobQueueType: AnyAws = None
     simulation: JobQueueSimulation = JobQueueSimulation()

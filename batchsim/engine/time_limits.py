@@ -1,0 +1,77 @@
+"""A queue's ``jobStateTimeLimitActions``: cancel the job at the head of the queue once it has
+been RUNNABLE with a blocked statusReason for ``maxTimeSeconds``, so the next job can advance.
+
+The clock of a job starts when it gets the blocked reason; when the head is canceled, the next
+job becomes the head and is judged by its own clock (so a queue stuck for long loses its whole
+backlog of blocked jobs at once, as the time limits say it should).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from batchsim.engine.job import JobState
+
+if TYPE_CHECKING:
+    from batchsim.engine.attempts import AttemptRunner
+    from batchsim.engine.env import BatchEnv
+    from batchsim.engine.job import Job
+    from batchsim.engine.queue import JobQueue
+    from batchsim.engine.scheduler import Scheduler
+
+CANCELED = "Canceled by JobStateTimeLimit action due to reason: {reason}"
+
+
+def reason_code(status_reason: str | None) -> str | None:
+    """Return the code of a blocked statusReason ('CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY')."""
+    return None if status_reason is None else status_reason.split(" - ", 1)[0]
+
+
+class TimeLimits:
+    """The time-limit actions of one queue."""
+
+    def __init__(self, env: BatchEnv, queue: JobQueue, limits: dict[str, int]):
+        self.env = env
+        self.queue = queue
+        self.limits = limits  # reason code -> maxTimeSeconds
+        self.scheduler: Scheduler | None = None  # wired by the model
+        self.runner: AttemptRunner | None = None
+        self._blocked_at: dict[Job, float] = {}
+        self._check_at: float | None = None
+
+    def blocked(self, jobs) -> None:
+        """``jobs`` now carry a blocked statusReason: start their clocks, plan a check."""
+        now = self.env.now
+        for job in jobs:
+            limit = self.limits.get(reason_code(job.status_reason))
+            if limit is not None:
+                self._blocked_at.setdefault(job, now)
+                self._plan(self._blocked_at[job] + limit)
+
+    def unblocked(self, jobs) -> None:
+        """``jobs`` lost their blocked reason (capacity came back): stop their clocks."""
+        for job in jobs:
+            self._blocked_at.pop(job, None)
+
+    def _plan(self, at: float) -> None:
+        if self._check_at is not None and self._check_at <= at:
+            return
+        self._check_at = at
+        self.env.call_later(at - self.env.now, self._check)
+
+    def _check(self, _event) -> None:
+        self._check_at = None
+        now = self.env.now
+        while (head := self.queue.head()) is not None:
+            code = reason_code(head.status_reason)
+            limit = self.limits.get(code)
+            since = self._blocked_at.get(head)
+            if limit is None or since is None:
+                return
+            if since + limit > now:
+                self._plan(since + limit)
+                return
+            del self._blocked_at[head]
+            self.scheduler.remove(self.queue, head)
+            head.status_reason = CANCELED.format(reason=code)
+            self.runner.finish(head, JobState.FAILED, now)
