@@ -345,3 +345,22 @@ def test_a_submit_job_rate_limit_spreads_a_fan_out():
     created = sorted(run(data).jobs["createdAt"])
     # 50 calls per second: call k is accepted at k / 50 s.
     assert created == pytest.approx([k / 50 for k in range(100)])
+
+
+def test_an_unmanaged_ce_runs_on_its_fixed_instances_and_never_scales():
+    data = base_scenario()
+    data["computeEnvironments"][0] = {
+        "computeEnvironmentName": "od",
+        "type": "UNMANAGED",
+        "simulation": {"instances": [{"instanceType": "c5.large", "count": 2}], "scaleDownDelay": "300s"},
+    }
+    data["workload"][0]["count"] = 3
+    result = run(data)
+    started = sorted(result.attempts["startedAt"])
+    assert started == [20 + 5, 20 + 5, 625 + 5]  # ready at 0: pull 20 s, start 5 s; the third waits
+    instances = result.instances
+    assert len(instances) == 2 and set(instances["lifecycle"]) == {"unmanaged"}
+    assert (instances["launchedAt"] == 0).all() and set(instances["endReason"]) == {"end_of_run"}
+    end = result.summary["end_of_run_s"]
+    assert end == 1230 + 300  # the last job ends at 1230; the idle check follows
+    assert result.summary["total_cost_usd"] == pytest.approx(2 * 0.085 * end / 3600)

@@ -24,6 +24,7 @@ from batchsim.engine.queue import JobQueue
 from batchsim.engine.scheduler import Scheduler
 from batchsim.engine.spec import build_job_spec
 from batchsim.engine.time_limits import TimeLimits
+from batchsim.engine.unmanaged import UnmanagedEnvironment
 from batchsim.engine.workload import Submitter
 from batchsim.scenario.checks import definition_name
 from batchsim.scenario.schema import Scenario
@@ -158,6 +159,8 @@ class Model:
 
 def build_ce(env: BatchEnv, spec, catalog, settings) -> ComputeEnvironment:
     """Return the engine's compute environment for a scenario CE (EC2/SPOT or Fargate)."""
+    if spec.type == "UNMANAGED":
+        return UnmanagedEnvironment(env, spec, catalog, settings)
     if spec.computeResources.type in ("FARGATE", "FARGATE_SPOT"):
         return FargateEnvironment(env, spec, settings)
     return ComputeEnvironment(

@@ -174,8 +174,12 @@ def _compute_environments(scenario: Scenario, catalog: Catalog) -> Iterator[Prob
     for index, ce in _each(scenario.computeEnvironments):
         path = ("computeEnvironments", index)
         if ce.type == "UNMANAGED":
+            yield from _unmanaged(ce, path, catalog)
+            continue
+        if ce.simulation.instances:
             yield _problem(
-                (*path, "type"), f"UNMANAGED compute environments are {NOT_YET}; use MANAGED"
+                (*path, "simulation", "instances"),
+                "instances are for UNMANAGED compute environments",
             )
         if ce.computeResources is not None:
             yield from _compute_resources(ce.computeResources, (*path, "computeResources"), catalog)
@@ -183,6 +187,25 @@ def _compute_environments(scenario: Scenario, catalog: Catalog) -> Iterator[Prob
         elif ce.type == "MANAGED":
             yield _problem(
                 (*path, "computeResources"), "a MANAGED compute environment needs computeResources"
+            )
+
+
+def _unmanaged(ce: ComputeEnvironment, path: Path, catalog: Catalog) -> Iterator[Problem]:
+    """An UNMANAGED CE has no computeResources (AWS) and lists its instances in simulation."""
+    if ce.computeResources is not None:
+        yield _problem(
+            (*path, "computeResources"), "an UNMANAGED compute environment has no computeResources"
+        )
+    if not ce.simulation.instances:
+        yield _problem(
+            (*path, "simulation", "instances"),
+            "list the instances of an UNMANAGED compute environment, e.g. [{instanceType: c5.xlarge, count: 4}]",
+        )
+    for index, instances in enumerate(ce.simulation.instances):
+        if catalog.get(instances.instanceType) is None:
+            yield _problem(
+                (*path, "simulation", "instances", index, "instanceType"),
+                f"unknown instance type {instances.instanceType!r} (an exact type, from the catalog or customInstanceTypes)",
             )
 
 

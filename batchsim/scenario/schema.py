@@ -212,6 +212,16 @@ class CapacityShortage(StrictModel):
         return self
 
 
+class UnmanagedInstances(StrictModel):
+    """Instances registered by hand in an UNMANAGED compute environment."""
+
+    instanceType: str = Field(min_length=1, description="A catalog or custom instance type.")
+    count: int = Field(default=1, ge=1)
+    pricePerHour: float | None = Field(
+        default=None, ge=0, description="Default: its on-demand price."
+    )
+
+
 class ComputeEnvironmentSimulation(StrictModel):
     """What AWS does not expose about a compute environment: boot latency, idle timeout,
     the Spot market and capacity shortages."""
@@ -227,6 +237,9 @@ class ComputeEnvironmentSimulation(StrictModel):
     )
     spot: SpotSettings | None = Field(default=None, description="SPOT compute environments only.")
     capacityShortages: list[CapacityShortage] = Field(default_factory=list)
+    instances: list[UnmanagedInstances] = Field(
+        default_factory=list, description="UNMANAGED compute environments: the fixed instances."
+    )
 
 
 class ComputeEnvironment(StrictModel):
