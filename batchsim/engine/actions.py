@@ -75,10 +75,7 @@ class Timeline:
     def _end(self, job: Job, reason: str, stop_running: bool) -> None:
         now = self.env.now
         if job.state in WAITING:
-            if job.state is JobState.RUNNABLE:
-                self.scheduler.remove(self.queues[job.spec.queue], job)
-            job.status_reason = reason
-            self.runner.finish(job, JobState.FAILED, now)
+            self.runner.cancel(job, reason, now)
         elif stop_running and job.state in ON_AN_INSTANCE:
             self.runner.terminate(job, reason, now)
 

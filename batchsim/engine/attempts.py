@@ -113,24 +113,41 @@ class AttemptRunner:
         if outcome is not Outcome.SUCCEEDED and job.spec.checkpoint is not None:
             job.progress.saved_s += self._work_done(job, now)[1]
             job.progress.notice_saved_s = None
-        self._record(job, outcome, exit_code, reason, "", now)
+        job.timer = None  # NOTE: fired; a million of them would otherwise stay alive to the end
+        self._detach(job, outcome, exit_code, reason, now)
+        if outcome is Outcome.SUCCEEDED:
+            self.finish(job, SUCCEEDED, now)
+        elif outcome is Outcome.FAILED:
+            self._retry_or_fail(job, reason, exit_code, now)
+        else:
+            self.finish(job, FAILED, now)
+        instance.ce.release(instance, job.spec.shape, now - job.starting_at)
+
+    def _detach(
+        self, job: Job, outcome: str, exit_code, reason: str, now: float, wasted_vcpu_h: float = 0.0
+    ) -> None:
+        """Close the job's attempt: record it, take the job off its instance, and make any
+        callback still pending for the attempt stale (a pending timer is cancelled)."""
+        instance = job.instance
+        self._record(job, outcome, exit_code, reason, "", now, wasted_vcpu_h)
         if instance.running is not None:
             instance.running.discard(job)
-        job.timer = None  # NOTE: fired; a million of them would otherwise stay alive to the end
+        if job.timer is not None:
+            self.env.cancel(job.timer)  # NOTE: a stale timer must not keep the run going
+            job.timer = None
         job.token += 1
         job.instance = None
         job.exit_code = exit_code
         job.status_reason = reason
-        if outcome is Outcome.SUCCEEDED:
-            self.finish(job, SUCCEEDED, now)
-        elif outcome is Outcome.FAILED and job.spec.retry.should_retry(
-            job.attempts, reason, "", exit_code
-        ):
+
+    def _retry_or_fail(self, job: Job, reason: str, exit_code: int | None, now: float) -> None:
+        """After a failed attempt: back to the front of the queue if the retry strategy says
+        so, else FAILED."""
+        if job.spec.retry.should_retry(job.attempts, reason, "", exit_code):
             job.move(RUNNABLE, now)
             self.scheduler.enqueue(self.queues[job.spec.queue], job, front=True)
         else:
             self.finish(job, FAILED, now)
-        instance.ce.release(instance, job.spec.shape, now - job.starting_at)
 
     def on_notice(self, job: Job, now: float, reclaim_at: float) -> None:
         """A Spot notice reached ``job``'s host: with ``checkpoint.onNotice``, write one more
@@ -152,41 +169,28 @@ class AttemptRunner:
         if progress is not None and progress.notice_saved_s is not None:
             done = saved = progress.notice_saved_s
             progress.notice_saved_s = None
-        reason = cause.status_reason
-        wasted_vcpu_h = job.spec.shape.vcpus * (done - saved) / 3600.0
-        self._record(job, Outcome.SPOT_INTERRUPTED, None, reason, "", now, wasted_vcpu_h)
         if progress is not None:
             progress.saved_s += saved
-        instance.running.discard(job)
-        # NOTE: the attempt's pending timer is stale now; it must not keep the run going.
-        self.env.cancel(job.timer)
-        job.timer = None
-        job.token += 1
-        job.instance = None
-        job.exit_code = None
-        job.status_reason = reason
-        if job.spec.retry.should_retry(job.attempts, reason, "", None):
-            job.move(RUNNABLE, now)
-            self.scheduler.enqueue(self.queues[job.spec.queue], job, front=True)
-        else:
-            self.finish(job, FAILED, now)
+        wasted_vcpu_h = job.spec.shape.vcpus * (done - saved) / 3600.0
+        self._detach(job, Outcome.SPOT_INTERRUPTED, None, cause.status_reason, now, wasted_vcpu_h)
+        self._retry_or_fail(job, cause.status_reason, None, now)
         instance.ce.evict(instance, job.spec.shape, now - job.starting_at)
 
     def terminate(self, job: Job, reason: str, now: float) -> None:
         """TerminateJob on a STARTING or RUNNING job: the attempt stops now; the job FAILED
         (never retried)."""
         instance = job.instance
-        self._record(job, Outcome.TERMINATED, None, reason, "", now)
-        if instance.running is not None:
-            instance.running.discard(job)
-        self.env.cancel(job.timer)
-        job.timer = None
-        job.token += 1
-        job.instance = None
-        job.exit_code = None
-        job.status_reason = reason
+        self._detach(job, Outcome.TERMINATED, None, reason, now)
         self.finish(job, FAILED, now)
         instance.ce.release(instance, job.spec.shape, now - job.starting_at)
+
+    def cancel(self, job: Job, reason: str, now: float) -> None:
+        """Fail a job that has not started (SUBMITTED, PENDING or RUNNABLE) with ``reason``:
+        CancelJob, a queue's time limit, a failed dependency. Never retried."""
+        if job.state is RUNNABLE:
+            self.scheduler.remove(self.queues[job.spec.queue], job)
+        job.status_reason = reason
+        self.finish(job, FAILED, now)
 
     def _record(
         self,

@@ -446,8 +446,7 @@ class ComputeEnvironment:
 
     def release(self, instance: Instance, shape: Shape, held_s: float) -> None:
         """Free ``shape`` on ``instance``; start its idle timer if it is now empty."""
-        instance.release(shape, held_s)
-        self.free_vcpus += shape.vcpus
+        self.evict(instance, shape, held_s)
         if not instance.jobs:
             self._start_idle_timer(instance)
         self.on_capacity()

@@ -31,7 +31,7 @@ class Dependencies:
     def __init__(self, scheduler: Scheduler, queues: dict[str, JobQueue], targets: set[str]):
         self.scheduler = scheduler
         self.queues = queues
-        self.finish: Callable[[Job, JobState, float], None] | None = None  # wired by the model
+        self.cancel: Callable[[Job, str, float], None] | None = None  # wired by the model
         self.wanted = targets  # names of the workload entries some job depends on
         self.jobs: dict[str, Job] = {}  # entry name -> its job (the parent, for an array)
         self.children: dict[Job, list[Job]] = {}  # array parent -> its children, in index order
@@ -97,5 +97,4 @@ class Dependencies:
         self.scheduler.enqueue(self.queues[job.spec.queue], job)
 
     def _fail(self, job: Job, now: float) -> None:
-        job.status_reason = DEPENDENT_JOB_FAILED
-        self.finish(job, FAILED, now)
+        self.cancel(job, DEPENDENT_JOB_FAILED, now)

@@ -152,8 +152,7 @@ class FargateEnvironment(ComputeEnvironment):
 
     def release(self, instance: Instance, shape: Shape, held_s: float) -> None:
         """The job ended: its task stops with it."""
-        instance.release(shape, held_s)
-        self.free_vcpus += shape.vcpus
+        self.evict(instance, shape, held_s)
         self.terminate(instance, TASK_STOPPED)
 
     def bill_usd(self, instance: Instance, stopped_at: float, end_reason: str) -> float:

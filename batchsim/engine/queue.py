@@ -119,10 +119,16 @@ class JobQueue:
         if self.time_limits is not None:
             self.time_limits.blocked(jobs)
 
-    def note_unblocked(self, jobs) -> None:
-        """``jobs`` lost their blocked statusReason."""
+    def mark_stuck(self, line: ShapeLine, reason: str) -> None:
+        """Give the waiting jobs of ``line`` AWS's blocked ``reason`` (see ShapeLine.mark_stuck)."""
+        line.mark_stuck(reason)
+        self.note_blocked(line.jobs)
+
+    def clear_stuck(self, line: ShapeLine) -> None:
+        """Capacity is back for ``line``: its jobs lose the blocked reason and its clocks stop."""
         if self.time_limits is not None:
-            self.time_limits.unblocked(jobs)
+            self.time_limits.unblocked(line.jobs)
+        line.clear_stuck()
 
     def head(self) -> Job | None:
         """Return the RUNNABLE job at the head of the queue (the earliest queued), if any."""

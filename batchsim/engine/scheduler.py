@@ -69,7 +69,7 @@ class Scheduler:
         return any(
             line.jobs
             and line.blocked_reason is None
-            and not str(line.stuck_reason).startswith(MISCONFIGURATION)
+            and not (line.stuck_reason or "").startswith(MISCONFIGURATION)
             for queue in self.queues
             for line in queue.lines.values()
         )
@@ -177,22 +177,24 @@ class Scheduler:
                     left -= ce.absorb(line.shape, left)
             if left > 0:
                 self._explain_wait(queue, line)
-            elif line.stuck_reason is not None and line.stuck_reason.startswith(CAPACITY):
-                line.clear_stuck()
+            elif _capacity_reason(line):
+                queue.clear_stuck(line)
 
     @staticmethod
     def _explain_wait(queue: JobQueue, line: ShapeLine) -> None:
         """Give jobs left without capacity AWS's blocked reason, when there is one."""
         if not any(ce.could_place_later(line.shape) for ce in queue.ces):
-            line.mark_stuck(COMPUTE_ENVIRONMENT_MAX_RESOURCE)
-            queue.note_blocked(line.jobs)
+            queue.mark_stuck(line, COMPUTE_ENVIRONMENT_MAX_RESOURCE)
             return
         for ce in queue.ces:
             short = ce.short_type_for(line.shape)
             if short is not None:
-                line.mark_stuck(INSUFFICIENT_CAPACITY.format(instance_type=short))
-                queue.note_blocked(line.jobs)
+                queue.mark_stuck(line, INSUFFICIENT_CAPACITY.format(instance_type=short))
                 return
-        if line.stuck_reason is not None and line.stuck_reason.startswith(CAPACITY):
-            queue.note_unblocked(line.jobs)
-            line.clear_stuck()  # NOTE: capacity is back; the jobs now wait for room only
+        if _capacity_reason(line):
+            queue.clear_stuck(line)  # NOTE: capacity is back; the jobs now wait for room only
+
+
+def _capacity_reason(line: ShapeLine) -> bool:
+    """Whether the line's jobs carry a CAPACITY:… reason (one that lifts when capacity returns)."""
+    return (line.stuck_reason or "").startswith(CAPACITY)

@@ -77,7 +77,7 @@ class Model:
         self.runner.scheduler = self.scheduler
         for queue in self.queues.values():
             if queue.time_limits is not None:
-                queue.time_limits.scheduler, queue.time_limits.runner = self.scheduler, self.runner
+                queue.time_limits.runner = self.runner
         self.submitter = Submitter(env, self.scheduler, self.queues)
         if settings.submitJobRate is not None:
             self.submitter.limit_rate(settings.submitJobRate)
@@ -90,7 +90,7 @@ class Model:
             return
         targets = {d.jobId for e in entries for d in e.submit.dependsOn if d.jobId is not None}
         dependencies = Dependencies(self.scheduler, self.queues, targets)
-        dependencies.finish = self.runner.finish
+        dependencies.cancel = self.runner.cancel
         self.runner.dependencies = self.submitter.dependencies = dependencies
 
     def _queue(self, spec) -> JobQueue:

@@ -10,14 +10,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from batchsim.engine.job import JobState
-
 if TYPE_CHECKING:
     from batchsim.engine.attempts import AttemptRunner
     from batchsim.engine.env import BatchEnv
     from batchsim.engine.job import Job
     from batchsim.engine.queue import JobQueue
-    from batchsim.engine.scheduler import Scheduler
 
 CANCELED = "Canceled by JobStateTimeLimit action due to reason: {reason}"
 
@@ -34,8 +31,7 @@ class TimeLimits:
         self.env = env
         self.queue = queue
         self.limits = limits  # reason code -> maxTimeSeconds
-        self.scheduler: Scheduler | None = None  # wired by the model
-        self.runner: AttemptRunner | None = None
+        self.runner: AttemptRunner | None = None  # wired by the model
         self._blocked_at: dict[Job, float] = {}
         self._check_at: float | None = None
 
@@ -72,6 +68,4 @@ class TimeLimits:
                 self._plan(since + limit)
                 return
             del self._blocked_at[head]
-            self.scheduler.remove(self.queue, head)
-            head.status_reason = CANCELED.format(reason=code)
-            self.runner.finish(head, JobState.FAILED, now)
+            self.runner.cancel(head, CANCELED.format(reason=code), now)
