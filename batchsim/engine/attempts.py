@@ -43,6 +43,8 @@ class AttemptRunner:
         env, spec = self.env, job.spec
         now = env._now  # NOTE: the attribute, not SimPy's property: this is the hot path
         ce.allocate(instance, spec.shape)
+        if spec.fair is not None:
+            spec.fair.started(spec.share, spec.shape.vcpus, now)
         running = instance.running
         if running is not None:
             running.add(job)
@@ -128,8 +130,10 @@ class AttemptRunner:
     ) -> None:
         """Close the job's attempt: record it, take the job off its instance, and make any
         callback still pending for the attempt stale (a pending timer is cancelled)."""
-        instance = job.instance
+        instance, spec = job.instance, job.spec
         self._record(job, outcome, exit_code, reason, "", now, wasted_vcpu_h)
+        if spec.fair is not None:
+            spec.fair.stopped(spec.share, spec.shape.vcpus, now)
         if instance.running is not None:
             instance.running.discard(job)
         if job.timer is not None:
@@ -213,6 +217,9 @@ class AttemptRunner:
         """Move ``job`` to SUCCEEDED or FAILED; roll its array parent up once all children are
         done; tell the jobs that depend on either."""
         job.move(state, now)
+        fair = job.spec.fair
+        if fair is not None and job.size is None:
+            fair.left(job.spec.share)
         dependencies = self.dependencies
         if dependencies is not None:
             dependencies.ended(job, state, now)

@@ -1,6 +1,7 @@
 """Job queues: FIFO order by submission, retried jobs at the front, grouped by job shape.
 
-Jobs of one shape (vCPUs, memory, GPUs) wait in one deque, in queue order. A scheduling pass
+Jobs of one shape (vCPUs, memory, GPUs) wait in one deque, in queue order; in a fair-share
+queue, one deque per shape, share identifier and scheduling priority. A scheduling pass
 walks the shapes by the position of their first job, so finding the next job to place costs
 O(number of shapes), not O(jobs waiting), and backfill (a later job taking room the head job
 cannot use) is a matter of moving on to the next shape.
@@ -15,7 +16,9 @@ from batchsim.engine.spec import Shape
 
 if TYPE_CHECKING:
     from batchsim.engine.compute import ComputeEnvironment
+    from batchsim.engine.fair_share import FairShare
     from batchsim.engine.job import Job
+    from batchsim.engine.spec import JobSpec
 
 JOB_RESOURCE_REQUIREMENT = (
     "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT - The job resource requirement (vCPU/memory/GPU) "
@@ -28,12 +31,17 @@ COMPUTE_ENVIRONMENT_MAX_RESOURCE = (
 
 
 class ShapeLine:
-    """The RUNNABLE jobs of one shape in one queue, in queue order."""
+    """The RUNNABLE jobs of one shape in one queue (of one share identifier and scheduling
+    priority, in a fair-share queue), in queue order."""
 
-    __slots__ = ("shape", "jobs", "blocked_reason", "stuck_reason")
+    __slots__ = ("shape", "share", "priority", "jobs", "blocked_reason", "stuck_reason")
 
-    def __init__(self, shape: Shape, blocked_reason: str | None):
+    def __init__(
+        self, shape: Shape, blocked_reason: str | None, share: str | None = None, priority: int = 0
+    ):
         self.shape = shape
+        self.share = share
+        self.priority = priority
         self.jobs: deque[Job] = deque()
         self.blocked_reason = blocked_reason  # can never run here: the line is skipped
         self.stuck_reason: str | None = None  # cannot run under the CEs' current instances
@@ -62,7 +70,8 @@ class ShapeLine:
 
 
 class JobQueue:
-    """A FIFO job queue with its compute environments in ``computeEnvironmentOrder``."""
+    """A job queue with its compute environments in ``computeEnvironmentOrder``: FIFO, or
+    fair share when it has a scheduling policy (``fair``)."""
 
     def __init__(
         self, name: str, priority: int, ces: list[ComputeEnvironment], backfill: bool = True
@@ -73,14 +82,19 @@ class JobQueue:
         self.backfill = backfill  # False: nothing behind a head job that does not fit runs
         self.enabled = True  # False: SubmitJob calls to this queue are refused
         self.time_limits = None  # jobStateTimeLimitActions, when the queue has some
-        self.lines: dict[Shape, ShapeLine] = {}
+        self.fair: FairShare | None = None  # the scheduling policy's state, on fair-share queues
+        self.lines: dict[object, ShapeLine] = {}
         self._back = 0  # sequence numbers of new jobs grow from here
         self._front = 0  # retried jobs get ever smaller numbers
 
-    def _line(self, shape: Shape) -> ShapeLine:
-        line = self.lines.get(shape)
+    def line_of(self, spec: JobSpec) -> ShapeLine:
+        """Return the line the jobs of ``spec`` wait in (created on first use)."""
+        shape = spec.shape
+        key = shape if self.fair is None else (shape, spec.share, spec.priority)
+        line = self.lines.get(key)
         if line is None:
-            line = self.lines[shape] = ShapeLine(shape, self.never_placeable_reason(shape))
+            reason = self.never_placeable_reason(shape)
+            line = self.lines[key] = ShapeLine(shape, reason, spec.share, spec.priority)
         return line
 
     def never_placeable_reason(self, shape: Shape) -> str | None:
@@ -98,7 +112,7 @@ class JobQueue:
         spec = job.spec
         line = spec.line  # NOTE: cached per spec; a spec has one queue and one shape
         if line is None:
-            line = spec.line = self._line(spec.shape)
+            line = spec.line = self.line_of(spec)
         line.jobs.append(job)
         if line.blocked_reason is not None or line.stuck_reason is not None:
             job.status_reason = line.reason_for_new_job()
@@ -108,7 +122,7 @@ class JobQueue:
         """Put a retried job at the front of the queue (AWS gives retries priority)."""
         self._front -= 1
         job.seq = self._front
-        line = self._line(job.spec.shape)
+        line = self.line_of(job.spec)
         line.jobs.appendleft(job)
         if line.blocked_reason is not None or line.stuck_reason is not None:
             job.status_reason = line.reason_for_new_job()

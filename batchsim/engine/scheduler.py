@@ -53,7 +53,7 @@ class Scheduler:
 
     def remove(self, queue: JobQueue, job: Job) -> None:
         """Take a RUNNABLE job out of its queue (CancelJob, TerminateJob)."""
-        queue.lines[job.spec.shape].jobs.remove(job)
+        queue.line_of(job.spec).jobs.remove(job)
         self.waiting -= 1
 
     def reorder(self) -> None:
@@ -116,7 +116,10 @@ class Scheduler:
         unplaced: list[tuple[JobQueue, ShapeLine]] = []
         for queue in self.queues:
             lines = queue.placeable_lines()
-            if len(lines) == 1:  # NOTE: one shape waiting: FIFO within the line is all there is
+            if queue.fair is not None:
+                if lines:
+                    unplaced.extend((queue, line) for line in self._place_fair(queue, lines))
+            elif len(lines) == 1:  # NOTE: one shape waiting: FIFO within the line is all there is
                 if not self._place_line(queue, lines[0]):
                     unplaced.append((queue, lines[0]))
             elif lines:
@@ -149,6 +152,33 @@ class Scheduler:
                 heapq.heappop(heap)
         return blocked
 
+    def _place_fair(self, queue: JobQueue, lines: list[ShapeLine]) -> list[ShapeLine]:
+        """Place jobs of a fair-share queue; return the lines left with waiting jobs.
+
+        The next job is the head of the line whose share has the lowest usage, then the
+        highest scheduling priority, then the earliest queued; each placement raises its
+        share's usage, so shares interleave. A job that would eat into the compute
+        reservation, or fits nowhere, drops its line out of this pass (all lines, with
+        backfill off).
+        """
+        fair, now = queue.fair, self.env._now
+        in_play = list(lines)
+        left: list[ShapeLine] = []
+        while in_play:
+            line = min(
+                in_play,
+                key=lambda ln: (fair.usage(ln.share, now), -ln.priority, ln.jobs[0].seq),
+            )
+            if line.shape.vcpus > fair.headroom() or not self._place_head(queue, line):
+                in_play.remove(line)
+                left.append(line)
+                if not queue.backfill:
+                    left.extend(in_play)
+                    break
+            elif not line.jobs:
+                in_play.remove(line)
+        return left
+
     def _place_head(self, queue: JobQueue, line: ShapeLine) -> bool:
         """Place the first job of ``line`` on the first CE with room; return whether it was."""
         for ce in queue.ces:
@@ -168,8 +198,15 @@ class Scheduler:
     def _scale_out(self, unplaced: list[tuple[JobQueue, ShapeLine]]) -> None:
         for ce in self.ces:
             ce.begin_round()
+        room: dict[JobQueue, float] = {}  # fair-share queues: vCPUs left before the reservation
         for queue, line in unplaced:
             left = len(line.jobs)
+            if queue.fair is not None:
+                headroom = room.get(queue)
+                if headroom is None:
+                    headroom = queue.fair.headroom()
+                left = min(left, max(int(headroom // line.shape.vcpus), 0))
+                room[queue] = headroom - left * line.shape.vcpus
             for ce in queue.ces:
                 if left <= 0:
                     break

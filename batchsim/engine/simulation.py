@@ -18,6 +18,7 @@ from batchsim.engine.attempts import AttemptRunner
 from batchsim.engine.compute import ComputeEnvironment
 from batchsim.engine.dependencies import Dependencies
 from batchsim.engine.env import BatchEnv
+from batchsim.engine.fair_share import FairShare
 from batchsim.engine.fargate import FargateEnvironment
 from batchsim.engine.job import JobState
 from batchsim.engine.queue import JobQueue
@@ -26,7 +27,7 @@ from batchsim.engine.spec import build_job_spec
 from batchsim.engine.time_limits import TimeLimits
 from batchsim.engine.unmanaged import UnmanagedEnvironment
 from batchsim.engine.workload import Submitter
-from batchsim.scenario.checks import definition_name
+from batchsim.scenario.checks import definition_name, policy_name
 from batchsim.scenario.schema import Scenario
 
 JOB_FIELDS = (
@@ -97,6 +98,10 @@ class Model:
         order = sorted(spec.computeEnvironmentOrder, key=lambda o: o.order)
         ces = [self.ces[o.computeEnvironment] for o in order]
         queue = JobQueue(spec.jobQueueName, spec.priority, ces, spec.simulation.backfill)
+        if spec.schedulingPolicyArn is not None:
+            policies = {p.name: p for p in self.scenario.schedulingPolicies}
+            policy = policies[policy_name(spec.schedulingPolicyArn)]
+            queue.fair = FairShare(policy.fairsharePolicy, ces)
         if spec.jobStateTimeLimitActions:
             limits = {a.reason: a.maxTimeSeconds for a in spec.jobStateTimeLimitActions}
             queue.time_limits = TimeLimits(self.env, queue, limits)
@@ -109,7 +114,9 @@ class Model:
             ce.start()
         for entry in self.scenario.workload:
             definition = definitions[definition_name(entry.submit.jobDefinition)]
-            self.submitter.start(entry, build_job_spec(self.env, entry, definition))
+            spec = build_job_spec(self.env, entry, definition)
+            spec.fair = self.queues[spec.queue].fair
+            self.submitter.start(entry, spec)
         if self.scenario.actions:
             timeline = Timeline(self.env, self.runner, self.scheduler, self.ces, self.queues)
             timeline.start(self.scenario.actions)

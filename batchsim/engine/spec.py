@@ -57,8 +57,11 @@ class JobSpec:
     checkpoint: CheckpointSpec | None = None
     depends: tuple[tuple[str | None, str | None], ...] = ()  # (type, entry) of each dependsOn
     runtime_by_index: tuple[tuple[int, int, Sampler], ...] = ()  # (first, last, sampler)
+    share: str | None = None  # shareIdentifier (fair-share queues)
+    priority: int = 0  # schedulingPriorityOverride, else the definition's schedulingPriority
+    fair: object = None  # the queue's FairShare, on fair-share queues (wired by the model)
     submitted: int = 0  # SubmitJob calls made so far (numbers the job ids)
-    line: object = None  # the queue's line for this shape, cached by JobQueue.push
+    line: object = None  # the queue's line for this spec, cached by JobQueue.push
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,11 +166,21 @@ def build_job_spec(env: BatchEnv, entry: WorkloadEntry, definition: JobDefinitio
         array_size=entry.submit.arrayProperties.size if entry.submit.arrayProperties else None,
         checkpoint=checkpoint_spec(entry.checkpoint or sim.checkpoint),
         depends=tuple((d.type, d.jobId) for d in entry.submit.dependsOn),
+        share=entry.submit.shareIdentifier,
+        priority=_scheduling_priority(entry, definition),
         runtime_by_index=tuple(
             (*r.bounds(), make_sampler(r.runtime, env.stream(f"runtime:{entry.name}:{r.indexes}")))
             for r in entry.runtimeByIndex
         ),
     )
+
+
+def _scheduling_priority(entry: WorkloadEntry, definition: JobDefinition) -> int:
+    """SubmitJob's schedulingPriorityOverride wins over the definition's schedulingPriority."""
+    override = entry.submit.schedulingPriorityOverride
+    if override is not None:
+        return override
+    return definition.schedulingPriority or 0
 
 
 def _no_runtime() -> float:

@@ -99,6 +99,8 @@ class Submitter:
         work_s = spec.runtime() if spec.array_size is None else 0.0
         job = Job(serial, spec.job_name, spec, now, work_s=work_s)
         self._record(job)
+        if spec.fair is not None:
+            spec.fair.joined(spec.share, spec.array_size or 1)
         if self.dependencies is not None:
             self.dependencies.submitted(spec.entry, job)
         if spec.array_size is not None:

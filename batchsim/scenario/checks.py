@@ -30,6 +30,7 @@ from batchsim.scenario.schema import (
     ResourceRequirement,
     RetryStrategy,
     Scenario,
+    SchedulingPolicy,
     SimulationSettings,
     WorkloadEntry,
 )
@@ -47,6 +48,7 @@ _NAMED_LISTS = (
     ("jobQueues", "jobQueueName", "job queue"),
     ("jobDefinitions", "jobDefinitionName", "job definition"),
     ("workload", "name", "workload entry"),
+    ("schedulingPolicies", "name", "scheduling policy"),
 )
 _LEGACY_KEY = {"VCPU": "vcpus", "MEMORY": "memory"}
 _EXIT_CODE = re.compile(r"\d+\*?|\*")
@@ -704,6 +706,69 @@ def _actions(scenario: Scenario) -> Iterator[Problem]:
                 yield from _reference(("actions", index, action.name, key), noun, name, names)
 
 
+def policy_name(reference: str) -> str:
+    """Return the scheduling policy a queue's ``schedulingPolicyArn`` names (a name or an ARN
+    ``arn:aws:batch:…:scheduling-policy/<name>``)."""
+    return reference.rsplit("scheduling-policy/", 1)[-1]
+
+
+def _fair_share(scenario: Scenario) -> Iterator[Problem]:
+    """Fair-share queues name a policy and get a shareIdentifier with every job; FIFO queues
+    get none (AWS rejects both mistakes at SubmitJob); shareDistribution entries do not overlap."""
+    policies = {p.name for p in _valid(scenario.schedulingPolicies)}
+    fair_queues = set()
+    for index, queue in _each(scenario.jobQueues):
+        if queue.schedulingPolicyArn is not None:
+            fair_queues.add(queue.jobQueueName)
+            path = ("jobQueues", index, "schedulingPolicyArn")
+            name = policy_name(queue.schedulingPolicyArn)
+            yield from _reference(path, "scheduling policy", name, policies)
+    for index, entry in _each(scenario.workload):
+        submit = entry.submit
+        fair = submit.jobQueue in fair_queues
+        if fair and submit.shareIdentifier is None:
+            yield _problem(
+                ("workload", index, "submit"),
+                f"job queue {submit.jobQueue!r} has a fair-share scheduling policy: "
+                "give a shareIdentifier",
+            )
+        elif not fair and submit.shareIdentifier is not None:
+            yield _problem(
+                ("workload", index, "submit", "shareIdentifier"),
+                f"job queue {submit.jobQueue!r} is FIFO (no schedulingPolicyArn): "
+                "leave out shareIdentifier",
+            )
+    for index, policy in _each(scenario.schedulingPolicies):
+        yield from _share_overlaps(policy, index)
+
+
+def _share_overlaps(policy, index: int) -> Iterator[Problem]:
+    seen: list[str] = []
+    for s_index, share in enumerate(policy.fairsharePolicy.shareDistribution):
+        name = share.shareIdentifier
+        for other in seen:
+            if _overlap(name, other):
+                path = ("schedulingPolicies", index, "fairsharePolicy", "shareDistribution")
+                yield _problem(
+                    (*path, s_index, "shareIdentifier"),
+                    f"{name!r} overlaps {other!r}; shareDistribution entries may not overlap",
+                )
+        seen.append(name)
+
+
+def _overlap(a: str, b: str) -> bool:
+    """Whether two share identifiers (a trailing * is a prefix) can match one identifier."""
+    a_prefix, b_prefix = a.endswith("*"), b.endswith("*")
+    a_text, b_text = a.rstrip("*"), b.rstrip("*")
+    if a_prefix and b_prefix:
+        return a_text.startswith(b_text) or b_text.startswith(a_text)
+    if a_prefix:
+        return b_text.startswith(a_text)
+    if b_prefix:
+        return a_text.startswith(b_text)
+    return a_text == b_text
+
+
 def _settings(scenario: Scenario) -> Iterator[Problem]:
     stop_at = scenario.simulation.stopAt
     if stop_at is not None and stop_at <= 0:
@@ -723,6 +788,7 @@ _RULES = (
     _platforms,
     _dependencies,
     _actions,
+    _fair_share,
 )
 
 
@@ -748,6 +814,7 @@ _LISTS = {
     "jobDefinitions": JobDefinition,
     "workload": WorkloadEntry,
     "actions": Action,
+    "schedulingPolicies": SchedulingPolicy,
 }
 
 

@@ -127,8 +127,7 @@ def _suggest(word: str, choices: list[str]) -> str:
 
 # AWS keys batchsim will model in later releases: say so rather than suggest a typo.
 NOT_YET = frozenset({
-    "schedulingPolicyArn", "shareIdentifier",
-    "schedulingPriorityOverride", "nodeProperties", "nodeOverrides", "eksProperties",
+    "nodeProperties", "nodeOverrides", "eksProperties",
     "ecsProperties", "schedule", "trace",
 })  # fmt: skip
 

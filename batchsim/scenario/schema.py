@@ -285,12 +285,44 @@ class JobStateTimeLimitAction(StrictModel):
     action: Literal["CANCEL"] = "CANCEL"
 
 
+class ShareAttributes(StrictModel):
+    """One entry of a fair-share policy's ``shareDistribution``: a lower ``weightFactor``
+    gets more compute; an identifier ending in ``*`` covers every identifier with that prefix."""
+
+    shareIdentifier: str = Field(min_length=1, max_length=255, pattern=r"^[A-Za-z0-9]+\*?$")
+    weightFactor: float = Field(default=1.0, ge=0.0001, le=999.9999)
+
+
+class FairsharePolicy(StrictModel):
+    """AWS ``FairsharePolicy``."""
+
+    shareDecaySeconds: int = Field(
+        default=0, ge=0, le=604800, description="Usage half-life window; 0 = AWS's 600 s."
+    )
+    computeReservation: int = Field(
+        default=0, ge=0, le=99, description="Reserve (value/100)^active shares of max vCPUs."
+    )
+    shareDistribution: list[ShareAttributes] = Field(default_factory=list, max_length=500)
+
+
+class SchedulingPolicy(StrictModel):
+    """AWS ``CreateSchedulingPolicy`` request; a queue names it in ``schedulingPolicyArn``."""
+
+    name: str = Field(min_length=1, max_length=128)
+    fairsharePolicy: FairsharePolicy = FairsharePolicy()
+    tags: AnyAws = None
+
+
 class JobQueue(StrictModel):
-    """AWS ``CreateJobQueue`` request (FIFO queues) plus a ``simulation`` block."""
+    """AWS ``CreateJobQueue`` request plus a ``simulation`` block; with ``schedulingPolicyArn``
+    it is a fair-share queue, else FIFO."""
 
     jobQueueName: str = Field(min_length=1, max_length=128)
     state: Literal["ENABLED", "DISABLED"] = "ENABLED"
     priority: int = Field(default=1, ge=0)
+    schedulingPolicyArn: str | None = Field(
+        default=None, min_length=1, description="A scheduling policy's name or ARN."
+    )
     computeEnvironmentOrder: list[ComputeEnvironmentOrder] = Field(min_length=1, max_length=3)
     jobStateTimeLimitActions: list[JobStateTimeLimitAction] = Field(
         default_factory=list, max_length=5
@@ -464,6 +496,10 @@ class SubmitJob(StrictModel):
     retryStrategy: RetryStrategy | None = None
     timeout: JobTimeout | None = None
     dependsOn: list[JobDependency] = Field(default_factory=list, max_length=20)
+    shareIdentifier: str | None = Field(
+        default=None, min_length=1, max_length=255, pattern=r"^[A-Za-z0-9]+$"
+    )
+    schedulingPriorityOverride: int | None = Field(default=None, ge=0, le=9999)
     parameters: AnyAws = None
     tags: AnyAws = None
     propagateTags: AnyAws = None
@@ -608,4 +644,5 @@ class Scenario(StrictModel):
     jobQueues: list[JobQueue] = Field(min_length=1)
     jobDefinitions: list[JobDefinition] = Field(min_length=1)
     workload: list[WorkloadEntry] = Field(min_length=1)
+    schedulingPolicies: list[SchedulingPolicy] = Field(default_factory=list)
     actions: list[Action] = Field(default_factory=list)
