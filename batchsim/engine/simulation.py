@@ -116,7 +116,7 @@ class Model:
             definition = definitions[definition_name(entry.submit.jobDefinition)]
             spec = build_job_spec(self.env, entry, definition)
             spec.fair = self.queues[spec.queue].fair
-            self.submitter.start(entry, spec)
+            self.submitter.start(entry, spec, self.scenario.simulation.stopAt)
         if self.scenario.actions:
             timeline = Timeline(self.env, self.runner, self.scheduler, self.ces, self.queues)
             timeline.start(self.scenario.actions)

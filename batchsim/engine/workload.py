@@ -1,17 +1,21 @@
 """Submitters: turn workload entries into SubmitJob calls over simulated time.
 
-An entry submits ``count`` requests at ``at``, or a Poisson stream of requests. A request with
+An entry submits ``count`` requests at ``at``, or ``count`` at every firing of its EventBridge
+``schedule``, or one at each of a list of times, or a Poisson stream of requests. A request with
 ``arrayProperties`` creates a parent and ``size`` children with ids ``<parent>:<index>``; the
 parent only moves between SUBMITTED, PENDING, SUCCEEDED and FAILED.
 """
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from batchsim.engine.job import Job, JobState
 from batchsim.engine.spec import child_runtime
 from batchsim.scenario.distributions import chunked
+from batchsim.scenario.schedules import parse_schedule
 
 if TYPE_CHECKING:
     from batchsim.engine.dependencies import Dependencies
@@ -41,13 +45,38 @@ class Submitter:
         (as a client retrying throttled calls would), and the job is created when accepted."""
         self._gap_s = 1.0 / calls_per_s
 
-    def start(self, entry: WorkloadEntry, spec: JobSpec) -> None:
-        """Schedule the submissions of ``entry``."""
-        if entry.arrivals is not None:
-            self._start_poisson(entry.arrivals, spec)
+    def start(self, entry: WorkloadEntry, spec: JobSpec, stop_at: float | None = None) -> None:
+        """Schedule the submissions of ``entry``; a schedule without ``until`` fires until
+        ``stop_at``."""
+        at = entry.at or 0.0
+        arrivals = entry.arrivals
+        if entry.schedule is not None:
+            until = entry.until if entry.until is not None else stop_at
+            firings = parse_schedule(entry.schedule).firings(at, until)
+            self._start_firings(((t, entry.count) for t in firings), spec)
+        elif arrivals is None:
+            self._start_firings(iter([(at, entry.count)]), spec)
+        elif arrivals.times is not None:
+            same_time = itertools.groupby(sorted(arrivals.times))
+            self._start_firings(((t, len(list(calls))) for t, calls in same_time), spec)
         else:
-            count = entry.count
-            self.env.call_later(entry.at or 0.0, lambda _e: self._submit_many(spec, count))
+            self._start_poisson(arrivals, spec)
+
+    def _start_firings(self, firings: Iterator[tuple[float, int]], spec: JobSpec) -> None:
+        """Make ``count`` calls at each (time, count) of ``firings``, drawn one at a time
+        (a schedule over a long horizon never sits in memory whole)."""
+
+        def fire(count: int) -> None:
+            self._submit_many(spec, count)
+            plan()
+
+        def plan() -> None:
+            firing = next(firings, None)
+            if firing is not None:
+                at, count = firing
+                self.env.call_later(max(at - self.env._now, 0.0), lambda _e: fire(count))
+
+        plan()
 
     def _submit_many(self, spec: JobSpec, count: int) -> None:
         for _ in range(count):

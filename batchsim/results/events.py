@@ -14,16 +14,15 @@ import heapq
 import math
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 
+from batchsim.clock import EPOCH
 from batchsim.engine.recorder import Outcome
 
-EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
-"""Wall-clock instant of simulated t = 0."""
 EPOCH_MS = int(EPOCH.timestamp()) * 1000
 ACCOUNT = "123456789012"
 REGION = "us-east-1"

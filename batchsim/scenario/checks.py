@@ -662,10 +662,10 @@ def _dependency_problem(entry: WorkloadEntry, index: int, dependency, entries: d
         hint = f"; did you mean {close[0]!r}?" if close else ""
         return f"unknown workload entry {dependency.jobId!r}{hint}"
     target_index, target = found
-    if target.arrivals is not None or target.count != 1:
+    if target.repeats:
         return (
             f"{target.name!r} submits more than one job; "
-            "a dependency names one SubmitJob (count 1, no arrivals)"
+            "a dependency names one SubmitJob (count 1, no arrivals or schedule)"
         )
     starts_at = entry.arrivals.start if entry.arrivals is not None else entry.at or 0.0
     if (target.at or 0.0, target_index) >= (starts_at, index):
@@ -776,6 +776,13 @@ def _settings(scenario: Scenario) -> Iterator[Problem]:
             ("simulation", "stopAt"),
             "stopAt must be greater than 0 (leave it out to run until every job is done)",
         )
+    for index, entry in _each(scenario.workload):
+        if entry.schedule is not None and entry.until is None and stop_at is None:
+            yield _problem(
+                ("workload", index, "schedule"),
+                "a schedule fires for ever: give this entry 'until' or the scenario "
+                "simulation.stopAt",
+            )
 
 
 _RULES = (

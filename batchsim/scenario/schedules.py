@@ -8,7 +8,7 @@ for a value of 1, …) and rejected with a :class:`ScheduleError` that says what
 Cron expressions are evaluated in UTC by ``croniter``; the AWS syntax is translated to
 croniter's first (day-of-week 1-7 with 1 = SUN becomes 0-6 with 0 = SUN, ``6L`` becomes
 ``L5``, the year becomes croniter's seventh field, …). Simulated t = 0 is
-:data:`batchsim.results.events.EPOCH`.
+:data:`batchsim.clock.EPOCH`.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 
 from croniter import CroniterBadDateError, croniter
 
-from batchsim.results.events import EPOCH
+from batchsim.clock import EPOCH
 
 __all__ = ["Schedule", "ScheduleError", "parse_schedule"]
 

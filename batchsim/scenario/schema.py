@@ -12,9 +12,10 @@ from __future__ import annotations
 import math
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from batchsim.scenario.distributions import DistributionModel, Exponential
+from batchsim.scenario.schedules import parse_schedule
 from batchsim.scenario.types import Duration, MemoryMiB, Rate, StrictModel
 from batchsim.scenario.units import parse_memory_mib
 
@@ -512,16 +513,25 @@ class PoissonParams(StrictModel):
 
 
 class Arrivals(StrictModel):
-    """A Poisson stream of submissions, ended by ``until`` (a time) or ``count`` (submissions)."""
+    """Submissions over time: a Poisson stream from ``start``, ended by ``until`` (a time) or
+    ``count`` (submissions) — a short fast one is a burst — or an explicit list of ``times``."""
 
-    poisson: PoissonParams
+    poisson: PoissonParams | None = None
+    times: list[Duration] | None = Field(
+        default=None, min_length=1, description="One submission at each listed time."
+    )
     start: Duration = Field(default=0.0, description="Time of the first possible arrival.")
     until: Duration | None = None
     count: int | None = Field(default=None, ge=1)
 
     @model_validator(mode="after")
     def _bounded(self) -> Arrivals:
-        if (self.until is None) == (self.count is None):
+        if (self.poisson is None) == (self.times is None):
+            raise ValueError("give exactly one of 'poisson' or 'times'")
+        if self.times is not None:
+            if self.until is not None or self.count is not None or self.start:
+                raise ValueError("'times' lists every submission: leave out start, until, count")
+        elif (self.until is None) == (self.count is None):
             raise ValueError("give exactly one of 'until' or 'count'")
         return self
 
@@ -560,6 +570,13 @@ class WorkloadEntry(StrictModel):
     at: Duration | None = Field(default=None, description="Submission time (default 0).")
     count: int = Field(default=1, ge=1, description="Identical submissions made at 'at'.")
     arrivals: Arrivals | None = None
+    schedule: str | None = Field(
+        default=None,
+        description="EventBridge expression 'rate(5 minutes)' or 'cron(0 2 * * ? *)' (UTC).",
+    )
+    until: Duration | None = Field(
+        default=None, description="Last possible firing of 'schedule' (default: stopAt)."
+    )
     runtime: DistributionModel | None = None
     runtimeByIndex: list[IndexRuntime] = Field(
         default_factory=list, description="Array children's runtime by AWS_BATCH_JOB_ARRAY_INDEX."
@@ -567,11 +584,27 @@ class WorkloadEntry(StrictModel):
     failure: FailureModel | None = None
     checkpoint: Checkpoint | None = None
 
+    @field_validator("schedule")
+    @classmethod
+    def _expression(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_schedule(value)  # NOTE: ScheduleError is a ValueError: reported at the key
+        return value
+
     @model_validator(mode="after")
     def _one_timing(self) -> WorkloadEntry:
         if self.arrivals is not None and (self.at is not None or self.count != 1):
             raise ValueError("use either 'at'/'count' or 'arrivals', not both")
+        if self.arrivals is not None and self.schedule is not None:
+            raise ValueError("use either 'schedule' (with 'at', 'count') or 'arrivals', not both")
+        if self.until is not None and self.schedule is None:
+            raise ValueError("'until' ends a 'schedule'; this entry has none")
         return self
+
+    @property
+    def repeats(self) -> bool:
+        """Whether the entry makes more than one SubmitJob call."""
+        return self.arrivals is not None or self.schedule is not None or self.count != 1
 
 
 # ----------------------------------------------------------------------------- scenario
