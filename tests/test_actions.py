@@ -7,11 +7,14 @@ at once (STARTING 100, RUNNING 125, done 725); c waits RUNNABLE for room; b depe
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import yaml
 from conftest import base_scenario, job, run
 
 from batchsim.errors import ScenarioError
+from batchsim.results.events import blocked_events
 from batchsim.scenario.loader import parse_scenario
 
 SUBMIT = {"jobQueue": "q", "jobDefinition": "work"}
@@ -113,3 +116,46 @@ def test_time_limit_actions_cancel_a_job_no_ce_can_run():
     row = job(run(data), "a-1")
     assert (row["status"], row["stoppedAt"]) == ("FAILED", 3600)
     assert row["statusReason"] == CANCELED + "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT"
+
+
+def test_each_blocked_head_job_raises_a_batch_job_queue_blocked_event(tmp_path):
+    data = base_scenario()
+    data["computeEnvironments"][0]["simulation"]["capacityShortages"] = [{"start": 0}]  # never ends
+    data["jobQueues"][0]["jobStateTimeLimitActions"] = [
+        {"reason": "CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY", "maxTimeSeconds": 600}
+    ]
+    data["workload"] = [
+        {"name": "a", "count": 2, "submit": {**SUBMIT, "jobName": "a"}},
+        {"name": "b", "at": "300s", "submit": {**SUBMIT, "jobName": "b"}},
+    ]
+    result = run(data)
+    events = list(blocked_events(result.blocked, result.jobs))
+    # a-1 is the blocked head at 0; canceled at 600, a-2 becomes the head (blocked since 0), is
+    # canceled at once, and b-1 (blocked since 300) becomes the head until its own limit at 900.
+    heads = [(e["time"], e["detail"]["jobId"]) for e in events]
+    assert heads == [("2026-01-01T00:00:00Z", "a-1"), ("2026-01-01T00:10:00Z", "a-2"), ("2026-01-01T00:10:00Z", "b-1")]
+    first = events[0]
+    assert first["detail-type"] == "Batch Job Queue Blocked" and first["source"] == "aws.batch"
+    assert first["resources"] == [
+        "arn:aws:batch:us-east-1:123456789012:job/a-1",
+        "arn:aws:batch:us-east-1:123456789012:job-queue/q",
+    ]
+    assert first["detail"]["status"] == "RUNNABLE"
+    assert first["detail"]["statusReason"].startswith("CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY - ")
+    result.write(tmp_path)
+    written = [json.loads(line) for line in (tmp_path / "events.jsonl").read_text().splitlines()]
+    assert [e for e in written if e["detail-type"] == "Batch Job Queue Blocked"] == events
+
+
+def test_a_head_that_fits_nowhere_is_reported_once_and_backfill_does_not_report_others():
+    data = base_scenario()
+    data["workload"] = [
+        {"name": "big", "submit": {**SUBMIT, "jobName": "big", "containerOverrides": {"resourceRequirements": [{"type": "VCPU", "value": "32"}]}}},
+        {"name": "small", "at": "10s", "count": 3, "submit": {**SUBMIT, "jobName": "small"}},
+    ]
+    data["simulation"] = {"stopAt": "2h"}
+    result = run(data)
+    (event,) = blocked_events(result.blocked, result.jobs)
+    assert event["detail"]["jobId"] == "big-1" and event["time"] == "2026-01-01T00:00:00Z"
+    assert event["detail"]["statusReason"].startswith("MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT - ")
+    assert set(result.jobs[result.jobs["workload"] == "small"]["status"]) == {"SUCCEEDED"}

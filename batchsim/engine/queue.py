@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from batchsim.engine.spec import Shape
 
 if TYPE_CHECKING:
+    from batchsim.engine.blocked import BlockedHeads
     from batchsim.engine.compute import ComputeEnvironment
     from batchsim.engine.fair_share import FairShare
     from batchsim.engine.job import Job
@@ -83,6 +84,8 @@ class JobQueue:
         self.enabled = True  # False: SubmitJob calls to this queue are refused
         self.time_limits = None  # jobStateTimeLimitActions, when the queue has some
         self.fair: FairShare | None = None  # the scheduling policy's state, on fair-share queues
+        self.watch: BlockedHeads | None = None  # reports blocked head jobs (wired by the model)
+        self.ever_blocked = False  # some job got a blocked reason: watch the head after passes
         self.lines: dict[object, ShapeLine] = {}
         self._back = 0  # sequence numbers of new jobs grow from here
         self._front = 0  # retried jobs get ever smaller numbers
@@ -132,6 +135,9 @@ class JobQueue:
         """``jobs`` got a blocked statusReason (their time-limit clocks start)."""
         if self.time_limits is not None:
             self.time_limits.blocked(jobs)
+        self.ever_blocked = True
+        if self.watch is not None:
+            self.watch.check(self)
 
     def mark_stuck(self, line: ShapeLine, reason: str) -> None:
         """Give the waiting jobs of ``line`` AWS's blocked ``reason`` (see ShapeLine.mark_stuck)."""
@@ -143,6 +149,8 @@ class JobQueue:
         if self.time_limits is not None:
             self.time_limits.unblocked(line.jobs)
         line.clear_stuck()
+        if self.watch is not None:
+            self.watch.lifted(self)
 
     def head(self) -> Job | None:
         """Return the RUNNABLE job at the head of the queue (the earliest queued), if any."""

@@ -35,10 +35,11 @@ class Outcome:
 class Recorder:
     """Append-only buffers of the run's records."""
 
-    __slots__ = ("attempts", "instances", "capacity", "jobs")
+    __slots__ = ("attempts", "instances", "capacity", "jobs", "blocked")
 
     def __init__(self) -> None:
         self.attempts: list[tuple] = []
         self.instances: list[tuple] = []
         self.capacity: list[tuple] = []
         self.jobs: list = []  # every Job, in creation order; read only after the run
+        self.blocked: list[tuple] = []  # blocked head jobs (engine/blocked.py BLOCKED_FIELDS)

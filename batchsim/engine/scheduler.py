@@ -55,6 +55,8 @@ class Scheduler:
         """Take a RUNNABLE job out of its queue (CancelJob, TerminateJob)."""
         queue.line_of(job.spec).jobs.remove(job)
         self.waiting -= 1
+        if queue.ever_blocked and queue.watch is not None:
+            queue.watch.check(queue)
 
     def reorder(self) -> None:
         """Re-sort the queues after a priority change (stable: ties keep scenario order)."""
@@ -126,6 +128,9 @@ class Scheduler:
                 unplaced.extend((queue, line) for line in self._place_in_order(queue, lines))
         if unplaced:
             self._scale_out(unplaced)
+        for queue in self.queues:
+            if queue.ever_blocked and queue.watch is not None:
+                queue.watch.check(queue)  # NOTE: placements may have made a blocked job the head
 
     def _place_in_order(self, queue: JobQueue, lines: list[ShapeLine]) -> list[ShapeLine]:
         """Place jobs of several shapes in queue order; return the lines whose head did not fit.

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from batchsim.catalog import load_catalog
 from batchsim.engine.actions import Timeline
 from batchsim.engine.attempts import AttemptRunner
+from batchsim.engine.blocked import BlockedHeads
 from batchsim.engine.compute import ComputeEnvironment
 from batchsim.engine.dependencies import Dependencies
 from batchsim.engine.env import BatchEnv
@@ -50,6 +51,7 @@ class EngineRun:
     instances: list[tuple]
     capacity: list[tuple]
     compute_environments: dict[str, dict]
+    blocked: list[tuple] = ()  # blocked head jobs (engine/blocked.py BLOCKED_FIELDS)
 
 
 class Model:
@@ -65,6 +67,9 @@ class Model:
             for ce in scenario.computeEnvironments
         }
         self.queues = {q.jobQueueName: self._queue(q) for q in scenario.jobQueues}
+        watch = BlockedHeads(env)
+        for queue in self.queues.values():
+            queue.watch = watch
         self.runner = AttemptRunner(env, self.queues)
         for ce in self.ces.values():
             ce.runner = self.runner
@@ -157,6 +162,7 @@ class Model:
             attempts=recorder.attempts,
             instances=recorder.instances,
             capacity=recorder.capacity,
+            blocked=recorder.blocked,
             compute_environments={
                 name: {"minvCpus": ce.min_vcpus, "maxvCpus": ce.max_vcpus}
                 for name, ce in self.ces.items()

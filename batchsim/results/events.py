@@ -1,5 +1,6 @@
 """EventBridge events rebuilt from the run's tables: "Batch Job State Change" from the jobs and
-attempts, "EC2 Spot Instance Interruption Warning" from the instances.
+attempts, "Batch Job Queue Blocked" from the blocked head jobs, "EC2 Spot Instance Interruption
+Warning" from the instances.
 
 AWS emits one event per state change of a submitted job and none for entering SUBMITTED; array
 children are created in PENDING, so their first event is RUNNABLE. Each event carries the job's detail as it stood at that instant: the attempts finished so far, the
@@ -268,13 +269,57 @@ def spot_warning_events(
         }
 
 
-def run_events(
-    jobs: pd.DataFrame, attempts: pd.DataFrame, instances: pd.DataFrame
+BLOCKED = "Batch Job Queue Blocked"
+
+
+def blocked_events(
+    blocked: pd.DataFrame, jobs: pd.DataFrame, *, account: str = ACCOUNT, region: str = REGION
 ) -> Iterator[dict]:
-    """Yield every event of a run, job state changes and Spot warnings merged in time order."""
-    return heapq.merge(
-        job_state_events(jobs, attempts), spot_warning_events(instances), key=_event_time
-    )
+    """Yield a "Batch Job Queue Blocked" event for every blocked head job, in time order:
+    resources are the job and queue ARNs, the detail the job as it stood (RUNNABLE)."""
+    if blocked.empty:
+        return
+    rows = jobs.set_index("jobId")
+    for at, job_id, queue, reason in _rows(blocked, ["time", "jobId", "jobQueue", "statusReason"]):
+        job = rows.loc[job_id]
+        job_arn = _arn(region, account, "job", job_id)
+        queue_arn = _arn(region, account, "job-queue", queue)
+        name = job["jobDefinition"]
+        name = name if ":" in name else f"{name}:1"
+        yield {
+            "version": "0",
+            "id": _uuid5(f"{job_id}/blocked/{epoch_ms(at)}"),
+            "detail-type": BLOCKED,
+            "source": "aws.batch",
+            "account": account,
+            "time": iso_time(at),
+            "region": region,
+            "resources": [job_arn, queue_arn],
+            "detail": {
+                "jobArn": job_arn,
+                "jobName": job["jobName"],
+                "jobId": job_id,
+                "jobQueue": queue_arn,
+                "status": "RUNNABLE",
+                "statusReason": reason,
+                "createdAt": epoch_ms(job["createdAt"]),
+                "jobDefinition": _arn(region, account, "job-definition", name),
+            },
+        }
+
+
+def run_events(
+    jobs: pd.DataFrame,
+    attempts: pd.DataFrame,
+    instances: pd.DataFrame,
+    blocked: pd.DataFrame | None = None,
+) -> Iterator[dict]:
+    """Yield every event of a run, job state changes, blocked queues and Spot warnings merged
+    in time order."""
+    streams = [job_state_events(jobs, attempts), spot_warning_events(instances)]
+    if blocked is not None:
+        streams.append(blocked_events(blocked, jobs))
+    return heapq.merge(*streams, key=_event_time)
 
 
 def _event_time(event: dict) -> str:

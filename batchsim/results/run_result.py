@@ -17,7 +17,8 @@ class RunResult:
     """The outcome of :func:`batchsim.simulate`.
 
     ``jobs``, ``attempts``, ``instances``, ``capacity`` and ``timeline`` are DataFrames (times in
-    seconds from t=0); ``summary`` holds the metrics written to ``summary.json``.
+    seconds from t=0); ``summary`` holds the metrics written to ``summary.json``; ``blocked``
+    lists the blocked head jobs AWS would report in ``Batch Job Queue Blocked`` events.
     """
 
     scenario: Scenario
@@ -30,6 +31,7 @@ class RunResult:
     capacity: pd.DataFrame
     timeline: pd.DataFrame
     summary: dict = field(default_factory=dict)
+    blocked: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @classmethod
     def from_engine(cls, scenario: Scenario, run: EngineRun, version: str) -> RunResult:
@@ -40,6 +42,7 @@ class RunResult:
         """
         jobs = tables.jobs_frame(run)
         run.jobs = []
+        blocked = tables.blocked_frame(run, jobs)
         attempts = tables.attempts_frame(run, jobs)
         run.attempts = []
         instances = tables.instances_frame(run)
@@ -57,6 +60,7 @@ class RunResult:
             capacity=capacity,
             timeline=tables.timeline_frame(jobs, attempts, capacity),
             summary=summary,
+            blocked=blocked,
         )
 
     def write(self, directory: str | Path, events: bool = True) -> list[Path]:

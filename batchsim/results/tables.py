@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from batchsim.engine.blocked import BLOCKED_FIELDS
 from batchsim.engine.recorder import ATTEMPT_FIELDS, CAPACITY_FIELDS, INSTANCE_FIELDS
 from batchsim.engine.simulation import JOB_FIELDS, EngineRun
 
@@ -55,6 +56,14 @@ def instances_frame(run: EngineRun) -> pd.DataFrame:
     frame["runSeconds"] = frame["terminatedAt"] - frame["launchedAt"]
     cost = frame.pop("costUsd")
     frame["costUsd"] = cost.astype(float)  # NOTE: kept as the last column, as before
+    return frame
+
+
+def blocked_frame(run: EngineRun, jobs: pd.DataFrame) -> pd.DataFrame:
+    """Return one row per blocked head job reported: time, jobId, jobQueue, statusReason."""
+    frame = pd.DataFrame.from_records(list(run.blocked), columns=list(BLOCKED_FIELDS))
+    job_ids = jobs["jobId"].to_numpy()[frame.pop("jobIndex").to_numpy(dtype=np.int64)]
+    frame.insert(1, "jobId", job_ids)
     return frame
 
 

@@ -114,7 +114,7 @@ def write_outputs(result: RunResult, directory: Path, events: bool = True) -> li
     directory.mkdir(parents=True, exist_ok=True)
     written = [write_csv(directory / f"{name}.csv", getattr(result, name)) for name in TABLES]
     if events:
-        stream = run_events(result.jobs, result.attempts, result.instances)
+        stream = run_events(result.jobs, result.attempts, result.instances, result.blocked)
         written.append(write_events(directory / "events.jsonl", stream))
     written.append(write_text(directory / "scenario.resolved.yaml", resolved_yaml(result.scenario)))
     for filename, figure in standard_figures(result.timeline, result.attempts).items():

@@ -1,0 +1,43 @@
+"""Watching for blocked queues: AWS emits a ``Batch Job Queue Blocked`` event when the job at
+the head of a queue is RUNNABLE with a blocked statusReason (capacity or misconfiguration).
+
+A queue is checked when its jobs get a blocked reason and when its head may change to a blocked
+job (a pass ended, a job was taken out). Each (head job, reason) is reported once per blockage;
+when capacity comes back and the reason lifts, a later blockage is reported again.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from batchsim.engine.env import BatchEnv
+    from batchsim.engine.queue import JobQueue
+
+BLOCKED_FIELDS = ("time", "jobIndex", "jobQueue", "statusReason")
+
+
+class BlockedHeads:
+    """Records (time, job, queue, reason) whenever a queue's head job is newly blocked."""
+
+    def __init__(self, env: BatchEnv):
+        self.env = env
+        self._records = env.recorder.blocked
+        self._reported: dict[str, tuple] = {}  # queue name -> (head job, reason) last reported
+
+    def check(self, queue: JobQueue) -> None:
+        """Report the queue's head job if it is blocked and was not reported yet."""
+        head = queue.head()
+        if head is None:
+            return
+        reason = queue.line_of(head.spec).reason_for_new_job()
+        if reason is None or head.status_reason != reason:
+            return
+        if self._reported.get(queue.name) == (head, reason):
+            return
+        self._reported[queue.name] = (head, reason)
+        self._records.append((self.env._now, head.index, queue.name, reason))
+
+    def lifted(self, queue: JobQueue) -> None:
+        """A blocked reason in ``queue`` lifted: the next blockage is news again."""
+        self._reported.pop(queue.name, None)
