@@ -25,6 +25,11 @@ if TYPE_CHECKING:
 CONTAINER_EXITED = "Essential container in task exited"
 TIMEOUT_REASON = "Job attempt duration exceeded timeout"
 STARTING, RUNNING = JobState.STARTING, JobState.RUNNING
+
+
+def held_vcpus(shape) -> float:
+    """vCPUs a placed job holds: its own, or all its nodes' for a multi-node parallel job."""
+    return shape.vcpus * (shape.nodes or 1)
 RUNNABLE, SUCCEEDED, FAILED = JobState.RUNNABLE, JobState.SUCCEEDED, JobState.FAILED
 
 
@@ -37,14 +42,22 @@ class AttemptRunner:
         self.scheduler: Scheduler | None = None  # wired by the simulation's build step
         self.dependencies: Dependencies | None = None  # only when some job has dependsOn
         self._attempts = env.recorder.attempts
+        self._other_nodes: dict[Job, list[Instance]] = {}  # multi-node parallel jobs running
 
-    def start_attempt(self, job: Job, ce: ComputeEnvironment, instance: Instance) -> None:
-        """Place ``job`` on ``instance``: STARTING now, RUNNING after pull and container start."""
+    def start_attempt(
+        self, job: Job, ce: ComputeEnvironment, instance: Instance, other_nodes=()
+    ) -> None:
+        """Place ``job`` on ``instance``: STARTING now, RUNNING after pull and container start.
+        A multi-node parallel job also holds ``other_nodes`` (its child nodes' instances)."""
         env, spec = self.env, job.spec
         now = env._now  # NOTE: the attribute, not SimPy's property: this is the hot path
         ce.allocate(instance, spec.shape)
+        if other_nodes:
+            for host in other_nodes:
+                ce.allocate(host, spec.shape)
+            self._other_nodes[job] = other_nodes
         if spec.fair is not None:
-            spec.fair.started(spec.share, spec.shape.vcpus, now)
+            spec.fair.started(spec.share, held_vcpus(spec.shape), now)
         running = instance.running
         if running is not None:
             running.add(job)
@@ -123,7 +136,7 @@ class AttemptRunner:
             self._retry_or_fail(job, reason, exit_code, now)
         else:
             self.finish(job, FAILED, now)
-        instance.ce.release(instance, job.spec.shape, now - job.starting_at)
+        self._release(job, instance, now)
 
     def _detach(
         self, job: Job, outcome: str, exit_code, reason: str, now: float, wasted_vcpu_h: float = 0.0
@@ -133,7 +146,7 @@ class AttemptRunner:
         instance, spec = job.instance, job.spec
         self._record(job, outcome, exit_code, reason, "", now, wasted_vcpu_h)
         if spec.fair is not None:
-            spec.fair.stopped(spec.share, spec.shape.vcpus, now)
+            spec.fair.stopped(spec.share, held_vcpus(spec.shape), now)
         if instance.running is not None:
             instance.running.discard(job)
         if job.timer is not None:
@@ -186,7 +199,16 @@ class AttemptRunner:
         instance = job.instance
         self._detach(job, Outcome.TERMINATED, None, reason, now)
         self.finish(job, FAILED, now)
-        instance.ce.release(instance, job.spec.shape, now - job.starting_at)
+        self._release(job, instance, now)
+
+    def _release(self, job: Job, instance: Instance, now: float) -> None:
+        """Give back the instance of an ended attempt (and the other nodes of an MNP job:
+        AWS stops the child nodes when the main node exits)."""
+        shape, held_s = job.spec.shape, now - job.starting_at
+        instance.ce.release(instance, shape, held_s)
+        if shape.nodes:
+            for host in self._other_nodes.pop(job, ()):
+                host.ce.release(host, shape, held_s)
 
     def cancel(self, job: Job, reason: str, now: float) -> None:
         """Fail a job that has not started (SUBMITTED, PENDING or RUNNABLE) with ``reason``:

@@ -119,13 +119,22 @@ class ComputeEnvironment:
         return itype.memory_mib * self._mem_factor - self._mem_reserved
 
     def options(self, shape: Shape) -> list[TypeOption]:
-        """Return the allowed types that fit ``shape``, cheapest per job first (cached)."""
+        """Return the allowed types that fit ``shape``, cheapest per job first (cached); for a
+        multi-node parallel job only its node type, and only where such jobs may run."""
         found = self._options.get(shape)
         if found is None:
-            found = self._options[shape] = options_for(
-                self.types, shape, self.allocatable_mib, self.price_now
-            )
+            found = options_for(self.types, shape, self.allocatable_mib, self.price_now)
+            if shape.node_type is not None:
+                found = [o for o in found if o.itype.name == shape.node_type]
+                found = found if self.multinode_ok else []
+            self._options[shape] = found
         return found
+
+    @property
+    def multinode_ok(self) -> bool:
+        """Whether multi-node parallel jobs run here: AWS runs them on on-demand EC2 only (not
+        on Spot, UNMANAGED or Fargate compute environments)."""
+        return self.lifecycle == "on-demand"
 
     def price_now(self, itype: InstanceType) -> float:
         """Return what an instance of ``itype`` launched now costs per hour."""
@@ -143,7 +152,7 @@ class ComputeEnvironment:
     def can_ever_serve(self, shape: Shape) -> bool:
         """Return whether some instance this CE may launch could ever run a job of ``shape``."""
         options = self.options(shape)
-        if not options or shape.vcpus > self.max_vcpus:
+        if not options or shape.vcpus * (shape.nodes or 1) > self.max_vcpus:
             return False
         return self.overshoot or any(o.itype.vcpus <= self.max_vcpus for o in options)
 
@@ -193,6 +202,14 @@ class ComputeEnvironment:
             ):
                 return instance
         return None
+
+    def find_nodes(self, shape: Shape) -> list[Instance] | None:
+        """Return ``shape.nodes`` empty ready instances of the node type (the single-tenant
+        nodes of a multi-node parallel job), or None while there are not that many."""
+        if not self.enabled or not self.multinode_ok:
+            return None
+        hosts = [i for i in self.ready if i.itype.name == shape.node_type and not i.jobs]
+        return hosts[: shape.nodes] if len(hosts) >= shape.nodes else None
 
     # --------------------------------------------------------------------- scale-out
     def start(self) -> None:

@@ -25,6 +25,11 @@ JOB_RESOURCE_REQUIREMENT = (
     "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT - The job resource requirement (vCPU/memory/GPU) "
     "is higher than that can be met by the CE(s) attached to the job queue."
 )
+MULTINODE_NOT_SUPPORTED = (
+    "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT - Multi-node parallel jobs run on on-demand EC2 "
+    "compute environments only; the CE(s) attached to the job queue are SPOT, UNMANAGED or "
+    "Fargate."
+)
 COMPUTE_ENVIRONMENT_MAX_RESOURCE = (
     "MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE - CE(s) associated with the job queue "
     "cannot meet the CPU requirement of the job."
@@ -102,6 +107,8 @@ class JobQueue:
 
     def never_placeable_reason(self, shape: Shape) -> str | None:
         """Return AWS's statusReason if no CE of this queue can ever run ``shape``, else None."""
+        if shape.nodes and not any(ce.multinode_ok for ce in self.ces):
+            return MULTINODE_NOT_SUPPORTED
         if any(ce.can_ever_serve(shape) for ce in self.ces):
             return None
         if any(ce.options(shape) for ce in self.ces):

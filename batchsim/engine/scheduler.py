@@ -105,7 +105,7 @@ class Scheduler:
         for queue in self.queues:
             if ce in queue.ces:
                 for line in queue.placeable_lines():
-                    if instance.fits(line.shape):
+                    if _wants(ce, instance, line.shape):
                         return True
         return False
 
@@ -186,11 +186,24 @@ class Scheduler:
 
     def _place_head(self, queue: JobQueue, line: ShapeLine) -> bool:
         """Place the first job of ``line`` on the first CE with room; return whether it was."""
+        if line.shape.nodes:
+            return self._place_nodes(queue, line)
         for ce in queue.ces:
             instance = ce.find_instance(line.shape)
             if instance is not None:
                 self.waiting -= 1
                 self.runner.start_attempt(line.jobs.popleft(), ce, instance)
+                return True
+        return False
+
+    def _place_nodes(self, queue: JobQueue, line: ShapeLine) -> bool:
+        """Place a multi-node parallel job once one CE has all its nodes ready and empty: the
+        main node gets the attempt, the other nodes are held with it."""
+        for ce in queue.ces:
+            hosts = ce.find_nodes(line.shape)
+            if hosts is not None:
+                self.waiting -= 1
+                self.runner.start_attempt(line.jobs.popleft(), ce, hosts[0], hosts[1:])
                 return True
         return False
 
@@ -205,7 +218,7 @@ class Scheduler:
             ce.begin_round()
         room: dict[JobQueue, float] = {}  # fair-share queues: vCPUs left before the reservation
         for queue, line in unplaced:
-            left = len(line.jobs)
+            left = len(line.jobs) * (line.shape.nodes or 1)  # NOTE: an MNP job needs its nodes
             if queue.fair is not None:
                 headroom = room.get(queue)
                 if headroom is None:
@@ -215,6 +228,8 @@ class Scheduler:
             for ce in queue.ces:
                 if left <= 0:
                     break
+                if line.shape.nodes and not ce.multinode_ok:
+                    continue
                 if ce.booting or ce.can_grow():
                     left -= ce.absorb(line.shape, left)
             if left > 0:
@@ -235,6 +250,13 @@ class Scheduler:
                 return
         if _capacity_reason(line):
             queue.clear_stuck(line)  # NOTE: capacity is back; the jobs now wait for room only
+
+
+def _wants(ce: ComputeEnvironment, instance, shape) -> bool:
+    """Whether a job of ``shape`` could use ``instance`` of ``ce`` (an MNP job: as a node)."""
+    if shape.nodes:
+        return ce.multinode_ok and instance.itype.name == shape.node_type
+    return instance.fits(shape)
 
 
 def _capacity_reason(line: ShapeLine) -> bool:

@@ -24,11 +24,12 @@ from batchsim.engine.fargate import FargateEnvironment
 from batchsim.engine.job import JobState
 from batchsim.engine.queue import JobQueue
 from batchsim.engine.scheduler import Scheduler
-from batchsim.engine.spec import build_job_spec
+from batchsim.engine.spec import Shape, build_job_spec, multinode_shape
 from batchsim.engine.time_limits import TimeLimits
 from batchsim.engine.unmanaged import UnmanagedEnvironment
 from batchsim.engine.workload import Submitter
 from batchsim.scenario.checks import definition_name, policy_name
+from batchsim.scenario.multinode import node_instance_type
 from batchsim.scenario.schema import Scenario
 
 JOB_FIELDS = (
@@ -61,7 +62,7 @@ class Model:
         self.scenario = scenario
         self.env = env = BatchEnv(seed)
         settings = scenario.simulation
-        catalog = load_catalog().with_custom(scenario.customInstanceTypes)
+        self.catalog = catalog = load_catalog().with_custom(scenario.customInstanceTypes)
         self.ces = {
             ce.computeEnvironmentName: build_ce(env, ce, catalog, settings)
             for ce in scenario.computeEnvironments
@@ -119,12 +120,23 @@ class Model:
             ce.start()
         for entry in self.scenario.workload:
             definition = definitions[definition_name(entry.submit.jobDefinition)]
-            spec = build_job_spec(self.env, entry, definition)
+            spec = build_job_spec(self.env, entry, definition, self._multinode_shape(definition))
             spec.fair = self.queues[spec.queue].fair
             self.submitter.start(entry, spec, self.scenario.simulation.stopAt)
         if self.scenario.actions:
             timeline = Timeline(self.env, self.runner, self.scheduler, self.ces, self.queues)
             timeline.start(self.scenario.actions)
+
+    def _multinode_shape(self, definition) -> Shape | None:
+        """The shape of a multi-node parallel job (None for a container job)."""
+        if definition.type != "multinode":
+            return None
+        settings = self.scenario.simulation
+        itype = self.catalog.get(node_instance_type(definition))
+        allocatable = (
+            itype.memory_mib * settings.allocatableMemoryFactor - settings.reservedMemoryMiB
+        )
+        return multinode_shape(definition, itype, allocatable)
 
     def run(self) -> float:
         """Run until nothing can happen or until stopAt; return the end time."""

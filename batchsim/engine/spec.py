@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from batchsim.engine.retry import ExitRule, RetryPolicy
 from batchsim.scenario.distributions import Sampler, chunked, make_sampler
+from batchsim.scenario.multinode import main_container
 
 if TYPE_CHECKING:
     from batchsim.engine.env import BatchEnv
@@ -27,11 +28,14 @@ if TYPE_CHECKING:
 @dataclass(frozen=True, slots=True)
 class Shape:
     """What one job reserves on an instance: vCPUs (whole on EC2, 0.25–16 on Fargate), MiB of
-    memory, whole GPUs."""
+    memory, whole GPUs. A multi-node parallel job reserves ``nodes`` whole instances of
+    ``node_type`` (single-tenant nodes): its vCPUs, memory and GPUs are one node's instance."""
 
     vcpus: float
     memory_mib: float
     gpus: int = 0
+    nodes: int = 0  # multi-node parallel jobs: instances per job (0: a single-node job)
+    node_type: str | None = None  # multi-node parallel jobs: the one instance type of the nodes
 
 
 @dataclass(slots=True)
@@ -121,6 +125,13 @@ def resolve_shape(definition: JobDefinition, entry: WorkloadEntry) -> Shape:
     return Shape(vcpus, float(values["MEMORY"]), int(values.get("GPU", 0)))
 
 
+def multinode_shape(definition: JobDefinition, itype, allocatable_mib: float) -> Shape:
+    """Return the shape of a multi-node parallel job: ``numNodes`` whole instances of ``itype``
+    (a catalog InstanceType; ``allocatable_mib`` the memory ECS registers on one)."""
+    nodes = definition.nodeProperties.numNodes
+    return Shape(itype.vcpus, allocatable_mib, itype.gpus, nodes=nodes, node_type=itype.name)
+
+
 def retry_policy(strategy: RetryStrategy | None) -> RetryPolicy:
     """Return the engine form of an AWS retryStrategy (None means one attempt)."""
     if strategy is None:
@@ -134,8 +145,11 @@ def retry_policy(strategy: RetryStrategy | None) -> RetryPolicy:
     return RetryPolicy(strategy.attempts, rules)
 
 
-def build_job_spec(env: BatchEnv, entry: WorkloadEntry, definition: JobDefinition) -> JobSpec:
-    """Return the JobSpec of ``entry``; its random streams are named after the entry."""
+def build_job_spec(
+    env: BatchEnv, entry: WorkloadEntry, definition: JobDefinition, shape: Shape | None = None
+) -> JobSpec:
+    """Return the JobSpec of ``entry``; its random streams are named after the entry. ``shape``
+    overrides the resources (multi-node parallel jobs: see :func:`multinode_shape`)."""
     sim = definition.simulation
     failure = entry.failure or sim.failure
     timeout = entry.submit.timeout or definition.timeout
@@ -146,8 +160,8 @@ def build_job_spec(env: BatchEnv, entry: WorkloadEntry, definition: JobDefinitio
         job_name=entry.submit.jobName,
         job_definition=definition.jobDefinitionName,
         queue=entry.submit.jobQueue,
-        shape=resolve_shape(definition, entry),
-        image=definition.containerProperties.image,
+        shape=shape if shape is not None else resolve_shape(definition, entry),
+        image=_container(definition).image,
         retry=retry_policy(entry.submit.retryStrategy or definition.retryStrategy),
         timeout_s=float(timeout.attemptDurationSeconds) if timeout is not None else None,
         runtime=make_sampler(runtime_model, env.stream(f"runtime:{entry.name}"))
@@ -173,6 +187,13 @@ def build_job_spec(env: BatchEnv, entry: WorkloadEntry, definition: JobDefinitio
             for r in entry.runtimeByIndex
         ),
     )
+
+
+def _container(definition: JobDefinition):
+    """The container the job runs: its own, or the main node's for a multi-node parallel job."""
+    if definition.nodeProperties is None:
+        return definition.containerProperties
+    return main_container(definition)
 
 
 def _scheduling_priority(entry: WorkloadEntry, definition: JobDefinition) -> int:

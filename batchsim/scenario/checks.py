@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 from batchsim.catalog.fargate import FARGATE_VCPU_VALUES, combination_problem
 from batchsim.errors import BatchsimError, Problem
 from batchsim.scenario.distributions import mean_of
+from batchsim.scenario.multinode import definition_problems
 from batchsim.scenario.schema import (
     Action,
     ComputeEnvironment,
@@ -427,8 +428,17 @@ def _provides(properties: Any, kind: str) -> bool:
     return getattr(properties, _LEGACY_KEY[kind]) is not None
 
 
+def _multinode(scenario: Scenario, catalog: Catalog) -> Iterator[Problem]:
+    """Multi-node parallel job definitions follow AWS's rules (scenario/multinode.py)."""
+    for index, jd in _each(scenario.jobDefinitions):
+        for path, message in definition_problems(jd, catalog, scenario.simulation):
+            yield _problem(("jobDefinitions", index, *path), message)
+
+
 def _job_resources(scenario: Scenario) -> Iterator[Problem]:
     for index, jd in _each(scenario.jobDefinitions):
+        if jd.type == "multinode":
+            continue  # NOTE: its nodes' requirements are checked by _multinode
         path = ("jobDefinitions", index, "containerProperties", "resourceRequirements")
         yield from _requirements(jd.containerProperties.resourceRequirements, path, is_fargate(jd))
         users = [
@@ -574,10 +584,6 @@ def _retry_patterns(strategy: RetryStrategy | None, path: Path) -> Iterator[Prob
 def _job_definitions(scenario: Scenario) -> Iterator[Problem]:
     for index, jd in _each(scenario.jobDefinitions):
         path = ("jobDefinitions", index)
-        if jd.type == "multinode":
-            yield _problem(
-                (*path, "type"), f"multinode job definitions are {NOT_YET}; use container"
-            )
         platform = jd.containerProperties.runtimePlatform if is_fargate(jd) else None
         if (
             isinstance(platform, dict)
@@ -811,6 +817,7 @@ def check_scenario(scenario: Scenario, catalog: Catalog, references: bool = True
     rules = _RULES if references else tuple(rule for rule in _RULES if rule is not check_references)
     problems = [problem for rule in rules for problem in rule(scenario)]
     problems.extend(_compute_environments(scenario, catalog))
+    problems.extend(_multinode(scenario, catalog))
     return problems
 
 

@@ -127,7 +127,7 @@ def _suggest(word: str, choices: list[str]) -> str:
 
 # AWS keys batchsim will model in later releases: say so rather than suggest a typo.
 NOT_YET = frozenset({
-    "nodeProperties", "nodeOverrides", "eksProperties",
+    "nodeOverrides", "eksProperties",
     "ecsProperties", "trace",
 })  # fmt: skip
 

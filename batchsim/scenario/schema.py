@@ -376,6 +376,9 @@ class ContainerProperties(StrictModel):
         default=None, ge=1, description="Deprecated AWS key; prefer resourceRequirements."
     )
     memory: int | None = Field(default=None, ge=4, description="Deprecated AWS key (MiB).")
+    instanceType: str | None = Field(
+        default=None, min_length=1, description="Multi-node parallel jobs: the node instance type."
+    )
     command: AnyAws = None
     environment: AnyAws = None
     jobRoleArn: AnyAws = None
@@ -433,12 +436,45 @@ class JobSimulation(StrictModel):
     checkpoint: Checkpoint | None = None
 
 
+class NodeRangeProperty(StrictModel):
+    """AWS ``NodeRangeProperty``: the container of the nodes ``targetNodes`` ('0', '1:3',
+    '1:' open-ended, ':2')."""
+
+    targetNodes: str = Field(min_length=1, pattern=r"^\d*:?\d*$")
+    container: ContainerProperties = ContainerProperties()
+    instanceTypes: list[str] | None = Field(default=None, max_length=1)
+
+    def bounds(self, num_nodes: int) -> tuple[int, int]:
+        """Return the (first, last) node index this range covers among ``num_nodes`` nodes."""
+        first, colon, last = self.targetNodes.partition(":")
+        low = int(first) if first else 0
+        if not colon:
+            return low, low
+        return low, int(last) if last else num_nodes - 1
+
+    def instance_type(self) -> str | None:
+        """The node instance type this range names, if any."""
+        if self.instanceTypes:
+            return self.instanceTypes[0]
+        return self.container.instanceType
+
+
+class NodeProperties(StrictModel):
+    """AWS ``NodeProperties`` of a multi-node parallel job definition."""
+
+    numNodes: int = Field(ge=1, le=1000)
+    mainNode: int = Field(default=0, ge=0)
+    nodeRangeProperties: list[NodeRangeProperty] = Field(min_length=1, max_length=5)
+
+
 class JobDefinition(StrictModel):
-    """AWS ``RegisterJobDefinition`` request (container jobs) plus a ``simulation`` block."""
+    """AWS ``RegisterJobDefinition`` request (``container`` or ``multinode`` jobs) plus a
+    ``simulation`` block."""
 
     jobDefinitionName: str = Field(min_length=1, max_length=128)
     type: Literal["container", "multinode"] = "container"
     containerProperties: ContainerProperties = ContainerProperties()
+    nodeProperties: NodeProperties | None = None
     retryStrategy: RetryStrategy | None = None
     timeout: JobTimeout | None = None
     parameters: AnyAws = None
