@@ -127,3 +127,12 @@ def test_loader_checks_nodes_fit_their_instance_type_and_need_one():
     assert "name the node instance type" in problems_of(data)["jobDefinitions[1].nodeProperties.nodeRangeProperties"]
     data["jobDefinitions"][1]["type"] = "container"
     assert problems_of(data)["jobDefinitions[1].nodeProperties"] == "nodeProperties belong to type: multinode"
+
+
+def test_nodes_ready_early_count_towards_the_gang_and_no_extra_instance_is_launched():
+    data = mpi_scenario(nodes=4)
+    data["computeEnvironments"][0]["simulation"]["bootTime"] = {"uniform": {"low": "50s", "high": "150s"}}
+    result = run(data)
+    instances = result.instances
+    assert len(instances) == 4  # an early-ready node waits for the others; it is not re-ordered
+    assert job(result, "m-1")["startingAt"] == instances["readyAt"].max()

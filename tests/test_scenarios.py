@@ -587,3 +587,53 @@ def test_pipeline_calls_start_per_sample_and_merge_waits_for_all():
     assert (call_runnable == align["stoppedAt"].to_numpy()).all()
     assert (call_runnable < jobs.loc["align-1", "stoppedAt"]).mean() > 0.9
     assert jobs.loc["merge-1", "runnableAt"] == jobs.loc["call-1", "stoppedAt"]
+
+
+def _waits(stem: str) -> pd.Series:
+    """Return each attempt's queue wait, indexed by its workload entry."""
+    attempts = result(stem).attempts.merge(result(stem).jobs[["jobId", "workload"]], on="jobId")
+    return attempts.set_index("workload")["queueWaitSeconds"]
+
+
+def _in_use(attempts: pd.DataFrame, at: np.ndarray) -> np.ndarray:
+    """Return the vCPUs the ``attempts`` hold at each time of ``at``."""
+    start, stop = attempts["startingAt"].to_numpy(), attempts["stoppedAt"].to_numpy()
+    vcpus = attempts["vcpus"].to_numpy(float)
+    return np.array([vcpus[(start <= t) & (t < stop)].sum() for t in at])
+
+
+def test_fair_share_prod_starts_promptly_beside_the_research_array():
+    waits = _waits("fair-share-teams")
+    prod, research = waits.loc["prod"], waits.loc["research"]
+    assert len(prod) == 17 * 4  # rate(15 minutes) from 7h to 11h inclusive, 4 per firing
+    # Prod never waits for the array: at worst for one research job to end (or a boot).
+    assert prod.quantile(0.95) < 10 * 60 and research.median() > 3600
+
+
+def test_fair_share_research_alone_leaves_the_compute_reservation_free():
+    stem = "fair-share-teams"
+    attempts = result(stem).attempts.merge(result(stem).jobs[["jobId", "workload"]], on="jobId")
+    prod_done = attempts[attempts["workload"] == "prod"]["stoppedAt"].max()
+    research = attempts[attempts["workload"] == "research"]
+    starts = research["startingAt"].to_numpy()
+    alone = starts[starts > prod_done]
+    assert len(alone) > 0
+    # One active share: (10/100)^1 of maxvCpus 256 is kept free → at most 230.4 vCPUs in use.
+    assert _in_use(research, alone).max() <= 256 * 0.9
+    both = starts[starts <= prod_done]
+    assert _in_use(attempts, both).max() <= 256 * (1 - 0.1**2)
+
+
+def test_mpi_nightly_runs_once_a_night_on_all_its_nodes():
+    jobs = children("mpi-nightly")
+    nightly = jobs[jobs["workload"] == "nightly"]
+    assert nightly["createdAt"].tolist() == [2 * 3600, 26 * 3600, 50 * 3600]  # cron(0 2 * * ? *)
+    assert (nightly["status"] == "SUCCEEDED").all() and (nightly["instanceType"] == "c5.4xlarge").all()
+    instances = result("mpi-nightly").instances
+    big = instances[instances["instanceType"] == "c5.4xlarge"]
+    for start in nightly["startingAt"]:
+        # Gang provisioning: the main node starts once all 8 single-tenant nodes are ready.
+        ready = big[(big["readyAt"] <= start) & (big["terminatedAt"] > start)]
+        assert len(ready) >= 8
+        assert start - nightly["createdAt"].min() >= 0
+    assert len(big) == 8 * 3  # the nodes scale in between nights (10 min idle)

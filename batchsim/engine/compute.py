@@ -109,6 +109,7 @@ class ComputeEnvironment:
         self.total_vcpus = 0  # vCPUs of instances booting or ready (AWS desiredvCpus)
         self.free_vcpus = 0  # free vCPUs on ready instances
         self._options: dict[Shape, list[TypeOption]] = {}
+        self._idle_nodes_promised: dict[str, int] = {}  # node type -> promised this round
         self.on_capacity = None  # set by the scheduler: called when room appears
         self.is_wanted = None  # set by the scheduler: does a waiting job fit this instance?
         self.runner = None  # set by the model: ends attempts on a reclaimed host
@@ -321,16 +322,30 @@ class ComputeEnvironment:
             instance.reserved_vcpus = 0
             instance.reserved_mib = 0.0
             instance.reserved_gpus = 0
+        self._idle_nodes_promised.clear()
 
     def absorb(self, shape: Shape, jobs: int) -> int:
         """Take on up to ``jobs`` RUNNABLE jobs of ``shape``: promise booting room, then launch.
 
-        Returns how many jobs this CE will serve; the rest may go to the next CE in order.
+        Returns how many jobs this CE will serve; the rest may go to the next CE in order. For
+        a multi-node parallel job, ``jobs`` counts nodes, and empty ready instances of the node
+        type (waiting for the rest of their gang) count first.
         """
-        left = jobs - self._promise_booting(shape, jobs)
+        left = jobs
+        if shape.nodes:
+            left -= self._promise_idle_nodes(shape, left)
+        left -= self._promise_booting(shape, left)
         if left > 0 and self.can_grow():
             left -= self._launch_for(shape, left)
         return jobs - max(left, 0)
+
+    def _promise_idle_nodes(self, shape: Shape, nodes: int) -> int:
+        """Promise up to ``nodes`` empty ready instances of the node type (once per round)."""
+        name = shape.node_type
+        idle = sum(1 for i in self.ready if i.itype.name == name and not i.jobs)
+        promised = min(max(idle - self._idle_nodes_promised.get(name, 0), 0), nodes)
+        self._idle_nodes_promised[name] = self._idle_nodes_promised.get(name, 0) + promised
+        return promised
 
     def _promise_booting(self, shape: Shape, jobs: int) -> int:
         promised = 0
