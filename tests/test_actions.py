@@ -159,3 +159,19 @@ def test_a_head_that_fits_nowhere_is_reported_once_and_backfill_does_not_report_
     assert event["detail"]["jobId"] == "big-1" and event["time"] == "2026-01-01T00:00:00Z"
     assert event["detail"]["statusReason"].startswith("MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT - ")
     assert set(result.jobs[result.jobs["workload"] == "small"]["status"]) == {"SUCCEEDED"}
+
+
+def test_a_head_blocked_all_along_is_reported_once_while_capacity_comes_and_goes():
+    data = base_scenario()
+    data["computeEnvironments"][0]["simulation"]["capacityShortages"] = [
+        {"start": 0, "end": "200s"}, {"start": "1000s", "end": "1200s"}, {"start": "2000s", "end": "2200s"}
+    ]
+    data["workload"] = [
+        {"name": "big", "submit": {**SUBMIT, "jobName": "big", "containerOverrides": {"resourceRequirements": [{"type": "VCPU", "value": "32"}]}}},
+        {"name": "small", "arrivals": {"times": ["0s", "1000s", "2000s"]}, "submit": {**SUBMIT, "jobName": "small"}},
+    ]
+    data["simulation"] = {"stopAt": "3h"}
+    result = run(data)
+    # The small jobs' CAPACITY reasons come and go; big's reason (it fits nowhere) never lifts.
+    heads = [(e["time"], e["detail"]["jobId"]) for e in blocked_events(result.blocked, result.jobs)]
+    assert heads == [("2026-01-01T00:00:00Z", "big-1")]

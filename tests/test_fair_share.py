@@ -189,3 +189,40 @@ def test_under_saturation_vcpu_time_follows_inverse_weights(weight_a, weight_b, 
     used_a, used_b = saturated(weight_a, weight_b, decay)
     # Stated tolerance: within 5 % of weight_b / weight_a (64 slots, 10-minute jobs).
     assert used_a / used_b == pytest.approx(weight_b / weight_a, rel=0.05)
+
+
+def test_a_job_the_reservation_holds_back_neither_keeps_instances_nor_the_run_alive():
+    data = fair_scenario("c5.4xlarge", {"computeReservation": 50})  # 16 vCPUs, 8 usable alone
+    data["computeEnvironments"] = base_scenario()["computeEnvironments"]
+    data["computeEnvironments"][0]["computeResources"].update(instanceTypes=["c5.4xlarge"], maxvCpus=16)
+    data["jobQueues"][0]["computeEnvironmentOrder"] = [{"order": 1, "computeEnvironment": "od"}]
+    data["jobDefinitions"].append({
+        "jobDefinitionName": "big",
+        "containerProperties": {"resourceRequirements": [{"type": "VCPU", "value": "10"}, {"type": "MEMORY", "value": "2048"}]},
+        "simulation": {"runtime": "100s", "startTime": "0s", "imagePullTime": "0s"},
+    })
+    submit(data, "small", "A", 1)
+    submit(data, "big", "A", 1, jobDefinition="big")
+    result = run(data)
+    # big needs 10 vCPUs of the 8 the reservation leaves while A is the only active share: it
+    # waits, but the instance scales in after small (ready 100, done 200, +300 s idle).
+    assert result.jobs.set_index("jobId")["status"].to_dict() == {"small-1": "SUCCEEDED", "big-1": "RUNNABLE"}
+    assert result.instances["terminatedAt"].tolist() == [500]
+
+
+def test_loader_explains_share_identifiers_and_does_not_blame_a_broken_policy_twice():
+    data = fair_scenario()
+    submit(data, "a", "team-a", 1)
+    data["schedulingPolicies"][0]["fairsharePolicy"] = {"computeReservation": 100}
+    problems = problems_of_data(data)
+    assert problems["workload[0].submit.shareIdentifier"] == (
+        "a share identifier is letters and digits only, got 'team-a'"
+    )
+    assert "schedulingPolicies[0].fairsharePolicy.computeReservation" in problems
+    assert "jobQueues[0].schedulingPolicyArn" not in problems  # the policy exists, though broken
+
+
+def problems_of_data(data: dict) -> dict[str, str]:
+    with pytest.raises(ScenarioError) as caught:
+        parse_scenario(yaml.safe_dump(data))
+    return {p.path: p.message for p in caught.value.problems}

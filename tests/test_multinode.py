@@ -136,3 +136,45 @@ def test_nodes_ready_early_count_towards_the_gang_and_no_extra_instance_is_launc
     instances = result.instances
     assert len(instances) == 4  # an early-ready node waits for the others; it is not re-ordered
     assert job(result, "m-1")["startingAt"] == instances["readyAt"].max()
+
+
+def test_nodes_are_never_split_across_compute_environments():
+    data = mpi_scenario(allocationStrategy="BEST_FIT", maxvCpus=5)  # room for 2 of the 3 nodes
+    second = copy.deepcopy(data["computeEnvironments"][0])
+    second["computeEnvironmentName"] = "od2"
+    second["computeResources"]["maxvCpus"] = 16
+    data["computeEnvironments"].append(second)
+    data["jobQueues"][0]["computeEnvironmentOrder"].append({"order": 2, "computeEnvironment": "od2"})
+    result = run(data)
+    # The first CE can never hold the whole job: every node comes from the second.
+    assert set(result.instances["computeEnvironment"]) == {"od2"} and len(result.instances) == 3
+    assert job(result, "m-1")["startingAt"] == 100
+
+
+def test_a_booting_instance_of_another_type_is_not_counted_as_a_node():
+    data = mpi_scenario(nodes=2, instanceTypes=["c5.large", "c5.2xlarge"])
+    data["workload"].insert(0, {"name": "x", "submit": {"jobName": "x", "jobQueue": "q", "jobDefinition": "work", "containerOverrides": {"resourceRequirements": [{"type": "VCPU", "value": "6"}]}}})
+    result = run(data)
+    # x gets a c5.2xlarge; the MNP job gets two c5.large of its own, ready at 100 like x's.
+    assert job(result, "m-1")["startingAt"] == 100
+    assert sorted(result.instances["instanceType"]) == ["c5.2xlarge", "c5.large", "c5.large"]
+
+
+def test_results_count_every_node():
+    result = run(mpi_scenario())
+    assert job(result, "m-1")["numNodes"] == 3
+    timeline = result.timeline.set_index("time")
+    assert timeline.loc[100, "vcpusInUse"] == 6  # three c5.large nodes, 2 vCPUs each
+    cut = mpi_scenario()
+    cut["simulation"] = {"stopAt": "400s"}
+    # Cut while RUNNING: each node was busy from 100 to 400 with its 2 vCPUs.
+    assert run(cut).instances["busyVcpuSeconds"].tolist() == [600, 600, 600]
+
+
+def test_loader_rejects_container_parts_on_a_multinode_job():
+    data = mpi_scenario()
+    data["jobDefinitions"][1]["containerProperties"] = {"image": "x"}
+    data["workload"][0]["submit"]["containerOverrides"] = {"vcpus": 2}
+    problems = problems_of(data)
+    assert "nodeRangeProperties[].container" in problems["jobDefinitions[1].containerProperties"]
+    assert "takes nodeOverrides" in problems["workload[0].submit.containerOverrides"]

@@ -80,3 +80,18 @@ def test_a_scheduled_entry_cannot_be_a_dependency():
     (problem,) = caught.value.problems
     assert problem.path == "workload[1].submit.dependsOn[0]"
     assert "no arrivals or schedule" in problem.message
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ({"schedule": "rate(1 hour)", "at": "2h", "until": "1h"}, "'until' is before 'at'"),
+        ({"schedule": "cron(0 2 30 2 ? *)", "until": "400d"}, "never fires between 2026-01-01T00:00Z and 2027-02-05T00:00Z"),
+        ({"schedule": "cron(* * * * ? 2020)", "until": "1d"}, "never fires"),
+    ],
+)
+def test_loader_reports_a_schedule_that_never_fires(entry, message):
+    with pytest.raises(ScenarioError) as caught:
+        parse_scenario(yaml.safe_dump(with_entry(entry)))
+    (problem,) = caught.value.problems
+    assert message in problem.message

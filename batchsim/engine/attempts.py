@@ -26,10 +26,6 @@ CONTAINER_EXITED = "Essential container in task exited"
 TIMEOUT_REASON = "Job attempt duration exceeded timeout"
 STARTING, RUNNING = JobState.STARTING, JobState.RUNNING
 
-
-def held_vcpus(shape) -> float:
-    """vCPUs a placed job holds: its own, or all its nodes' for a multi-node parallel job."""
-    return shape.vcpus * (shape.nodes or 1)
 RUNNABLE, SUCCEEDED, FAILED = JobState.RUNNABLE, JobState.SUCCEEDED, JobState.FAILED
 
 
@@ -57,7 +53,7 @@ class AttemptRunner:
                 ce.allocate(host, spec.shape)
             self._other_nodes[job] = other_nodes
         if spec.fair is not None:
-            spec.fair.started(spec.share, held_vcpus(spec.shape), now)
+            spec.fair.started(spec.share, spec.shape.held_vcpus, now)
         running = instance.running
         if running is not None:
             running.add(job)
@@ -146,7 +142,7 @@ class AttemptRunner:
         instance, spec = job.instance, job.spec
         self._record(job, outcome, exit_code, reason, "", now, wasted_vcpu_h)
         if spec.fair is not None:
-            spec.fair.stopped(spec.share, held_vcpus(spec.shape), now)
+            spec.fair.stopped(spec.share, spec.shape.held_vcpus, now)
         if instance.running is not None:
             instance.running.discard(job)
         if job.timer is not None:
@@ -200,6 +196,10 @@ class AttemptRunner:
         self._detach(job, Outcome.TERMINATED, None, reason, now)
         self.finish(job, FAILED, now)
         self._release(job, instance, now)
+
+    def hosts(self, job: Job) -> list[Instance]:
+        """Return the instances a placed job holds: its own, then an MNP job's other nodes."""
+        return [job.instance, *self._other_nodes.get(job, ())]
 
     def _release(self, job: Job, instance: Instance, now: float) -> None:
         """Give back the instance of an ended attempt (and the other nodes of an MNP job:

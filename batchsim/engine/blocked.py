@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from batchsim.engine.env import BatchEnv
-    from batchsim.engine.queue import JobQueue
+    from batchsim.engine.queue import JobQueue, ShapeLine
 
 BLOCKED_FIELDS = ("time", "jobIndex", "jobQueue", "statusReason")
 
@@ -38,6 +38,9 @@ class BlockedHeads:
         self._reported[queue.name] = (head, reason)
         self._records.append((self.env._now, head.index, queue.name, reason))
 
-    def lifted(self, queue: JobQueue) -> None:
-        """A blocked reason in ``queue`` lifted: the next blockage is news again."""
-        self._reported.pop(queue.name, None)
+    def lifted(self, queue: JobQueue, line: ShapeLine) -> None:
+        """The blocked reason of ``line`` lifted: if the reported head waits there, its next
+        blockage is news again."""
+        reported = self._reported.get(queue.name)
+        if reported is not None and queue.line_of(reported[0].spec) is line:
+            del self._reported[queue.name]

@@ -209,8 +209,12 @@ class ComputeEnvironment:
         nodes of a multi-node parallel job), or None while there are not that many."""
         if not self.enabled or not self.multinode_ok:
             return None
-        hosts = [i for i in self.ready if i.itype.name == shape.node_type and not i.jobs]
+        hosts = self._empty_nodes(shape.node_type)
         return hosts[: shape.nodes] if len(hosts) >= shape.nodes else None
+
+    def _empty_nodes(self, node_type: str) -> list[Instance]:
+        """Return the ready instances of ``node_type`` with nothing on them, in launch order."""
+        return [i for i in self.ready if i.itype.name == node_type and not i.jobs]
 
     # --------------------------------------------------------------------- scale-out
     def start(self) -> None:
@@ -342,16 +346,19 @@ class ComputeEnvironment:
     def _promise_idle_nodes(self, shape: Shape, nodes: int) -> int:
         """Promise up to ``nodes`` empty ready instances of the node type (once per round)."""
         name = shape.node_type
-        idle = sum(1 for i in self.ready if i.itype.name == name and not i.jobs)
+        idle = len(self._empty_nodes(name))
         promised = min(max(idle - self._idle_nodes_promised.get(name, 0), 0), nodes)
         self._idle_nodes_promised[name] = self._idle_nodes_promised.get(name, 0) + promised
         return promised
 
     def _promise_booting(self, shape: Shape, jobs: int) -> int:
         promised = 0
+        node_type = shape.node_type
         for instance in self.booting:
             if promised >= jobs:
                 break
+            if node_type is not None and instance.itype.name != node_type:
+                continue  # NOTE: MNP nodes are of one type
             promised += self._promise(instance, shape, jobs - promised)
         return promised
 

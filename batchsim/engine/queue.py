@@ -98,11 +98,13 @@ class JobQueue:
     def line_of(self, spec: JobSpec) -> ShapeLine:
         """Return the line the jobs of ``spec`` wait in (created on first use)."""
         shape = spec.shape
-        key = shape if self.fair is None else (shape, spec.share, spec.priority)
+        key = shape if self.fair is None else (shape, spec.share, spec.scheduling_priority)
         line = self.lines.get(key)
         if line is None:
             reason = self.never_placeable_reason(shape)
-            line = self.lines[key] = ShapeLine(shape, reason, spec.share, spec.priority)
+            line = self.lines[key] = ShapeLine(
+                shape, reason, spec.share, spec.scheduling_priority
+            )
         return line
 
     def never_placeable_reason(self, shape: Shape) -> str | None:
@@ -157,7 +159,7 @@ class JobQueue:
             self.time_limits.unblocked(line.jobs)
         line.clear_stuck()
         if self.watch is not None:
-            self.watch.lifted(self)
+            self.watch.lifted(self, line)
 
     def head(self) -> Job | None:
         """Return the RUNNABLE job at the head of the queue (the earliest queued), if any."""

@@ -101,10 +101,14 @@ class Scheduler:
             self.env.at_instant_end = self._run_pass
 
     def is_wanted(self, ce: ComputeEnvironment, instance) -> bool:
-        """Return whether a placeable waiting job of a queue using ``ce`` fits on ``instance``."""
+        """Return whether a placeable waiting job of a queue using ``ce`` could use ``instance``
+        (as a node, for an MNP job) and may start (within a fair-share queue's reservation)."""
         for queue in self.queues:
             if ce in queue.ces:
+                headroom = queue.fair.headroom() if queue.fair is not None else None
                 for line in queue.placeable_lines():
+                    if headroom is not None and line.shape.held_vcpus > headroom:
+                        continue
                     if _wants(ce, instance, line.shape):
                         return True
         return False
@@ -174,7 +178,7 @@ class Scheduler:
                 in_play,
                 key=lambda ln: (fair.usage(ln.share, now), -ln.priority, ln.jobs[0].seq),
             )
-            if line.shape.vcpus > fair.headroom() or not self._place_head(queue, line):
+            if line.shape.held_vcpus > fair.headroom() or not self._place_head(queue, line):
                 in_play.remove(line)
                 left.append(line)
                 if not queue.backfill:
@@ -218,20 +222,22 @@ class Scheduler:
             ce.begin_round()
         room: dict[JobQueue, float] = {}  # fair-share queues: vCPUs left before the reservation
         for queue, line in unplaced:
-            left = len(line.jobs) * (line.shape.nodes or 1)  # NOTE: an MNP job needs its nodes
+            shape = line.shape
+            jobs = len(line.jobs)
             if queue.fair is not None:
                 headroom = room.get(queue)
                 if headroom is None:
                     headroom = queue.fair.headroom()
-                left = min(left, max(int(headroom // line.shape.vcpus), 0))
-                room[queue] = headroom - left * line.shape.vcpus
+                jobs = min(jobs, max(int(headroom // shape.held_vcpus), 0))
+                room[queue] = headroom - jobs * shape.held_vcpus
+            left = jobs * (shape.nodes or 1)  # NOTE: an MNP job asks for all its nodes
             for ce in queue.ces:
                 if left <= 0:
                     break
-                if line.shape.nodes and not ce.multinode_ok:
-                    continue
+                if shape.nodes and not ce.can_ever_serve(shape):
+                    continue  # NOTE: an MNP job's nodes must all come from one CE
                 if ce.booting or ce.can_grow():
-                    left -= ce.absorb(line.shape, left)
+                    left -= _whole_jobs(ce.absorb(shape, left), shape)
             if left > 0:
                 self._explain_wait(queue, line)
             elif _capacity_reason(line):
@@ -250,6 +256,14 @@ class Scheduler:
                 return
         if _capacity_reason(line):
             queue.clear_stuck(line)  # NOTE: capacity is back; the jobs now wait for room only
+
+
+def _whole_jobs(absorbed: int, shape) -> int:
+    """Round the nodes a CE absorbed up to whole MNP jobs: a job partly served by a CE waits
+    for that CE, its other nodes are not asked of the next one."""
+    if not shape.nodes or not absorbed:
+        return absorbed
+    return math.ceil(absorbed / shape.nodes) * shape.nodes
 
 
 def _wants(ce: ComputeEnvironment, instance, shape) -> bool:

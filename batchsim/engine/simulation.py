@@ -36,7 +36,7 @@ JOB_FIELDS = (
     "jobId", "jobName", "workload", "jobDefinition", "status", "statusReason", "attempts",
     "exitCode", "createdAt", "pendingAt", "runnableAt", "startingAt", "startedAt", "stoppedAt",
     "jobQueue", "computeEnvironment", "instanceType", "vcpus", "memory", "gpus", "arrayParent",
-    "arrayIndex", "arraySize",
+    "arrayIndex", "arraySize", "numNodes",
 )  # fmt: skip
 
 
@@ -147,7 +147,8 @@ class Model:
         """Close attempts still open and instances still running at the end of the run."""
         for job in self.env.recorder.jobs:
             if job.state is JobState.STARTING or job.state is JobState.RUNNING:
-                job.instance.busy_vcpu_s += job.spec.shape.vcpus * (end_at - job.starting_at)
+                for host in self.runner.hosts(job):
+                    host.busy_vcpu_s += job.spec.shape.vcpus * (end_at - job.starting_at)
                 self.runner.close_unfinished(job, end_at)
         for ce in self.ces.values():
             for instance in ce.all_instances:
@@ -203,6 +204,7 @@ def job_row(job) -> tuple:
         job.starting_at, job.started_at, job.stopped_at, spec.queue, job.compute_environment,
         job.instance_type, shape.vcpus, shape.memory_mib, shape.gpus,
         parent.job_id if parent is not None else None, job.array_index, job.size,
+        shape.nodes or None,
     )  # fmt: skip
 
 

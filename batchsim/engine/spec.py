@@ -17,6 +17,7 @@ from batchsim.scenario.multinode import main_container
 
 if TYPE_CHECKING:
     from batchsim.engine.env import BatchEnv
+    from batchsim.engine.fair_share import FairShare
     from batchsim.scenario.schema import (
         JobDefinition,
         ResourceRequirement,
@@ -36,6 +37,11 @@ class Shape:
     gpus: int = 0
     nodes: int = 0  # multi-node parallel jobs: instances per job (0: a single-node job)
     node_type: str | None = None  # multi-node parallel jobs: the one instance type of the nodes
+
+    @property
+    def held_vcpus(self) -> float:
+        """vCPUs a placed job holds: its own, or all its nodes' for a multi-node parallel job."""
+        return self.vcpus * (self.nodes or 1)
 
 
 @dataclass(slots=True)
@@ -62,8 +68,8 @@ class JobSpec:
     depends: tuple[tuple[str | None, str | None], ...] = ()  # (type, entry) of each dependsOn
     runtime_by_index: tuple[tuple[int, int, Sampler], ...] = ()  # (first, last, sampler)
     share: str | None = None  # shareIdentifier (fair-share queues)
-    priority: int = 0  # schedulingPriorityOverride, else the definition's schedulingPriority
-    fair: object = None  # the queue's FairShare, on fair-share queues (wired by the model)
+    scheduling_priority: int = 0  # schedulingPriorityOverride, else the definition's
+    fair: FairShare | None = None  # the queue's policy state, on fair-share queues (model wires it)
     submitted: int = 0  # SubmitJob calls made so far (numbers the job ids)
     line: object = None  # the queue's line for this spec, cached by JobQueue.push
 
@@ -181,7 +187,7 @@ def build_job_spec(
         checkpoint=checkpoint_spec(entry.checkpoint or sim.checkpoint),
         depends=tuple((d.type, d.jobId) for d in entry.submit.dependsOn),
         share=entry.submit.shareIdentifier,
-        priority=_scheduling_priority(entry, definition),
+        scheduling_priority=_scheduling_priority(entry, definition),
         runtime_by_index=tuple(
             (*r.bounds(), make_sampler(r.runtime, env.stream(f"runtime:{entry.name}:{r.indexes}")))
             for r in entry.runtimeByIndex

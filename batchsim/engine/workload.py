@@ -52,6 +52,8 @@ class Submitter:
         arrivals = entry.arrivals
         if entry.schedule is not None:
             until = entry.until if entry.until is not None else stop_at
+            if until is None:
+                raise ValueError(f"workload entry {entry.name!r}: a schedule needs 'until' or stopAt")
             firings = parse_schedule(entry.schedule).firings(at, until)
             self._start_firings(((t, entry.count) for t in firings), spec)
         elif arrivals is None:

@@ -17,7 +17,9 @@ TIMELINE_COLUMNS = (
 def jobs_frame(run: EngineRun) -> pd.DataFrame:
     """Return one row per job (array parents included, flagged by ``arraySize``)."""
     frame = pd.DataFrame.from_records(run.jobs, columns=list(JOB_FIELDS))
-    return _nullable_ints(frame, ("attempts", "exitCode", "vcpus", "gpus", "arrayIndex", "arraySize"))
+    return _nullable_ints(
+        frame, ("attempts", "exitCode", "vcpus", "gpus", "arrayIndex", "arraySize", "numNodes")
+    )
 
 
 def attempts_frame(run: EngineRun, jobs: pd.DataFrame) -> pd.DataFrame:
@@ -109,7 +111,7 @@ def timeline_frame(jobs: pd.DataFrame, attempts: pd.DataFrame, capacity: pd.Data
         ],
         "STARTING": [_steps(a["startingAt"].to_numpy(float), starting_end)],
         "RUNNING": [_steps(started[~np.isnan(started)], stopped[~np.isnan(started)])],
-        "vcpusInUse": [_steps(a["startingAt"].to_numpy(float), stopped, a["vcpus"].to_numpy(float))],
+        "vcpusInUse": [_steps(a["startingAt"].to_numpy(float), stopped, _held_vcpus(a, jobs))],
     }
     grid_parts = [t for parts in series.values() for t, _ in parts] + [capacity["time"].to_numpy(float)]
     grid = np.unique(np.concatenate(grid_parts)) if grid_parts else np.array([0.0])
@@ -120,6 +122,15 @@ def timeline_frame(jobs: pd.DataFrame, attempts: pd.DataFrame, capacity: pd.Data
         columns[name] = _level(times, deltas, grid)
     columns["vcpusDesired"], columns["vcpusReady"] = _capacity_levels(capacity, grid)
     return pd.DataFrame(columns, columns=list(TIMELINE_COLUMNS))
+
+
+def _held_vcpus(attempts: pd.DataFrame, jobs: pd.DataFrame) -> np.ndarray:
+    """Return the vCPUs each attempt holds: its own, times the nodes of an MNP job."""
+    vcpus = attempts["vcpus"].to_numpy(float)
+    if jobs["numNodes"].isna().all():
+        return vcpus
+    nodes = attempts["jobId"].map(jobs.set_index("jobId")["numNodes"]).fillna(1)
+    return vcpus * nodes.to_numpy(float)
 
 
 def _capacity_levels(capacity: pd.DataFrame, grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

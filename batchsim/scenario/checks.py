@@ -18,9 +18,11 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ValidationError
 
 from batchsim.catalog.fargate import FARGATE_VCPU_VALUES, combination_problem
+from batchsim.clock import wall_clock
 from batchsim.errors import BatchsimError, Problem
 from batchsim.scenario.distributions import mean_of
 from batchsim.scenario.multinode import definition_problems
+from batchsim.scenario.schedules import parse_schedule
 from batchsim.scenario.schema import (
     Action,
     ComputeEnvironment,
@@ -430,9 +432,20 @@ def _provides(properties: Any, kind: str) -> bool:
 
 def _multinode(scenario: Scenario, catalog: Catalog) -> Iterator[Problem]:
     """Multi-node parallel job definitions follow AWS's rules (scenario/multinode.py)."""
+    multinode = set()
     for index, jd in _each(scenario.jobDefinitions):
+        if jd.type == "multinode":
+            multinode.add(jd.jobDefinitionName)
         for path, message in definition_problems(jd, catalog, scenario.simulation):
             yield _problem(("jobDefinitions", index, *path), message)
+    for index, entry in _each(scenario.workload):
+        submit = entry.submit
+        if definition_name(submit.jobDefinition) in multinode and submit.containerOverrides:
+            yield _problem(
+                ("workload", index, "submit", "containerOverrides"),
+                "a multi-node parallel job takes nodeOverrides, not containerOverrides "
+                "(nodeOverrides: not supported yet by this batchsim release)",
+            )
 
 
 def _job_resources(scenario: Scenario) -> Iterator[Problem]:
@@ -722,6 +735,8 @@ def _fair_share(scenario: Scenario) -> Iterator[Problem]:
     """Fair-share queues name a policy and get a shareIdentifier with every job; FIFO queues
     get none (AWS rejects both mistakes at SubmitJob); shareDistribution entries do not overlap."""
     policies = {p.name for p in _valid(scenario.schedulingPolicies)}
+    if len(policies) < len(scenario.schedulingPolicies):
+        policies = None  # NOTE: an invalid policy's name is unknown: do not call names unknown
     fair_queues = set()
     for index, queue in _each(scenario.jobQueues):
         if queue.schedulingPolicyArn is not None:
@@ -783,11 +798,20 @@ def _settings(scenario: Scenario) -> Iterator[Problem]:
             "stopAt must be greater than 0 (leave it out to run until every job is done)",
         )
     for index, entry in _each(scenario.workload):
-        if entry.schedule is not None and entry.until is None and stop_at is None:
+        if entry.schedule is None:
+            continue
+        until = entry.until if entry.until is not None else stop_at
+        if until is None:
             yield _problem(
                 ("workload", index, "schedule"),
                 "a schedule fires for ever: give this entry 'until' or the scenario "
                 "simulation.stopAt",
+            )
+        elif next(iter(parse_schedule(entry.schedule).firings(entry.at or 0.0, until)), None) is None:
+            window = f"{wall_clock(entry.at or 0.0)} and {wall_clock(until)}"
+            yield _problem(
+                ("workload", index, "schedule"),
+                f"{entry.schedule} never fires between {window} (t=0 is {wall_clock(0.0)})",
             )
 
 

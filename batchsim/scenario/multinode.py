@@ -50,6 +50,11 @@ def definition_problems(
     if nodes is None:
         yield ("type",), "a multinode job definition needs nodeProperties"
         return
+    if "containerProperties" in definition.model_fields_set:
+        yield ("containerProperties",), (
+            "a multinode job definition gives its containers in "
+            "nodeProperties.nodeRangeProperties[].container"
+        )
     if definition.platformCapabilities and "FARGATE" in definition.platformCapabilities:
         yield ("platformCapabilities",), "Fargate does not run multi-node parallel jobs"
     if nodes.mainNode >= nodes.numNodes:

@@ -290,15 +290,29 @@ class ShareAttributes(StrictModel):
     """One entry of a fair-share policy's ``shareDistribution``: a lower ``weightFactor``
     gets more compute; an identifier ending in ``*`` covers every identifier with that prefix."""
 
-    shareIdentifier: str = Field(min_length=1, max_length=255, pattern=r"^[A-Za-z0-9]+\*?$")
+    shareIdentifier: str = Field(min_length=1, max_length=255)
     weightFactor: float = Field(default=1.0, ge=0.0001, le=999.9999)
+
+    @field_validator("shareIdentifier")
+    @classmethod
+    def _identifier(cls, value: str) -> str:
+        return share_identifier(value, prefix_allowed=True)
+
+
+def share_identifier(value: str, prefix_allowed: bool = False) -> str:
+    """Check an AWS share identifier: letters and digits (a trailing * in a policy's prefix)."""
+    name = value[:-1] if prefix_allowed and value.endswith("*") else value
+    if not name.isascii() or not name.isalnum():
+        star = " (a trailing * makes it a prefix)" if prefix_allowed else ""
+        raise ValueError(f"a share identifier is letters and digits only{star}, got {value!r}")
+    return value
 
 
 class FairsharePolicy(StrictModel):
     """AWS ``FairsharePolicy``."""
 
     shareDecaySeconds: int = Field(
-        default=0, ge=0, le=604800, description="Usage half-life window; 0 = AWS's 600 s."
+        default=0, ge=0, le=604800, description="Time constant of usage history; 0 = 600 s."
     )
     computeReservation: int = Field(
         default=0, ge=0, le=99, description="Reserve (value/100)^active shares of max vCPUs."
@@ -440,9 +454,19 @@ class NodeRangeProperty(StrictModel):
     """AWS ``NodeRangeProperty``: the container of the nodes ``targetNodes`` ('0', '1:3',
     '1:' open-ended, ':2')."""
 
-    targetNodes: str = Field(min_length=1, pattern=r"^\d*:?\d*$")
+    targetNodes: str = Field(min_length=1)
     container: ContainerProperties = ContainerProperties()
     instanceTypes: list[str] | None = Field(default=None, max_length=1)
+
+    @field_validator("targetNodes")
+    @classmethod
+    def _range(cls, value: str) -> str:
+        first, _, last = value.partition(":")
+        if not (first.isdigit() or first == "") or not (last.isdigit() or last == ""):
+            raise ValueError(
+                f"targetNodes is a node index or range ('0', '1:3', '1:', ':2'), got {value!r}"
+            )
+        return value
 
     def bounds(self, num_nodes: int) -> tuple[int, int]:
         """Return the (first, last) node index this range covers among ``num_nodes`` nodes."""
@@ -533,10 +557,13 @@ class SubmitJob(StrictModel):
     retryStrategy: RetryStrategy | None = None
     timeout: JobTimeout | None = None
     dependsOn: list[JobDependency] = Field(default_factory=list, max_length=20)
-    shareIdentifier: str | None = Field(
-        default=None, min_length=1, max_length=255, pattern=r"^[A-Za-z0-9]+$"
-    )
+    shareIdentifier: str | None = Field(default=None, min_length=1, max_length=255)
     schedulingPriorityOverride: int | None = Field(default=None, ge=0, le=9999)
+
+    @field_validator("shareIdentifier")
+    @classmethod
+    def _identifier(cls, value: str | None) -> str | None:
+        return value if value is None else share_identifier(value)
     parameters: AnyAws = None
     tags: AnyAws = None
     propagateTags: AnyAws = None
@@ -635,6 +662,8 @@ class WorkloadEntry(StrictModel):
             raise ValueError("use either 'schedule' (with 'at', 'count') or 'arrivals', not both")
         if self.until is not None and self.schedule is None:
             raise ValueError("'until' ends a 'schedule'; this entry has none")
+        if self.until is not None and self.until < (self.at or 0.0):
+            raise ValueError("'until' is before 'at': the schedule would never fire")
         return self
 
     @property
