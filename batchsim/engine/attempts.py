@@ -132,7 +132,10 @@ class AttemptRunner:
             self._retry_or_fail(job, reason, exit_code, now)
         else:
             self.finish(job, FAILED, now)
-        self._release(job, instance, now)
+        shape = job.spec.shape
+        instance.ce.release(instance, shape, now - job.starting_at)
+        if shape.nodes:
+            self._release_other_nodes(job, now)
 
     def _detach(
         self, job: Job, outcome: str, exit_code, reason: str, now: float, wasted_vcpu_h: float = 0.0
@@ -195,20 +198,19 @@ class AttemptRunner:
         instance = job.instance
         self._detach(job, Outcome.TERMINATED, None, reason, now)
         self.finish(job, FAILED, now)
-        self._release(job, instance, now)
+        instance.ce.release(instance, job.spec.shape, now - job.starting_at)
+        self._release_other_nodes(job, now)
 
     def hosts(self, job: Job) -> list[Instance]:
         """Return the instances a placed job holds: its own, then an MNP job's other nodes."""
         return [job.instance, *self._other_nodes.get(job, ())]
 
-    def _release(self, job: Job, instance: Instance, now: float) -> None:
-        """Give back the instance of an ended attempt (and the other nodes of an MNP job:
-        AWS stops the child nodes when the main node exits)."""
+    def _release_other_nodes(self, job: Job, now: float) -> None:
+        """Give back the child nodes of an ended MNP attempt (AWS stops them when the main
+        node exits)."""
         shape, held_s = job.spec.shape, now - job.starting_at
-        instance.ce.release(instance, shape, held_s)
-        if shape.nodes:
-            for host in self._other_nodes.pop(job, ()):
-                host.ce.release(host, shape, held_s)
+        for host in self._other_nodes.pop(job, ()):
+            host.ce.release(host, shape, held_s)
 
     def cancel(self, job: Job, reason: str, now: float) -> None:
         """Fail a job that has not started (SUBMITTED, PENDING or RUNNABLE) with ``reason``:

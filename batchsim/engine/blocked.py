@@ -18,15 +18,22 @@ BLOCKED_FIELDS = ("time", "jobIndex", "jobQueue", "statusReason")
 
 
 class BlockedHeads:
-    """Records (time, job, queue, reason) whenever a queue's head job is newly blocked."""
+    """Records (time, job, queue, reason) whenever a queue's head job is newly blocked.
+
+    Only ``watched`` queues (some job got a blocked reason) are checked after passes, so a run
+    without blocked jobs pays nothing."""
 
     def __init__(self, env: BatchEnv):
         self.env = env
         self._records = env.recorder.blocked
         self._reported: dict[str, tuple] = {}  # queue name -> (head job, reason) last reported
+        self.watched: list[JobQueue] = []  # queues that ever had a blocked job, in that order
 
-    def check(self, queue: JobQueue) -> None:
-        """Report the queue's head job if it is blocked and was not reported yet."""
+    def check(self, queue: JobQueue, start_watching: bool = False) -> None:
+        """Report the queue's head job if it is blocked and was not reported yet;
+        ``start_watching``: a job of the queue just got a blocked reason."""
+        if start_watching and queue not in self.watched:
+            self.watched.append(queue)
         head = queue.head()
         if head is None:
             return

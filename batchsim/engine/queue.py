@@ -90,7 +90,6 @@ class JobQueue:
         self.time_limits = None  # jobStateTimeLimitActions, when the queue has some
         self.fair: FairShare | None = None  # the scheduling policy's state, on fair-share queues
         self.watch: BlockedHeads | None = None  # reports blocked head jobs (wired by the model)
-        self.ever_blocked = False  # some job got a blocked reason: watch the head after passes
         self.lines: dict[object, ShapeLine] = {}
         self._back = 0  # sequence numbers of new jobs grow from here
         self._front = 0  # retried jobs get ever smaller numbers
@@ -144,9 +143,8 @@ class JobQueue:
         """``jobs`` got a blocked statusReason (their time-limit clocks start)."""
         if self.time_limits is not None:
             self.time_limits.blocked(jobs)
-        self.ever_blocked = True
         if self.watch is not None:
-            self.watch.check(self)
+            self.watch.check(self, start_watching=True)
 
     def mark_stuck(self, line: ShapeLine, reason: str) -> None:
         """Give the waiting jobs of ``line`` AWS's blocked ``reason`` (see ShapeLine.mark_stuck)."""

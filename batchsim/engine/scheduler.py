@@ -20,6 +20,7 @@ MISCONFIGURATION = "MISCONFIGURATION:"
 
 if TYPE_CHECKING:
     from batchsim.engine.attempts import AttemptRunner
+    from batchsim.engine.blocked import BlockedHeads
     from batchsim.engine.compute import ComputeEnvironment
     from batchsim.engine.env import BatchEnv
     from batchsim.engine.job import Job
@@ -44,6 +45,7 @@ class Scheduler:
         self.runner = runner
         self.interval_s = interval_s
         self.waiting = 0  # RUNNABLE jobs in all queues
+        self.blocked: BlockedHeads | None = None  # reports blocked head jobs (wired by the model)
         self._pass_pending = False
         self._run_pass = self.run_pass  # NOTE: one bound method, not a new one per request
         env.jobs_waiting = self.has_waiting
@@ -55,8 +57,8 @@ class Scheduler:
         """Take a RUNNABLE job out of its queue (CancelJob, TerminateJob)."""
         queue.line_of(job.spec).jobs.remove(job)
         self.waiting -= 1
-        if queue.ever_blocked and queue.watch is not None:
-            queue.watch.check(queue)
+        if self.blocked is not None and queue in self.blocked.watched:
+            self.blocked.check(queue)
 
     def reorder(self) -> None:
         """Re-sort the queues after a priority change (stable: ties keep scenario order)."""
@@ -132,9 +134,9 @@ class Scheduler:
                 unplaced.extend((queue, line) for line in self._place_in_order(queue, lines))
         if unplaced:
             self._scale_out(unplaced)
-        for queue in self.queues:
-            if queue.ever_blocked and queue.watch is not None:
-                queue.watch.check(queue)  # NOTE: placements may have made a blocked job the head
+        if self.blocked is not None and self.blocked.watched:
+            for queue in self.blocked.watched:
+                self.blocked.check(queue)  # NOTE: placements may have made a blocked job the head
 
     def _place_in_order(self, queue: JobQueue, lines: list[ShapeLine]) -> list[ShapeLine]:
         """Place jobs of several shapes in queue order; return the lines whose head did not fit.
@@ -192,6 +194,10 @@ class Scheduler:
         """Place the first job of ``line`` on the first CE with room; return whether it was."""
         if line.shape.nodes:
             return self._place_nodes(queue, line)
+        return self._place_single(queue, line)
+
+    def _place_single(self, queue: JobQueue, line: ShapeLine) -> bool:
+        """Place the first job of a line of single-node jobs (see _place_head)."""
         for ce in queue.ces:
             instance = ce.find_instance(line.shape)
             if instance is not None:
@@ -213,7 +219,8 @@ class Scheduler:
 
     def _place_line(self, queue: JobQueue, line: ShapeLine) -> bool:
         """Place jobs of one shape while some CE has room; return whether all were placed."""
-        while line.jobs and self._place_head(queue, line):
+        place = self._place_nodes if line.shape.nodes else self._place_single
+        while line.jobs and place(queue, line):
             pass
         return not line.jobs
 

@@ -68,9 +68,9 @@ class Model:
             for ce in scenario.computeEnvironments
         }
         self.queues = {q.jobQueueName: self._queue(q) for q in scenario.jobQueues}
-        watch = BlockedHeads(env)
+        self.blocked = BlockedHeads(env)
         for queue in self.queues.values():
-            queue.watch = watch
+            queue.watch = self.blocked
         self.runner = AttemptRunner(env, self.queues)
         for ce in self.ces.values():
             ce.runner = self.runner
@@ -82,6 +82,7 @@ class Model:
             settings.schedulerInterval,
         )
         self.runner.scheduler = self.scheduler
+        self.scheduler.blocked = self.blocked
         for queue in self.queues.values():
             if queue.time_limits is not None:
                 queue.time_limits.runner = self.runner
