@@ -13,6 +13,7 @@ from conftest import base_scenario, run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import batchsim
 from batchsim.errors import ScenarioError
 from batchsim.scenario.loader import parse_scenario
 
@@ -226,3 +227,28 @@ def problems_of_data(data: dict) -> dict[str, str]:
     with pytest.raises(ScenarioError) as caught:
         parse_scenario(yaml.safe_dump(data))
     return {p.path: p.message for p in caught.value.problems}
+
+
+STARVE = """
+name: starve
+computeEnvironments:
+- computeEnvironmentName: od
+  computeResources: {type: EC2, allocationStrategy: BEST_FIT_PROGRESSIVE, maxvCpus: 16, instanceTypes: [c5.xlarge, m5.xlarge]}
+  simulation: {bootTime: 100s, scaleDownDelay: 300s, capacityShortages: [{start: 0, instanceTypes: [m5.xlarge]}]}
+schedulingPolicies: [{name: fair}]
+jobQueues: [{jobQueueName: q, schedulingPolicyArn: fair, computeEnvironmentOrder: [{order: 1, computeEnvironment: od}]}]
+jobDefinitions:
+- {jobDefinitionName: big, containerProperties: {resourceRequirements: [{type: VCPU, value: '4'}, {type: MEMORY, value: '12000'}]}, simulation: {runtime: 600s}}
+- {jobDefinitionName: small, containerProperties: {resourceRequirements: [{type: VCPU, value: '4'}, {type: MEMORY, value: '2048'}]}, simulation: {runtime: 600s}}
+workload:
+- {name: b, count: 4, submit: {jobName: b, jobQueue: q, jobDefinition: big, shareIdentifier: B}}
+- {name: a, submit: {jobName: a, jobQueue: q, jobDefinition: small, shareIdentifier: A}}
+"""
+
+
+def test_a_share_that_cannot_launch_does_not_use_up_another_shares_room():
+    result = batchsim.simulate(parse_scenario(STARVE))
+    status = result.jobs.set_index("jobId")["status"].to_dict()
+    # B's 12-GiB jobs need m5.xlarge, which EC2 never has; A's job launches a c5.xlarge.
+    assert status["a-1"] == "SUCCEEDED" and result.jobs.set_index("jobId").loc["a-1", "startingAt"] == 100
+    assert {status[f"b-{i}"] for i in range(1, 5)} == {"RUNNABLE"}

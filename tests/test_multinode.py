@@ -178,3 +178,15 @@ def test_loader_rejects_container_parts_on_a_multinode_job():
     problems = problems_of(data)
     assert "nodeRangeProperties[].container" in problems["jobDefinitions[1].containerProperties"]
     assert "takes nodeOverrides" in problems["workload[0].submit.containerOverrides"]
+
+
+def test_a_job_the_floor_leaves_too_few_nodes_for_is_explained_and_the_run_ends():
+    data = mpi_scenario(minvCpus=12, maxvCpus=12, instanceTypes=["c5.xlarge", "c5.2xlarge"])
+    data["jobDefinitions"][1]["nodeProperties"]["nodeRangeProperties"][0]["container"]["instanceType"] = "c5.xlarge"
+    data["computeEnvironments"][0]["simulation"]["bootTime"] = "0s"
+    result = run(data)
+    # The floor holds a c5.2xlarge and a c5.xlarge (12 vCPUs, never scaled in): three
+    # c5.xlarge nodes can never be alive at once.
+    row = job(result, "m-1")
+    assert row["status"] == "RUNNABLE"
+    assert row["statusReason"].startswith("MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE")

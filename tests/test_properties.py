@@ -2,9 +2,11 @@
 
 Each example is a scenario dict built straight from strategies: 1–2 managed compute
 environments (on-demand EC2 or SPOT, with short random Spot lifetimes, notices and capacity
-shortages), 1–2 queues, 1–3 job definitions (some checkpointed) and 1–4 workload entries, at most
-64 jobs. One run is checked against every invariant below; a second run with the same seed must
-match it.
+shortages), 1–2 queues (FIFO, or fair share under a random scheduling policy), 1–3 job
+definitions (some checkpointed, some multi-node parallel) and 1–4 workload entries (jobs at a
+time, arrays, Poisson streams, rate and cron schedules, lists of arrival times), at most 64 jobs.
+The loader must accept the scenario; one run is checked against every invariant below; a second
+run with the same seed must match it.
 """
 
 from __future__ import annotations
@@ -23,10 +25,13 @@ from hypothesis import strategies as st
 from test_theory import assert_littles_law
 
 from batchsim.catalog import load_catalog
+from batchsim.scenario.checks import check_scenario
+from batchsim.scenario.schema import Scenario
 
 SIZES = ["large", "xlarge", "2xlarge", "4xlarge"]
 INSTANCE_TYPES = [f"{family}.{size}" for family in ("c5", "m5") for size in SIZES]
-CATALOG = {t.name: t for t in load_catalog().resolve(INSTANCE_TYPES)}
+FULL_CATALOG = load_catalog()
+CATALOG = {t.name: t for t in FULL_CATALOG.resolve(INSTANCE_TYPES)}
 ALLOCATABLE_FACTOR, RESERVED_MIB = 0.975, 32.0  # schema defaults (DESIGN.md §4, packing)
 TERMINAL = {"SUCCEEDED", "FAILED"}
 EPS = 1e-9
@@ -34,6 +39,23 @@ EC2_STRATEGIES = ["BEST_FIT", "BEST_FIT_PROGRESSIVE"]
 SPOT_STRATEGIES = [*EC2_STRATEGIES, "SPOT_CAPACITY_OPTIMIZED", "SPOT_PRICE_CAPACITY_OPTIMIZED"]
 DEFAULT_NOTICE_S = 120.0
 FREE_INTERRUPTION_S = 3600.0  # EC2 bills no Linux Spot instance it reclaims in its first hour
+POLICY = "fair"  # the one scheduling policy; queues name it or its ARN
+POLICY_ARN = f"arn:aws:batch:us-east-1:123456789012:scheduling-policy/{POLICY}"
+SHARES = ["A", "B", "teamx", "teamy"]  # share identifiers of jobs; "team*" weighs the last two
+# EventBridge expressions of scheduled entries: (period in s, aligned). A rate fires at 'at' and
+# every period after; a cron fires at the UTC minutes it names from 'at' on, here the multiples
+# of its period (t=0 is midnight UTC).
+SCHEDULES = {
+    "rate(5 minutes)": (300, False),
+    "rate(10 minutes)": (600, False),
+    "rate(1 hour)": (3600, False),
+    "cron(0/15 * * * ? *)": (900, True),
+    "cron(0 * * * ? *)": (3600, True),
+}
+# Stormy Spot markets (spot_markets) may live less, on average, than a slow boot: the loader
+# rejects that ("no job could ever start"), but the engine must still cope, so it is allowed here.
+STORMY_PROBLEM = "no job could ever start"
+MULTINODE_NOT_SUPPORTED = "Multi-node parallel jobs run on on-demand EC2"
 
 RUN_WALL_LIMIT_S = 5.0  # a run here takes ~20 ms; far longer means the engine does not stop
 
@@ -127,42 +149,71 @@ def capacity_shortages(draw, types: list[str]) -> dict:
 
 
 @st.composite
-def job_queues(draw, index: int, ce_names: list[str]) -> dict:
-    """A queue with a random priority over a random ordered subset of the CEs."""
+def job_queues(draw, index: int, ce_names: list[str], fair_share: bool = False) -> dict:
+    """A queue with a random priority over a random ordered subset of the CEs; with
+    ``fair_share`` (a scheduling policy exists) now and then a fair-share queue naming it by
+    name or ARN."""
     order = draw(
         st.permutations(ce_names).flatmap(lambda p: st.integers(1, len(p)).map(lambda k: p[:k]))
     )
-    return {
+    queue = {
         "jobQueueName": f"q{index}",
         "priority": draw(st.integers(0, 10)),
         "computeEnvironmentOrder": [
             {"order": i + 1, "computeEnvironment": n} for i, n in enumerate(order)
         ],
     }
+    if fair_share and draw(st.booleans()):
+        queue["schedulingPolicyArn"] = draw(st.sampled_from([POLICY, POLICY_ARN]))
+    return queue
 
 
 @st.composite
-def job_definitions(draw, index: int) -> dict:
-    """A container definition: 1–8 vCPUs, memory (now and then more than any type offers),
-    runtime, start and pull times, random failures, 1–10 attempts, an optional timeout and an
-    optional checkpoint block."""
-    vcpus = draw(st.integers(1, 8))
-    mib_per_vcpu = draw(st.sampled_from([128, 256, 512, 1024, 1536, 1900, 3800, 9000]))
-    definition = {
-        "jobDefinitionName": f"def{index}",
-        "containerProperties": {
-            "image": draw(st.sampled_from(["img:a", "img:b"])),
-            "resourceRequirements": [
-                {"type": "VCPU", "value": str(vcpus)},
-                {"type": "MEMORY", "value": str(vcpus * mib_per_vcpu)},
-            ],
-        },
-        "simulation": {
-            "runtime": draw(durations(1, 1800)),
-            "startTime": draw(st.integers(0, 30)),
-            "imagePullTime": draw(st.integers(0, 90)),
-            "failure": {"probability": draw(st.sampled_from([0.0, 0.2, 0.5, 0.9]))},
-        },
+def scheduling_policies(draw) -> dict:
+    """A fair-share policy: a decay of 0 (600 s) to 7 days, a compute reservation (often 0, now
+    and then one that holds a lone share to a few vCPUs) and weights for some of A, B and the
+    prefix team*; other identifiers weigh 1."""
+    weights = st.one_of(
+        st.sampled_from([0.0001, 0.5, 1.0, 3.0, 999.9999]),
+        st.integers(1, 9_999_999).map(lambda n: n / 10_000),
+    )
+    named = draw(st.lists(st.sampled_from(["A", "B", "team*"]), max_size=3, unique=True))
+    policy = {
+        "shareDecaySeconds": draw(
+            st.one_of(st.sampled_from([0, 60, 3600]), st.integers(0, 604_800))
+        ),
+        "computeReservation": draw(st.one_of(st.sampled_from([0, 0, 50, 90]), st.integers(0, 99))),
+        "shareDistribution": [{"shareIdentifier": s, "weightFactor": draw(weights)} for s in named],
+    }
+    return {"name": POLICY, "fairsharePolicy": policy}
+
+
+@st.composite
+def job_definitions(draw, index: int, gangs: list[tuple[str, int]]) -> dict:
+    """A container definition: 1–8 vCPUs, memory (now and then more than any type offers); or
+    now and then a multi-node parallel one (see multinode_definitions). Either with runtime,
+    start and pull times, random failures, 1–10 attempts, an optional timeout, an optional
+    checkpoint block and an optional schedulingPriority."""
+    if draw(st.integers(0, 4)) == 0:
+        definition = draw(multinode_definitions(index, gangs))
+    else:
+        vcpus = draw(st.integers(1, 8))
+        mib_per_vcpu = draw(st.sampled_from([128, 256, 512, 1024, 1536, 1900, 3800, 9000]))
+        definition = {
+            "jobDefinitionName": f"def{index}",
+            "containerProperties": {
+                "image": draw(st.sampled_from(["img:a", "img:b"])),
+                "resourceRequirements": [
+                    {"type": "VCPU", "value": str(vcpus)},
+                    {"type": "MEMORY", "value": str(vcpus * mib_per_vcpu)},
+                ],
+            },
+        }
+    definition["simulation"] = {
+        "runtime": draw(durations(1, 1800)),
+        "startTime": draw(st.integers(0, 30)),
+        "imagePullTime": draw(st.integers(0, 90)),
+        "failure": {"probability": draw(st.sampled_from([0.0, 0.2, 0.5, 0.9]))},
     }
     attempts = draw(st.one_of(st.none(), st.integers(1, 3), st.integers(4, 10)))
     if attempts is not None:
@@ -172,7 +223,41 @@ def job_definitions(draw, index: int) -> dict:
         definition["timeout"] = {"attemptDurationSeconds": timeout}
     if draw(st.booleans()):
         definition["simulation"]["checkpoint"] = draw(checkpoints())
+    if draw(st.integers(0, 3)) == 0:
+        definition["schedulingPriority"] = draw(st.sampled_from([0, 5, 9999]))
     return definition
+
+
+@st.composite
+def multinode_definitions(draw, index: int, gangs: list[tuple[str, int]]) -> dict:
+    """A multi-node parallel definition (no simulation block yet): 1–3 single-tenant nodes of
+    one instance type, in one node range or two, any node the main one. Mostly a (type, nodes)
+    of ``gangs``, which some on-demand CE of the scenario could run; else any."""
+    if gangs and draw(st.integers(0, 3)) > 0:
+        node_type, nodes = draw(st.sampled_from(gangs))
+    else:
+        node_type, nodes = draw(st.sampled_from(INSTANCE_TYPES)), draw(st.integers(1, 3))
+    container = {
+        "image": draw(st.sampled_from(["img:a", "img:b"])),
+        "instanceType": node_type,
+        "resourceRequirements": [
+            {"type": "VCPU", "value": "1"},
+            {"type": "MEMORY", "value": "512"},
+        ],
+    }
+    split = draw(st.integers(1, nodes))  # the first range holds nodes 0 … split − 1
+    ranges = [{"targetNodes": "0:" if split == nodes else f"0:{split - 1}", "container": container}]
+    if split < nodes:
+        ranges.append({"targetNodes": f"{split}:", "container": container})
+    return {
+        "jobDefinitionName": f"def{index}",
+        "type": "multinode",
+        "nodeProperties": {
+            "numNodes": nodes,
+            "mainNode": draw(st.integers(0, nodes - 1)),
+            "nodeRangeProperties": ranges,
+        },
+    }
 
 
 def checkpoints() -> st.SearchStrategy:
@@ -188,18 +273,42 @@ def checkpoints() -> st.SearchStrategy:
 
 
 @st.composite
-def workload_entries(draw, index: int, queues: list[str], definitions: list[str]) -> dict:
-    """Jobs at a time, a small array, or a short Poisson stream (at most 16 jobs each)."""
+def workload_entries(
+    draw,
+    index: int,
+    queues: list[str],
+    definitions: list[str],
+    fair_queues: set[str],
+    multinode: set[str],
+    stop_at: int | None,
+) -> dict:
+    """Jobs at a time, a small array (not of a multi-node parallel definition), a short Poisson
+    stream, a schedule (see schedules) or a list of arrival times (at most 16 jobs each). A job
+    of a fair-share queue has a share identifier; any job may override its scheduling
+    priority."""
     submit = {
         "jobName": f"j{index}",
         "jobQueue": draw(st.sampled_from(queues)),
         "jobDefinition": draw(st.sampled_from(definitions)),
     }
+    if submit["jobQueue"] in fair_queues:
+        submit["shareIdentifier"] = draw(st.sampled_from(SHARES))
+    if draw(st.integers(0, 3)) == 0:
+        submit["schedulingPriorityOverride"] = draw(
+            st.one_of(st.sampled_from([0, 9999]), st.integers(0, 9999))
+        )
     entry = {"name": f"w{index}", "submit": submit}
-    kind = draw(st.sampled_from(["batch", "array", "poisson"]))
+    kinds = ["batch", "array", "poisson", "schedule", "times"]
+    if submit["jobDefinition"] in multinode:
+        kinds.remove("array")
+    kind = draw(st.sampled_from(kinds))
     if kind == "poisson":
         rate = draw(st.sampled_from(["30/h", "2/m", "10/m"]))
         entry["arrivals"] = {"poisson": {"rate": rate}, "count": draw(st.integers(1, 16))}
+    elif kind == "times":
+        entry["arrivals"] = {"times": draw(st.lists(st.integers(0, 3600), min_size=1, max_size=6))}
+    elif kind == "schedule":
+        entry.update(draw(schedules(stop_at)))
     else:
         entry["at"] = draw(st.integers(0, 3600))
         if kind == "array":
@@ -213,23 +322,59 @@ def workload_entries(draw, index: int, queues: list[str], definitions: list[str]
 
 
 @st.composite
+def schedules(draw, stop_at: int | None) -> dict:
+    """A rate or cron schedule from a time in the first hour, 1–2 jobs per firing: 1–6 firings
+    up to ``until``, or (an hourly one, given a stopAt it fires before) up to stopAt."""
+    expression = draw(st.sampled_from(list(SCHEDULES)))
+    period = SCHEDULES[expression][0]
+    entry = {"schedule": expression, "at": draw(st.integers(0, 3600))}
+    entry["count"] = draw(st.integers(1, 2))
+    first = first_firing(entry)
+    open_ended = stop_at is not None and period >= 3600 and first <= stop_at
+    if not (open_ended and draw(st.booleans())):
+        entry["until"] = first + draw(st.integers(0, 5)) * period + draw(st.integers(0, period - 1))
+    return entry
+
+
+def first_firing(entry: dict) -> int:
+    """When a scheduled entry first fires: at 'at' (a rate), or the next multiple of the cron's
+    period from 'at' on."""
+    period, aligned = SCHEDULES[entry["schedule"]]
+    at = entry.get("at", 0)
+    return -(-at // period) * period if aligned else at
+
+
+@st.composite
 def scenarios(draw) -> dict:
     """A whole random scenario dict (seeded later by the test)."""
     ces = [draw(compute_environments(i)) for i in range(draw(st.integers(1, 2)))]
     ce_names = [ce["computeEnvironmentName"] for ce in ces]
-    queues = [draw(job_queues(i, ce_names)) for i in range(draw(st.integers(1, 2)))]
-    definitions = [draw(job_definitions(i)) for i in range(draw(st.integers(1, 3)))]
+    policy = draw(st.one_of(st.none(), scheduling_policies()))
+    queues = [
+        draw(job_queues(i, ce_names, policy is not None)) for i in range(draw(st.integers(1, 2)))
+    ]
+    gangs = [
+        (t, nodes)
+        for ce in ces
+        if not is_spot(ce["computeResources"])
+        for t in ce["computeResources"]["instanceTypes"]
+        for nodes in (1, 2, 3)
+        if serves_multinode(ce["computeResources"], t, nodes)
+    ]
+    definitions = [draw(job_definitions(i, gangs)) for i in range(draw(st.integers(1, 3)))]
     queue_names = [q["jobQueueName"] for q in queues]
     definition_names = [d["jobDefinitionName"] for d in definitions]
-    workload = [
-        draw(workload_entries(i, queue_names, definition_names))
-        for i in range(draw(st.integers(1, 4)))
-    ]
+    fair_queues = {q["jobQueueName"] for q in queues if "schedulingPolicyArn" in q}
+    multinode = {d["jobDefinitionName"] for d in definitions if "nodeProperties" in d}
     simulation = {"schedulerInterval": draw(st.sampled_from([0, 0, 30]))}
     stop_at = draw(st.one_of(st.none(), st.none(), st.integers(60, 4 * 3600)))
     if stop_at is not None:
         simulation["stopAt"] = stop_at
-    return {
+    workload = [
+        draw(workload_entries(i, queue_names, definition_names, fair_queues, multinode, stop_at))
+        for i in range(draw(st.integers(1, 4)))
+    ]
+    data = {
         "name": "random",
         "simulation": simulation,
         "computeEnvironments": ces,
@@ -237,15 +382,48 @@ def scenarios(draw) -> dict:
         "jobDefinitions": definitions,
         "workload": workload,
     }
+    if policy is not None:
+        data["schedulingPolicies"] = [policy]
+    return data
+
+
+def check_loader_accepts(data: dict) -> None:
+    """The loader's cross-object checks find nothing wrong with the scenario (but the stormy
+    Spot lifetimes, see STORMY_PROBLEM): its fair-share, multi-node and schedule rules hold."""
+    problems = check_scenario(Scenario.model_validate(data), FULL_CATALOG)
+    assert [p for p in problems if STORMY_PROBLEM not in p.message] == []
 
 
 # ----------------------------------------------------------------------------- invariants
+def submissions(entry: dict, stop_at: float | None) -> int | None:
+    """Return the SubmitJob calls ``entry`` makes before ``stop_at`` (all of them without one;
+    events due at stopAt are not processed): ``count`` at 'at', ``count`` at each firing of a
+    schedule up to its 'until' (else stopAt), one at each listed time. None for a Poisson
+    stream, which its count or the cut ends at a random time."""
+    arrivals = entry.get("arrivals", {})
+    if "poisson" in arrivals:
+        return None
+    if "schedule" in entry:
+        period = SCHEDULES[entry["schedule"]][0]
+        last = entry.get("until", stop_at)
+        times = list(range(first_firing(entry), last + 1, period)) * entry["count"]
+    elif "times" in arrivals:
+        times = arrivals["times"]
+    else:
+        times = [entry.get("at", 0)] * entry.get("count", 1)
+    return sum(1 for t in times if stop_at is None or t < stop_at)
+
+
 def submitted_count(data: dict) -> tuple[int, int]:
-    """Return (plain jobs, array parents) the scenario submits; Poisson entries give an upper bound
-    for plain jobs because a stream ends at stopAt."""
+    """Return (plain jobs, array parents) the scenario submits before its stopAt (see
+    submissions); Poisson entries give an upper bound for plain jobs because a stream ends at
+    stopAt."""
+    stop_at = data["simulation"].get("stopAt")
     plain = parents = 0
     for entry in data["workload"]:
-        count = entry["arrivals"]["count"] if "arrivals" in entry else entry.get("count", 1)
+        count = submissions(entry, stop_at)
+        if count is None:
+            count = entry["arrivals"]["count"]
         size = entry["submit"].get("arrayProperties", {}).get("size")
         if size is None:
             plain += count
@@ -256,20 +434,25 @@ def submitted_count(data: dict) -> tuple[int, int]:
 
 
 def check_no_job_lost(data: dict, result) -> None:
-    """Every submitted job appears once; every job ends terminal or stays RUNNABLE for a reason."""
+    """Every submitted job appears once; every job ends terminal or stays RUNNABLE for a reason
+    (a CAPACITY or MISCONFIGURATION statusReason, or a fair-share queue's reservation)."""
     jobs = result.jobs
     assert jobs["jobId"].is_unique
+    stop_at = data["simulation"].get("stopAt")
     plain, parents = submitted_count(data)
     children = jobs[jobs["arraySize"].isna()]
-    if "stopAt" in data["simulation"]:
-        # A horizon may cut a Poisson stream and leave jobs in any state; entries due before it
-        # have submitted everything.
+    # Entries that submit at known times have made exactly the calls due before any cut.
+    for entry in data["workload"]:
+        calls = submissions(entry, stop_at)
+        if calls is None:
+            continue
+        size = entry["submit"].get("arrayProperties", {}).get("size", 0)
+        made = jobs[jobs["workload"] == entry["name"]]
+        assert len(made) == calls * (1 + size), entry["name"]
+        assert made["arraySize"].notna().sum() == (calls if size else 0), entry["name"]
+    if stop_at is not None:
+        # A horizon may cut a Poisson stream and leave jobs in any state.
         assert len(children) <= plain
-        due = [e for e in data["workload"] if "at" in e and e["at"] < data["simulation"]["stopAt"]]
-        for entry in due:
-            assert (jobs["workload"] == entry["name"]).sum() == entry["count"] * (
-                1 + entry["submit"].get("arrayProperties", {}).get("size", 0)
-            )
         return
     assert len(children) == plain and jobs["arraySize"].notna().sum() == parents
     for row in children.itertuples():
@@ -284,6 +467,8 @@ def check_no_job_lost(data: dict, result) -> None:
             assert short in endless_shortages(data, row.jobQueue), (row.jobId, row.statusReason)
             continue
         why = why_still_runnable(row, data, result)
+        if why == "reserved":
+            continue  # AWS gives no reason either: the job waits for another share to show up
         raise AssertionError(f"{row.jobId} stuck RUNNABLE without reason ({why})")
 
 
@@ -329,20 +514,82 @@ def fits(job, instance_type: str) -> bool:
     return job.vcpus <= CATALOG[instance_type].vcpus and job.memory <= room_mib
 
 
+def node_spec(definition: dict) -> tuple[str, int] | None:
+    """Return (node instance type, numNodes) of a multi-node parallel definition, else None."""
+    nodes = definition.get("nodeProperties")
+    if nodes is None:
+        return None
+    return nodes["nodeRangeProperties"][0]["container"]["instanceType"], nodes["numNodes"]
+
+
+def serves_multinode(resources: dict, node_type: str, nodes: int) -> bool:
+    """Whether a CE can ever run a multi-node parallel job: on-demand EC2 (not SPOT), the node
+    type among its types, and maxvCpus for every node's whole instance."""
+    return (
+        resources["type"] == "EC2"
+        and node_type in resources["instanceTypes"]
+        and nodes * CATALOG[node_type].vcpus <= resources["maxvCpus"]
+    )
+
+
+def held_vcpus(job) -> float:
+    """vCPUs a jobs-table row holds when placed: its own, or every node's for an MNP job."""
+    return float(job.vcpus) * (1 if pd.isna(job.numNodes) else int(job.numNodes))
+
+
+def fair_policy(data: dict, queue: dict) -> dict | None:
+    """Return the fairsharePolicy of a fair-share queue (None for a FIFO queue)."""
+    reference = queue.get("schedulingPolicyArn")
+    if reference is None:
+        return None
+    name = reference.rsplit("scheduling-policy/", 1)[-1]
+    return next(p for p in data["schedulingPolicies"] if p["name"] == name)["fairsharePolicy"]
+
+
+def reservation_limit(data: dict, queue: dict, active: int) -> float:
+    """Return the vCPUs a fair-share queue may run with ``active`` share identifiers active:
+    the queue's CEs' maxvCpus × (1 − (computeReservation/100)^active) (engine/fair_share.py)."""
+    ces = {ce["computeEnvironmentName"]: ce for ce in data["computeEnvironments"]}
+    total = sum(
+        ces[o["computeEnvironment"]]["computeResources"]["maxvCpus"]
+        for o in queue["computeEnvironmentOrder"]
+    )
+    ratio = fair_policy(data, queue).get("computeReservation", 0) / 100.0
+    return total * (1.0 - (ratio**active if ratio > 0 else 0.0))
+
+
+def share_of_entry(data: dict) -> dict[str, str | None]:
+    """Workload entry name → the shareIdentifier its jobs carry."""
+    return {e["name"]: e["submit"].get("shareIdentifier") for e in data["workload"]}
+
+
 def why_still_runnable(job, data: dict, result) -> str:
     """Explain a job left RUNNABLE without statusReason when a run ends by itself (no stopAt).
 
-    By then every instance still alive is idle and kept by minvCpus. Per CE of the job's queue:
-    "idle_fits" if one of those instances could hold it (a placement bug); "stranded" if the CE
-    could launch a fitting type under maxvCpus now (a scale-out bug); "floor" if it could but for
-    the instances minvCpus keeps (the known gap below); "never" if it never could (then the job
-    should carry a MISCONFIGURATION reason). The worst verdict over the CEs wins.
+    By then nothing runs and every instance still alive is idle and kept by minvCpus.
+    "reserved" if the job's fair-share queue may not start it with the shares active now (the
+    job holds more than reservation_limit: legitimate, the reservation waits for new shares).
+    Else per CE of the job's queue: "idle_fits" if one of those instances could hold it (a
+    placement bug); "stranded" if the CE could launch a fitting type under maxvCpus now (a
+    scale-out bug); "floor" if it could but for the instances minvCpus keeps (the known gap
+    below); "never" if it never could (then the job should carry a MISCONFIGURATION reason).
+    The worst verdict over the CEs wins. A multi-node parallel job is judged by its nodes
+    (why_nodes_still_runnable).
     """
-    ces = {
-        ce["computeEnvironmentName"]: ce["computeResources"] for ce in data["computeEnvironments"]
-    }
     queue = next(q for q in data["jobQueues"] if q["jobQueueName"] == job.jobQueue)
-    alive = result.instances[result.instances["endReason"] == "end_of_run"]
+    if fair_policy(data, queue) is not None:
+        jobs = result.jobs
+        waiting = jobs[
+            (jobs["jobQueue"] == job.jobQueue)
+            & jobs["arraySize"].isna()
+            & ~jobs["status"].isin(TERMINAL)
+        ]
+        active = waiting["workload"].map(share_of_entry(data)).nunique()
+        if held_vcpus(job) > reservation_limit(data, queue, active):
+            return "reserved"
+    if not pd.isna(job.numNodes):
+        return why_nodes_still_runnable(job, data, result, queue)
+    ces, alive = resources_and_alive(data, result)
     verdicts = set()
     for order in queue["computeEnvironmentOrder"]:
         resources = ces[order["computeEnvironment"]]
@@ -365,6 +612,47 @@ def why_still_runnable(job, data: dict, result) -> str:
             verdicts.add("stranded")
         else:
             verdicts.add("floor")
+    return worst(verdicts)
+
+
+def resources_and_alive(data: dict, result) -> tuple[dict, pd.DataFrame]:
+    """Return each CE's computeResources by name, and the instances alive at the end."""
+    ces = {
+        ce["computeEnvironmentName"]: ce["computeResources"] for ce in data["computeEnvironments"]
+    }
+    return ces, result.instances[result.instances["endReason"] == "end_of_run"]
+
+
+def why_nodes_still_runnable(job, data: dict, result, queue: dict) -> str:
+    """why_still_runnable for a multi-node parallel job, per CE of its queue: "never" where
+    it can never run (serves_multinode); "idle_fits" if enough instances of the node type are
+    alive (idle) for every node; "stranded" if the CE could launch the missing nodes under
+    maxvCpus (the last one over it, where it overshoots); else "floor"."""
+    definition = next(
+        d for d in data["jobDefinitions"] if d["jobDefinitionName"] == job.jobDefinition
+    )
+    node_type, nodes = node_spec(definition)
+    node_vcpus = CATALOG[node_type].vcpus
+    ces, alive = resources_and_alive(data, result)
+    verdicts = set()
+    for order in queue["computeEnvironmentOrder"]:
+        resources = ces[order["computeEnvironment"]]
+        if not serves_multinode(resources, node_type, nodes):
+            verdicts.add("never")
+            continue
+        mine = alive[alive["computeEnvironment"] == order["computeEnvironment"]]
+        missing = nodes - int((mine["instanceType"] == node_type).sum())
+        held, top = int(mine["vcpus"].sum()), resources["maxvCpus"]
+        if overshoots(resources):
+            room = held + (missing - 1) * node_vcpus < top
+        else:
+            room = held + missing * node_vcpus <= top
+        verdicts.add("idle_fits" if missing <= 0 else "stranded" if room else "floor")
+    return worst(verdicts)
+
+
+def worst(verdicts: set[str]) -> str:
+    """Return the worst of why_still_runnable's verdicts over the CEs."""
     for verdict in ("idle_fits", "stranded", "floor"):
         if verdict in verdicts:
             return verdict
@@ -389,15 +677,21 @@ def check_attempts(data: dict, result) -> None:
     ).any()
 
 
-def job_shapes(data: dict) -> list[tuple[float, float]]:
-    """(vCPU, MiB) of every job definition, plus the 1-vCPU shape the minvCpus fill uses."""
-    shapes = [(1.0, 0.0)]
+def job_shapes(data: dict) -> list[tuple[float, float, str | None]]:
+    """(vCPU, MiB, node type) of every job definition, plus the 1-vCPU shape the minvCpus fill
+    uses; a multi-node parallel job's shape is one node's whole instance, of its node type."""
+    shapes = [(1.0, 0.0, None)]
     for definition in data["jobDefinitions"]:
+        spec = node_spec(definition)
+        if spec is not None:
+            node_type = spec[0]
+            shapes.append((CATALOG[node_type].vcpus, allocatable_mib(node_type), node_type))
+            continue
         values = {
             r["type"]: float(r["value"])
             for r in definition["containerProperties"]["resourceRequirements"]
         }
-        shapes.append((values["VCPU"], values["MEMORY"]))
+        shapes.append((values["VCPU"], values["MEMORY"], None))
     return shapes
 
 
@@ -407,15 +701,17 @@ def overshoot_allowance(data: dict, ce: dict) -> int:
     those over the shapes. BEST_FIT overshoots with its one cheapest type; the others with the
     smallest type that takes a job among those they draw from. A capacity shortage may rule out
     any types for a while, so with one (BEST_FIT aside, which waits) the bound is the largest
-    fitting type."""
+    fitting type. Multi-node parallel jobs launch their node type only, never on Spot."""
     resources = ce["computeResources"]
     strategy = resources["allocationStrategy"]
     sizes = []
-    for vcpus, mib in job_shapes(data):
+    for vcpus, mib, node_type in job_shapes(data):
+        if node_type is not None and is_spot(resources):
+            continue
         fitting = [
             t
             for t in resources["instanceTypes"]
-            if vcpus <= CATALOG[t].vcpus and mib <= allocatable_mib(t)
+            if vcpus <= CATALOG[t].vcpus and mib <= allocatable_mib(t) and node_type in (None, t)
         ]
         if not fitting:
             continue
@@ -496,17 +792,38 @@ def peak_level(starts: np.ndarray, stops: np.ndarray, weights: np.ndarray) -> fl
     return float(np.cumsum(deltas[order]).max(initial=0.0))
 
 
+def node_counts(result) -> pd.Series:
+    """Return the nodes each attempt holds (numNodes of an MNP job, else 1), by attempt row."""
+    nodes = result.attempts["jobId"].map(result.jobs.set_index("jobId")["numNodes"])
+    return nodes.astype(float).fillna(1.0)
+
+
 def check_instances(result) -> None:
     """Per instance: jobs never hold more vCPUs or memory than it has, attempts run inside its
-    ready life, and its busy vCPU-seconds are those of its attempts."""
+    ready life, and its busy vCPU-seconds are those of its attempts.
+
+    An MNP attempt names its main node only; its other nodes are whole instances of its type in
+    its CE, busy as long. In such a (CE, type) pool an instance's busy vCPU-seconds are at least
+    its own attempts' and at most its ready life's, and the pool's add up to its attempts'
+    vCPU-seconds times their nodes.
+    """
     attempts = result.attempts.copy()
-    attempts["held"] = attempts["stoppedAt"] - attempts["startingAt"]
+    attempts["busy"] = attempts["vcpus"] * (attempts["stoppedAt"] - attempts["startingAt"])
+    attempts["nodes"] = node_counts(result)
+    pool_of = ["computeEnvironment", "instanceType"]
+    pools = set(attempts.loc[attempts["nodes"] > 1, pool_of].itertuples(index=False, name=None))
     by_instance = dict(tuple(attempts.groupby("instanceId")))
     for inst in result.instances.itertuples():
         assert inst.launchedAt <= inst.terminatedAt
         own = by_instance.get(inst.instanceId)
+        own_busy = 0.0 if own is None else float(own["busy"].sum())
+        if (inst.computeEnvironment, inst.instanceType) in pools:
+            ready_s = 0.0 if pd.isna(inst.readyAt) else inst.terminatedAt - inst.readyAt
+            assert own_busy <= inst.busyVcpuSeconds * (1 + EPS) + 1e-6
+            assert inst.busyVcpuSeconds <= inst.vcpus * ready_s * (1 + EPS) + 1e-6
+        else:
+            assert inst.busyVcpuSeconds == pytest.approx(own_busy, rel=1e-9, abs=1e-6)
         if own is None:
-            assert inst.busyVcpuSeconds == 0
             continue
         assert (own["instanceType"] == inst.instanceType).all()
         starts, stops = own["startingAt"].to_numpy(float), own["stoppedAt"].to_numpy(float)
@@ -521,10 +838,91 @@ def check_instances(result) -> None:
             and (starts >= inst.readyAt).all()
             and (stops <= inst.terminatedAt).all()
         )
-        assert inst.busyVcpuSeconds == pytest.approx(
-            (own["vcpus"] * own["held"]).sum(), rel=1e-9, abs=1e-6
-        )
     assert set(attempts["instanceId"]) <= set(result.instances["instanceId"])
+    inst = result.instances
+    for ce, itype in pools:
+        mine = attempts[
+            (attempts["computeEnvironment"] == ce) & (attempts["instanceType"] == itype)
+        ]
+        busy = inst.loc[
+            (inst["computeEnvironment"] == ce) & (inst["instanceType"] == itype), "busyVcpuSeconds"
+        ]
+        assert busy.sum() == pytest.approx((mine["busy"] * mine["nodes"]).sum(), rel=1e-9, abs=1e-6)
+
+
+def check_multinode(data: dict, result) -> None:
+    """Multi-node parallel jobs: jobs.csv shows one node's whole instance (the type's vCPUs,
+    its allocatable memory) and numNodes; they run only on a CE that serves_multinode, on an
+    instance of the node type, and wait with a MISCONFIGURATION reason where none does — saying
+    "not supported" only where the queue has no on-demand EC2 CE. Whenever one starts, its CE
+    has a ready instance of the node type, empty of other jobs, for each node then held."""
+    definitions = {d["jobDefinitionName"]: node_spec(d) for d in data["jobDefinitions"]}
+    ces = {c["computeEnvironmentName"]: c["computeResources"] for c in data["computeEnvironments"]}
+    queues = {
+        q["jobQueueName"]: [ces[o["computeEnvironment"]] for o in q["computeEnvironmentOrder"]]
+        for q in data["jobQueues"]
+    }
+    for row in result.jobs[result.jobs["arraySize"].isna()].itertuples():
+        spec = definitions[row.jobDefinition]
+        if spec is None:
+            assert pd.isna(row.numNodes), row.jobId
+            continue
+        node_type, nodes = spec
+        assert (row.numNodes, row.vcpus) == (nodes, CATALOG[node_type].vcpus), row.jobId
+        assert row.memory == pytest.approx(allocatable_mib(node_type), rel=1e-12)
+        servable = any(serves_multinode(r, node_type, nodes) for r in queues[row.jobQueue])
+        if row.attempts > 0:
+            assert row.instanceType == node_type, row.jobId
+            assert serves_multinode(ces[row.computeEnvironment], node_type, nodes), row.jobId
+        elif not servable:
+            reason = row.statusReason if isinstance(row.statusReason, str) else ""
+            assert row.status == "RUNNABLE" and reason.startswith("MISCONFIGURATION:"), row.jobId
+        if isinstance(row.statusReason, str) and MULTINODE_NOT_SUPPORTED in row.statusReason:
+            assert not any(r["type"] == "EC2" for r in queues[row.jobQueue]), row.jobId
+    attempts = result.attempts.assign(nodes=node_counts(result).to_numpy())
+    gangs = attempts[attempts["jobId"].map(result.jobs.set_index("jobId")["numNodes"]).notna()]
+    inst = result.instances
+    for gang in gangs.itertuples():
+        at = gang.startingAt
+        pool = inst[
+            (inst["computeEnvironment"] == gang.computeEnvironment)
+            & (inst["instanceType"] == gang.instanceType)
+            & (inst["readyAt"] <= at)
+            & (inst["terminatedAt"] >= at)
+        ]
+        held = attempts[
+            (attempts["computeEnvironment"] == gang.computeEnvironment)
+            & (attempts["instanceType"] == gang.instanceType)
+            & (attempts["startingAt"] <= at)
+            & (attempts["stoppedAt"] > at)
+        ]
+        is_gang = held["jobId"].isin(gangs["jobId"])
+        in_use = held.loc[~is_gang, "instanceId"].nunique() + held.loc[is_gang, "nodes"].sum()
+        assert in_use <= len(pool), (gang.jobId, at)
+
+
+def check_fair_share(data: dict, result) -> None:
+    """In a fair-share queue no start takes the vCPUs its jobs hold (an MNP job: all its nodes)
+    over reservation_limit, with the share identifiers active at that pass: those with a job
+    created by then and not yet SUCCEEDED or FAILED before it."""
+    shares = share_of_entry(data)
+    jobs = result.jobs[result.jobs["arraySize"].isna()]
+    attempts = result.attempts.assign(
+        held=(result.attempts["vcpus"] * node_counts(result)).to_numpy(float)
+    )
+    for queue in data["jobQueues"]:
+        if fair_policy(data, queue) is None:
+            continue
+        mine = jobs[jobs["jobQueue"] == queue["jobQueueName"]]
+        share = mine["workload"].map(shares)
+        done_at = mine["stoppedAt"].where(mine["status"].isin(TERMINAL), math.inf).astype(float)
+        own = attempts[attempts["jobId"].isin(mine["jobId"])]
+        starts, stops = own["startingAt"].to_numpy(float), own["stoppedAt"].to_numpy(float)
+        for at in np.unique(starts):
+            active = share[(mine["createdAt"] <= at) & (done_at > at)].nunique()
+            running = own["held"].to_numpy()[(starts <= at) & (stops > at)].sum()
+            limit = reservation_limit(data, queue, active)
+            assert running <= limit + EPS, (queue["jobQueueName"], at, running, limit, active)
 
 
 def expected_bill_usd(instance) -> float:
@@ -753,6 +1151,7 @@ def wall_clock_limit(seconds: float):
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=scenarios(), seed=st.integers(0, 2**32 - 1))
 def test_invariants_hold_on_random_scenarios(data, seed):
+    check_loader_accepts(data)
     with wall_clock_limit(RUN_WALL_LIMIT_S):
         result = run(data, seed=seed)
     check_no_job_lost(data, result)
@@ -760,6 +1159,8 @@ def test_invariants_hold_on_random_scenarios(data, seed):
     check_capacity_bounds(data, result)
     check_capacity_matches_instances(result)
     check_instances(result)
+    check_multinode(data, result)
+    check_fair_share(data, result)
     check_bill(data, result)
     check_timestamps(result)
     check_attempt_sequence(data, result)

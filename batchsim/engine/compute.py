@@ -166,6 +166,8 @@ class ComputeEnvironment:
         """
         if not self.enabled:
             return False
+        if shape.nodes:
+            return self._could_hold_nodes(shape)
         fits_live = self._fits_live.get(shape)
         if fits_live is None:
             options = self.options(shape)
@@ -177,6 +179,16 @@ class ComputeEnvironment:
         # NOTE: a type short of capacity or over the Spot cap now may launch later.
         budget = self.max_vcpus - self.total_vcpus
         return self.can_grow() and bool(self._plan(self.options(shape), 1, budget, _never))
+
+    def _could_hold_nodes(self, shape: Shape) -> bool:
+        """Whether all nodes of an MNP job could be alive here at once: the node-type vCPUs
+        alive, plus the headroom under maxvCpus, plus what other types may give back by scaling
+        in (all but what the minvCpus floor keeps)."""
+        node_vcpus = shape.vcpus
+        alive = self._live_types.get(shape.node_type, 0) * node_vcpus
+        others = self.total_vcpus - alive
+        freed = min(others, max(self.total_vcpus - self.min_vcpus, 0))
+        return alive + (self.max_vcpus - self.total_vcpus) + freed >= shape.nodes * node_vcpus
 
     def update_limits(self) -> None:
         """New minvCpus, maxvCpus or state (UpdateComputeEnvironment): refill the floor and look

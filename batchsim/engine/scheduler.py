@@ -111,6 +111,8 @@ class Scheduler:
                 for line in queue.placeable_lines():
                     if headroom is not None and line.shape.held_vcpus > headroom:
                         continue
+                    if (line.stuck_reason or "").startswith(MISCONFIGURATION):
+                        continue  # NOTE: it waits for a change of limits, not for this instance
                     if _wants(ce, instance, line.shape):
                         return True
         return False
@@ -236,8 +238,8 @@ class Scheduler:
                 if headroom is None:
                     headroom = queue.fair.headroom()
                 jobs = min(jobs, max(int(headroom // shape.held_vcpus), 0))
-                room[queue] = headroom - jobs * shape.held_vcpus
-            left = jobs * (shape.nodes or 1)  # NOTE: an MNP job asks for all its nodes
+            nodes = shape.nodes or 1
+            asked = left = jobs * nodes  # NOTE: an MNP job asks for all its nodes
             for ce in queue.ces:
                 if left <= 0:
                     break
@@ -245,6 +247,9 @@ class Scheduler:
                     continue  # NOTE: an MNP job's nodes must all come from one CE
                 if ce.booting or ce.can_grow():
                     left -= _whole_jobs(ce.absorb(shape, left), shape)
+            if queue.fair is not None:
+                # NOTE: only jobs some CE took on use up the headroom; the rest leave it to others.
+                room[queue] = headroom - (asked - max(left, 0)) // nodes * shape.held_vcpus
             if left > 0:
                 self._explain_wait(queue, line)
             elif _capacity_reason(line):
