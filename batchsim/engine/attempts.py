@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 CONTAINER_EXITED = "Essential container in task exited"
 TIMEOUT_REASON = "Job attempt duration exceeded timeout"
 STARTING, RUNNING = JobState.STARTING, JobState.RUNNING
-
 RUNNABLE, SUCCEEDED, FAILED = JobState.RUNNABLE, JobState.SUCCEEDED, JobState.FAILED
 
 
@@ -242,7 +241,7 @@ class AttemptRunner:
         done; tell the jobs that depend on either."""
         job.move(state, now)
         fair = job.spec.fair
-        if fair is not None and job.size is None:
+        if fair is not None and not job.is_array_parent:
             fair.left(job.spec.share)
         dependencies = self.dependencies
         if dependencies is not None:

@@ -99,8 +99,7 @@ class ComputeEnvironment:
         minutes = policy.minScaleDownDelayMinutes if policy else 0
         self.scale_down_delay_s = minutes * 60.0 if minutes else spec.simulation.scaleDownDelay
         self.warm_start = spec.simulation.minvCpusReadyAtStart
-        self._mem_factor = settings.allocatableMemoryFactor
-        self._mem_reserved = settings.reservedMemoryMiB
+        self._settings = settings
         self.ready: list[Instance] = []
         self.booting: list[Instance] = []
         self.all_instances: list[Instance] = []
@@ -117,7 +116,7 @@ class ComputeEnvironment:
     # --------------------------------------------------------------------- capacity questions
     def allocatable_mib(self, itype: InstanceType) -> float:
         """Return the memory ECS registers for ``itype`` (nominal × factor − reserved)."""
-        return itype.memory_mib * self._mem_factor - self._mem_reserved
+        return self._settings.allocatable_mib(itype.memory_mib)
 
     def options(self, shape: Shape) -> list[TypeOption]:
         """Return the allowed types that fit ``shape``, cheapest per job first (cached); for a

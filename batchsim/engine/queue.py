@@ -40,14 +40,20 @@ class ShapeLine:
     """The RUNNABLE jobs of one shape in one queue (of one share identifier and scheduling
     priority, in a fair-share queue), in queue order."""
 
-    __slots__ = ("shape", "share", "priority", "jobs", "blocked_reason", "stuck_reason")
+    __slots__ = (
+        "shape", "share", "scheduling_priority", "jobs", "blocked_reason", "stuck_reason",
+    )  # fmt: skip
 
     def __init__(
-        self, shape: Shape, blocked_reason: str | None, share: str | None = None, priority: int = 0
+        self,
+        shape: Shape,
+        blocked_reason: str | None,
+        share: str | None = None,
+        scheduling_priority: int = 0,
     ):
         self.shape = shape
         self.share = share
-        self.priority = priority
+        self.scheduling_priority = scheduling_priority
         self.jobs: deque[Job] = deque()
         self.blocked_reason = blocked_reason  # can never run here: the line is skipped
         self.stuck_reason: str | None = None  # cannot run under the CEs' current instances

@@ -71,9 +71,7 @@ class Scheduler:
         if not self.waiting:
             return False
         return any(
-            line.jobs
-            and line.blocked_reason is None
-            and not (line.stuck_reason or "").startswith(MISCONFIGURATION)
+            line.jobs and line.blocked_reason is None and not _misconfigured(line)
             for queue in self.queues
             for line in queue.lines.values()
         )
@@ -111,7 +109,7 @@ class Scheduler:
                 for line in queue.placeable_lines():
                     if headroom is not None and line.shape.held_vcpus > headroom:
                         continue
-                    if (line.stuck_reason or "").startswith(MISCONFIGURATION):
+                    if _misconfigured(line):
                         continue  # NOTE: it waits for a change of limits, not for this instance
                     if _wants(ce, instance, line.shape):
                         return True
@@ -180,7 +178,9 @@ class Scheduler:
         while in_play:
             line = min(
                 in_play,
-                key=lambda ln: (fair.usage(ln.share, now), -ln.priority, ln.jobs[0].seq),
+                key=lambda ln: (
+                    fair.usage(ln.share, now), -ln.scheduling_priority, ln.jobs[0].seq
+                ),
             )
             if line.shape.held_vcpus > fair.headroom() or not self._place_head(queue, line):
                 in_play.remove(line)
@@ -283,6 +283,11 @@ def _wants(ce: ComputeEnvironment, instance, shape) -> bool:
     if shape.nodes:
         return ce.multinode_ok and instance.itype.name == shape.node_type
     return instance.fits(shape)
+
+
+def _misconfigured(line: ShapeLine) -> bool:
+    """Whether the line's jobs carry a MISCONFIGURATION:… reason (they wait for new limits)."""
+    return (line.stuck_reason or "").startswith(MISCONFIGURATION)
 
 
 def _capacity_reason(line: ShapeLine) -> bool:

@@ -132,11 +132,8 @@ class Model:
         """The shape of a multi-node parallel job (None for a container job)."""
         if definition.type != "multinode":
             return None
-        settings = self.scenario.simulation
         itype = self.catalog.get(node_instance_type(definition))
-        allocatable = (
-            itype.memory_mib * settings.allocatableMemoryFactor - settings.reservedMemoryMiB
-        )
+        allocatable = self.scenario.simulation.allocatable_mib(itype.memory_mib)
         return multinode_shape(definition, itype, allocatable)
 
     def run(self) -> float:

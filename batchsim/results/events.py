@@ -67,6 +67,11 @@ def _arn(region: str, account: str, kind: str, name: str) -> str:
     return f"arn:aws:batch:{region}:{account}:{kind}/{name}"
 
 
+def _definition_arn(region: str, account: str, name: str) -> str:
+    """Return a job definition's ARN; a name without ``:revision`` is revision 1."""
+    return _arn(region, account, "job-definition", name if ":" in name else f"{name}:1")
+
+
 def _attempt_detail(row) -> dict:
     """Return an AWS ``AttemptDetail`` for a finished attempt row (times in epoch ms)."""
     _, _, _, _, started_at, stopped_at, _, exit_code, status_reason, reason = row
@@ -156,8 +161,7 @@ class _Builder:
         arn = _arn(self.region, self.account, "job", job[0])
         queue = _arn(self.region, self.account, "job-queue", job[10])
         head = {"jobArn": arn, "jobName": job[1], "jobId": job[0], "jobQueue": queue}
-        name = job[2] if ":" in job[2] else f"{job[2]}:1"
-        definition = _arn(self.region, self.account, "job-definition", name)
+        definition = _definition_arn(self.region, self.account, job[2])
         reason = None if _missing(job[4]) else job[4]
         exit_code = None if _missing(job[5]) else int(job[5])
         size = None if _missing(job[13]) else int(job[13])
@@ -284,8 +288,6 @@ def blocked_events(
         job = rows.loc[job_id]
         job_arn = _arn(region, account, "job", job_id)
         queue_arn = _arn(region, account, "job-queue", queue)
-        name = job["jobDefinition"]
-        name = name if ":" in name else f"{name}:1"
         yield {
             "version": "0",
             "id": _uuid5(f"{job_id}/blocked/{epoch_ms(at)}"),
@@ -303,7 +305,7 @@ def blocked_events(
                 "status": "RUNNABLE",
                 "statusReason": reason,
                 "createdAt": epoch_ms(job["createdAt"]),
-                "jobDefinition": _arn(region, account, "job-definition", name),
+                "jobDefinition": _definition_arn(region, account, job["jobDefinition"]),
             },
         }
 

@@ -102,7 +102,7 @@ def _instance_type(
     if itype is None:
         yield path, f"unknown instance type {name!r} (not in the catalog or customInstanceTypes)"
         return
-    allocatable = itype.memory_mib * settings.allocatableMemoryFactor - settings.reservedMemoryMiB
+    allocatable = settings.allocatable_mib(itype.memory_mib)
     for index, node_range in enumerate(ranges):
         need = {r.type: r.amount() for r in node_range.container.resourceRequirements}
         where = (*path, index, "container", "resourceRequirements")

@@ -47,6 +47,11 @@ class SimulationSettings(StrictModel):
     reservedMemoryMiB: float = Field(
         default=32.0, ge=0, description="ECS_RESERVED_MEMORY per instance."
     )
+    def allocatable_mib(self, memory_mib: float) -> float:
+        """Return the memory ECS registers on an instance of ``memory_mib`` (nominal × factor
+        − reserved): what jobs may use."""
+        return memory_mib * self.allocatableMemoryFactor - self.reservedMemoryMiB
+
     submitJobRate: Rate | None = Field(
         default=None,
         gt=0,
