@@ -109,6 +109,10 @@ class ComputeEnvironment:
         self.free_vcpus = 0  # free vCPUs on ready instances
         self._options: dict[Shape, list[TypeOption]] = {}
         self._idle_nodes_promised: dict[str, int] = {}  # node type -> promised this round
+        # NOTE: bumped whenever what this CE could launch or run may change (instances launched
+        # or terminated, limits, prices, launch failures), not when room on instances does:
+        # the scheduler re-explains a wait only when it moves.
+        self.version = 0
         self.on_capacity = None  # set by the scheduler: called when room appears
         self.is_wanted = None  # set by the scheduler: does a waiting job fit this instance?
         self.runner = None  # set by the model: ends attempts on a reclaimed host
@@ -193,6 +197,7 @@ class ComputeEnvironment:
         """New minvCpus, maxvCpus or state (UpdateComputeEnvironment): refill the floor and look
         at the waiting jobs again; a lower maxvCpus takes effect as instances scale in."""
         self._fits_live.clear()
+        self.version += 1
         self._fill_floor()
         self.on_capacity()
 
@@ -296,6 +301,7 @@ class ComputeEnvironment:
             self.env.call_later_daemon(later[0] - self.env.now, self._on_capacity_back, wakeup=True)
 
     def _on_capacity_back(self, _event=None) -> None:
+        self.version += 1
         self._fill_floor()
         self.on_capacity()
 
@@ -326,6 +332,7 @@ class ComputeEnvironment:
                     shortage.end_at if sure else min(shortage.end_at, now + shortage.retry_after_s)
                 )
                 self._blocked_until[itype.name] = until
+                self.version += 1
                 if until < math.inf:
                     self.env.call_later_daemon(until - now, self._on_capacity_back, wakeup=True)
                 return False
@@ -412,6 +419,7 @@ class ComputeEnvironment:
         self.total_vcpus += itype.vcpus
         self._live_types[itype.name] = self._live_types.get(itype.name, 0) + 1
         self._fits_live.clear()
+        self.version += 1
         self._record_capacity()
         delay = self.boot_time() if boot_s is None else boot_s
         instance.refill = refill
@@ -554,6 +562,7 @@ class ComputeEnvironment:
             self._fits_live.clear()
         instance.end_reason = reason
         self.total_vcpus -= instance.itype.vcpus
+        self.version += 1
         self.env.recorder.instances.append(instance.record(now))
         self._record_capacity()
         self.on_capacity()  # headroom under maxvCpus may let waiting jobs scale out

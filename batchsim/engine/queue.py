@@ -42,6 +42,7 @@ class ShapeLine:
 
     __slots__ = (
         "shape", "share", "scheduling_priority", "jobs", "blocked_reason", "stuck_reason",
+        "waits_for_room_at",
     )  # fmt: skip
 
     def __init__(
@@ -57,6 +58,8 @@ class ShapeLine:
         self.jobs: deque[Job] = deque()
         self.blocked_reason = blocked_reason  # can never run here: the line is skipped
         self.stuck_reason: str | None = None  # cannot run under the CEs' current instances
+        # the CEs' summed version when the line was last found waiting only for room
+        self.waits_for_room_at: int | None = None
 
     def mark_stuck(self, reason: str) -> None:
         """Give every waiting job AWS's blocked statusReason (once; later jobs get it on push).

@@ -77,13 +77,30 @@ class Scheduler:
         )
 
     def enqueue(self, queue: JobQueue, job: Job, front: bool = False) -> None:
-        """Put a RUNNABLE job in its queue and ask for a pass."""
+        """Put a RUNNABLE job in its queue and ask for a pass, unless the pass could not do
+        anything for it (see _changes_nothing)."""
         if front:
             queue.push_front(job)
         else:
             queue.push(job)
         self.waiting += 1
-        self.request_pass()
+        if front or not self._changes_nothing(queue, job):
+            self.request_pass()
+
+    @staticmethod
+    def _changes_nothing(queue: JobQueue, job: Job) -> bool:
+        """Whether a job that joined the back of ``queue`` leaves the next pass with nothing new
+        to do: it waits behind a job of its own line (whose head the last pass could not place,
+        else a pass would be pending), and no CE of the queue could launch or promise booting
+        room for more demand. Fair-share queues always get a pass (a new job may change the
+        shares' reservation).
+
+        NOTE: this is what keeps a backed-up queue at O(1) per arrival: without it every
+        arrival runs a pass that places nothing and explains the wait again.
+        """
+        if queue.fair is not None or len(job.spec.line.jobs) < 2:
+            return False
+        return not any(ce.booting or ce.can_grow() for ce in queue.ces)
 
     def request_pass(self) -> None:
         """Ask for a pass at the end of this instant, or at the next cycle if ``interval`` > 0.
@@ -252,12 +269,23 @@ class Scheduler:
                 room[queue] = headroom - (asked - max(left, 0)) // nodes * shape.held_vcpus
             if left > 0:
                 self._explain_wait(queue, line)
-            elif _capacity_reason(line):
-                queue.clear_stuck(line)
+            else:
+                line.waits_for_room_at = None
+                if _capacity_reason(line):
+                    queue.clear_stuck(line)
 
     @staticmethod
     def _explain_wait(queue: JobQueue, line: ShapeLine) -> None:
-        """Give jobs left without capacity AWS's blocked reason, when there is one."""
+        """Give jobs left without capacity AWS's blocked reason, when there is one.
+
+        A line found waiting only for room is not looked at again until some CE of the queue
+        changes what it could launch or run (``ComputeEnvironment.version``): in a backed-up
+        queue every pass would otherwise find the same answer.
+        """
+        version = sum(ce.version for ce in queue.ces)
+        if line.waits_for_room_at == version:
+            return
+        line.waits_for_room_at = None
         if not any(ce.could_place_later(line.shape) for ce in queue.ces):
             queue.mark_stuck(line, COMPUTE_ENVIRONMENT_MAX_RESOURCE)
             return
@@ -268,6 +296,7 @@ class Scheduler:
                 return
         if _capacity_reason(line):
             queue.clear_stuck(line)  # NOTE: capacity is back; the jobs now wait for room only
+        line.waits_for_room_at = version
 
 
 def _whole_jobs(absorbed: int, shape) -> int:
