@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from functools import partial
 from typing import TYPE_CHECKING
 
 from batchsim.engine.allocation import (
@@ -511,18 +512,43 @@ class ComputeEnvironment:
 
     # --------------------------------------------------------------------- scale-in
     def _start_idle_timer(self, instance: Instance) -> None:
+        """``instance`` became empty now: it scales in after the scale-down delay unless a job
+        comes first."""
+        if not instance.refill:
+            instance.idle_since = self.env._now
+            # NOTE: one pending timer per instance, re-armed when it fires early (see
+            # _idle_due), not one timer per release: an instance that takes a job at every
+            # release would otherwise add an event per job.
+            if instance.idle_timer is None:
+                instance.idle_timer = self.env.call_later(
+                    self.scale_down_delay_s, partial(self._idle_due, instance)
+                )
+            return
         instance.idle_token += 1
         token = instance.idle_token
         delay, check = (
             self.scale_down_delay_s,
             lambda event: self._idle_expired(instance, token, event),
         )
-        if instance.refill and self.total_vcpus - instance.itype.vcpus < self.min_vcpus:
+        if self.total_vcpus - instance.itype.vcpus < self.min_vcpus:
             # NOTE: the floor keeps this refill of a reclaimed instance, so its idle check must
             # not keep a finished run going (reclaims and refills would never run out).
             self.env.call_later_daemon(delay, check)
         else:
             instance.idle_timer = self.env.call_later(delay, check)
+
+    def _idle_due(self, instance: Instance, event) -> None:
+        """The idle timer of ``instance`` fired: if it has been empty for the scale-down delay,
+        decide on scale-in; if it took a job since, wait for the delay from its latest release."""
+        instance.idle_timer = None
+        if instance.jobs or instance.state != InstanceState.READY:
+            return  # NOTE: busy, or gone; its next release arms a new timer
+        now = self.env._now
+        due = instance.idle_since + self.scale_down_delay_s
+        if due > now:
+            instance.idle_timer = self.env.call_later(due - now, partial(self._idle_due, instance))
+            return
+        self._idle_expired(instance, instance.idle_token, event)
 
     def _idle_expired(self, instance: Instance, token: int, event=None) -> None:
         if instance.idle_timer is event:

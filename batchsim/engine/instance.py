@@ -32,6 +32,7 @@ class Instance:
         "ready_at", "terminated_at", "end_reason", "free_vcpus", "free_mib", "free_gpus",
         "allocatable_mib", "jobs", "images", "idle_token", "busy_vcpu_s", "reserved_vcpus",
         "reserved_mib", "reserved_gpus", "running", "notice_at", "idle_timer", "refill",
+        "idle_since",
     )  # fmt: skip
 
     def __init__(
@@ -67,6 +68,7 @@ class Instance:
         self.running: set | None = set() if reclaimable else None
         self.notice_at: float | None = None  # when a Spot interruption notice arrived
         self.idle_timer = None  # the latest pending idle timer (cancelled if the instance goes)
+        self.idle_since = 0.0  # when it last became empty (ready, or its last job left)
         self.refill = False  # launched to refill the minvCpus floor after a reclaim
 
     def fits(self, shape: Shape) -> bool:
