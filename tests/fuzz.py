@@ -17,12 +17,17 @@ from __future__ import annotations
 import argparse
 import copy
 import io
+import multiprocessing
+import os
 import random
 import signal
 import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -182,16 +187,16 @@ def fuzz(
     timeout_s: float,
     verbose: bool = False,
     run_cap: int = RUN_CAP_JOBS,
+    fresh_every: int = 0,
 ) -> Tally:
     """Run ``mutants`` cases from ``seed`` (valid ones of at most ``run_cap`` jobs are run);
-    return the tally."""
+    return the tally. ``fresh_every > 0`` runs the cases in a child process replaced after that
+    many cases (an in-process run keeps a few MB alive, which adds up over thousands)."""
     rng, tally = random.Random(seed), Tally()
-    with tempfile.TemporaryDirectory() as work:
-        scenario_path, folder = Path(work) / "mutant.yaml", Path(work) / "out"
+    with tempfile.TemporaryDirectory() as work, _worker(fresh_every) as submit:
         for number in range(mutants):
             label, text = mutant(rng)
-            scenario_path.write_text(text)
-            outcome, problem = run_case(scenario_path, folder, timeout_s, run_cap)
+            outcome, problem = submit(_case, text, work, timeout_s, run_cap)
             tally.outcomes[outcome] += 1
             if problem is not None:
                 kept = Path(work).parent / f"batchsim-fuzz-{seed}-{number}.yaml"
@@ -202,16 +207,34 @@ def fuzz(
     return tally
 
 
+def _case(text: str, work: str, timeout_s: float, run_cap: int) -> tuple:
+    path = Path(work) / f"mutant-{os.getpid()}.yaml"
+    path.write_text(text)
+    return run_case(path, Path(work) / f"out-{os.getpid()}", timeout_s, run_cap)
+
+
+@contextmanager
+def _worker(fresh_every: int) -> Iterator[Callable]:
+    """Yield ``submit(fn, *args)``: in this process, or in a child replaced every few cases."""
+    if fresh_every <= 0:
+        yield lambda fn, *args: fn(*args)
+        return
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(1, mp_context=context, max_tasks_per_child=fresh_every) as pool:
+        yield lambda fn, *args: pool.submit(fn, *args).result()
+
+
 def main_fuzz(argv: list[str] | None = None) -> int:
     """Command line of the long run; exit 1 if any case broke the promise."""
     parser = argparse.ArgumentParser(prog="python3 -m tests.fuzz", description=__doc__)
     parser.add_argument("--mutants", type=int, default=500)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds per case")
+    parser.add_argument("--fresh-every", type=int, default=25, help="cases per child process")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    tally = fuzz(args.mutants, args.seed, args.timeout, args.verbose)
+    tally = fuzz(args.mutants, args.seed, args.timeout, args.verbose, fresh_every=args.fresh_every)
     print(f"{args.mutants} mutants (seed {args.seed}) in {time.perf_counter() - started:.0f} s")
     print(tally.report())
     return 1 if tally.failures else 0
