@@ -97,14 +97,14 @@ def staged_folder(folder: str | Path, replace: bool = False) -> Iterator[Path]:
     """
     target = Path(os.path.realpath(folder))
     check_output_folder(target, replace)
+    staging = _sibling(target, os.getpid(), "new")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise OutputFolderError(f"cannot create {target.parent}: {error.strerror}") from None
-    _remove_stale_siblings(target)
-    staging = _sibling(target, os.getpid(), "new")
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir()
+        _remove_stale_siblings(target)
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir()
+    except OSError as error:  # a read-only file system, a full disk, no permission
+        raise OutputFolderError(f"cannot write in {target.parent}: {error.strerror}") from None
     try:
         yield staging
         _swap(staging, target)
