@@ -9,22 +9,43 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import IntEnum
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from batchsim.errors import BatchsimError, ScenarioError
+from batchsim.errors import (
+    BatchsimError,
+    InternalError,
+    Interrupted,
+    RunTooLargeError,
+    ScenarioError,
+    UserError,
+)
+
+if TYPE_CHECKING:
+    from batchsim.scenario.schema import Scenario
 
 
 class ExitStatus(IntEnum):
-    """Process exit codes."""
+    """Process exit codes.
+
+    2 is every mistake the user can fix (scenario, arguments, output folder, a run too big for
+    the machine); 3 is a bug in batchsim; 1 a run that failed for another reason (a full disk,
+    memory exhausted); 130 and 143 are SIGINT and SIGTERM (128 + the signal number).
+    """
 
     SUCCESS = 0
     RUN_FAILED = 1
     INVALID_SCENARIO = 2
+    INTERNAL_ERROR = 3
     INTERRUPTED = 130
+    TERMINATED = 143
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-events", dest="events", action="store_false",
         help="do not write events.jsonl (hundreds of MB for 100k+ jobs)",
     )  # fmt: skip
+    _add_guards(run)
     _add_set(run)
     compare = commands.add_parser("compare", help="run scenarios on the same seeds; compare with 95 %% CIs")
     compare.add_argument("scenarios", nargs="+", metavar="FILE", help="scenario YAML files (first: the baseline)")
@@ -50,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--seed", type=_seed, default=1, metavar="S", help="first seed (≥ 0, default 1)")
     compare.add_argument("--workers", type=_at_least_one, default=1, metavar="W", help="processes (default 1)")
     compare.add_argument("-o", "--output", default="out/compare", help="output folder (default: out/compare)")
+    _add_guards(compare)
     _add_set(compare)
     validate = commands.add_parser("validate", help="check a scenario and report every problem")
     validate.add_argument("scenario", help="scenario YAML file")
@@ -74,6 +97,17 @@ def _at_least_one(text: str) -> int:
     return value
 
 
+def _add_guards(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--replace", action="store_true",
+        help="replace the output folder even if it holds files that are not batchsim results",
+    )  # fmt: skip
+    parser.add_argument(
+        "--no-size-check", dest="size_check", action="store_false",
+        help="run even if the estimated memory exceeds what the machine has available",
+    )  # fmt: skip
+
+
 def _add_set(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
@@ -84,12 +118,16 @@ def _add_set(parser: argparse.ArgumentParser) -> None:
 def cmd_run(args, out: TextIO) -> ExitStatus:
     """Simulate the scenario, write every output file and print the headline figures."""
     from batchsim.api import load_scenario, simulate
+    from batchsim.results.folder import check_output_folder
     from batchsim.results.report import summary_table
 
     scenario = load_scenario(args.scenario, args.overrides)
-    result = simulate(scenario, seed=args.seed)
     folder = Path(args.output) if args.output else Path("out") / scenario.name
-    result.write(folder, events=args.events)
+    check_output_folder(folder, args.replace)
+    if args.size_check:
+        check_size([scenario])
+    result = simulate(scenario, seed=args.seed)
+    result.write(folder, events=args.events, replace=args.replace)
     out.write(summary_table(result.summary) + "\n")
     out.write(f"results written to {folder}/ (simulated in {result.wall_time_s:.2f} s)\n")
     return ExitStatus.SUCCESS
@@ -98,27 +136,50 @@ def cmd_run(args, out: TextIO) -> ExitStatus:
 def cmd_compare(args, out: TextIO) -> ExitStatus:
     """Load every scenario (all problems of all files at once), run the replications, print the table."""
     from batchsim.compare import compare, load_scenarios
+    from batchsim.results.folder import check_output_folder
 
     scenarios = load_scenarios(args.scenarios, args.overrides)
+    folder = Path(args.output)
+    check_output_folder(folder, args.replace)
+    if args.size_check:
+        check_size(scenarios, parallel=min(args.workers, len(scenarios) * args.replications))
     started_at = time.perf_counter()
     comparison = compare(scenarios, args.replications, args.seed, args.workers, sources=args.scenarios)
     elapsed_s = time.perf_counter() - started_at
-    folder = Path(args.output)
-    comparison.write(folder)
+    comparison.write(folder, replace=args.replace)
     out.write(comparison.table() + "\n")
     runs = len(scenarios) * args.replications
     out.write(f"results written to {folder}/ ({runs} runs simulated in {elapsed_s:.2f} s)\n")
     return ExitStatus.SUCCESS
 
 
+def check_size(scenarios: list[Scenario], parallel: int = 1) -> None:
+    """Raise RunTooLargeError when ``parallel`` runs of the largest scenario would not fit in
+    the memory available now (nothing is checked when the system does not say)."""
+    from batchsim.scenario.estimate import available_memory_mib, estimate_size
+
+    available = available_memory_mib()
+    biggest = max((estimate_size(scenario) for scenario in scenarios), key=lambda e: e.jobs)
+    if available is None or biggest.memory_mib * parallel <= available:
+        return
+    runs = f"{parallel} runs at once, each " if parallel > 1 else ""
+    raise RunTooLargeError(
+        f"this run is too large for this machine: {runs}{biggest.describe()}, and "
+        f"{available:,.0f} MiB are available. Shorten it (simulation.stopAt, until, count), "
+        "or pass --no-size-check to run anyway"
+    )
+
+
 def cmd_validate(args, out: TextIO) -> ExitStatus:
-    """Validate the scenario; print a one-line confirmation."""
+    """Validate the scenario; print a one-line confirmation with the estimated size."""
     from batchsim.api import load_scenario
+    from batchsim.scenario.estimate import estimate_size
 
     scenario = load_scenario(args.scenario, args.overrides)
     out.write(
         f"{args.scenario}: valid scenario '{scenario.name}' ({len(scenario.computeEnvironments)} compute "
-        f"environments, {len(scenario.jobQueues)} queues, {len(scenario.workload)} workload entries)\n"
+        f"environments, {len(scenario.jobQueues)} queues, {len(scenario.workload)} workload entries; "
+        f"{estimate_size(scenario).describe()})\n"
     )
     return ExitStatus.SUCCESS
 
@@ -166,7 +227,30 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: Te
     if args.command is None:
         parser.print_help(out)
         return ExitStatus.INVALID_SCENARIO
-    return _dispatch(args, out, err)
+    with _signals_raise():
+        return _dispatch(args, out, err)
+
+
+_SIGNAL_STATUS = {signal.SIGINT: ExitStatus.INTERRUPTED, signal.SIGTERM: ExitStatus.TERMINATED}
+
+
+def _raise_interrupted(signum: int, _frame) -> None:
+    raise Interrupted(signum)
+
+
+@contextmanager
+def _signals_raise() -> Iterator[None]:
+    """Turn SIGINT and SIGTERM into :class:`Interrupted` while a command runs, so output
+    folders are cleaned up on the way out; the previous handlers come back afterwards."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # NOTE: only the main thread may install handlers (tests may call main elsewhere)
+        return
+    previous = {signum: signal.signal(signum, _raise_interrupted) for signum in _SIGNAL_STATUS}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def _dispatch(args, out: TextIO, err: TextIO) -> ExitStatus:
@@ -175,24 +259,38 @@ def _dispatch(args, out: TextIO, err: TextIO) -> ExitStatus:
     except ScenarioError as error:
         err.write(error.format() + "\n")
         return ExitStatus.INVALID_SCENARIO
-    except BatchsimError as error:
+    except UserError as error:
         err.write(f"batchsim: {error}\n")
+        return ExitStatus.INVALID_SCENARIO
+    except (KeyboardInterrupt, Interrupted) as error:
+        signum = getattr(error, "signum", signal.SIGINT)
+        err.write(f"batchsim: interrupted ({signal.Signals(signum).name})\n")
+        return _SIGNAL_STATUS.get(signum, ExitStatus.INTERRUPTED)
+    except MemoryError:
+        err.write("batchsim: out of memory; shorten the run (simulation.stopAt, until, count)\n")
         return ExitStatus.RUN_FAILED
-    except KeyboardInterrupt:
-        err.write("batchsim: interrupted\n")
-        return ExitStatus.INTERRUPTED
     except OSError as error:
         err.write(f"batchsim: {error.strerror or error}: {error.filename or ''}\n")
         return ExitStatus.RUN_FAILED
-    except Exception as error:  # a bug in batchsim: say so plainly, trace only on request
-        if os.environ.get("BATCHSIM_DEBUG"):
-            raise
-        err.write(
-            f"batchsim: internal error: {type(error).__name__}: {error}\n"
-            "This is a bug in batchsim; please report it with your scenario "
-            "(set BATCHSIM_DEBUG=1 to see the traceback).\n"
-        )
+    except BatchsimError as error:
+        if isinstance(error, InternalError):
+            return _internal_error(error, err)
+        err.write(f"batchsim: {error}\n")
         return ExitStatus.RUN_FAILED
+    except Exception as error:
+        return _internal_error(error, err)
+
+
+def _internal_error(error: Exception, err: TextIO) -> ExitStatus:
+    """A bug in batchsim: say so plainly, trace only on request (BATCHSIM_DEBUG=1)."""
+    if os.environ.get("BATCHSIM_DEBUG"):
+        raise error
+    err.write(
+        f"batchsim: internal error: {type(error).__name__}: {error}\n"
+        "This is a bug in batchsim, not a mistake in your scenario; please report it with your "
+        "scenario (set BATCHSIM_DEBUG=1 to see the traceback).\n"
+    )
+    return ExitStatus.INTERNAL_ERROR
 
 
 def main_entry() -> None:

@@ -25,7 +25,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from batchsim.api import load_scenario, simulate
-from batchsim.errors import ScenarioError
+from batchsim.errors import ScenarioError, ScenariosError
 from batchsim.scenario.schema import Scenario
 
 CSV_COLUMNS = ("scenario", "metric", "mean", "ci95", "n", "diff_vs_first", "diff_ci95")
@@ -204,18 +204,6 @@ def load_scenarios(paths: Sequence[str | Path], overrides: Sequence[str] = ()) -
     return scenarios
 
 
-class ScenariosError(ScenarioError):
-    """Several scenario files with problems; :meth:`format` lists each file's problems in turn."""
-
-    def __init__(self, errors: list[ScenarioError]):
-        self.errors = list(errors)
-        super().__init__([problem for error in self.errors for problem in error.problems])
-
-    def format(self) -> str:
-        """Return every file's problems, file by file."""
-        return "\n".join(error.format() for error in self.errors)
-
-
 def compare(
     scenarios: Sequence[Scenario],
     replications: int = 10,
@@ -353,19 +341,21 @@ class Comparison:
         """Return the plain-text side-by-side table (see :func:`format_table`)."""
         return format_table(self)
 
-    def write(self, directory: str | Path) -> list[Path]:
-        """Write ``compare.csv`` and ``compare.json`` atomically into ``directory``; return their paths."""
+    def write(self, directory: str | Path, replace: bool = False) -> list[Path]:
+        """Write ``compare.csv`` and ``compare.json`` into ``directory``, all or nothing.
+
+        The folder is replaced whole (:func:`batchsim.results.folder.staged_folder`); one
+        holding anything but batchsim results raises OutputFolderError unless ``replace``.
+        Returns the paths written.
+        """
+        from batchsim.results.folder import staged_folder
         from batchsim.results.writer import write_text
 
-        folder = Path(directory)
-        folder.mkdir(parents=True, exist_ok=True)
-        return [
-            write_text(folder / "compare.csv", self.csv_text()),
-            write_text(
-                folder / "compare.json",
-                json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n",
-            ),
-        ]
+        as_json = json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
+        with staged_folder(directory, replace) as staging:
+            write_text(staging / "compare.csv", self.csv_text())
+            write_text(staging / "compare.json", as_json)
+        return [Path(directory) / "compare.csv", Path(directory) / "compare.json"]
 
 
 # ----------------------------------------------------------------------------- the table

@@ -1,7 +1,12 @@
-"""Exceptions raised by batchsim.
+"""Every exception batchsim raises on purpose, in one place.
 
-Every error a user can cause derives from :class:`BatchsimError`, so the CLI can map it to an
-exit status without a traceback.
+The families decide the exit status of the command line (``batchsim.cli.ExitStatus``):
+
+- :class:`UserError` — a mistake the user can fix (the scenario, an instance type, the output
+  folder, a run too big for the machine): exit status 2, never a traceback.
+- :class:`InternalError` — an invariant of the engine broke (:class:`IllegalTransition`): a bug
+  in batchsim, exit status 3, never shown as a mistake in the user's scenario.
+- :class:`Interrupted` — SIGINT or SIGTERM reached the CLI: exit status 130 or 143.
 """
 
 from __future__ import annotations
@@ -11,6 +16,14 @@ from dataclasses import dataclass
 
 class BatchsimError(Exception):
     """Base class of every error batchsim raises on purpose."""
+
+
+class UserError(BatchsimError):
+    """A mistake in what the user gave batchsim; the message says what to change."""
+
+
+class InternalError(BatchsimError):
+    """An internal check failed: a bug in batchsim, not a mistake in the scenario."""
 
 
 @dataclass(frozen=True)
@@ -28,7 +41,7 @@ class Problem:
         return f"{where}: {self.message}"
 
 
-class ScenarioError(BatchsimError):
+class ScenarioError(UserError):
     """A scenario that cannot be used; carries every problem found, each with its YAML path."""
 
     def __init__(self, problems: list[Problem], source: str | None = None):
@@ -46,5 +59,61 @@ class ScenarioError(BatchsimError):
         return "\n".join(lines)
 
 
-class IllegalTransition(BatchsimError):
+class ScenariosError(ScenarioError):
+    """Several scenario files with problems; :meth:`format` lists each file's problems in turn."""
+
+    def __init__(self, errors: list[ScenarioError]):
+        self.errors = list(errors)
+        super().__init__([problem for error in self.errors for problem in error.problems])
+
+    def format(self) -> str:
+        """Return every file's problems, file by file."""
+        return "\n".join(error.format() for error in self.errors)
+
+
+class ScheduleError(UserError, ValueError):
+    """An EventBridge schedule expression AWS would reject; the message says why.
+
+    It is a ``ValueError`` too, so pydantic reports it at the scenario key that holds it.
+    """
+
+
+class OverridePathError(UserError):
+    """A ``--set`` PATH that cannot be followed in the scenario; the message says why."""
+
+
+class UnknownInstanceType(UserError):
+    """An ``instanceTypes`` entry that is neither a known type, a family nor a special value.
+
+    ``entry`` is the offending text and ``suggestions`` the close matches offered in the message.
+    """
+
+    def __init__(self, entry: str, suggestions: list[str]):
+        self.entry = entry
+        self.suggestions = list(suggestions)
+        message = f"unknown instance type or family {entry!r}"
+        if self.suggestions:
+            message += "; did you mean " + ", ".join(repr(s) for s in self.suggestions) + "?"
+        super().__init__(message)
+
+
+class OutputFolderError(UserError):
+    """An output folder batchsim must not or cannot write: a file, a folder holding something
+    other than batchsim's results (without ``--replace``), a path it cannot create."""
+
+
+class RunTooLargeError(UserError):
+    """A scenario whose estimated size exceeds the memory available (without ``--no-size-check``)."""
+
+
+class IllegalTransition(InternalError):
     """A job was asked to move between two states that AWS Batch never connects."""
+
+
+class Interrupted(BaseException):  # noqa: N818 - named like KeyboardInterrupt, its sibling
+    """SIGINT or SIGTERM arrived; ``signum`` says which. A BaseException, like KeyboardInterrupt,
+    so that no ``except Exception`` swallows it and every ``finally`` cleans up on the way out."""
+
+    def __init__(self, signum: int):
+        self.signum = signum
+        super().__init__(f"signal {signum}")

@@ -112,7 +112,7 @@ def test_catalog_lists_family_with_prices():
 
 def test_catalog_unknown_family_is_a_clear_error():
     status, _, err = cli("catalog", "--family", "c5.larg")
-    assert status == ExitStatus.RUN_FAILED and "c5.large" in err
+    assert status == ExitStatus.INVALID_SCENARIO and "c5.large" in err
 
 
 def test_no_command_prints_help_and_unknown_flag_exits_2():
@@ -129,13 +129,14 @@ def test_internal_error_is_reported_without_traceback(scenario_file, monkeypatch
     monkeypatch.setattr(batchsim.api, "simulate", broken)
     monkeypatch.delenv("BATCHSIM_DEBUG", raising=False)
     status, _, err = cli("run", str(scenario_file), "-o", str(scenario_file.parent / "o"))
-    assert status == ExitStatus.RUN_FAILED
+    assert status == ExitStatus.INTERNAL_ERROR == 3
     assert "internal error: ZeroDivisionError: boom" in err and "Traceback" not in err
 
 
 def test_output_path_that_is_a_file_is_a_clear_error(scenario_file):
     status, _, err = cli("run", str(scenario_file), "-o", str(scenario_file))
-    assert status == ExitStatus.RUN_FAILED and "Traceback" not in err and str(scenario_file) in err
+    assert status == ExitStatus.INVALID_SCENARIO and "Traceback" not in err
+    assert f"{scenario_file} is a file, not a folder" in err
 
 
 def test_run_no_events_leaves_out_the_event_log(scenario_file, tmp_path):

@@ -15,7 +15,7 @@ from functools import cache
 from importlib import resources
 
 from batchsim.catalog.instance_types import CustomTypeSpec, InstanceType, from_csv_row, from_custom
-from batchsim.errors import BatchsimError
+from batchsim.errors import UnknownInstanceType
 
 #: Name of the packaged CSV inside ``batchsim/catalog/data/``.
 DATA_FILE = "ec2_us-east-1.csv"
@@ -35,21 +35,6 @@ SPECIAL_VALUES: dict[str, tuple[str, ...]] = {
     "default_x86_64": _X86_64_DEFAULT,
     "default_arm64": _ARM64_DEFAULT,
 }
-
-
-class UnknownInstanceType(BatchsimError):
-    """An ``instanceTypes`` entry that is neither a known type, a family nor a special value.
-
-    ``entry`` is the offending text and ``suggestions`` the close matches offered in the message.
-    """
-
-    def __init__(self, entry: str, suggestions: list[str]):
-        self.entry = entry
-        self.suggestions = list(suggestions)
-        message = f"unknown instance type or family {entry!r}"
-        if self.suggestions:
-            message += "; did you mean " + ", ".join(repr(s) for s in self.suggestions) + "?"
-        super().__init__(message)
 
 
 def _price_order(itype: InstanceType) -> tuple[float, int, str]:

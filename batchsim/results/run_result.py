@@ -63,11 +63,13 @@ class RunResult:
             blocked=blocked,
         )
 
-    def write(self, directory: str | Path, events: bool = True) -> list[Path]:
+    def write(self, directory: str | Path, events: bool = True, replace: bool = False) -> list[Path]:
         """Write every output file into ``directory`` (created if needed); return their paths.
 
-        ``events=False`` leaves out ``events.jsonl`` (large for big runs).
+        ``events=False`` leaves out ``events.jsonl`` (large for big runs). The folder is
+        replaced whole; one holding anything but batchsim results raises OutputFolderError
+        unless ``replace``.
         """
         from batchsim.results.writer import write_outputs
 
-        return write_outputs(self, Path(directory), events=events)
+        return write_outputs(self, Path(directory), events=events, replace=replace)

@@ -1,8 +1,8 @@
 """Write a run's output folder: tables, summary, events, report, resolved scenario and plots.
 
-Every file is written to a temporary name in the same folder and moved into place with
-:func:`os.replace`, so a crash never leaves a half-written file under its final name.
-``summary.json`` is written last: when it exists, the rest of the folder is complete. Nothing
+Every file is written to a temporary name and moved into place with :func:`os.replace`, and the
+whole run is written into a fresh sibling folder swapped in at the end
+(:mod:`batchsim.results.folder`), so a crash or a signal never leaves a half-filled folder. Nothing
 written depends on the wall clock, so the same scenario and seed give byte-identical files
 (the PNGs too, on the same matplotlib and fonts).
 """
@@ -21,6 +21,7 @@ from typing import IO, TYPE_CHECKING
 import pandas as pd
 
 from batchsim.results.events import run_events
+from batchsim.results.folder import staged_folder
 from batchsim.results.plots import standard_figures
 from batchsim.results.report import render_report
 from batchsim.scenario.loader import resolved_yaml
@@ -104,14 +105,24 @@ def summary_json(summary: dict) -> str:
     return json.dumps(_plain(summary), indent=2, ensure_ascii=False) + "\n"
 
 
-def write_outputs(result: RunResult, directory: Path, events: bool = True) -> list[Path]:
-    """Write every output file of ``result`` into ``directory`` (created if needed).
+def write_outputs(
+    result: RunResult, directory: Path, events: bool = True, replace: bool = False
+) -> list[Path]:
+    """Write every output file of ``result`` into ``directory``, all or nothing.
 
-    ``events=False`` skips ``events.jsonl``, which grows to hundreds of MB at 100k+ jobs.
-    Returns the paths written, ``summary.json`` last. Raises OSError if the folder cannot be
-    written; files already moved into place are complete.
+    The files are written into a fresh sibling folder that replaces ``directory`` once complete
+    (:func:`batchsim.results.folder.staged_folder`), so an interrupted write leaves the folder
+    as it was and a rerun never mixes old and new files. ``events=False`` skips
+    ``events.jsonl``, which grows to hundreds of MB at 100k+ jobs. A folder holding anything but
+    batchsim results is refused with OutputFolderError unless ``replace``. Returns the paths
+    written, ``summary.json`` last; raises OSError if a file cannot be written.
     """
-    directory.mkdir(parents=True, exist_ok=True)
+    with staged_folder(directory, replace) as staging:
+        names = [path.name for path in _write_files(result, staging, events)]
+    return [Path(directory) / name for name in names]
+
+
+def _write_files(result: RunResult, directory: Path, events: bool) -> list[Path]:
     written = [write_csv(directory / f"{name}.csv", getattr(result, name)) for name in TABLES]
     if events:
         stream = run_events(result.jobs, result.attempts, result.instances, result.blocked)

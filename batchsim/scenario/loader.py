@@ -53,6 +53,8 @@ _BOUNDS = {
     "string_too_long": "must have at most {max_length} characters",
 }
 _PREFIXES = ("Value error, ", "Assertion failed, ")
+SCENARIO_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}")
+"""A scenario ``name``: it names the default output folder, so no separators, NUL or leading dot."""
 _FILE_ERRORS = (
     (FileNotFoundError, "no such file"),
     (IsADirectoryError, "is a directory, not a scenario file"),
@@ -251,6 +253,18 @@ def _validate(
     return scenario, [_with_line(problem, doc, applied) for problem in found]
 
 
+def _name_problems(doc: YamlDoc, applied: list[Path]) -> list[Problem]:
+    """The scenario ``name`` becomes ``out/<name>``: refuse what would leave ``out/`` or crash."""
+    name = doc.data.get("name") if isinstance(doc.data, dict) else None
+    if not isinstance(name, str) or not name or SCENARIO_NAME.fullmatch(name):
+        return []
+    message = (
+        "a scenario name is 1-128 letters, digits, '-', '_' and '.', not starting with '.' "
+        f"(it names the output folder out/<name>), got {_shown(name)}"
+    )
+    return [_located(("name",), message, doc, applied)]
+
+
 def parse_scenario(
     text: str,
     source: str = "<string>",
@@ -270,6 +284,7 @@ def parse_scenario(
         raise ScenarioError(problems, source)
     applied: list[Path] = []
     problems += apply_overrides(doc.data, list(overrides), applied)
+    problems += _name_problems(doc, applied)
     scenario, found = _validate(doc, applied, catalog)
     problems += found
     if problems or scenario is None:

@@ -14,12 +14,16 @@ from typing import Any
 
 import yaml
 
+from batchsim.errors import OverridePathError as _BadPath
 from batchsim.errors import Problem
-from batchsim.scenario.yamlmap import Path, PathKey, Selector, format_path, parse_path
-
-
-class _BadPath(Exception):
-    """A PATH that cannot be followed in the data; the message says why."""
+from batchsim.scenario.yamlmap import (
+    Path,
+    PathKey,
+    Selector,
+    format_path,
+    load_value,
+    parse_path,
+)
 
 
 def _names_of(item: Any) -> list[str]:
@@ -107,7 +111,7 @@ def _parse_assignment(assignment: str) -> tuple[Path, Any]:
     except ValueError as error:
         raise _BadPath(str(error)) from None
     try:
-        value = yaml.safe_load(value_text)
+        value = load_value(value_text)
     except yaml.YAMLError as error:
         raise _BadPath(
             f"cannot read the value {value_text!r} as YAML ({error.__class__.__name__})"

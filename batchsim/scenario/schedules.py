@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from croniter import CroniterBadDateError, croniter
 
 from batchsim.clock import EPOCH
+from batchsim.errors import ScheduleError
 
 __all__ = ["Schedule", "ScheduleError", "parse_schedule"]
 
@@ -39,10 +40,6 @@ _WEEKDAYS = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
 _FIRST_YEAR, _LAST_YEAR = 1970, 2199
 _FIRST_SECOND = (datetime(_FIRST_YEAR, 1, 1, tzinfo=UTC) - EPOCH).total_seconds()
 _LAST_SECOND = (datetime(_LAST_YEAR, 12, 31, 23, 59, tzinfo=UTC) - EPOCH).total_seconds()
-
-
-class ScheduleError(ValueError):
-    """An expression AWS would reject; the message says why."""
 
 
 class _AwsCroniter(croniter):

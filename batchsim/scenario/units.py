@@ -39,8 +39,19 @@ def _finite_non_negative(value: float, text: object) -> float:
     return value
 
 
+MAX_DURATION_S = 1e10
+"""Longest duration accepted (about 317 years): longer ones overflow sums of times to inf."""
+
+
 def parse_duration(value: object) -> float:
     """Return seconds for ``value``: a plain number (seconds) or a string like "90s", "5m", "2h", "1d"."""
+    seconds = _duration(value)
+    if seconds > MAX_DURATION_S:
+        raise ValueError(f"{value!r} is longer than {MAX_DURATION_S:.0e} s (about 317 years)")
+    return seconds
+
+
+def _duration(value: object) -> float:
     if isinstance(value, bool):
         raise ValueError("a duration cannot be true/false")
     if isinstance(value, int | float):

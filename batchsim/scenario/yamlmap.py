@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
+from yaml.error import Mark
+from yaml.events import AliasEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from batchsim.errors import Problem
@@ -24,6 +26,9 @@ _MERGE_TAG = "tag:yaml.org,2002:merge"
 _NULL_TAG = "tag:yaml.org,2002:null"
 _SIMPLE_KEY = re.compile(r"^[^.\[\]\s]+$")
 _TOKEN = re.compile(r"\.?([^.\[\]]+)|\[([^\[\]]*)\]")
+ALIAS_BUDGET = 10_000
+"""Most YAML nodes that aliases (``*name``) may produce in one document: far above any real
+scenario, far below a "billion laughs" document that would expand to gigabytes."""
 
 
 class Selector(str):
@@ -53,7 +58,35 @@ class _LineLoader(yaml.SafeLoader):
         super().__init__(text)
         self.lines: dict[Path, int] = {}
         self.duplicates: list[Problem] = []
+        self.aliases: list[tuple[Node, Mark]] = []
         self._walked: set[int] = set()
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node:
+        """Compose as PyYAML does, remembering each alias and where it was written."""
+        mark = self.peek_event().start_mark if self.check_event(AliasEvent) else None
+        node = super().compose_node(parent, index)
+        if mark is not None:
+            self.aliases.append((node, mark))
+        return node
+
+    def alias_problem(self) -> Problem | None:
+        """Return a problem for a recursive alias or aliases beyond :data:`ALIAS_BUDGET`.
+
+        Checked on the composed node graph, before anything is expanded: aliases are visited
+        in the order written, so a recursive one is found before any alias that leads to it.
+        """
+        sizes: dict[int, int] = {}
+        produced = 0
+        for node, mark in self.aliases:
+            if node.start_mark.index <= mark.index < node.end_mark.index:
+                return Problem("", "a recursive alias: it refers to the node that contains it, "
+                               "which would never end", mark.line + 1)  # fmt: skip
+            produced += expanded_size(node, sizes)
+            if produced > ALIAS_BUDGET:
+                return Problem("", f"aliases expand to more than {ALIAS_BUDGET:,} YAML nodes "
+                               "(a 'billion laughs' document?); write the values out or use "
+                               "fewer nested aliases", mark.line + 1)  # fmt: skip
+        return None
 
     def walk(self, node: Node, path: Path) -> None:
         """Record lines below ``node`` (reached at ``path``); each node is walked once."""
@@ -84,6 +117,37 @@ class _LineLoader(yaml.SafeLoader):
             seen.setdefault(key, line)
             self.lines[(*path, key)] = line
             self.walk(value_node, (*path, key))
+
+
+def expanded_size(node: Node, sizes: dict[int, int]) -> int:
+    """Return how many nodes ``node`` stands for once every alias below it is expanded.
+
+    ``sizes`` memoises by node id, so shared (aliased) nodes are counted in linear time.
+    """
+    known = sizes.get(id(node))
+    if known is not None:
+        return known
+    if isinstance(node, MappingNode):
+        children = [part for pair in node.value for part in pair]
+    elif isinstance(node, SequenceNode):
+        children = list(node.value)
+    else:
+        children = []
+    size = 1 + sum(expanded_size(child, sizes) for child in children)
+    sizes[id(node)] = size
+    return size
+
+
+def load_value(text: str) -> Any:
+    """Parse one small YAML value (a ``--set`` value); aliases are refused with a YAMLError."""
+    loader = _LineLoader(text)
+    try:
+        node = loader.get_single_node()
+        if loader.aliases:
+            raise yaml.YAMLError("aliases (*name) are not allowed in a --set value")
+        return None if node is None else loader.construct_document(node)
+    finally:
+        loader.dispose()
 
 
 def _yaml_problem(error: yaml.YAMLError, text: str) -> Problem:
@@ -124,13 +188,13 @@ def load_yaml(text: str) -> tuple[YamlDoc | None, list[Problem]]:
     """Parse ``text`` into a :class:`YamlDoc` and the problems found on the way.
 
     The document is ``None`` when nothing usable came out (bad syntax, an empty file, a top
-    level that is not a mapping); duplicate keys are reported but the document is kept, with
+    level that is not a mapping, a recursive alias or aliases beyond :data:`ALIAS_BUDGET`); duplicate keys are reported but the document is kept, with
     the last value winning as in PyYAML.
     """
     loader = _LineLoader(text)
     try:
         node = loader.get_single_node()
-        problem = _top_level_problem(node)
+        problem = _top_level_problem(node) or loader.alias_problem()
         if problem is not None:
             return None, [problem]
         loader.lines[()] = node.start_mark.line + 1
