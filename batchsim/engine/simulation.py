@@ -10,7 +10,7 @@ import gc
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from operator import attrgetter
 
 from batchsim.catalog import load_catalog
 from batchsim.engine.actions import Timeline
@@ -28,31 +28,12 @@ from batchsim.engine.spec import Shape, build_job_spec, multinode_shape
 from batchsim.engine.time_limits import TimeLimits
 from batchsim.engine.unmanaged import UnmanagedEnvironment
 from batchsim.engine.workload import Submitter
+from batchsim.records import JOB, Columns, EngineRun, as_column
 from batchsim.scenario.checks import definition_name, policy_name
 from batchsim.scenario.multinode import node_instance_type
 from batchsim.scenario.schema import Scenario
 
-JOB_FIELDS = (
-    "jobId", "jobName", "workload", "jobDefinition", "status", "statusReason", "attempts",
-    "exitCode", "createdAt", "pendingAt", "runnableAt", "startingAt", "startedAt", "stoppedAt",
-    "jobQueue", "computeEnvironment", "instanceType", "vcpus", "memory", "gpus", "arrayParent",
-    "arrayIndex", "arraySize", "numNodes",
-)  # fmt: skip
-
-
-@dataclass
-class EngineRun:
-    """Plain records of a finished run (columns in recorder.py and JOB_FIELDS)."""
-
-    seed: int
-    end_at: float
-    wall_time_s: float
-    jobs: list[tuple]
-    attempts: list[tuple]
-    instances: list[tuple]
-    capacity: list[tuple]
-    compute_environments: dict[str, dict]
-    blocked: list[tuple] = ()  # blocked head jobs (engine/blocked.py BLOCKED_FIELDS)
+JOB_FIELDS = JOB.names  # the columns of a job record (kept for older imports)
 
 
 class Model:
@@ -154,26 +135,27 @@ class Model:
                     self.env.recorder.instances.append(instance.record(end_at))
 
     def collect(self, end_at: float) -> EngineRun:
-        """Return the run's records, jobs turned into plain rows, and release the live model.
+        """Return the run's records as columns, and release the live model.
 
         NOTE: the model is full of reference cycles (compute environments ↔ scheduler ↔ env);
         dropping the job list here frees a million jobs by reference counting at once instead
         of leaving them to a slow cyclic collection later.
         """
         recorder = self.env.recorder
-        jobs = [job_row(job) for job in recorder.jobs]
+        jobs = job_columns(recorder.jobs)
         recorder.jobs = []
         for queue in self.queues.values():
             queue.lines.clear()
+        instances, capacity, blocked = recorder.other_columns()
         return EngineRun(
             seed=self.env.seed,
             end_at=end_at,
             wall_time_s=0.0,
             jobs=jobs,
-            attempts=recorder.attempts,
-            instances=recorder.instances,
-            capacity=recorder.capacity,
-            blocked=recorder.blocked,
+            attempts=recorder.attempt_columns(),
+            instances=instances,
+            capacity=capacity,
+            blocked=blocked,
             compute_environments={
                 name: {"minvCpus": ce.min_vcpus, "maxvCpus": ce.max_vcpus}
                 for name, ce in self.ces.items()
@@ -192,18 +174,57 @@ def build_ce(env: BatchEnv, spec, catalog, settings) -> ComputeEnvironment:
     )
 
 
+def _job_id(job) -> str:
+    return job.job_id
+
+
+def _parent_id(job) -> str | None:
+    parent = job.parent
+    return parent.job_id if parent is not None else None
+
+
+def _status(job) -> str:
+    return job.state._value_  # NOTE: the plain string, not the enum member
+
+
+def _spec(name: str):
+    get = attrgetter(name)
+    return lambda job: get(job.spec)
+
+
+def _nodes(job) -> int | None:
+    return job.spec.shape.nodes or None
+
+
+# How each job column is read from a Job (JOB's order; tested against records.JOB).
+JOB_GETTERS = {
+    "jobId": _job_id, "jobName": attrgetter("name"), "workload": _spec("entry"),
+    "jobDefinition": _spec("job_definition"), "status": _status,
+    "statusReason": attrgetter("status_reason"), "attempts": attrgetter("attempts"),
+    "exitCode": attrgetter("exit_code"), "createdAt": attrgetter("created_at"),
+    "pendingAt": attrgetter("pending_at"), "runnableAt": attrgetter("runnable_at"),
+    "startingAt": attrgetter("starting_at"), "startedAt": attrgetter("started_at"),
+    "stoppedAt": attrgetter("stopped_at"), "jobQueue": _spec("queue"),
+    "computeEnvironment": attrgetter("compute_environment"),
+    "instanceType": attrgetter("instance_type"), "vcpus": _spec("shape.vcpus"),
+    "memory": _spec("shape.memory_mib"), "gpus": _spec("shape.gpus"),
+    "arrayParent": _parent_id, "arrayIndex": attrgetter("array_index"),
+    "arraySize": attrgetter("size"), "numNodes": _nodes,
+}  # fmt: skip
+
+
+def job_columns(jobs: list) -> Columns:
+    """Return the job records (JOB) of ``jobs`` as columns, one pass per column.
+
+    NOTE: a column at a time (map over the jobs) builds NumPy arrays straight from the Job
+    objects: no tuple per job, and no Python float kept per time stamp.
+    """
+    return {f.name: as_column(f, list(map(JOB_GETTERS[f.name], jobs))) for f in JOB.fields}
+
+
 def job_row(job) -> tuple:
-    """Return a job's row (JOB_FIELDS) for jobs.csv."""
-    spec, parent = job.spec, job.parent
-    shape = spec.shape
-    return (
-        job.job_id, job.name, spec.entry, spec.job_definition, job.state.value, job.status_reason,
-        job.attempts, job.exit_code, job.created_at, job.pending_at, job.runnable_at,
-        job.starting_at, job.started_at, job.stopped_at, spec.queue, job.compute_environment,
-        job.instance_type, shape.vcpus, shape.memory_mib, shape.gpus,
-        parent.job_id if parent is not None else None, job.array_index, job.size,
-        shape.nodes or None,
-    )  # fmt: skip
+    """Return one job's record as a tuple in JOB's order (for tests and debugging)."""
+    return tuple(JOB_GETTERS[name](job) for name in JOB.names)
 
 
 @contextmanager
