@@ -106,16 +106,6 @@ def _steps(starts: np.ndarray, stops: np.ndarray, weights: np.ndarray | None = N
     return times, deltas
 
 
-def _level(times: np.ndarray, deltas: np.ndarray, grid: np.ndarray) -> np.ndarray:
-    """Return the level (cumulative sum of deltas) holding just after each grid time."""
-    if len(times) == 0:
-        return np.zeros(len(grid))
-    order = np.argsort(times, kind="stable")
-    cumulative = np.cumsum(deltas[order])
-    index = np.searchsorted(times[order], grid, side="right") - 1
-    return np.where(index >= 0, cumulative[np.maximum(index, 0)], 0.0)
-
-
 def timeline_frame(
     jobs: pd.DataFrame, attempts: pd.DataFrame, capacity: pd.DataFrame
 ) -> pd.DataFrame:
@@ -124,7 +114,8 @@ def timeline_frame(
     Each row holds the levels from ``time`` until the next row's time (a step function), so
     time-weighted averages are sums of level × duration.
     """
-    waiting = jobs[(jobs["status"] == "RUNNABLE") & jobs["arraySize"].isna()]
+    waiting = (jobs["status"] == "RUNNABLE").to_numpy(bool) & jobs["arraySize"].isna().to_numpy()
+    waiting_at = jobs["runnableAt"].to_numpy(float)[waiting]
     a = attempts
     started = a["startedAt"].to_numpy(float)
     stopped = a["stoppedAt"].to_numpy(float)
@@ -132,23 +123,34 @@ def timeline_frame(
     series = {
         "RUNNABLE": [
             _steps(a["runnableAt"].to_numpy(float), a["startingAt"].to_numpy(float)),
-            _steps(waiting["runnableAt"].to_numpy(float), np.full(len(waiting), np.nan)),
+            _steps(waiting_at, np.full(len(waiting_at), np.nan)),
         ],
         "STARTING": [_steps(a["startingAt"].to_numpy(float), starting_end)],
         "RUNNING": [_steps(started[~np.isnan(started)], stopped[~np.isnan(started)])],
         "vcpusInUse": [_steps(a["startingAt"].to_numpy(float), stopped, _held_vcpus(a, jobs))],
     }
-    grid_parts = [t for parts in series.values() for t, _ in parts] + [
-        capacity["time"].to_numpy(float)
-    ]
-    grid = np.unique(np.concatenate(grid_parts)) if grid_parts else np.array([0.0])
+    parts = [part for name in series for part in series[name]]
+    times = np.concatenate([t for t, _ in parts] + [capacity["time"].to_numpy(float)])
+    grid, slot = np.unique(times, return_inverse=True)
     columns = {"time": grid}
-    for name, parts in series.items():
-        times = np.concatenate([t for t, _ in parts])
-        deltas = np.concatenate([d for _, d in parts])
-        columns[name] = _level(times, deltas, grid)
+    start = 0
+    for name, steps in series.items():
+        deltas = np.concatenate([d for _, d in steps])
+        end = start + len(deltas)
+        columns[name] = _level(slot[start:end], deltas, len(grid))
+        start = end
     columns["vcpusDesired"], columns["vcpusReady"] = _capacity_levels(capacity, grid)
     return pd.DataFrame(columns, columns=list(TIMELINE_COLUMNS))
+
+
+def _level(slots: np.ndarray, deltas: np.ndarray, size: int) -> np.ndarray:
+    """Return the level holding just after each grid time: the running sum of the ``deltas``
+    that happen at grid positions ``slots``.
+
+    NOTE: one sort (``np.unique``) places every change on the grid; summing per slot and then
+    along the grid is exact here, as deltas are whole vCPUs or counts (or quarters of a vCPU).
+    """
+    return np.cumsum(np.bincount(slots, weights=deltas, minlength=size), dtype=np.float64)
 
 
 def _held_vcpus(attempts: pd.DataFrame, jobs: pd.DataFrame) -> np.ndarray:
