@@ -99,10 +99,21 @@ def test_cells_are_plain_strings_not_enum_members():
     assert {type(v) for v in status + outcome} == {str}
 
 
-def test_job_getters_follow_the_job_spec_order():
-    from batchsim.engine.simulation import JOB_GETTERS
+def test_job_getters_name_every_job_column_once():
+    from batchsim.engine.simulation import JOB_GETTERS, SPEC_GETTERS
 
-    assert tuple(JOB_GETTERS) == JOB.names
+    assert not set(JOB_GETTERS) & set(SPEC_GETTERS)
+    assert set(JOB_GETTERS) | set(SPEC_GETTERS) == set(JOB.names)
+
+
+def test_jobs_read_in_small_blocks_give_the_same_table(monkeypatch):
+    from batchsim.engine import simulation
+
+    data = base_scenario()
+    data["workload"][0]["submit"]["arrayProperties"] = {"size": 5}
+    whole = run(data)
+    monkeypatch.setattr(simulation, "JOBS_PER_BLOCK", 2)
+    pd.testing.assert_frame_equal(run(data).jobs, whole.jobs, check_exact=True)
 
 
 def test_attempts_sealed_in_small_chunks_give_the_same_table(monkeypatch):

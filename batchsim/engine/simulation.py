@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from operator import attrgetter
 
+import numpy as np
+
 from batchsim.catalog import load_catalog
 from batchsim.engine.actions import Timeline
 from batchsim.engine.attempts import AttemptRunner
@@ -142,10 +144,10 @@ class Model:
         of leaving them to a slow cyclic collection later.
         """
         recorder = self.env.recorder
-        jobs = job_columns(recorder.jobs)
-        recorder.jobs = []
         for queue in self.queues.values():
             queue.lines.clear()
+        jobs = job_columns(recorder.jobs)
+        recorder.jobs = []
         instances, capacity, blocked = recorder.other_columns()
         return EngineRun(
             seed=self.env.seed,
@@ -183,48 +185,71 @@ def _parent_id(job) -> str | None:
     return parent.job_id if parent is not None else None
 
 
-def _status(job) -> str:
-    return job.state._value_  # NOTE: the plain string, not the enum member
+def _nodes(spec) -> int | None:
+    return spec.shape.nodes or None
 
 
-def _spec(name: str):
-    get = attrgetter(name)
-    return lambda job: get(job.spec)
-
-
-def _nodes(job) -> int | None:
-    return job.spec.shape.nodes or None
-
-
-# How each job column is read from a Job (JOB's order; tested against records.JOB).
+# How each job column is read: from the Job, or from its JobSpec (shared by a workload entry's
+# jobs, so read once per spec). Together they name every JOB column (tested).
 JOB_GETTERS = {
-    "jobId": _job_id, "jobName": attrgetter("name"), "workload": _spec("entry"),
-    "jobDefinition": _spec("job_definition"), "status": _status,
+    "jobId": _job_id, "jobName": attrgetter("name"), "status": attrgetter("state"),
     "statusReason": attrgetter("status_reason"), "attempts": attrgetter("attempts"),
     "exitCode": attrgetter("exit_code"), "createdAt": attrgetter("created_at"),
     "pendingAt": attrgetter("pending_at"), "runnableAt": attrgetter("runnable_at"),
     "startingAt": attrgetter("starting_at"), "startedAt": attrgetter("started_at"),
-    "stoppedAt": attrgetter("stopped_at"), "jobQueue": _spec("queue"),
-    "computeEnvironment": attrgetter("compute_environment"),
-    "instanceType": attrgetter("instance_type"), "vcpus": _spec("shape.vcpus"),
-    "memory": _spec("shape.memory_mib"), "gpus": _spec("shape.gpus"),
-    "arrayParent": _parent_id, "arrayIndex": attrgetter("array_index"),
-    "arraySize": attrgetter("size"), "numNodes": _nodes,
+    "stoppedAt": attrgetter("stopped_at"), "computeEnvironment": attrgetter("compute_environment"),
+    "instanceType": attrgetter("instance_type"), "arrayParent": _parent_id,
+    "arrayIndex": attrgetter("array_index"), "arraySize": attrgetter("size"),
 }  # fmt: skip
+SPEC_GETTERS = {
+    "workload": attrgetter("entry"), "jobDefinition": attrgetter("job_definition"),
+    "jobQueue": attrgetter("queue"), "vcpus": attrgetter("shape.vcpus"),
+    "memory": attrgetter("shape.memory_mib"), "gpus": attrgetter("shape.gpus"),
+    "numNodes": _nodes,
+}  # fmt: skip
+JOBS_PER_BLOCK = 65_536
 
 
 def job_columns(jobs: list) -> Columns:
-    """Return the job records (JOB) of ``jobs`` as columns, one pass per column.
+    """Return the job records (JOB) of ``jobs`` as columns, emptying ``jobs`` as it goes.
 
-    NOTE: a column at a time (map over the jobs) builds NumPy arrays straight from the Job
-    objects: no tuple per job, and no Python float kept per time stamp.
+    NOTE: a block of jobs at a time, a column at a time: NumPy arrays straight from the Job
+    objects (no tuple per job, no Python float kept per time stamp), and each block's jobs are
+    released before the next block's columns are built, so the peak holds few of both.
     """
-    return {f.name: as_column(f, list(map(JOB_GETTERS[f.name], jobs))) for f in JOB.fields}
+    blocks = []
+    for start in range(0, len(jobs), JOBS_PER_BLOCK):
+        block = jobs[start : start + JOBS_PER_BLOCK]
+        jobs[start : start + JOBS_PER_BLOCK] = [None] * len(block)
+        blocks.append(_block_columns(block))
+        del block
+    if not blocks:
+        return JOB.empty()
+    return {name: np.concatenate([b.pop(name) for b in blocks]) for name in JOB.names}
+
+
+def _block_columns(jobs: list) -> Columns:
+    """Return the JOB columns of ``jobs``; spec columns are read once per distinct spec."""
+    specs = list(map(attrgetter("spec"), jobs))
+    distinct = {id(spec): spec for spec in specs}
+    code_of = {key: code for code, key in enumerate(distinct)}
+    codes = np.array(list(map(code_of.__getitem__, map(id, specs))), dtype=np.intp)
+    columns = {}
+    for f in JOB.fields:
+        if f.name in SPEC_GETTERS:
+            per_spec = list(map(SPEC_GETTERS[f.name], distinct.values()))
+            columns[f.name] = as_column(f, per_spec)[codes]
+        else:
+            columns[f.name] = as_column(f, list(map(JOB_GETTERS[f.name], jobs)))
+    return columns
 
 
 def job_row(job) -> tuple:
     """Return one job's record as a tuple in JOB's order (for tests and debugging)."""
-    return tuple(JOB_GETTERS[name](job) for name in JOB.names)
+    return tuple(
+        JOB_GETTERS[name](job) if name in JOB_GETTERS else SPEC_GETTERS[name](job.spec)
+        for name in JOB.names
+    )
 
 
 @contextmanager

@@ -97,15 +97,6 @@ def capacity_frame(run: EngineRun) -> pd.DataFrame:
     return frame(CAPACITY.fields, dict(run.capacity))
 
 
-def _steps(starts: np.ndarray, stops: np.ndarray, weights: np.ndarray | None = None):
-    """Return (times, deltas) of a level that rises at ``starts`` and falls at ``stops``."""
-    weights = np.ones(len(starts)) if weights is None else weights
-    finite = ~np.isnan(stops)
-    times = np.concatenate([starts, stops[finite]])
-    deltas = np.concatenate([weights, -weights[finite]])
-    return times, deltas
-
-
 def timeline_frame(
     jobs: pd.DataFrame, attempts: pd.DataFrame, capacity: pd.DataFrame
 ) -> pd.DataFrame:
@@ -115,42 +106,73 @@ def timeline_frame(
     time-weighted averages are sums of level × duration.
     """
     waiting = (jobs["status"] == "RUNNABLE").to_numpy(bool) & jobs["arraySize"].isna().to_numpy()
-    waiting_at = jobs["runnableAt"].to_numpy(float)[waiting]
     a = attempts
+    starting = a["startingAt"].to_numpy(float)
     started = a["startedAt"].to_numpy(float)
     stopped = a["stoppedAt"].to_numpy(float)
-    starting_end = np.where(np.isnan(started), stopped, started)
-    series = {
-        "RUNNABLE": [
-            _steps(a["runnableAt"].to_numpy(float), a["startingAt"].to_numpy(float)),
-            _steps(waiting_at, np.full(len(waiting_at), np.nan)),
+    grid, (at_runnable, at_starting, at_waiting, at_starting_end, at_stopped) = _on_grid(
+        starts=[
+            a["runnableAt"].to_numpy(float),
+            starting,
+            jobs["runnableAt"].to_numpy(float)[waiting],
         ],
-        "STARTING": [_steps(a["startingAt"].to_numpy(float), starting_end)],
-        "RUNNING": [_steps(started[~np.isnan(started)], stopped[~np.isnan(started)])],
-        "vcpusInUse": [_steps(a["startingAt"].to_numpy(float), stopped, _held_vcpus(a, jobs))],
-    }
-    parts = [part for name in series for part in series[name]]
-    times = np.concatenate([t for t, _ in parts] + [capacity["time"].to_numpy(float)])
-    grid, slot = np.unique(times, return_inverse=True)
-    columns = {"time": grid}
-    start = 0
-    for name, steps in series.items():
-        deltas = np.concatenate([d for _, d in steps])
-        end = start + len(deltas)
-        columns[name] = _level(slot[start:end], deltas, len(grid))
-        start = end
-    columns["vcpusDesired"], columns["vcpusReady"] = _capacity_levels(capacity, grid)
-    return pd.DataFrame(columns, columns=list(TIMELINE_COLUMNS))
+        stops=[np.where(np.isnan(started), stopped, started), stopped],
+        extra=capacity["time"].to_numpy(float),
+    )
+    held = _held_vcpus(a, jobs)
+    has_started, has_stopped = ~np.isnan(started), at_stopped >= 0
+    size = len(grid)
+    out = np.empty((len(TIMELINE_COLUMNS), size))
+    level = dict(zip(TIMELINE_COLUMNS, out, strict=True))  # each a view of a row of ``out``
+    level["time"][:] = grid
+    level["RUNNABLE"][:] = _level(
+        size, [at_runnable, at_waiting], [at_starting[~np.isnan(starting)]]
+    )
+    level["STARTING"][:] = _level(size, [at_starting], [at_starting_end[at_starting_end >= 0]])
+    level["RUNNING"][:] = _level(
+        size, [at_starting_end[has_started]], [at_stopped[has_started & has_stopped]]
+    )
+    level["vcpusDesired"][:], level["vcpusReady"][:] = _capacity_levels(capacity, grid)
+    level["vcpusInUse"][:] = _level(
+        size, [at_starting], [at_stopped[has_stopped]], held, held[has_stopped]
+    )
+    # NOTE: one 2-D block, handed to pandas without a copy (the largest table of a big run).
+    return pd.DataFrame(out.T, columns=list(TIMELINE_COLUMNS), copy=False)
 
 
-def _level(slots: np.ndarray, deltas: np.ndarray, size: int) -> np.ndarray:
-    """Return the level holding just after each grid time: the running sum of the ``deltas``
-    that happen at grid positions ``slots``.
+def _on_grid(starts: list[np.ndarray], stops: list[np.ndarray], extra: np.ndarray):
+    """Return the sorted distinct times of all arrays (the grid) and, for each array of
+    ``starts`` then ``stops``, the grid position of each of its times.
 
-    NOTE: one sort (``np.unique``) places every change on the grid; summing per slot and then
-    along the grid is exact here, as deltas are whole vCPUs or counts (or quarters of a vCPU).
+    A missing stop (NaN: still open) is left off the grid and gets position -1.
     """
-    return np.cumsum(np.bincount(slots, weights=deltas, minlength=size), dtype=np.float64)
+    finite = [~np.isnan(times) for times in stops]
+    parts = starts + [times[ok] for times, ok in zip(stops, finite, strict=True)] + [extra]
+    grid, slot = np.unique(np.concatenate(parts), return_inverse=True)
+    bounds = np.cumsum([len(part) for part in parts])
+    pieces = np.split(slot, bounds[:-1])
+    positions = pieces[: len(starts)]
+    for piece, ok in zip(pieces[len(starts) : len(starts) + len(stops)], finite, strict=True):
+        at = np.full(len(ok), -1, dtype=slot.dtype)
+        at[ok] = piece
+        positions.append(at)
+    return grid, positions
+
+
+def _level(size: int, rises: list, falls: list, up=None, down=None) -> np.ndarray:
+    """Return the level holding just after each of ``size`` grid times: +1 (or ``up``, one
+    weight per element of the single array of ``rises``) at each grid position in ``rises``,
+    −1 (or ``down``) at each in ``falls``.
+
+    NOTE: one sort (``np.unique``) placed every change on the grid; counting per position and
+    then summing along the grid is exact, as changes are counts or vCPUs (quarters at least).
+    """
+    total = np.zeros(size)
+    for slots in rises:
+        total += np.bincount(slots, up, minlength=size)
+    for slots in falls:
+        total -= np.bincount(slots, down, minlength=size)
+    return np.cumsum(total)
 
 
 def _held_vcpus(attempts: pd.DataFrame, jobs: pd.DataFrame) -> np.ndarray:
