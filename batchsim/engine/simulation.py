@@ -176,10 +176,6 @@ def build_ce(env: BatchEnv, spec, catalog, settings) -> ComputeEnvironment:
     )
 
 
-def _job_id(job) -> str:
-    return job.job_id
-
-
 def _parent_id(job) -> str | None:
     parent = job.parent
     return parent.job_id if parent is not None else None
@@ -192,7 +188,7 @@ def _nodes(spec) -> int | None:
 # How each job column is read: from the Job, or from its JobSpec (shared by a workload entry's
 # jobs, so read once per spec). Together they name every JOB column (tested).
 JOB_GETTERS = {
-    "jobId": _job_id, "jobName": attrgetter("name"), "status": attrgetter("state"),
+    "jobId": attrgetter("job_id"), "jobName": attrgetter("name"), "status": attrgetter("state"),
     "statusReason": attrgetter("status_reason"), "attempts": attrgetter("attempts"),
     "exitCode": attrgetter("exit_code"), "createdAt": attrgetter("created_at"),
     "pendingAt": attrgetter("pending_at"), "runnableAt": attrgetter("runnable_at"),
@@ -231,7 +227,7 @@ def job_columns(jobs: list) -> Columns:
 def _block_columns(jobs: list) -> Columns:
     """Return the JOB columns of ``jobs``; spec columns are read once per distinct spec."""
     specs = list(map(attrgetter("spec"), jobs))
-    distinct = {id(spec): spec for spec in specs}
+    distinct = dict(zip(map(id, specs), specs, strict=True))
     code_of = {key: code for code, key in enumerate(distinct)}
     codes = np.array(list(map(code_of.__getitem__, map(id, specs))), dtype=np.intp)
     columns = {}
