@@ -173,20 +173,18 @@ def _scenario(args):
 
 
 def case_engine(args, profile: bool) -> dict:
-    from batchsim.engine.simulation import JOB_FIELDS, run_engine
+    from batchsim.engine.simulation import run_engine
 
     scenario = _scenario(args)
     rss_before = current_rss_mib()
     run, wall, cpu = _timed(lambda: run_engine(scenario, args.seed), profile)
-    status, runnable, starting = (
-        JOB_FIELDS.index(k) for k in ("status", "runnableAt", "startingAt")
-    )
+    jobs = run.jobs  # columns (batchsim.records.JOB)
     out = {"wall_s": wall, "cpu_s": cpu, "rss_before_mib": rss_before}
-    out["completed"] = sum(1 for row in run.jobs if row[status] == "SUCCEEDED")
-    out.update(_wait_stats([row[starting] - row[runnable] for row in run.jobs]))
+    out["completed"] = int((jobs["status"] == "SUCCEEDED").sum())
+    out.update(_wait_stats((jobs["startingAt"] - jobs["runnableAt"]).tolist()))
     out["sim_end_s"] = run.end_at
-    out["instances"] = len(run.instances)
-    out["instance_vcpus"] = sum(row[4] for row in run.instances)
+    out["instances"] = len(run.instances["instanceId"])
+    out["instance_vcpus"] = int(run.instances["vcpus"].sum())
     return out
 
 

@@ -15,13 +15,11 @@ import numpy as np
 import pytest
 from conftest import base_scenario, run
 
-from batchsim.engine.recorder import ATTEMPT_FIELDS
 from batchsim.engine.simulation import run_engine
 from batchsim.scenario.schema import Scenario
 
 SERVICE_MEAN_S = 60.0  # mean runtime 1/μ; rates are then written per minute
 WARM_UP_SHARE = 0.10  # the first 10 % of arrivals see a system that started empty: dropped
-ARRIVE, START, STOP = (ATTEMPT_FIELDS.index(f) for f in ("runnableAt", "startingAt", "stoppedAt"))
 
 
 # ----------------------------------------------------------------------------- queueing formulas
@@ -109,10 +107,12 @@ def replicate(servers: int, rho: float, jobs: int, seed: int) -> Replication:
     """Run one M/M/c replication (records only, no DataFrames) and return its estimates."""
     result = run_engine(Scenario.model_validate(mmc_scenario(servers, rho, jobs)), seed=seed)
     # c vCPUs of c5.large, ready at t=0 and never scaled; one attempt per job.
-    assert len(result.instances) == servers // 2 and len(result.attempts) == jobs
-    assert all(row[0] == 0.0 for row in result.capacity)
-    records = np.array([(a[ARRIVE], a[START], a[STOP]) for a in result.attempts])
-    arrive, start, stop = records[np.argsort(records[:, 0], kind="stable")].T
+    attempts = result.attempts
+    assert len(result.instances["instanceId"]) == servers // 2
+    assert len(attempts["runnableAt"]) == jobs
+    assert (result.capacity["time"] == 0.0).all()
+    order = np.argsort(attempts["runnableAt"], kind="stable")
+    arrive, start, stop = (attempts[f][order] for f in ("runnableAt", "startingAt", "stoppedAt"))
     wait = (start - arrive)[int(jobs * WARM_UP_SHARE) :]
     # Window: from the first kept arrival to the last arrival (the drain after it is not steady).
     t0, t1 = arrive[int(jobs * WARM_UP_SHARE)], arrive[-1]

@@ -10,8 +10,9 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from batchsim.engine.job import JobState, Progress
-from batchsim.engine.recorder import Outcome
+from batchsim.engine.recorder import CHUNK_ROWS
 from batchsim.engine.spot import SpotInterruption
+from batchsim.records import Outcome
 
 if TYPE_CHECKING:
     from batchsim.engine.compute import ComputeEnvironment
@@ -235,6 +236,8 @@ class AttemptRunner:
             shape.vcpus, shape.memory_mib, shape.gpus, job.runnable_at, job.starting_at,
             job.started_at, now, outcome, exit_code, status_reason, reason, wasted_vcpu_h,
         ))  # fmt: skip
+        if len(self._attempts) >= CHUNK_ROWS:
+            self.env.recorder.seal_attempts()
 
     def finish(self, job: Job, state: JobState, now: float) -> None:
         """Move ``job`` to SUCCEEDED or FAILED; roll its array parent up once all children are

@@ -5,19 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from batchsim.engine.spec import Shape
+from batchsim.records import InstanceState
 
 if TYPE_CHECKING:
     from batchsim.catalog import InstanceType
 
 BILLING_MINIMUM_S = 60.0
-
-
-class InstanceState:
-    """Lifecycle of an instance in batchsim (a subset of EC2's, as Batch sees it)."""
-
-    BOOTING = "booting"  # launched, not yet registered with the CE's ECS cluster
-    READY = "ready"  # registered: jobs can be placed
-    TERMINATED = "terminated"
 
 
 class Instance:
@@ -107,7 +100,7 @@ class Instance:
         return ready
 
     def record(self, end: float) -> tuple:
-        """Return this instance's record (see recorder.INSTANCE_FIELDS), closed at ``end`` if open."""
+        """Return this instance's record (see records.INSTANCE), closed at ``end`` if open."""
         it = self.itype
         stop = self.terminated_at if self.terminated_at is not None else end
         reason = self.end_reason or "end_of_run"

@@ -6,29 +6,17 @@ Every state change goes through :meth:`Job.move`, which rejects a move AWS Batch
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from batchsim.errors import IllegalTransition
+from batchsim.records import TERMINAL_STATES, JobState
 
 if TYPE_CHECKING:
     from batchsim.engine.spec import JobSpec
 
 
-class JobState(StrEnum):
-    """AWS Batch ``JobStatus`` values."""
-
-    SUBMITTED = "SUBMITTED"
-    PENDING = "PENDING"
-    RUNNABLE = "RUNNABLE"
-    STARTING = "STARTING"
-    RUNNING = "RUNNING"
-    SUCCEEDED = "SUCCEEDED"
-    FAILED = "FAILED"
-
-
 S = JobState
-TERMINAL = frozenset({S.SUCCEEDED, S.FAILED})
+TERMINAL = TERMINAL_STATES
 TRANSITIONS: dict[JobState, frozenset[JobState]] = {
     S.SUBMITTED: frozenset({S.PENDING, S.RUNNABLE, S.FAILED}),
     S.PENDING: frozenset({S.RUNNABLE, S.SUCCEEDED, S.FAILED}),  # array parents finish from PENDING

@@ -1,45 +1,61 @@
 """Flat records appended during a run; they become DataFrames once, after it (in results/).
 
-One record type per grain: an attempt, an instance lifetime, a change of a compute environment's
-desired capacity. Records are plain tuples for speed; the field names below are their columns.
-An attempt names its job by ``jobIndex``, the job's position in the run's job list, so the hot
-loop never formats a job id.
+One record type per grain (their columns are named once, in :mod:`batchsim.records`). The hot
+loop appends plain tuples; attempts are sealed into columns every :data:`CHUNK_ROWS` records,
+so a million-attempt run never holds a million tuples. An attempt names its job by
+``jobIndex``, the job's position in the run's job list, so the hot loop never formats a job id.
 """
 
 from __future__ import annotations
 
-ATTEMPT_FIELDS = (
-    "jobIndex", "attempt", "computeEnvironment", "instanceId", "instanceType", "vcpus", "memory",
-    "gpus", "runnableAt", "startingAt", "startedAt", "stoppedAt", "outcome", "exitCode",
-    "statusReason", "reason", "wastedVcpuHours",
-)  # fmt: skip
-INSTANCE_FIELDS = (
-    "instanceId", "computeEnvironment", "instanceType", "lifecycle", "vcpus", "memory", "gpus",
-    "pricePerHour", "launchedAt", "readyAt", "terminatedAt", "endReason", "busyVcpuSeconds",
-    "interruptionNoticeAt", "costUsd",
-)  # fmt: skip
-CAPACITY_FIELDS = ("time", "computeEnvironment", "desiredvCpus", "readyvCpus")
+import numpy as np
 
+from batchsim.records import ATTEMPT, BLOCKED, CAPACITY, INSTANCE, Columns, Outcome
 
-class Outcome:
-    """Values of the ``outcome`` column of attempts: how an attempt ended."""
+__all__ = ["ATTEMPT_FIELDS", "CAPACITY_FIELDS", "INSTANCE_FIELDS", "Outcome", "Recorder"]
 
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    TIMED_OUT = "timed_out"
-    SPOT_INTERRUPTED = "spot_interrupted"
-    TERMINATED = "terminated"  # stopped by a TerminateJob action  # the host was reclaimed (EC2 Spot or Fargate Spot)
-    UNFINISHED = "unfinished"  # still STARTING or RUNNING when the run stopped (stopAt)
+ATTEMPT_FIELDS = ATTEMPT.names
+INSTANCE_FIELDS = INSTANCE.names
+CAPACITY_FIELDS = CAPACITY.names
+CHUNK_ROWS = 65_536
+"""Attempt tuples kept before they are sealed into columns (bounds their memory: ~20 MiB)."""
 
 
 class Recorder:
     """Append-only buffers of the run's records."""
 
-    __slots__ = ("attempts", "instances", "capacity", "jobs", "blocked")
+    __slots__ = ("attempts", "instances", "capacity", "jobs", "blocked", "_attempt_chunks")
 
     def __init__(self) -> None:
-        self.attempts: list[tuple] = []
+        self.attempts: list[tuple] = []  # the open chunk of attempt records (ATTEMPT order)
         self.instances: list[tuple] = []
         self.capacity: list[tuple] = []
         self.jobs: list = []  # every Job, in creation order; read only after the run
-        self.blocked: list[tuple] = []  # blocked head jobs (engine/blocked.py BLOCKED_FIELDS)
+        self.blocked: list[tuple] = []  # blocked head jobs (BLOCKED order)
+        self._attempt_chunks: list[Columns] = []
+
+    def seal_attempts(self) -> None:
+        """Turn the open chunk of attempt tuples into columns and empty it (in place: the
+        attempt runner holds the same list)."""
+        if self.attempts:
+            self._attempt_chunks.append(ATTEMPT.columns(self.attempts))
+            self.attempts.clear()
+
+    def attempt_columns(self) -> Columns:
+        """Return every attempt record as columns, releasing the chunks."""
+        self.seal_attempts()
+        chunks, self._attempt_chunks = self._attempt_chunks, []
+        if not chunks:
+            return ATTEMPT.empty()
+        columns = {}
+        for name in ATTEMPT.names:
+            columns[name] = np.concatenate([chunk.pop(name) for chunk in chunks])
+        return columns
+
+    def other_columns(self) -> tuple[Columns, Columns, Columns]:
+        """Return the instance, capacity and blocked records as columns."""
+        return (
+            INSTANCE.columns(self.instances),
+            CAPACITY.columns(self.capacity),
+            BLOCKED.columns(self.blocked),
+        )

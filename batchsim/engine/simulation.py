@@ -10,7 +10,9 @@ import gc
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from operator import attrgetter
+
+import numpy as np
 
 from batchsim.catalog import load_catalog
 from batchsim.engine.actions import Timeline
@@ -28,31 +30,12 @@ from batchsim.engine.spec import Shape, build_job_spec, multinode_shape
 from batchsim.engine.time_limits import TimeLimits
 from batchsim.engine.unmanaged import UnmanagedEnvironment
 from batchsim.engine.workload import Submitter
+from batchsim.records import JOB, Columns, EngineRun, as_column
 from batchsim.scenario.checks import definition_name, policy_name
 from batchsim.scenario.multinode import node_instance_type
 from batchsim.scenario.schema import Scenario
 
-JOB_FIELDS = (
-    "jobId", "jobName", "workload", "jobDefinition", "status", "statusReason", "attempts",
-    "exitCode", "createdAt", "pendingAt", "runnableAt", "startingAt", "startedAt", "stoppedAt",
-    "jobQueue", "computeEnvironment", "instanceType", "vcpus", "memory", "gpus", "arrayParent",
-    "arrayIndex", "arraySize", "numNodes",
-)  # fmt: skip
-
-
-@dataclass
-class EngineRun:
-    """Plain records of a finished run (columns in recorder.py and JOB_FIELDS)."""
-
-    seed: int
-    end_at: float
-    wall_time_s: float
-    jobs: list[tuple]
-    attempts: list[tuple]
-    instances: list[tuple]
-    capacity: list[tuple]
-    compute_environments: dict[str, dict]
-    blocked: list[tuple] = ()  # blocked head jobs (engine/blocked.py BLOCKED_FIELDS)
+JOB_FIELDS = JOB.names  # the columns of a job record (kept for older imports)
 
 
 class Model:
@@ -154,26 +137,27 @@ class Model:
                     self.env.recorder.instances.append(instance.record(end_at))
 
     def collect(self, end_at: float) -> EngineRun:
-        """Return the run's records, jobs turned into plain rows, and release the live model.
+        """Return the run's records as columns, and release the live model.
 
         NOTE: the model is full of reference cycles (compute environments ↔ scheduler ↔ env);
         dropping the job list here frees a million jobs by reference counting at once instead
         of leaving them to a slow cyclic collection later.
         """
         recorder = self.env.recorder
-        jobs = [job_row(job) for job in recorder.jobs]
-        recorder.jobs = []
         for queue in self.queues.values():
             queue.lines.clear()
+        jobs = job_columns(recorder.jobs)
+        recorder.jobs = []
+        instances, capacity, blocked = recorder.other_columns()
         return EngineRun(
             seed=self.env.seed,
             end_at=end_at,
             wall_time_s=0.0,
             jobs=jobs,
-            attempts=recorder.attempts,
-            instances=recorder.instances,
-            capacity=recorder.capacity,
-            blocked=recorder.blocked,
+            attempts=recorder.attempt_columns(),
+            instances=instances,
+            capacity=capacity,
+            blocked=blocked,
             compute_environments={
                 name: {"minvCpus": ce.min_vcpus, "maxvCpus": ce.max_vcpus}
                 for name, ce in self.ces.items()
@@ -192,18 +176,76 @@ def build_ce(env: BatchEnv, spec, catalog, settings) -> ComputeEnvironment:
     )
 
 
+def _parent_id(job) -> str | None:
+    parent = job.parent
+    return parent.job_id if parent is not None else None
+
+
+def _nodes(spec) -> int | None:
+    return spec.shape.nodes or None
+
+
+# How each job column is read: from the Job, or from its JobSpec (shared by a workload entry's
+# jobs, so read once per spec). Together they name every JOB column (tested).
+JOB_GETTERS = {
+    "jobId": attrgetter("job_id"), "jobName": attrgetter("name"), "status": attrgetter("state"),
+    "statusReason": attrgetter("status_reason"), "attempts": attrgetter("attempts"),
+    "exitCode": attrgetter("exit_code"), "createdAt": attrgetter("created_at"),
+    "pendingAt": attrgetter("pending_at"), "runnableAt": attrgetter("runnable_at"),
+    "startingAt": attrgetter("starting_at"), "startedAt": attrgetter("started_at"),
+    "stoppedAt": attrgetter("stopped_at"), "computeEnvironment": attrgetter("compute_environment"),
+    "instanceType": attrgetter("instance_type"), "arrayParent": _parent_id,
+    "arrayIndex": attrgetter("array_index"), "arraySize": attrgetter("size"),
+}  # fmt: skip
+SPEC_GETTERS = {
+    "workload": attrgetter("entry"), "jobDefinition": attrgetter("job_definition"),
+    "jobQueue": attrgetter("queue"), "vcpus": attrgetter("shape.vcpus"),
+    "memory": attrgetter("shape.memory_mib"), "gpus": attrgetter("shape.gpus"),
+    "numNodes": _nodes,
+}  # fmt: skip
+JOBS_PER_BLOCK = 65_536
+
+
+def job_columns(jobs: list) -> Columns:
+    """Return the job records (JOB) of ``jobs`` as columns, emptying ``jobs`` as it goes.
+
+    NOTE: a block of jobs at a time, a column at a time: NumPy arrays straight from the Job
+    objects (no tuple per job, no Python float kept per time stamp), and each block's jobs are
+    released before the next block's columns are built, so the peak holds few of both.
+    """
+    blocks = []
+    for start in range(0, len(jobs), JOBS_PER_BLOCK):
+        block = jobs[start : start + JOBS_PER_BLOCK]
+        jobs[start : start + JOBS_PER_BLOCK] = [None] * len(block)
+        blocks.append(_block_columns(block))
+        del block
+    if not blocks:
+        return JOB.empty()
+    return {name: np.concatenate([b.pop(name) for b in blocks]) for name in JOB.names}
+
+
+def _block_columns(jobs: list) -> Columns:
+    """Return the JOB columns of ``jobs``; spec columns are read once per distinct spec."""
+    specs = list(map(attrgetter("spec"), jobs))
+    distinct = dict(zip(map(id, specs), specs, strict=True))
+    code_of = {key: code for code, key in enumerate(distinct)}
+    codes = np.array(list(map(code_of.__getitem__, map(id, specs))), dtype=np.intp)
+    columns = {}
+    for f in JOB.fields:
+        if f.name in SPEC_GETTERS:
+            per_spec = list(map(SPEC_GETTERS[f.name], distinct.values()))
+            columns[f.name] = as_column(f, per_spec)[codes]
+        else:
+            columns[f.name] = as_column(f, list(map(JOB_GETTERS[f.name], jobs)))
+    return columns
+
+
 def job_row(job) -> tuple:
-    """Return a job's row (JOB_FIELDS) for jobs.csv."""
-    spec, parent = job.spec, job.parent
-    shape = spec.shape
-    return (
-        job.job_id, job.name, spec.entry, spec.job_definition, job.state.value, job.status_reason,
-        job.attempts, job.exit_code, job.created_at, job.pending_at, job.runnable_at,
-        job.starting_at, job.started_at, job.stopped_at, spec.queue, job.compute_environment,
-        job.instance_type, shape.vcpus, shape.memory_mib, shape.gpus,
-        parent.job_id if parent is not None else None, job.array_index, job.size,
-        shape.nodes or None,
-    )  # fmt: skip
+    """Return one job's record as a tuple in JOB's order (for tests and debugging)."""
+    return tuple(
+        JOB_GETTERS[name](job) if name in JOB_GETTERS else SPEC_GETTERS[name](job.spec)
+        for name in JOB.names
+    )
 
 
 @contextmanager

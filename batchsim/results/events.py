@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from batchsim.clock import EPOCH
-from batchsim.engine.recorder import Outcome
+from batchsim.records import Outcome
 
 EPOCH_MS = int(EPOCH.timestamp()) * 1000
 ACCOUNT = "123456789012"

@@ -7,7 +7,10 @@ import math
 import numpy as np
 import pandas as pd
 
-JOB_STATES = ("SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING", "SUCCEEDED", "FAILED")
+from batchsim.records import TERMINAL_STATES, JobState, Outcome
+
+JOB_STATES = tuple(state.value for state in JobState)
+TERMINAL = sorted(state.value for state in TERMINAL_STATES)
 
 
 def _clean(value: float | None) -> float | None:
@@ -36,6 +39,10 @@ def wait_stats(waits: pd.Series) -> dict[str, float | None]:
 
 def waits_by_workload(jobs: pd.DataFrame, attempts: pd.DataFrame) -> dict[str, dict]:
     """Return queue-wait statistics per workload entry (entries differ: an array vs a trickle)."""
+    names = jobs["workload"].unique()
+    if len(names) == 1 and len(attempts):
+        # NOTE: one workload entry owns every attempt; no need to look up a million job ids.
+        return {str(names[0]): wait_stats(attempts["queueWaitSeconds"])}
     entry_of = jobs.set_index("jobId")["workload"]
     entries = attempts["jobId"].map(entry_of)
     return {
@@ -58,7 +65,7 @@ def makespan(jobs: pd.DataFrame) -> float | None:
     None while any job is not terminal (blocked RUNNABLE, or cut by stopAt): the workload
     never finished, so it has no makespan (``jobs_unfinished`` says how many).
     """
-    if jobs.empty or not jobs["status"].isin(("SUCCEEDED", "FAILED")).all():
+    if jobs.empty or not jobs["status"].isin(TERMINAL).all():
         return None
     return float(jobs["stoppedAt"].max() - jobs["createdAt"].min())
 
@@ -72,14 +79,17 @@ def instance_idle_cost(instances: pd.DataFrame) -> float:
 
 def summarize(jobs: pd.DataFrame, attempts: pd.DataFrame, instances: pd.DataFrame, end_at: float) -> dict:
     """Return the summary dict: makespan, cost, jobs by status, queue waits, utilisation."""
-    runnable_jobs = jobs[jobs["arraySize"].isna()]
-    by_status = runnable_jobs["status"].value_counts()
-    succeeded = int(by_status.get("SUCCEEDED", 0))
+    # NOTE: filter the status column only; a filtered copy of the whole table would be the
+    # largest allocation of a big run's results.
+    runnable = jobs["arraySize"].isna()
+    by_status = jobs["status"][runnable].value_counts()
+    jobs_total = int(runnable.sum())
+    succeeded = int(by_status.get(JobState.SUCCEEDED.value, 0))
     total_cost = float(instances["costUsd"].sum())
     paid_vcpu_s = float((instances["vcpus"] * instances["runSeconds"]).sum())
     used_vcpu_s = float(instances["busyVcpuSeconds"].sum())
     by_lifecycle = instances.groupby("lifecycle")["costUsd"].sum()
-    parents = jobs[jobs["arraySize"].notna()]["status"].value_counts()
+    parents = jobs["status"][~runnable].value_counts()
     return {
         "makespan_s": _clean(makespan(jobs)),
         "total_cost_usd": total_cost,
@@ -95,10 +105,10 @@ def summarize(jobs: pd.DataFrame, attempts: pd.DataFrame, instances: pd.DataFram
         "idle_cost_usd": instance_idle_cost(instances),
         "vcpu_hours_paid": paid_vcpu_s / 3600.0,
         "vcpu_hours_used": used_vcpu_s / 3600.0,
-        "jobs_total": int(len(runnable_jobs)),
-        "jobs_unfinished": int(len(runnable_jobs)) - succeeded - int(by_status.get("FAILED", 0)),
+        "jobs_total": jobs_total,
+        "jobs_unfinished": jobs_total - succeeded - int(by_status.get(JobState.FAILED.value, 0)),
         "attempts_total": int(len(attempts)),
-        "interruptions": int((attempts["outcome"] == "spot_interrupted").sum()),
+        "interruptions": int((attempts["outcome"] == Outcome.SPOT_INTERRUPTED.value).sum()),
         "wasted_vcpu_hours": float(attempts["wastedVcpuHours"].sum()),
         "instances_launched": int(len(instances)),
         "end_of_run_s": float(end_at),

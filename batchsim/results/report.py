@@ -10,13 +10,17 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from batchsim.records import TERMINAL_STATES, JobState
 from batchsim.results.plots import FILENAMES
 
 if TYPE_CHECKING:
     from batchsim.results.run_result import RunResult
 
 MISSING = "n/a"
-_STATE_ORDER = ("SUCCEEDED", "FAILED", "RUNNING", "STARTING", "RUNNABLE", "PENDING", "SUBMITTED")
+# Lifecycle end first: SUCCEEDED, FAILED, then RUNNING back to SUBMITTED.
+_STATE_ORDER = (JobState.SUCCEEDED.value, JobState.FAILED.value) + tuple(
+    state.value for state in reversed(JobState) if state not in TERMINAL_STATES
+)
 
 
 def format_duration(seconds: float | None) -> str:

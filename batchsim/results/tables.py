@@ -1,127 +1,178 @@
-"""Records → DataFrames, once, after the run; and the timeline of levels derived from them."""
+"""Records → DataFrames, once, after the run; and the timeline of levels derived from them.
+
+The engine hands over its records as columns (:class:`batchsim.records.EngineRun`); each table
+is built from them directly, typed by its spec in :mod:`batchsim.records`, and each column is
+released as soon as it is converted, which keeps the peak memory of a large run down.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
-from batchsim.engine.blocked import BLOCKED_FIELDS
-from batchsim.engine.recorder import ATTEMPT_FIELDS, CAPACITY_FIELDS, INSTANCE_FIELDS
-from batchsim.engine.simulation import JOB_FIELDS, EngineRun
+from batchsim.records import (
+    ATTEMPT_TABLE,
+    BLOCKED_TABLE,
+    CAPACITY,
+    INSTANCE_TABLE,
+    JOB,
+    TIMELINE_TABLE,
+    Columns,
+    EngineRun,
+    Field,
+)
 
-TIMELINE_COLUMNS = (
-    "time", "RUNNABLE", "STARTING", "RUNNING", "vcpusDesired", "vcpusReady", "vcpusInUse",
-)  # fmt: skip
+TIMELINE_COLUMNS = tuple(f.name for f in TIMELINE_TABLE)
+# NOTE: text gets pandas' inferred text dtype: "str" from pandas 3, object before it.
+TEXT_DTYPE = pd.Series(["text"]).dtype
+_TEXT_IS_OBJECT = np.dtype(object) == TEXT_DTYPE
+
+
+def _text(values: np.ndarray):
+    """Return an object array of strings (and None) as a text column."""
+    return values if _TEXT_IS_OBJECT else pd.array(values, dtype=TEXT_DTYPE)
+
+
+def typed(f: Field, values: np.ndarray):
+    """Return a column's stored ``values`` (see records.as_column) as the array of its table
+    dtype: text as text; numbers as stored (float64, or int64 when every value was an int),
+    except nullable whole numbers, which become Int64 unless some value is a fraction."""
+    if f.dtype == "str":
+        return _text(values)
+    if f.dtype != "Int64":
+        return values
+    gaps = np.isnan(values)
+    if not np.all(gaps | (np.floor(values) == values)):
+        return values  # NOTE: Fargate's 0.25 vCPU: a fraction keeps the column float64
+    return pd.arrays.IntegerArray(np.where(gaps, 0, values).astype(np.int64), gaps)
+
+
+def frame(fields: Sequence[Field], columns: Columns) -> pd.DataFrame:
+    """Return a DataFrame of ``fields`` from ``columns``, popping each column as it is typed."""
+    data = {f.name: typed(f, columns.pop(f.name)) for f in fields}
+    return pd.DataFrame(data, columns=[f.name for f in fields], copy=False)
 
 
 def jobs_frame(run: EngineRun) -> pd.DataFrame:
     """Return one row per job (array parents included, flagged by ``arraySize``)."""
-    frame = pd.DataFrame.from_records(run.jobs, columns=list(JOB_FIELDS))
-    return _nullable_ints(
-        frame, ("attempts", "exitCode", "vcpus", "gpus", "arrayIndex", "arraySize", "numNodes")
-    )
+    return frame(JOB.fields, run.jobs)
+
+
+def _job_ids(jobs: pd.DataFrame, index: np.ndarray):
+    """Return the ``jobId`` of the jobs at positions ``index`` (float64 record values)."""
+    ids = jobs["jobId"].to_numpy()[index.astype(np.int64)]
+    return _text(ids)
 
 
 def attempts_frame(run: EngineRun, jobs: pd.DataFrame) -> pd.DataFrame:
     """Return one row per attempt, with its ``jobId`` and ``queueWaitSeconds`` (RUNNABLE → STARTING)."""
-    frame = pd.DataFrame.from_records(run.attempts, columns=list(ATTEMPT_FIELDS))
-    job_ids = jobs["jobId"].to_numpy()[frame.pop("jobIndex").to_numpy(dtype=np.int64)]
-    frame.insert(0, "jobId", pd.array(job_ids, dtype=jobs["jobId"].dtype))
-    frame["queueWaitSeconds"] = frame["startingAt"] - frame["runnableAt"]
-    return _nullable_ints(frame, ("attempt", "exitCode", "vcpus", "gpus"))
-
-
-def _nullable_ints(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
-    """Give integer columns with gaps pandas' nullable Int64, so CSVs read "3", never "3.0".
-
-    ``vcpus`` stays a float column when a Fargate job asked for a fraction (0.25, 0.5).
-    """
-    for column in columns:
-        values = frame[column]
-        if column == "vcpus" and values.dtype.kind == "f" and not _all_whole(values.to_numpy()):
-            continue
-        frame[column] = values.astype("Int64")
-    return frame
-
-
-def _all_whole(values: np.ndarray) -> bool:
-    """Whether every number in ``values`` is whole (NaN counts as whole: it becomes <NA>)."""
-    return bool(np.all(np.isnan(values) | (np.floor(values) == values)))
+    columns = run.attempts
+    columns["jobId"] = _job_ids(jobs, columns.pop("jobIndex"))
+    columns["queueWaitSeconds"] = columns["startingAt"] - columns["runnableAt"]
+    return frame(ATTEMPT_TABLE, columns)
 
 
 def instances_frame(run: EngineRun) -> pd.DataFrame:
     """Return one row per instance lifetime with its bill (computed by its compute environment:
     per second with a 60-second minimum; Spot at its price over time, free if reclaimed within
     its first hour)."""
-    frame = pd.DataFrame.from_records(run.instances, columns=list(INSTANCE_FIELDS))
-    frame = frame.sort_values("launchedAt", kind="stable").reset_index(drop=True)
-    frame["runSeconds"] = frame["terminatedAt"] - frame["launchedAt"]
-    cost = frame.pop("costUsd")
-    frame["costUsd"] = cost.astype(float)  # NOTE: kept as the last column, as before
-    return frame
+    columns = dict(run.instances)
+    order = np.argsort(columns["launchedAt"], kind="stable")
+    columns = {name: values[order] for name, values in columns.items()}
+    columns["runSeconds"] = columns["terminatedAt"] - columns["launchedAt"]
+    return frame(INSTANCE_TABLE, columns)
 
 
 def blocked_frame(run: EngineRun, jobs: pd.DataFrame) -> pd.DataFrame:
     """Return one row per blocked head job reported: time, jobId, jobQueue, statusReason."""
-    frame = pd.DataFrame.from_records(list(run.blocked), columns=list(BLOCKED_FIELDS))
-    job_ids = jobs["jobId"].to_numpy()[frame.pop("jobIndex").to_numpy(dtype=np.int64)]
-    frame.insert(1, "jobId", job_ids)
-    return frame
+    columns = dict(run.blocked)
+    columns["jobId"] = _job_ids(jobs, columns.pop("jobIndex"))
+    return frame(BLOCKED_TABLE, columns)
 
 
 def capacity_frame(run: EngineRun) -> pd.DataFrame:
     """Return the change points of each compute environment's desired and ready vCPUs."""
-    return pd.DataFrame.from_records(run.capacity, columns=list(CAPACITY_FIELDS))
+    return frame(CAPACITY.fields, dict(run.capacity))
 
 
-def _steps(starts: np.ndarray, stops: np.ndarray, weights: np.ndarray | None = None):
-    """Return (times, deltas) of a level that rises at ``starts`` and falls at ``stops``."""
-    weights = np.ones(len(starts)) if weights is None else weights
-    finite = ~np.isnan(stops)
-    times = np.concatenate([starts, stops[finite]])
-    deltas = np.concatenate([weights, -weights[finite]])
-    return times, deltas
-
-
-def _level(times: np.ndarray, deltas: np.ndarray, grid: np.ndarray) -> np.ndarray:
-    """Return the level (cumulative sum of deltas) holding just after each grid time."""
-    if len(times) == 0:
-        return np.zeros(len(grid))
-    order = np.argsort(times, kind="stable")
-    cumulative = np.cumsum(deltas[order])
-    index = np.searchsorted(times[order], grid, side="right") - 1
-    return np.where(index >= 0, cumulative[np.maximum(index, 0)], 0.0)
-
-
-def timeline_frame(jobs: pd.DataFrame, attempts: pd.DataFrame, capacity: pd.DataFrame) -> pd.DataFrame:
+def timeline_frame(
+    jobs: pd.DataFrame, attempts: pd.DataFrame, capacity: pd.DataFrame
+) -> pd.DataFrame:
     """Return levels over time: jobs per state and vCPUs desired / ready / in use.
 
     Each row holds the levels from ``time`` until the next row's time (a step function), so
     time-weighted averages are sums of level × duration.
     """
-    waiting = jobs[(jobs["status"] == "RUNNABLE") & jobs["arraySize"].isna()]
+    waiting = (jobs["status"] == "RUNNABLE").to_numpy(bool) & jobs["arraySize"].isna().to_numpy()
     a = attempts
+    starting = a["startingAt"].to_numpy(float)
     started = a["startedAt"].to_numpy(float)
     stopped = a["stoppedAt"].to_numpy(float)
-    starting_end = np.where(np.isnan(started), stopped, started)
-    series = {
-        "RUNNABLE": [
-            _steps(a["runnableAt"].to_numpy(float), a["startingAt"].to_numpy(float)),
-            _steps(waiting["runnableAt"].to_numpy(float), np.full(len(waiting), np.nan)),
+    grid, (at_runnable, at_starting, at_waiting, at_starting_end, at_stopped) = _on_grid(
+        starts=[
+            a["runnableAt"].to_numpy(float),
+            starting,
+            jobs["runnableAt"].to_numpy(float)[waiting],
         ],
-        "STARTING": [_steps(a["startingAt"].to_numpy(float), starting_end)],
-        "RUNNING": [_steps(started[~np.isnan(started)], stopped[~np.isnan(started)])],
-        "vcpusInUse": [_steps(a["startingAt"].to_numpy(float), stopped, _held_vcpus(a, jobs))],
-    }
-    grid_parts = [t for parts in series.values() for t, _ in parts] + [capacity["time"].to_numpy(float)]
-    grid = np.unique(np.concatenate(grid_parts)) if grid_parts else np.array([0.0])
-    columns = {"time": grid}
-    for name, parts in series.items():
-        times = np.concatenate([t for t, _ in parts])
-        deltas = np.concatenate([d for _, d in parts])
-        columns[name] = _level(times, deltas, grid)
-    columns["vcpusDesired"], columns["vcpusReady"] = _capacity_levels(capacity, grid)
-    return pd.DataFrame(columns, columns=list(TIMELINE_COLUMNS))
+        stops=[np.where(np.isnan(started), stopped, started), stopped],
+        extra=capacity["time"].to_numpy(float),
+    )
+    held = _held_vcpus(a, jobs)
+    has_started, has_stopped = ~np.isnan(started), at_stopped >= 0
+    size = len(grid)
+    out = np.empty((len(TIMELINE_COLUMNS), size))
+    level = dict(zip(TIMELINE_COLUMNS, out, strict=True))  # each a view of a row of ``out``
+    level["time"][:] = grid
+    level["RUNNABLE"][:] = _level(
+        size, [at_runnable, at_waiting], [at_starting[~np.isnan(starting)]]
+    )
+    level["STARTING"][:] = _level(size, [at_starting], [at_starting_end[at_starting_end >= 0]])
+    level["RUNNING"][:] = _level(
+        size, [at_starting_end[has_started]], [at_stopped[has_started & has_stopped]]
+    )
+    level["vcpusDesired"][:], level["vcpusReady"][:] = _capacity_levels(capacity, grid)
+    level["vcpusInUse"][:] = _level(
+        size, [at_starting], [at_stopped[has_stopped]], held, held[has_stopped]
+    )
+    # NOTE: one 2-D block, handed to pandas without a copy (the largest table of a big run).
+    return pd.DataFrame(out.T, columns=list(TIMELINE_COLUMNS), copy=False)
+
+
+def _on_grid(starts: list[np.ndarray], stops: list[np.ndarray], extra: np.ndarray):
+    """Return the sorted distinct times of all arrays (the grid) and, for each array of
+    ``starts`` then ``stops``, the grid position of each of its times.
+
+    A missing stop (NaN: still open) is left off the grid and gets position -1.
+    """
+    finite = [~np.isnan(times) for times in stops]
+    parts = starts + [times[ok] for times, ok in zip(stops, finite, strict=True)] + [extra]
+    grid, slot = np.unique(np.concatenate(parts), return_inverse=True)
+    bounds = np.cumsum([len(part) for part in parts])
+    pieces = np.split(slot, bounds[:-1])
+    positions = pieces[: len(starts)]
+    for piece, ok in zip(pieces[len(starts) : len(starts) + len(stops)], finite, strict=True):
+        at = np.full(len(ok), -1, dtype=slot.dtype)
+        at[ok] = piece
+        positions.append(at)
+    return grid, positions
+
+
+def _level(size: int, rises: list, falls: list, up=None, down=None) -> np.ndarray:
+    """Return the level holding just after each of ``size`` grid times: +1 (or ``up``, one
+    weight per element of the single array of ``rises``) at each grid position in ``rises``,
+    −1 (or ``down``) at each in ``falls``.
+
+    NOTE: one sort (``np.unique``) placed every change on the grid; counting per position and
+    then summing along the grid is exact, as changes are counts or vCPUs (quarters at least).
+    """
+    total = np.zeros(size)
+    for slots in rises:
+        total += np.bincount(slots, up, minlength=size)
+    for slots in falls:
+        total -= np.bincount(slots, down, minlength=size)
+    return np.cumsum(total)
 
 
 def _held_vcpus(attempts: pd.DataFrame, jobs: pd.DataFrame) -> np.ndarray:
