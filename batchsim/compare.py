@@ -196,7 +196,7 @@ def load_scenarios(paths: Sequence[str | Path], overrides: Sequence[str] = ()) -
     scenarios, errors = [], []
     for path in paths:
         try:
-            scenarios.append(load_scenario(path, overrides))
+            scenarios.append(load_scenario(path, tuple(overrides)))
         except ScenarioError as error:
             errors.append(error)
     if errors:
@@ -307,7 +307,7 @@ class Comparison:
         Each metric also carries ``diff_n`` (seeds where both runs had a value) and ``values``
         (one per seed), so every figure can be recomputed from the file.
         """
-        results = {label: {} for label in self.labels}
+        results: dict[str, dict] = {label: {} for label in self.labels}
         for row in self.rows():
             label, metric = row["scenario"], row["metric"]
             diff = self.difference(label, metric)
@@ -394,7 +394,7 @@ def _display(unit: str, value: Estimate) -> tuple[float, str, str, int]:
     With a non-zero CI, the decimals follow it (its first significant digit shows, up to four
     more than the unit's usual ones). Without one, dollars get 2 decimals (4 below $1), others 1.
     """
-    size = max(abs(value.mean), value.ci95 or 0.0)
+    size = max(abs(value.mean or 0.0), value.ci95 or 0.0)
     scale, prefix, suffix, decimals = 1.0, "", "", 1
     if unit == "usd":
         prefix, decimals = "$", 2

@@ -39,7 +39,7 @@ def _axes(ax: Axes | None) -> Axes:
 def _no_data(ax: Axes, title: str) -> Figure:
     ax.set_title(title)
     ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes)
-    return ax.figure
+    return _figure_of(ax)
 
 
 def _levels_figure(
@@ -61,7 +61,7 @@ def _levels_figure(
     ax.grid(True, alpha=0.3)
     # Outside the axes: lines fill the plot, and loc="best" is slow on long timelines.
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    return ax.figure
+    return _figure_of(ax)
 
 
 def capacity_figure(timeline: pd.DataFrame, ax: Axes | None = None) -> Figure:
@@ -95,7 +95,7 @@ def wait_histogram(attempts: pd.DataFrame, ax: Axes | None = None, bins: int = 4
     ax.set_xlabel(f"queue wait ({unit})")
     ax.set_ylabel("attempts")
     ax.legend(loc="upper right")
-    return ax.figure
+    return _figure_of(ax)
 
 
 def standard_figures(timeline: pd.DataFrame, attempts: pd.DataFrame) -> dict[str, Figure]:
@@ -105,3 +105,10 @@ def standard_figures(timeline: pd.DataFrame, attempts: pd.DataFrame) -> dict[str
         FILENAMES["jobs"]: jobs_figure(timeline),
         FILENAMES["queue_wait"]: wait_histogram(attempts),
     }
+
+
+def _figure_of(ax: Axes) -> Figure:
+    """Return the figure ``ax`` was drawn in (always a top-level Figure here)."""
+    figure = ax.get_figure()
+    assert isinstance(figure, Figure)
+    return figure

@@ -152,14 +152,15 @@ class LognormalParams(StrictModel):
         by_moments = self.mean is not None and self.sigma is not None
         if by_quantiles == by_moments:
             raise ValueError("give either median and p95, or mean and sigma")
-        if by_quantiles and self.p95 < self.median:
+        if self.p95 is not None and self.median is not None and self.p95 < self.median:
             raise ValueError("p95 must be at least the median")
         return self
 
     def mu_sigma(self) -> tuple[float, float]:
         """Return (mu, sigma) of the underlying normal."""
-        if self.median is not None:
+        if self.median is not None and self.p95 is not None:
             return math.log(self.median), math.log(self.p95 / self.median) / Z95
+        assert self.mean is not None and self.sigma is not None  # NOTE: _one_form checked it
         return math.log(self.mean) - self.sigma**2 / 2, self.sigma
 
 

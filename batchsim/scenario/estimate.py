@@ -84,6 +84,8 @@ def requests(entry: WorkloadEntry, stop_at: float | None = None) -> float:
 def _arrivals(arrivals: Arrivals, horizon: float) -> float:
     if arrivals.times is not None:
         return float(sum(1 for t in arrivals.times if t <= horizon))
+    if arrivals.poisson is None:
+        return 0.0
     window = min(arrivals.until if arrivals.until is not None else math.inf, horizon)
     expected = arrivals.poisson.rate * max(window - arrivals.start, 0.0)
     return expected if arrivals.count is None else min(float(arrivals.count), expected)

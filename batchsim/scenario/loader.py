@@ -26,6 +26,8 @@ from batchsim.scenario.schema import Scenario
 from batchsim.scenario.yamlmap import Path, YamlDoc, format_path, load_yaml, parse_path
 
 if TYPE_CHECKING:
+    from pydantic_core import ErrorDetails
+
     from batchsim.catalog import Catalog
 
 _KINDS = {
@@ -134,7 +136,7 @@ NOT_YET = frozenset({
 })  # fmt: skip
 
 
-def _extra_message(error: dict) -> str:
+def _extra_message(error: ErrorDetails) -> str:
     key, fields = error["loc"][-1], _fields_at(error["loc"][:-1])
     if key in NOT_YET:
         return f"{key!r} is not supported yet by this batchsim release"
@@ -144,14 +146,14 @@ def _extra_message(error: dict) -> str:
     return f"unknown key {key!r}{hint}"
 
 
-def _literal_message(error: dict) -> str:
+def _literal_message(error: ErrorDetails) -> str:
     expected = error["ctx"]["expected"]
     allowed = re.findall(r"'([^']*)'", expected) or [expected]
     hint = _suggest(str(error["input"]), allowed)
     return f"{_shown(error['input'])} is not allowed; use one of: {', '.join(allowed)}{hint}"
 
 
-def _message(error: dict) -> str:
+def _message(error: ErrorDetails) -> str:
     """Return a friendly message for one pydantic error."""
     kind = error["type"]
     if kind == "extra_forbidden":
@@ -175,7 +177,7 @@ def _message(error: dict) -> str:
     )
 
 
-def _misspelt_required(items: list[dict], data: Any) -> set[Path]:
+def _misspelt_required(items: list[ErrorDetails], data: Any) -> set[Path]:
     """Return paths of required keys that an unknown key beside them is a typo of."""
     paths = set()
     for item in items:

@@ -14,14 +14,22 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from batchsim.catalog import Catalog
-    from batchsim.scenario.schema import JobDefinition, SimulationSettings
+    from batchsim.scenario.schema import JobDefinition, NodeProperties, SimulationSettings
 
 RelativeProblem = tuple[tuple, str]  # (path inside the job definition, message)
 
 
+def node_properties(definition: JobDefinition) -> NodeProperties:
+    """Return the definition's ``nodeProperties`` (every multinode definition has them)."""
+    nodes = definition.nodeProperties
+    if nodes is None:
+        raise ValueError(f"job definition {definition.jobDefinitionName!r} has no nodeProperties")
+    return nodes
+
+
 def node_instance_type(definition: JobDefinition) -> str | None:
     """Return the one instance type the definition's node ranges name (None if none does)."""
-    for node_range in definition.nodeProperties.nodeRangeProperties:
+    for node_range in node_properties(definition).nodeRangeProperties:
         name = node_range.instance_type()
         if name is not None:
             return name
@@ -30,7 +38,7 @@ def node_instance_type(definition: JobDefinition) -> str | None:
 
 def main_container(definition: JobDefinition):
     """Return the container properties of the main node (its image is the job's image)."""
-    nodes = definition.nodeProperties
+    nodes = node_properties(definition)
     for node_range in nodes.nodeRangeProperties:
         low, high = node_range.bounds(nodes.numNodes)
         if low <= nodes.mainNode <= high:
@@ -66,7 +74,7 @@ def definition_problems(
 
 def _coverage(definition: JobDefinition) -> Iterator[RelativeProblem]:
     """Every node is in exactly one range."""
-    nodes = definition.nodeProperties
+    nodes = node_properties(definition)
     covered: dict[int, int] = {}
     for index, node_range in enumerate(nodes.nodeRangeProperties):
         path = ("nodeProperties", "nodeRangeProperties", index, "targetNodes")
@@ -88,8 +96,8 @@ def _instance_type(
     definition: JobDefinition, catalog: Catalog, settings: SimulationSettings
 ) -> Iterator[RelativeProblem]:
     """One instance type, named, known, and big enough for every node's container."""
-    ranges = definition.nodeProperties.nodeRangeProperties
-    named = {r.instance_type() for r in ranges} - {None}
+    ranges = node_properties(definition).nodeRangeProperties
+    named = {name for r in ranges if (name := r.instance_type()) is not None}
     path = ("nodeProperties", "nodeRangeProperties")
     if len(named) > 1:
         yield path, f"node groups use one instance type on AWS; got {', '.join(sorted(named))}"

@@ -45,9 +45,9 @@ _LAST_SECOND = (datetime(_LAST_YEAR, 12, 31, 23, 59, tzinfo=UTC) - EPOCH).total_
 class _AwsCroniter(croniter):
     """croniter with the year range AWS allows (1970-2199; croniter stops at 2099)."""
 
-    RANGES = (*croniter.RANGES[:6], (_FIRST_YEAR, _LAST_YEAR))
+    RANGES = (*croniter.RANGES[:6], (_FIRST_YEAR, _LAST_YEAR))  # type: ignore[misc]
     # croniter collapses a field listing every value into "*", so this count must follow RANGES.
-    LEN_MEANS_ALL = (*croniter.LEN_MEANS_ALL[:6], _LAST_YEAR - _FIRST_YEAR + 1)
+    LEN_MEANS_ALL = (*croniter.LEN_MEANS_ALL[:6], _LAST_YEAR - _FIRST_YEAR + 1)  # type: ignore[misc]
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from batchsim.scenario.distributions import DistributionModel, Exponential
+from batchsim.scenario.distributions import DistributionModel, Exponential, ExponentialParams
 from batchsim.scenario.schedules import parse_schedule
 from batchsim.scenario.types import Duration, MemoryMiB, Rate, StrictModel
 from batchsim.scenario.units import parse_memory_mib
@@ -165,11 +165,11 @@ class _Interruptions(StrictModel):
         if self.lifetime is not None:
             return self.lifetime
         if self.meanTimeToInterruption is not None:
-            return Exponential(exponential={"mean": self.meanTimeToInterruption})
+            return Exponential(exponential=ExponentialParams(mean=self.meanTimeToInterruption))
         if self.interruptionRate is not None:
             if self.interruptionRate == 0:
                 return math.inf
-            return Exponential(exponential={"mean": 1.0 / self.interruptionRate})
+            return Exponential(exponential=ExponentialParams(mean=1.0 / self.interruptionRate))
         return None
 
 
@@ -232,7 +232,7 @@ class ComputeEnvironmentSimulation(StrictModel):
     """What AWS does not expose about a compute environment: boot latency, idle timeout,
     the Spot market and capacity shortages."""
 
-    bootTime: DistributionModel = Field(
+    bootTime: DistributionModel = Field(  # type: ignore[assignment]  # NOTE: validated default
         default=DEFAULT_BOOT_TIME, description="Launch → registered with ECS, ready for jobs."
     )
     scaleDownDelay: Duration = Field(

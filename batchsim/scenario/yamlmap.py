@@ -61,11 +61,11 @@ class _LineLoader(yaml.SafeLoader):
         self.aliases: list[tuple[Node, Mark]] = []
         self._walked: set[int] = set()
 
-    def compose_node(self, parent: Node | None, index: Any) -> Node:
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
         """Compose as PyYAML does, remembering each alias and where it was written."""
         mark = self.peek_event().start_mark if self.check_event(AliasEvent) else None
         node = super().compose_node(parent, index)
-        if mark is not None:
+        if mark is not None and node is not None:
             self.aliases.append((node, mark))
         return node
 
@@ -195,8 +195,8 @@ def load_yaml(text: str) -> tuple[YamlDoc | None, list[Problem]]:
     try:
         node = loader.get_single_node()
         problem = _top_level_problem(node) or loader.alias_problem()
-        if problem is not None:
-            return None, [problem]
+        if problem is not None or node is None:
+            return None, [problem] if problem is not None else []
         loader.lines[()] = node.start_mark.line + 1
         loader.walk(node, ())
         data = loader.construct_document(node)
