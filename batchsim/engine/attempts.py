@@ -1,7 +1,9 @@
 """Job attempts: STARTING (image pull, container start), RUNNING, and how an attempt ends.
 
-Attempts run as callbacks on scheduled events rather than as one SimPy process per job; each
-callback carries the job's ``token`` and does nothing if the token has moved on since.
+The attempt runner decides *when* (timers, failures, timeouts, checkpoints, reclaims) and asks
+the lifecycle (engine/lifecycle.py) for every state change. Attempts run as callbacks on
+scheduled events rather than as one SimPy process per job; each callback carries the job's
+``token`` and does nothing if the token has moved on since.
 """
 
 from __future__ import annotations
@@ -22,8 +24,7 @@ if TYPE_CHECKING:
 
 CONTAINER_EXITED = "Essential container in task exited"
 TIMEOUT_REASON = "Job attempt duration exceeded timeout"
-STARTING, RUNNING = JobState.STARTING, JobState.RUNNING
-RUNNABLE, SUCCEEDED, FAILED = JobState.RUNNABLE, JobState.SUCCEEDED, JobState.FAILED
+RUNNING, SUCCEEDED, FAILED = JobState.RUNNING, JobState.SUCCEEDED, JobState.FAILED
 
 
 class AttemptRunner:
