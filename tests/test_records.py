@@ -18,7 +18,7 @@ import pytest
 from conftest import REPO, base_scenario, run
 
 from batchsim import records
-from batchsim.engine import attempts as engine_attempts
+from batchsim.engine import lifecycle as engine_lifecycle
 from batchsim.records import (
     ATTEMPT_TABLE,
     BLOCKED_TABLE,
@@ -122,7 +122,7 @@ def test_attempts_sealed_in_small_chunks_give_the_same_table(monkeypatch):
     data["jobDefinitions"][0]["simulation"]["failure"] = {"probability": 0.5, "exitCode": 3}
     data["jobDefinitions"][0]["retryStrategy"] = {"attempts": 3}
     whole = run(data, seed=4)
-    monkeypatch.setattr(engine_attempts, "CHUNK_ROWS", 2)
+    monkeypatch.setattr(engine_lifecycle, "CHUNK_ROWS", 2)
     chunked = run(data, seed=4)
     assert len(whole.attempts) > 7  # some retries, so several chunks of two
     pd.testing.assert_frame_equal(chunked.attempts, whole.attempts, check_exact=True)

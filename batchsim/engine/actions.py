@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from batchsim.engine.compute import ComputeEnvironment
     from batchsim.engine.env import BatchEnv
     from batchsim.engine.job import Job
-    from batchsim.engine.queue import JobQueue
+    from batchsim.engine.lifecycle import Lifecycle
     from batchsim.engine.scheduler import Scheduler
     from batchsim.scenario.schema import Action
 
@@ -31,21 +31,23 @@ ON_AN_INSTANCE = frozenset({JobState.STARTING, JobState.RUNNING})
 
 
 class Timeline:
-    """Makes each action's API call at its time."""
+    """Makes each action's API call at its time: ``lifecycle`` cancels jobs, ``runner``
+    stops attempts, ``scheduler`` re-sorts queues and runs passes, ``ces`` are updated."""
 
     def __init__(
         self,
         env: BatchEnv,
+        lifecycle: Lifecycle,
         runner: AttemptRunner,
         scheduler: Scheduler,
         ces: dict[str, ComputeEnvironment],
-        queues: dict[str, JobQueue],
     ):
         self.env = env
-        self.runner = runner
+        self.lifecycle = lifecycle  # cancels jobs not yet started
+        self.runner = runner  # stops attempts (TerminateJob)
         self.scheduler = scheduler
         self.ces = ces
-        self.queues = queues
+        self.queues = lifecycle.queues
 
     def start(self, actions: list[Action]) -> None:
         """Schedule every action."""
@@ -75,7 +77,7 @@ class Timeline:
     def _end(self, job: Job, reason: str, stop_running: bool) -> None:
         now = self.env.now
         if job.state in WAITING:
-            self.runner.cancel(job, reason, now)
+            self.lifecycle.cancel(job, reason, now)
         elif stop_running and job.state in ON_AN_INSTANCE:
             self.runner.terminate(job, reason, now)
 

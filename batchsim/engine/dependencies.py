@@ -14,24 +14,20 @@ from typing import TYPE_CHECKING
 from batchsim.engine.job import TERMINAL, JobState
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from batchsim.engine.job import Job
-    from batchsim.engine.queue import JobQueue
-    from batchsim.engine.scheduler import Scheduler
+    from batchsim.engine.lifecycle import Lifecycle
 
 DEPENDENT_JOB_FAILED = "Dependent Job failed"
-PENDING, RUNNABLE = JobState.PENDING, JobState.RUNNABLE
 SUCCEEDED, FAILED = JobState.SUCCEEDED, JobState.FAILED
 
 
 class Dependencies:
-    """Who waits for whom, and what happens when a job they wait for ends."""
+    """Who waits for whom, and what happens when a job they wait for ends: ``lifecycle``
+    tells it of every job that ends and moves the waiters; ``targets`` names the workload
+    entries some job depends on."""
 
-    def __init__(self, scheduler: Scheduler, queues: dict[str, JobQueue], targets: set[str]):
-        self.scheduler = scheduler
-        self.queues = queues
-        self.cancel: Callable[[Job, str, float], None] | None = None  # wired by the model
+    def __init__(self, lifecycle: Lifecycle, targets: set[str]):
+        self.lifecycle = lifecycle
         self.wanted = targets  # names of the workload entries some job depends on
         self.jobs: dict[str, Job] = {}  # entry name -> its job (the parent, for an array)
         self.children: dict[Job, list[Job]] = {}  # array parent -> its children, in index order
@@ -39,6 +35,7 @@ class Dependencies:
         self._waiters: dict[Job, list[Job]] = {}
         self._ended: list[tuple[Job, JobState]] = []
         self._busy = False
+        lifecycle.on_job_ended(self.ended)
 
     def submitted(self, entry: str, job: Job) -> None:
         """Remember the job of an entry others depend on."""
@@ -93,8 +90,7 @@ class Dependencies:
             self._release(job, now)
 
     def _release(self, job: Job, now: float) -> None:
-        job.move(RUNNABLE, now)
-        self.scheduler.enqueue(self.queues[job.spec.queue], job)
+        self.lifecycle.make_runnable(job, now)
 
     def _fail(self, job: Job, now: float) -> None:
-        self.cancel(job, DEPENDENT_JOB_FAILED, now)
+        self.lifecycle.cancel(job, DEPENDENT_JOB_FAILED, now)

@@ -47,7 +47,6 @@ class BatchEnv(simpy.Environment):
         self._after_instant: list[Callable[[], None]] = []
         self._daemons = 0  # daemon timers in the heap: they never keep a run going
         self._wakeups = 0  # daemon timers that keep it going while jobs wait (capacity returns)
-        self.jobs_waiting: Callable[[], bool] = lambda: False  # set by the scheduler
         self.daemons_possible = False  # set before the run by anything that schedules them
 
     def step(self) -> None:
@@ -89,10 +88,13 @@ class BatchEnv(simpy.Environment):
             else:
                 return
 
-    def run_until(self, stop_at: float | None = None) -> None:
+    def run_until(
+        self, stop_at: float | None = None, jobs_waiting: Callable[[], bool] = lambda: False
+    ) -> None:
         """Process events until none are left, or until ``stop_at`` if events remain by then
         (the clock then reads ``stop_at``): a horizon cuts a run short, never extends it.
-        Pending daemon timers alone (see :meth:`call_later_daemon`) do not count as events left.
+        Pending daemon timers alone (see :meth:`call_later_daemon`) do not count as events left,
+        except wake-ups while ``jobs_waiting()`` (the scheduler's: may a waiting job be placed?).
 
         The same loop as ``simpy.Environment.run`` with ``step()`` inlined, because the engine
         spends most of its time here; events due exactly at ``stop_at`` are not processed, as
@@ -114,7 +116,7 @@ class BatchEnv(simpy.Environment):
                     self._end_instant()
         else:
             while queue and queue[0][0] < horizon:
-                if not self._alive():
+                if not self._alive(jobs_waiting):
                     if self.at_instant_end is None and not self._after_instant:
                         break
                     self._end_instant(only_daemons_left=True)  # NOTE: may bring new work
@@ -127,7 +129,7 @@ class BatchEnv(simpy.Environment):
                     raise event._value
                 if self.at_instant_end is not None or self._after_instant:
                     self._end_instant()
-        if stop_at is not None and queue and self._alive():
+        if stop_at is not None and queue and self._alive(jobs_waiting):
             self._now = stop_at  # cut short; a run that went quiet earlier ends when it did
 
     def stream(self, name: str) -> np.random.Generator:
@@ -155,10 +157,10 @@ class BatchEnv(simpy.Environment):
         heappush(self._queue, (self._now + delay, NORMAL, next(self._eid), timer))
         return timer
 
-    def _alive(self) -> bool:
+    def _alive(self, jobs_waiting: Callable[[], bool]) -> bool:
         """Whether the run goes on: some pending event is not a daemon, or jobs wait for a
         wake-up (capacity or a price coming back)."""
-        return len(self._queue) > self._daemons or (self._wakeups > 0 and self.jobs_waiting())
+        return len(self._queue) > self._daemons or (self._wakeups > 0 and jobs_waiting())
 
     def call_later_daemon(
         self, delay: float, callback: Callable[[Any], None], wakeup: bool = False

@@ -1,7 +1,9 @@
 """The job lifecycle: AWS Batch's seven states, the one table of legal moves, and the Job object.
 
-Every state change goes through :meth:`Job.move`, which rejects a move AWS Batch never makes with
-:class:`~batchsim.errors.IllegalTransition` and stamps the time the job entered the new state.
+Every state change is made by :class:`~batchsim.engine.lifecycle.Lifecycle`, which checks it
+against :data:`TRANSITIONS` (a move AWS Batch never makes raises
+:class:`~batchsim.errors.IllegalTransition`) and stamps the time the job entered the new state
+(:data:`STAMP`); :meth:`Job.move` is the same check and stamp for one job.
 """
 
 from __future__ import annotations

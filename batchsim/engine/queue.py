@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 from batchsim.engine.spec import Shape
 
 if TYPE_CHECKING:
-    from batchsim.engine.blocked import BlockedHeads
     from batchsim.engine.compute import ComputeEnvironment
     from batchsim.engine.fair_share import FairShare
     from batchsim.engine.job import Job
@@ -86,19 +85,29 @@ class ShapeLine:
 
 class JobQueue:
     """A job queue with its compute environments in ``computeEnvironmentOrder``: FIFO, or
-    fair share when it has a scheduling policy (``fair``)."""
+    fair share when it has a scheduling policy (``fair``). ``time_limits`` maps a blocked
+    reason code to its ``jobStateTimeLimitActions`` maxTimeSeconds (empty: none).
+
+    The queue only keeps its RUNNABLE jobs in order; the lifecycle decides who joins and
+    leaves, and what follows (engine/lifecycle.py).
+    """
 
     def __init__(
-        self, name: str, priority: int, ces: list[ComputeEnvironment], backfill: bool = True
+        self,
+        name: str,
+        priority: int,
+        ces: list[ComputeEnvironment],
+        backfill: bool = True,
+        fair: FairShare | None = None,
+        time_limits: dict[str, int] | None = None,
     ):
         self.name = name
         self.priority = priority
         self.ces = ces
         self.backfill = backfill  # False: nothing behind a head job that does not fit runs
         self.enabled = True  # False: SubmitJob calls to this queue are refused
-        self.time_limits = None  # jobStateTimeLimitActions, when the queue has some
-        self.fair: FairShare | None = None  # the scheduling policy's state, on fair-share queues
-        self.watch: BlockedHeads | None = None  # reports blocked head jobs (wired by the model)
+        self.fair = fair  # the scheduling policy's state, on fair-share queues
+        self.time_limits = time_limits or {}
         self.lines: dict[object, ShapeLine] = {}
         self._back = 0  # sequence numbers of new jobs grow from here
         self._front = 0  # retried jobs get ever smaller numbers
@@ -125,8 +134,9 @@ class JobQueue:
             return COMPUTE_ENVIRONMENT_MAX_RESOURCE
         return JOB_RESOURCE_REQUIREMENT
 
-    def push(self, job: Job) -> None:
-        """Append a newly RUNNABLE job at the back of the queue."""
+    def push(self, job: Job) -> bool:
+        """Append a newly RUNNABLE job at the back of the queue; return whether it joined a
+        blocked line (it then carries the line's blocked statusReason)."""
         self._back += 1
         job.seq = self._back
         spec = job.spec
@@ -136,37 +146,20 @@ class JobQueue:
         line.jobs.append(job)
         if line.blocked_reason is not None or line.stuck_reason is not None:
             job.status_reason = line.reason_for_new_job()
-            self.note_blocked((job,))
+            return True
+        return False
 
-    def push_front(self, job: Job) -> None:
-        """Put a retried job at the front of the queue (AWS gives retries priority)."""
+    def push_front(self, job: Job) -> bool:
+        """Put a retried job at the front of the queue (AWS gives retries priority); return
+        whether it joined a blocked line (see :meth:`push`)."""
         self._front -= 1
         job.seq = self._front
         line = self.line_of(job.spec)
         line.jobs.appendleft(job)
         if line.blocked_reason is not None or line.stuck_reason is not None:
             job.status_reason = line.reason_for_new_job()
-            self.note_blocked((job,))
-
-    def note_blocked(self, jobs) -> None:
-        """``jobs`` got a blocked statusReason (their time-limit clocks start)."""
-        if self.time_limits is not None:
-            self.time_limits.blocked(jobs)
-        if self.watch is not None:
-            self.watch.check(self, start_watching=True)
-
-    def mark_stuck(self, line: ShapeLine, reason: str) -> None:
-        """Give the waiting jobs of ``line`` AWS's blocked ``reason`` (see ShapeLine.mark_stuck)."""
-        line.mark_stuck(reason)
-        self.note_blocked(line.jobs)
-
-    def clear_stuck(self, line: ShapeLine) -> None:
-        """Capacity is back for ``line``: its jobs lose the blocked reason and its clocks stop."""
-        if self.time_limits is not None:
-            self.time_limits.unblocked(line.jobs)
-        line.clear_stuck()
-        if self.watch is not None:
-            self.watch.lifted(self, line)
+            return True
+        return False
 
     def head(self) -> Job | None:
         """Return the RUNNABLE job at the head of the queue (the earliest queued), if any."""

@@ -13,17 +13,16 @@ import math
 from typing import TYPE_CHECKING
 
 from batchsim.engine.compute import INSUFFICIENT_CAPACITY
+from batchsim.engine.lifecycle import Lifecycle
 from batchsim.engine.queue import COMPUTE_ENVIRONMENT_MAX_RESOURCE
 
 CAPACITY = "CAPACITY:"
 MISCONFIGURATION = "MISCONFIGURATION:"
 
 if TYPE_CHECKING:
-    from batchsim.engine.attempts import AttemptRunner
     from batchsim.engine.blocked import BlockedHeads
     from batchsim.engine.compute import ComputeEnvironment
     from batchsim.engine.env import BatchEnv
-    from batchsim.engine.job import Job
     from batchsim.engine.queue import JobQueue, ShapeLine
 
 
@@ -35,30 +34,24 @@ class Scheduler:
         env: BatchEnv,
         queues: list[JobQueue],
         ces: list[ComputeEnvironment],
-        runner: AttemptRunner,
+        watch: BlockedHeads,
         interval_s: float = 0.0,
     ):
         self.env = env
         # NOTE: sorted() is stable, so queues of equal priority keep their scenario order.
         self.queues = sorted(queues, key=lambda q: -q.priority)
         self.ces = ces
-        self.runner = runner
         self.interval_s = interval_s
-        self.waiting = 0  # RUNNABLE jobs in all queues
-        self.blocked: BlockedHeads | None = None  # reports blocked head jobs (wired by the model)
+        self.blocked = watch  # reports blocked head jobs after each pass
         self._pass_pending = False
         self._run_pass = self.run_pass  # NOTE: one bound method, not a new one per request
-        env.jobs_waiting = self.has_waiting
+        # NOTE: the lifecycle asks this scheduler for passes, so the scheduler builds it (and
+        # it its attempt runner): each gets its collaborators at construction.
+        self.lifecycle = Lifecycle(env, queues, self, watch)
+        self._start = self.lifecycle.start
         for ce in ces:
             ce.on_capacity = self.request_pass
             ce.is_wanted = self.is_wanted
-
-    def remove(self, queue: JobQueue, job: Job) -> None:
-        """Take a RUNNABLE job out of its queue (CancelJob, TerminateJob)."""
-        queue.line_of(job.spec).jobs.remove(job)
-        self.waiting -= 1
-        if self.blocked is not None and queue in self.blocked.watched:
-            self.blocked.check(queue)
 
     def reorder(self) -> None:
         """Re-sort the queues after a priority change (stable: ties keep scenario order)."""
@@ -68,7 +61,7 @@ class Scheduler:
         """Whether a RUNNABLE job may still be placed: a wake-up (capacity or a price coming
         back, a floor instance booting) keeps the run going for it. Jobs AWS calls
         misconfigured wait forever and do not count."""
-        if not self.waiting:
+        if not self.lifecycle.waiting:
             return False
         return any(
             line.jobs and line.blocked_reason is None and not _misconfigured(line)
@@ -76,38 +69,12 @@ class Scheduler:
             for line in queue.lines.values()
         )
 
-    def enqueue(self, queue: JobQueue, job: Job, front: bool = False) -> None:
-        """Put a RUNNABLE job in its queue and ask for a pass, unless the pass could not do
-        anything for it (see _changes_nothing)."""
-        if front:
-            queue.push_front(job)
-        else:
-            queue.push(job)
-        self.waiting += 1
-        if front or not self._changes_nothing(queue, job):
-            self.request_pass()
-
-    @staticmethod
-    def _changes_nothing(queue: JobQueue, job: Job) -> bool:
-        """Whether a job that joined the back of ``queue`` leaves the next pass with nothing new
-        to do: it waits behind a job of its own line (whose head the last pass could not place,
-        else a pass would be pending), and no CE of the queue could launch or promise booting
-        room for more demand. Fair-share queues always get a pass (a new job may change the
-        shares' reservation).
-
-        NOTE: this is what keeps a backed-up queue at O(1) per arrival: without it every
-        arrival runs a pass that places nothing and explains the wait again.
-        """
-        if queue.fair is not None or len(job.spec.line.jobs) < 2:
-            return False
-        return not any(ce.booting or ce.can_grow() for ce in queue.ces)
-
     def request_pass(self) -> None:
         """Ask for a pass at the end of this instant, or at the next cycle if ``interval`` > 0.
 
         With no job waiting there is nothing to place or scale for, so no pass is made.
         """
-        if self._pass_pending or not self.waiting:
+        if self._pass_pending or not self.lifecycle.waiting:
             return
         self._pass_pending = True
         if self.interval_s > 0:
@@ -151,7 +118,7 @@ class Scheduler:
                 unplaced.extend((queue, line) for line in self._place_in_order(queue, lines))
         if unplaced:
             self._scale_out(unplaced)
-        if self.blocked is not None and self.blocked.watched:
+        if self.blocked.watched:
             for queue in self.blocked.watched:
                 self.blocked.check(queue)  # NOTE: placements may have made a blocked job the head
 
@@ -220,8 +187,7 @@ class Scheduler:
         for ce in queue.ces:
             instance = ce.find_instance(line.shape)
             if instance is not None:
-                self.waiting -= 1
-                self.runner.start_attempt(line.jobs.popleft(), ce, instance)
+                self._start(line, ce, instance)
                 return True
         return False
 
@@ -231,8 +197,7 @@ class Scheduler:
         for ce in queue.ces:
             hosts = ce.find_nodes(line.shape)
             if hosts is not None:
-                self.waiting -= 1
-                self.runner.start_attempt(line.jobs.popleft(), ce, hosts[0], hosts[1:])
+                self._start(line, ce, hosts[0], hosts[1:])
                 return True
         return False
 
@@ -272,10 +237,9 @@ class Scheduler:
             else:
                 line.waits_for_room_at = None
                 if _capacity_reason(line):
-                    queue.clear_stuck(line)
+                    self.lifecycle.clear_stuck(queue, line)
 
-    @staticmethod
-    def _explain_wait(queue: JobQueue, line: ShapeLine) -> None:
+    def _explain_wait(self, queue: JobQueue, line: ShapeLine) -> None:
         """Give jobs left without capacity AWS's blocked reason, when there is one.
 
         A line found waiting only for room is not looked at again until some CE of the queue
@@ -287,15 +251,18 @@ class Scheduler:
             return
         line.waits_for_room_at = None
         if not any(ce.could_place_later(line.shape) for ce in queue.ces):
-            queue.mark_stuck(line, COMPUTE_ENVIRONMENT_MAX_RESOURCE)
+            self.lifecycle.mark_stuck(queue, line, COMPUTE_ENVIRONMENT_MAX_RESOURCE)
             return
         for ce in queue.ces:
             short = ce.short_type_for(line.shape)
             if short is not None:
-                queue.mark_stuck(line, INSUFFICIENT_CAPACITY.format(instance_type=short))
+                self.lifecycle.mark_stuck(
+                    queue, line, INSUFFICIENT_CAPACITY.format(instance_type=short)
+                )
                 return
         if _capacity_reason(line):
-            queue.clear_stuck(line)  # NOTE: capacity is back; the jobs now wait for room only
+            # NOTE: capacity is back; the jobs now wait for room only
+            self.lifecycle.clear_stuck(queue, line)
         line.waits_for_room_at = version
 
 

@@ -16,7 +16,6 @@ import numpy as np
 
 from batchsim.catalog import load_catalog
 from batchsim.engine.actions import Timeline
-from batchsim.engine.attempts import AttemptRunner
 from batchsim.engine.blocked import BlockedHeads
 from batchsim.engine.compute import ComputeEnvironment
 from batchsim.engine.dependencies import Dependencies
@@ -27,7 +26,6 @@ from batchsim.engine.job import JobState
 from batchsim.engine.queue import JobQueue
 from batchsim.engine.scheduler import Scheduler
 from batchsim.engine.spec import Shape, build_job_spec, multinode_shape
-from batchsim.engine.time_limits import TimeLimits
 from batchsim.engine.unmanaged import UnmanagedEnvironment
 from batchsim.engine.workload import Submitter
 from batchsim.records import JOB, Columns, EngineRun, as_column
@@ -52,50 +50,42 @@ class Model:
         }
         self.queues = {q.jobQueueName: self._queue(q) for q in scenario.jobQueues}
         self.blocked = BlockedHeads(env)
-        for queue in self.queues.values():
-            queue.watch = self.blocked
-        self.runner = AttemptRunner(env, self.queues)
-        for ce in self.ces.values():
-            ce.runner = self.runner
+        # NOTE: the scheduler builds the lifecycle (which asks it for passes) and the lifecycle
+        # its attempt runner; what is built later gets them at construction.
         self.scheduler = Scheduler(
             env,
             list(self.queues.values()),
             list(self.ces.values()),
-            self.runner,
+            self.blocked,
             settings.schedulerInterval,
         )
-        self.runner.scheduler = self.scheduler
-        self.scheduler.blocked = self.blocked
-        for queue in self.queues.values():
-            if queue.time_limits is not None:
-                queue.time_limits.runner = self.runner
-        self.submitter = Submitter(env, self.scheduler, self.queues)
-        if settings.submitJobRate is not None:
-            self.submitter.limit_rate(settings.submitJobRate)
-        self._wire_dependencies(scenario)
+        self.lifecycle = self.scheduler.lifecycle
+        self.runner = self.lifecycle.runner
+        for ce in self.ces.values():
+            ce.runner = self.runner
+        self.dependencies = self._dependencies(scenario)
+        self.submitter = Submitter(env, self.lifecycle, self.dependencies, settings.submitJobRate)
 
-    def _wire_dependencies(self, scenario: Scenario) -> None:
+    def _dependencies(self, scenario: Scenario) -> Dependencies | None:
         """Track dependencies only when some workload entry has dependsOn (no cost otherwise)."""
         entries = [e for e in scenario.workload if e.submit.dependsOn]
         if not entries:
-            return
+            return None
         targets = {d.jobId for e in entries for d in e.submit.dependsOn if d.jobId is not None}
-        dependencies = Dependencies(self.scheduler, self.queues, targets)
-        dependencies.cancel = self.runner.cancel
-        self.runner.dependencies = self.submitter.dependencies = dependencies
+        return Dependencies(self.lifecycle, targets)
 
     def _queue(self, spec) -> JobQueue:
         order = sorted(spec.computeEnvironmentOrder, key=lambda o: o.order)
         ces = [self.ces[o.computeEnvironment] for o in order]
-        queue = JobQueue(spec.jobQueueName, spec.priority, ces, spec.simulation.backfill)
+        fair = None
         if spec.schedulingPolicyArn is not None:
             policies = {p.name: p for p in self.scenario.schedulingPolicies}
             policy = policies[policy_name(spec.schedulingPolicyArn)]
-            queue.fair = FairShare(policy.fairsharePolicy, ces)
-        if spec.jobStateTimeLimitActions:
-            limits = {a.reason: a.maxTimeSeconds for a in spec.jobStateTimeLimitActions}
-            queue.time_limits = TimeLimits(self.env, queue, limits)
-        return queue
+            fair = FairShare(policy.fairsharePolicy, ces)
+        limits = {a.reason: a.maxTimeSeconds for a in spec.jobStateTimeLimitActions or ()}
+        return JobQueue(
+            spec.jobQueueName, spec.priority, ces, spec.simulation.backfill, fair, limits
+        )
 
     def elaborate(self) -> None:
         """Launch the minvCpus floors and schedule every workload entry's submissions."""
@@ -108,7 +98,7 @@ class Model:
             spec.fair = self.queues[spec.queue].fair
             self.submitter.start(entry, spec, self.scenario.simulation.stopAt)
         if self.scenario.actions:
-            timeline = Timeline(self.env, self.runner, self.scheduler, self.ces, self.queues)
+            timeline = Timeline(self.env, self.lifecycle, self.runner, self.scheduler, self.ces)
             timeline.start(self.scenario.actions)
 
     def _multinode_shape(self, definition) -> Shape | None:
@@ -121,7 +111,7 @@ class Model:
 
     def run(self) -> float:
         """Run until nothing can happen or until stopAt; return the end time."""
-        self.env.run_until(self.scenario.simulation.stopAt)
+        self.env.run_until(self.scenario.simulation.stopAt, self.scheduler.has_waiting)
         return self.env.now
 
     def finalize(self, end_at: float) -> None:
@@ -130,7 +120,7 @@ class Model:
             if job.state is JobState.STARTING or job.state is JobState.RUNNING:
                 for host in self.runner.hosts(job):
                     host.busy_vcpu_s += job.spec.shape.vcpus * (end_at - job.starting_at)
-                self.runner.close_unfinished(job, end_at)
+                self.lifecycle.close_unfinished(job, end_at)
         for ce in self.ces.values():
             for instance in ce.all_instances:
                 if instance.terminated_at is None:

@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from batchsim.engine.attempts import AttemptRunner
+    from collections.abc import Callable
+
     from batchsim.engine.env import BatchEnv
     from batchsim.engine.job import Job
     from batchsim.engine.queue import JobQueue
@@ -25,13 +26,20 @@ def reason_code(status_reason: str | None) -> str | None:
 
 
 class TimeLimits:
-    """The time-limit actions of one queue."""
+    """The time-limit actions of one queue: ``limits`` maps a reason code to its
+    maxTimeSeconds, and ``cancel(job, reason, now)`` fails the head job when one runs out."""
 
-    def __init__(self, env: BatchEnv, queue: JobQueue, limits: dict[str, int]):
+    def __init__(
+        self,
+        env: BatchEnv,
+        queue: JobQueue,
+        limits: dict[str, int],
+        cancel: Callable[[Job, str, float], None],
+    ):
         self.env = env
         self.queue = queue
         self.limits = limits  # reason code -> maxTimeSeconds
-        self.runner: AttemptRunner | None = None  # wired by the model
+        self.cancel = cancel  # fails a job that has not started (Lifecycle.cancel)
         self._blocked_at: dict[Job, float] = {}
         self._check_at: float | None = None
 
@@ -68,4 +76,4 @@ class TimeLimits:
                 self._plan(since + limit)
                 return
             del self._blocked_at[head]
-            self.runner.cancel(head, CANCELED.format(reason=code), now)
+            self.cancel(head, CANCELED.format(reason=code), now)

@@ -20,30 +20,31 @@ from batchsim.scenario.schedules import parse_schedule
 if TYPE_CHECKING:
     from batchsim.engine.dependencies import Dependencies
     from batchsim.engine.env import BatchEnv
-    from batchsim.engine.queue import JobQueue
-    from batchsim.engine.scheduler import Scheduler
+    from batchsim.engine.lifecycle import Lifecycle
     from batchsim.engine.spec import JobSpec
     from batchsim.scenario.schema import Arrivals, WorkloadEntry
 
-PENDING, RUNNABLE = JobState.PENDING, JobState.RUNNABLE
+PENDING = JobState.PENDING
 
 
 class Submitter:
     """Makes the SubmitJob calls of every workload entry at their simulated times."""
 
-    def __init__(self, env: BatchEnv, scheduler: Scheduler, queues: dict[str, JobQueue]):
+    def __init__(
+        self,
+        env: BatchEnv,
+        lifecycle: Lifecycle,
+        dependencies: Dependencies | None = None,
+        calls_per_s: float | None = None,
+    ):
         self.env = env
-        self.scheduler = scheduler
-        self.queues = queues
-        self._jobs = env.recorder.jobs
-        self.dependencies: Dependencies | None = None  # only when some job has dependsOn
-        self._gap_s = 0.0  # 1 / the SubmitJob rate limit (0: unlimited)
+        self.lifecycle = lifecycle
+        self.queues = lifecycle.queues
+        self.dependencies = dependencies  # None unless some job has dependsOn
+        # NOTE: with ``calls_per_s`` (the SubmitJob rate limit), later calls wait their turn
+        # (as a client retrying throttled calls would); the job is created when accepted.
+        self._gap_s = 1.0 / calls_per_s if calls_per_s else 0.0
         self._free_at = 0.0  # when the next SubmitJob call can be accepted
-
-    def limit_rate(self, calls_per_s: float) -> None:
-        """Accept at most ``calls_per_s`` SubmitJob calls per second; later calls wait their turn
-        (as a client retrying throttled calls would), and the job is created when accepted."""
-        self._gap_s = 1.0 / calls_per_s
 
     def start(self, entry: WorkloadEntry, spec: JobSpec, stop_at: float | None = None) -> None:
         """Schedule the submissions of ``entry``; a schedule without ``until`` fires until
@@ -129,19 +130,17 @@ class Submitter:
         # scenario (warm vs cold pool) give each job the same runtime: common random numbers.
         work_s = spec.runtime() if spec.array_size is None else 0.0
         job = Job(serial, spec.job_name, spec, now, work_s=work_s)
-        self._record(job)
-        if spec.fair is not None:
-            spec.fair.joined(spec.share, spec.array_size or 1)
+        lifecycle = self.lifecycle
+        lifecycle.submitted(job)
         if self.dependencies is not None:
             self.dependencies.submitted(spec.entry, job)
         if spec.array_size is not None:
             self._spawn_children(job, spec.array_size, now)
         elif spec.depends:
-            job.move(PENDING, now)  # AWS: PENDING while dependencies are not done
+            lifecycle.hold(job, now)  # AWS: PENDING while dependencies are not done
             self.dependencies.wait(job, self._depends_on(spec), now)
         else:
-            job.move(RUNNABLE, now)
-            self.scheduler.enqueue(self.queues[spec.queue], job)
+            lifecycle.make_runnable(job, now)
         return job
 
     def _depends_on(
@@ -157,14 +156,10 @@ class Submitter:
                 on.append(self.dependencies.target(entry, index if kind == "N_TO_N" else None))
         return on
 
-    def _record(self, job: Job) -> None:
-        job.index = len(self._jobs)
-        self._jobs.append(job)
-
     def _spawn_children(self, parent: Job, size: int, now: float) -> None:
         parent.size = parent.children_left = size
-        queue = self.queues[parent.spec.queue]
-        parent.move(PENDING, now)  # AWS: PENDING as soon as a child is RUNNABLE
+        lifecycle = self.lifecycle
+        lifecycle.hold(parent, now)  # AWS: PENDING as soon as a child is RUNNABLE
         spec = parent.spec
         children: list[Job] = []
         if self.dependencies is not None and spec.entry in self.dependencies.wanted:
@@ -180,11 +175,10 @@ class Submitter:
             )
             child.parent = parent
             child.array_index = index
-            self._record(child)
+            lifecycle.spawned(child)
             previous = children[-1] if children else None
             children.append(child)
             if spec.depends:
                 self.dependencies.wait(child, self._depends_on(spec, index, previous), now)
             else:
-                child.move(RUNNABLE, now)
-                self.scheduler.enqueue(queue, child)
+                lifecycle.make_runnable(child, now)
