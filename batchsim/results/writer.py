@@ -13,14 +13,15 @@ import io
 import json
 import math
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from itertools import islice
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 import pandas as pd
 
-from batchsim.results.events import run_events
+from batchsim.results.events import run_event_lines
 from batchsim.results.plots import standard_figures
 from batchsim.results.report import render_report
 from batchsim.scenario.loader import resolved_yaml
@@ -68,12 +69,18 @@ def write_csv(path: Path, frame: pd.DataFrame) -> Path:
     return path
 
 
-def write_events(path: Path, events) -> Path:
-    """Write ``events`` as JSON Lines (one compact object per line), streaming; return ``path``."""
-    with atomic_open(path) as stream:
-        for event in events:
-            stream.write(json.dumps(event, separators=(",", ":")))
-            stream.write("\n")
+EVENTS_CHUNK = 4096
+"""Lines joined into one write of ``events.jsonl`` (a few MB)."""
+
+
+def write_events(path: Path, lines: Iterable[str]) -> Path:
+    """Write ``lines`` (compact JSON objects, see ``events.run_event_lines``) as JSON Lines,
+    streaming in chunks of ``EVENTS_CHUNK`` lines; return ``path``."""
+    lines = iter(lines)
+    with atomic_open(path, "wb") as stream:
+        for chunk in iter(lambda: list(islice(lines, EVENTS_CHUNK)), []):
+            chunk.append("")  # NOTE: for the newline after the chunk's last line
+            stream.write("\n".join(chunk).encode())
     return path
 
 
@@ -114,7 +121,7 @@ def write_outputs(result: RunResult, directory: Path, events: bool = True) -> li
     directory.mkdir(parents=True, exist_ok=True)
     written = [write_csv(directory / f"{name}.csv", getattr(result, name)) for name in TABLES]
     if events:
-        stream = run_events(result.jobs, result.attempts, result.instances, result.blocked)
+        stream = run_event_lines(result.jobs, result.attempts, result.instances, result.blocked)
         written.append(write_events(directory / "events.jsonl", stream))
     written.append(write_text(directory / "scenario.resolved.yaml", resolved_yaml(result.scenario)))
     for filename, figure in standard_figures(result.timeline, result.attempts).items():
