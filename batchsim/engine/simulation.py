@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import NamedTuple, Protocol
 
 from batchsim.catalog import load_catalog
 from batchsim.engine.actions import Timeline
@@ -53,6 +54,27 @@ class EngineRun:
     capacity: list[tuple]
     compute_environments: dict[str, dict]
     blocked: list[tuple] = ()  # blocked head jobs (engine/blocked.py BLOCKED_FIELDS)
+
+
+class RunSample(NamedTuple):
+    """How far a running engine has got: simulated ``now`` (s), jobs submitted so far (array
+    parents and children included) and attempts ended so far."""
+
+    now: float
+    jobs_submitted: int
+    attempts_ended: int
+
+
+class RunObserver(Protocol):
+    """Watches a run from outside the event loop (e.g. a progress line): :meth:`start` gets a
+    function returning a :class:`RunSample`, safe to call from another thread; :meth:`stop`
+    is called when the run phase ends, also when it fails."""
+
+    def start(self, sample: Callable[[], RunSample]) -> None:
+        """The run phase begins; ``sample()`` reads the engine's state."""
+
+    def stop(self) -> None:
+        """The run phase is over."""
 
 
 class Model:
@@ -141,6 +163,11 @@ class Model:
         self.env.run_until(self.scenario.simulation.stopAt)
         return self.env.now
 
+    def sample(self) -> RunSample:
+        """Return how far the run has got (reads two list lengths; any thread may call it)."""
+        recorder = self.env.recorder
+        return RunSample(self.env.now, len(recorder.jobs), len(recorder.attempts))
+
     def finalize(self, end_at: float) -> None:
         """Close attempts still open and instances still running at the end of the run."""
         for job in self.env.recorder.jobs:
@@ -228,14 +255,30 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
-def run_engine(scenario: Scenario, seed: int | None = None) -> EngineRun:
-    """Build, elaborate, run and finalize ``scenario``; ``seed`` overrides the scenario's seed."""
+def run_engine(
+    scenario: Scenario, seed: int | None = None, observer: RunObserver | None = None
+) -> EngineRun:
+    """Build, elaborate, run and finalize ``scenario``; ``seed`` overrides the scenario's seed.
+
+    ``observer`` (optional) is started just before the run phase and stopped after it.
+    """
     started = time.perf_counter()
     with paused_gc():
         model = Model(scenario, scenario.simulation.seed if seed is None else seed)
         model.elaborate()
-        end_at = model.run()
+        end_at = _observed_run(model, observer)
         model.finalize(end_at)
         run = model.collect(end_at)
     run.wall_time_s = time.perf_counter() - started
     return run
+
+
+def _observed_run(model: Model, observer: RunObserver | None) -> float:
+    """Run ``model``, with ``observer`` watching if there is one; return the end time."""
+    if observer is None:
+        return model.run()
+    observer.start(model.sample)
+    try:
+        return model.run()
+    finally:
+        observer.stop()

@@ -9,16 +9,19 @@ written depends on the wall clock, so the same scenario and seed give byte-ident
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import math
 import os
+import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from itertools import islice
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from batchsim.results.events import run_event_lines
@@ -29,6 +32,7 @@ from batchsim.scenario.loader import resolved_yaml
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+    from batchsim.results.progress import Progress
     from batchsim.results.run_result import RunResult
 
 TABLES = ("jobs", "attempts", "instances", "timeline")
@@ -62,11 +66,54 @@ def write_text(path: Path, text: str) -> Path:
     return path
 
 
+CSV_CHUNK_ROWS = 65536
+"""Rows formatted at a time by :func:`write_csv` (bounds its memory on million-row tables)."""
+_CSV_SPECIAL = re.compile(r'[,"\r\n]')
+
+
 def write_csv(path: Path, frame: pd.DataFrame) -> Path:
-    """Write ``frame`` without its index; floats use Python's shortest round-trip repr."""
+    """Write ``frame`` without its index, byte for byte as ``frame.to_csv(index=False)`` would
+    with "\n" line ends (floats in Python's shortest round-trip repr, empty cells empty).
+
+    NOTE: pandas spends most of its time turning floats into text and feeding the csv module
+    cell by cell; here each column becomes text in one pass and rows are joined with ",".
+    Cells the csv module would quote (a comma, quote or line break) and column types other
+    than numbers, booleans and text are left to the csv module and pandas respectively.
+    """
     with atomic_open(path) as stream:
-        frame.to_csv(stream, index=False, lineterminator="\n")
+        if len(frame.columns) < 2 or not all(_csv_plain(frame[c]) for c in frame.columns):
+            frame.to_csv(stream, index=False, lineterminator="\n")
+            return path
+        csv.writer(stream, lineterminator="\n").writerow(frame.columns)
+        for start in range(0, len(frame), CSV_CHUNK_ROWS):
+            part = frame.iloc[start : start + CSV_CHUNK_ROWS]
+            cells = [_csv_texts(part[column]) for column in part.columns]
+            if any(_CSV_SPECIAL.search("".join(texts)) for texts in cells):
+                csv.writer(stream, lineterminator="\n").writerows(zip(*cells, strict=True))
+            else:
+                stream.write("\n".join(map(",".join, zip(*cells, strict=True))))
+                stream.write("\n")
     return path
+
+
+def _csv_plain(column: pd.Series) -> bool:
+    """Whether :func:`_csv_texts` formats ``column`` as pandas does (numbers, bools, text)."""
+    return column.dtype.kind in "fiubO" or isinstance(column.dtype, pd.StringDtype)
+
+
+def _csv_texts(column: pd.Series) -> list[str]:
+    """Return ``column``'s cells as CSV text: floats by repr, others by str, empty cells ""."""
+    if column.dtype.kind == "f":
+        texts = list(map(repr, column.to_numpy().tolist()))
+    else:
+        texts = [
+            v if isinstance(v, str) else str(v) for v in column.to_numpy(dtype=object).tolist()
+        ]
+    empty = column.isna().to_numpy()
+    if empty.any():
+        for i in np.flatnonzero(empty).tolist():
+            texts[i] = ""
+    return texts
 
 
 EVENTS_CHUNK = 4096
@@ -111,21 +158,54 @@ def summary_json(summary: dict) -> str:
     return json.dumps(_plain(summary), indent=2, ensure_ascii=False) + "\n"
 
 
-def write_outputs(result: RunResult, directory: Path, events: bool = True) -> list[Path]:
+EVENTS_BY_DEFAULT_MAX = 1_000_000
+"""``events.jsonl`` is written by default when a run has at most this many job state changes
+(:func:`estimated_events`): about 250,000 jobs without retries, some 600 MB of JSON."""
+
+
+def estimated_events(result: RunResult) -> int:
+    """Return about how many events ``events.jsonl`` would hold: each attempt makes a job
+    RUNNABLE, STARTING and RUNNING, and each job ends once (exact for single attempts)."""
+    return len(result.jobs) + 3 * len(result.attempts)
+
+
+def events_by_default(result: RunResult) -> bool:
+    """Whether ``events.jsonl`` is written when not asked for or against (a small enough run)."""
+    return estimated_events(result) <= EVENTS_BY_DEFAULT_MAX
+
+
+def write_outputs(
+    result: RunResult,
+    directory: Path,
+    events: bool | None = None,
+    progress: Progress | None = None,
+) -> list[Path]:
     """Write every output file of ``result`` into ``directory`` (created if needed).
 
-    ``events=False`` skips ``events.jsonl``, which grows to hundreds of MB at 100k+ jobs.
-    Returns the paths written, ``summary.json`` last. Raises OSError if the folder cannot be
-    written; files already moved into place are complete.
+    ``events`` True or False writes or skips ``events.jsonl`` (about 2.5 KB per job); None
+    writes it when :func:`events_by_default` says the run is small enough. ``progress``, if
+    given, shows which file is being written. Returns the paths written, ``summary.json``
+    last. Raises OSError if the folder cannot be written; files already moved into place are
+    complete.
     """
     directory.mkdir(parents=True, exist_ok=True)
-    written = [write_csv(directory / f"{name}.csv", getattr(result, name)) for name in TABLES]
-    if events:
+    written = []
+    for name in TABLES:
+        _phase(progress, f"writing {name}.csv")
+        written.append(write_csv(directory / f"{name}.csv", getattr(result, name)))
+    if events_by_default(result) if events is None else events:
+        _phase(progress, "writing events.jsonl")
         stream = run_event_lines(result.jobs, result.attempts, result.instances, result.blocked)
         written.append(write_events(directory / "events.jsonl", stream))
+    _phase(progress, "writing plots and report")
     written.append(write_text(directory / "scenario.resolved.yaml", resolved_yaml(result.scenario)))
     for filename, figure in standard_figures(result.timeline, result.attempts).items():
         written.append(write_png(directory / filename, figure))
     written.append(write_text(directory / "report.md", render_report(result)))
     written.append(write_text(directory / "summary.json", summary_json(result.summary)))
     return written
+
+
+def _phase(progress: Progress | None, text: str) -> None:
+    if progress is not None:
+        progress.phase(text)
