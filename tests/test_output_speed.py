@@ -101,6 +101,31 @@ def test_write_csv_gives_exactly_the_bytes_of_pandas_to_csv(tmp_path, monkeypatc
     ]
 
 
+@pytest.mark.parametrize(
+    "values",
+    [
+        [1e-4, 9.999e-5, 0.0, -0.0, 1e16, 9999999999999998.0, 5e-324, 1.7976931348623157e308],
+        [1e-4, 0.1 + 0.2, 1.5e15, -123.456, 0.0, float("nan"), 64.0, 2.0**52 + 0.5],
+        [float("-inf"), 1.0, 2.5],
+        [float("nan"), float("nan"), float("nan")],
+    ],
+)
+def test_floats_are_written_as_repr_on_both_sides_of_the_fast_range(tmp_path, values):
+    frame = pd.DataFrame({"x": values, "y": range(len(values))})
+    text = writer.write_csv(tmp_path / "f.csv", frame).read_text()
+    assert text == to_csv_text(frame)
+    cells = [line.split(",")[0] for line in text.splitlines()[1:]]
+    assert cells == ["" if math.isnan(v) else repr(v) for v in values]
+
+
+def test_random_floats_of_every_magnitude_are_written_as_repr(tmp_path):
+    rng = np.random.default_rng(7)
+    values = np.concatenate([rng.random(2000) * 10.0**k for k in range(-5, 17)])
+    frame = pd.DataFrame({"x": values, "y": -values})
+    text = writer.write_csv(tmp_path / "r.csv", frame).read_text()
+    assert text.splitlines()[1:] == [f"{v!r},{-v!r}" for v in values.tolist()]
+
+
 @pytest.mark.parametrize("text", ["a,b", 'say "hi"', "two\nlines", "cr\rhere"])
 def test_write_csv_quotes_cells_as_the_csv_module_does(tmp_path, monkeypatch, text):
     monkeypatch.setattr(writer, "CSV_CHUNK_ROWS", 2)

