@@ -214,7 +214,7 @@ class _Builder:
         self.texts: dict[tuple[str, str], str] = {}
         position = {job[0]: i for i, job in enumerate(jobs)}
         self.parent_of = [None if job[11] is None else position.get(job[11]) for job in jobs]
-        self.state = ["SUBMITTED" if p is None else "PENDING" for p in self.parent_of]
+        self.state = {i: "PENDING" for i, p in enumerate(self.parent_of) if p is not None}
         self.summary: dict[int, dict[str, int]] = {}
         for parent in self.parent_of:
             if parent is not None:
@@ -262,9 +262,12 @@ class _Builder:
 
     def line(self, pos: int, at: float, status: str, n_finished: int, started) -> str:
         """Return the event line for job ``pos`` entering ``status`` at ``at`` seconds."""
-        static = self.static.get(pos) or self.static.setdefault(pos, self._static(pos))
+        static = self.static.get(pos)
+        if static is None:
+            static = self.static[pos] = self._static(pos)
         job_id, middle, lists, created, reason, container, definition, index, size = static
-        self._track_child(pos, status)
+        if self.parent_of[pos] is not None:
+            self._track_child(pos, status)
         at_ms = EPOCH_MS + round(at * 1000)
         terminal = status in TERMINAL
         if started is not None:
@@ -285,11 +288,10 @@ class _Builder:
         )
 
     def _track_child(self, pos: int, status: str) -> None:
-        parent = self.parent_of[pos]
-        if parent is not None:
-            counts = self.summary[parent]
-            counts[self.state[pos]] -= 1
-            counts[status] += 1
+        """Move array child ``pos`` to ``status`` in its parent's counts."""
+        counts = self.summary[self.parent_of[pos]]
+        counts[self.state[pos]] -= 1
+        counts[status] += 1
         self.state[pos] = status
 
     def _status_summary(self, pos: int) -> dict[str, int]:
@@ -306,26 +308,27 @@ def job_state_lines(
     """
     job_rows = list(_rows(jobs, _JOB_COLUMNS))
     tries_of = _attempts_by_job(attempts)
-    ranks, positions, changes, finished = [], [], [], []
-    for pos, job in enumerate(job_rows):
+    changes, counts, raised, finished = [], [], [], []
+    for job in job_rows:
         tries = tries_of.pop(job[0], [])
         finished.append([_json(_attempt_detail(t)) for t in tries if t[6] != Outcome.UNFINISHED])
         moves = _transitions(job, tries)
-        changes += moves
-        positions += [pos] * len(moves)
-        if job[13] is None:
-            ranks += [0] * len(moves)
-        else:
+        if job[13] is not None:
             # NOTE: an array parent's roll-up to SUCCEEDED/FAILED sorts after its children's
             # events at the same instant, since it is caused by the last of them.
-            ranks += [int(move[1] in TERMINAL) for move in moves]
+            raised += [len(changes) + k for k, move in enumerate(moves) if move[1] in TERMINAL]
+        changes += moves
+        counts.append(len(moves))
     times = np.fromiter((move[0] for move in changes), dtype=float, count=len(changes))
+    positions = np.repeat(np.arange(len(job_rows)), counts)
+    ranks = np.zeros(len(changes), dtype=np.int8)
+    ranks[raised] = 1
     # lexsort is stable, so equal keys keep each job's lifecycle order.
-    order = np.lexsort((np.asarray(positions), np.asarray(ranks), times))
+    order = np.lexsort((positions, ranks, times))
     line = _Builder(job_rows, finished, account, region).line
-    for i in order.tolist():
+    for i, pos in zip(order.tolist(), positions[order].tolist(), strict=True):
         at, status, n_finished, started = changes[i]
-        yield math.floor(at), line(positions[i], at, status, n_finished, started)
+        yield math.floor(at), line(pos, at, status, n_finished, started)
 
 
 def job_state_events(

@@ -110,6 +110,8 @@ def _csv_texts(column: pd.Series) -> list[str]:
         texts = _float_texts(column.to_numpy(dtype=np.float64, na_value=np.nan), empty)
     elif kind == "i":
         texts = _json_numbers(column.to_numpy(dtype=np.int64, na_value=0))
+    elif isinstance(column.dtype, pd.StringDtype):
+        texts = column.tolist()  # NOTE: str already; the empty cells are replaced below
     else:
         values = column.to_numpy(dtype=object).tolist()
         texts = [v if isinstance(v, str) else str(v) for v in values]
