@@ -30,7 +30,7 @@ FAR_FUTURE = """\
 name: far-future
 computeEnvironments:
   - computeEnvironmentName: od
-    computeResources: {type: EC2, allocationStrategy: BEST_FIT_PROGRESSIVE, maxvCpus: 8, instanceTypes: [c5.large]}
+    computeResources: {type: EC2, allocationStrategy: BEST_FIT_PROGRESSIVE, maxvCpus: 2, instanceTypes: [c5.large]}
     simulation: {bootTime: 100s, scaleDownDelay: 300s}
 jobQueues:
   - jobQueueName: q
@@ -39,9 +39,10 @@ jobDefinitions:
   - jobDefinitionName: work
     containerProperties:
       resourceRequirements: [{type: VCPU, value: "2"}, {type: MEMORY, value: "2048"}]
-    simulation: {runtime: 3000000d, startTime: 5s, imagePullTime: 20s}
+    simulation: {runtime: {RUNTIME}, startTime: 5s, imagePullTime: 20s}
 workload:
   - name: a
+    count: {COUNT}
     submit: {jobName: a, jobQueue: q, jobDefinition: work}
 """
 
@@ -162,24 +163,40 @@ def test_iso_time_is_exact_on_both_sides_of_year_9999(seconds, expected):
     assert ev.iso_time(seconds) == expected
 
 
-def test_a_job_running_3000000_days_writes_exact_events_through_the_cli(tmp_path):
+def far_future_events(tmp_path, runtime: str, count: int) -> list[dict]:
+    """Run FAR_FUTURE through the CLI in-process; return its events (it must succeed)."""
     scenario = tmp_path / "far.yaml"
-    scenario.write_text(FAR_FUTURE)
+    scenario.write_text(FAR_FUTURE.replace("{RUNTIME}", runtime).replace("{COUNT}", str(count)))
     out, err = io.StringIO(), io.StringIO()
     status = main(["run", str(scenario), "-o", str(tmp_path / "o")], out, err)
     assert (status, err.getvalue()) == (ExitStatus.SUCCESS, "")
     lines = (tmp_path / "o" / "events.jsonl").read_text().splitlines()
-    events = [json.loads(line) for line in lines]
+    return [json.loads(line) for line in lines]
+
+
+def test_a_job_running_3000000_days_writes_exact_events_through_the_cli(tmp_path):
+    events = far_future_events(tmp_path, "3000000d", 1)
     # Boot 100 s, pull 20 s, start 5 s, then 3,000,000 days of running.
     stopped_s = 125 + 3_000_000 * 86400
-    assert [e["detail"]["status"] for e in events] == [
-        "RUNNABLE",
-        "STARTING",
-        "RUNNING",
-        "SUCCEEDED",
-    ]
+    statuses = [e["detail"]["status"] for e in events]
+    assert statuses == ["RUNNABLE", "STARTING", "RUNNING", "SUCCEEDED"]
     assert events[-1]["time"] == "+010239-09-22T00:02:05Z" == ev.iso_time(stopped_s)
     assert events[-1]["detail"]["stoppedAt"] == ev.EPOCH_MS + stopped_s * 1000
+
+
+def test_thirty_long_jobs_in_a_row_end_after_year_9999_with_exact_events(tmp_path):
+    """Each runtime is under 1e10 s, but one 2-vCPU instance runs the 30 jobs one by one."""
+    events = far_future_events(tmp_path, "9000000000", 30)
+    assert len(events) == 4 * 30
+    # The first job runs from 125 s (boot 100, pull 20, start 5); each next one starts on the
+    # freed instance (image cached: start 5 s), so job 30 stops at 125 + 30 × 9e9 + 29 × 5.
+    stopped_s = 125 + 30 * 9_000_000_000 + 29 * 5
+    assert stopped_s == 3_125_000 * 86400 + 270  # day 3,125,000 after t = 0, at 00:04:30
+    # 3,125,000 days = 21 Gregorian cycles of 146,097 days (8,400 years) + 56,963 days, and
+    # 2026-01-01 + 56,963 days is 2181-12-17; 2181 + 8,400 = 10581.
+    assert events[-1]["time"] == "+010581-12-17T00:04:30Z"
+    assert events[-1]["detail"]["stoppedAt"] == ev.EPOCH_MS + stopped_s * 1000
+    assert events[-1]["detail"]["jobId"] == "a-30"
 
 
 # ------------------------------------------------------------------------------- events
