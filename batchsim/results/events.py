@@ -170,7 +170,8 @@ def _attempts_by_job(attempts: pd.DataFrame) -> dict[str, list[tuple]]:
     for row in _rows(attempts, _ATTEMPT_COLUMNS):
         grouped.setdefault(row[0], []).append(row)
     for rows in grouped.values():
-        rows.sort(key=lambda r: r[1])
+        if len(rows) > 1:
+            rows.sort(key=lambda r: r[1])
     return grouped
 
 
