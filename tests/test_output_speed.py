@@ -119,6 +119,18 @@ def test_floats_are_written_as_repr_on_both_sides_of_the_fast_range(tmp_path, va
     assert cells == ["" if math.isnan(v) else repr(v) for v in values]
 
 
+def test_other_column_types_are_left_to_pandas(tmp_path):
+    frame = pd.DataFrame(
+        {
+            "f32": np.array([0.1, 2.5, np.nan], dtype=np.float32),
+            "when": pd.to_datetime(["2026-01-01", None, "2026-01-03"]),
+            "n": [1, 2, 3],
+        }
+    )
+    text = writer.write_csv(tmp_path / "o.csv", frame).read_text()
+    assert text == to_csv_text(frame) == "f32,when,n\n0.1,2026-01-01,1\n2.5,,2\n,2026-01-03,3\n"
+
+
 def test_random_floats_of_every_magnitude_are_written_as_repr(tmp_path):
     rng = np.random.default_rng(7)
     values = np.concatenate([rng.random(2000) * 10.0**k for k in range(-5, 17)])

@@ -109,8 +109,11 @@ def _csv_special(texts: list[str], column: pd.Series) -> bool:
 
 
 def _csv_plain(column: pd.Series) -> bool:
-    """Whether :func:`_csv_texts` formats ``column`` as pandas does (numbers, bools, text)."""
-    return column.dtype.kind in "fiubO" or isinstance(column.dtype, pd.StringDtype)
+    """Whether :func:`_csv_texts` formats ``column`` as pandas does (float64, integers, bools,
+    text); float32 is not: pandas writes its own shortest digits ('0.1'), repr the float64's."""
+    if column.dtype.kind == "f":
+        return column.dtype == np.float64
+    return column.dtype.kind in "iubO" or isinstance(column.dtype, pd.StringDtype)
 
 
 def _csv_texts(column: pd.Series) -> list[str]:
