@@ -57,10 +57,18 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("scenario", help="scenario YAML file")
     run.add_argument("-o", "--output", default=None, help="output folder (default: out/<scenario name>)")
     run.add_argument("--seed", type=_seed, default=None, help="override simulation.seed (≥ 0)")
-    run.add_argument(
-        "--no-events", dest="events", action="store_false",
-        help="do not write events.jsonl (hundreds of MB for 100k+ jobs)",
+    events = run.add_mutually_exclusive_group()
+    events.add_argument(
+        "--events", dest="events", action="store_true", default=None,
+        help="write events.jsonl even for a run with over 1,000,000 events (~2.5 KB per job)",
     )  # fmt: skip
+    events.add_argument(
+        "--no-events", dest="events", action="store_false",
+        help="do not write events.jsonl (default: written up to 1,000,000 events)",
+    )  # fmt: skip
+    run.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress line on a terminal's stderr"
+    )
     _add_guards(run)
     _add_set(run)
     compare = commands.add_parser("compare", help="run scenarios on the same seeds; compare with 95 %% CIs")
@@ -115,25 +123,43 @@ def _add_set(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
 
 
-def cmd_run(args, out: TextIO) -> ExitStatus:
-    """Simulate the scenario, write every output file and print the headline figures."""
+def cmd_run(args, out: TextIO, err: TextIO) -> ExitStatus:
+    """Simulate the scenario, write every output file and print the headline figures.
+
+    On a terminal, stderr shows a progress line while the run and the writing last (not with
+    ``--quiet``).
+    """
     from batchsim.api import load_scenario, simulate
     from batchsim.results.folder import check_output_folder
+    from batchsim.results.progress import Progress, expected_jobs
     from batchsim.results.report import summary_table
+    from batchsim.results.writer import EVENTS_BY_DEFAULT_MAX, estimated_events, events_by_default
 
     scenario = load_scenario(args.scenario, args.overrides)
     folder = Path(args.output) if args.output else Path("out") / scenario.name
     check_output_folder(folder, args.replace)
     if args.size_check:
         check_size([scenario])
-    result = simulate(scenario, seed=args.seed)
-    result.write(folder, events=args.events, replace=args.replace)
+    shown = not args.quiet and err.isatty()
+    progress = Progress(err, expected_jobs(scenario)) if shown else None
+    try:
+        result = simulate(scenario, seed=args.seed, observer=progress)
+        events = events_by_default(result) if args.events is None else args.events
+        result.write(folder, events=events, replace=args.replace, progress=progress)
+    finally:
+        if progress is not None:
+            progress.close()
     out.write(summary_table(result.summary) + "\n")
+    if args.events is None and not events:
+        out.write(
+            f"events.jsonl not written: about {estimated_events(result):,} events, over "
+            f"{EVENTS_BY_DEFAULT_MAX:,}; add --events to write it\n"
+        )
     out.write(f"results written to {folder}/ (simulated in {result.wall_time_s:.2f} s)\n")
     return ExitStatus.SUCCESS
 
 
-def cmd_compare(args, out: TextIO) -> ExitStatus:
+def cmd_compare(args, out: TextIO, err: TextIO) -> ExitStatus:
     """Load every scenario (all problems of all files at once), run the replications, print the table."""
     from batchsim.compare import compare, load_scenarios
     from batchsim.results.folder import check_output_folder
@@ -170,7 +196,7 @@ def check_size(scenarios: list[Scenario], parallel: int = 1) -> None:
     )
 
 
-def cmd_validate(args, out: TextIO) -> ExitStatus:
+def cmd_validate(args, out: TextIO, err: TextIO) -> ExitStatus:
     """Validate the scenario; print a one-line confirmation with the estimated size."""
     from batchsim.api import load_scenario
     from batchsim.scenario.estimate import estimate_size
@@ -184,7 +210,7 @@ def cmd_validate(args, out: TextIO) -> ExitStatus:
     return ExitStatus.SUCCESS
 
 
-def cmd_schema(args, out: TextIO) -> ExitStatus:
+def cmd_schema(args, out: TextIO, err: TextIO) -> ExitStatus:
     """Print the JSON Schema of the scenario format."""
     from batchsim.scenario.schema import Scenario
 
@@ -192,7 +218,7 @@ def cmd_schema(args, out: TextIO) -> ExitStatus:
     return ExitStatus.SUCCESS
 
 
-def cmd_catalog(args, out: TextIO) -> ExitStatus:
+def cmd_catalog(args, out: TextIO, err: TextIO) -> ExitStatus:
     """Print instance types (all, or the given families/types) with prices."""
     from batchsim.catalog import CATALOG_SOURCE, format_table, load_catalog
 
@@ -255,7 +281,7 @@ def _signals_raise() -> Iterator[None]:
 
 def _dispatch(args, out: TextIO, err: TextIO) -> ExitStatus:
     try:
-        return COMMANDS[args.command](args, out)
+        return COMMANDS[args.command](args, out, err)
     except ScenarioError as error:
         err.write(error.format() + "\n")
         return ExitStatus.INVALID_SCENARIO

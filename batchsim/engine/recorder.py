@@ -41,6 +41,12 @@ class Recorder:
             self._attempt_chunks.append(ATTEMPT.columns(self.attempts))
             self.attempts.clear()
 
+    def attempts_recorded(self) -> int:
+        """Return how many attempt records there are so far (sealed chunks and the open one);
+        safe to call from another thread while the run goes on."""
+        sealed = sum(len(chunk["attempt"]) for chunk in list(self._attempt_chunks))
+        return sealed + len(self.attempts)
+
     def attempt_columns(self) -> Columns:
         """Return every attempt record as columns, releasing the chunks."""
         self.seal_attempts()

@@ -6,10 +6,7 @@ metrics and files is the job of :mod:`batchsim.results`.
 
 from __future__ import annotations
 
-import gc
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from operator import attrgetter
 
 import numpy as np
@@ -28,6 +25,8 @@ from batchsim.engine.scheduler import Scheduler
 from batchsim.engine.spec import Shape, build_job_spec, multinode_shape
 from batchsim.engine.unmanaged import UnmanagedEnvironment
 from batchsim.engine.workload import Submitter
+from batchsim.gc_pause import paused_gc
+from batchsim.observer import RunObserver, RunSample
 from batchsim.records import JOB, Columns, EngineRun, as_column
 from batchsim.scenario.checks import definition_name, policy_name
 from batchsim.scenario.multinode import node_instance_type
@@ -113,6 +112,11 @@ class Model:
         """Run until nothing can happen or until stopAt; return the end time."""
         self.env.run_until(self.scenario.simulation.stopAt, self.scheduler.has_waiting)
         return self.env.now
+
+    def sample(self) -> RunSample:
+        """Return how far the run has got (reads two list lengths; any thread may call it)."""
+        recorder = self.env.recorder
+        return RunSample(self.env.now, len(recorder.jobs), recorder.attempts_recorded())
 
     def finalize(self, end_at: float) -> None:
         """Close attempts still open and instances still running at the end of the run."""
@@ -238,36 +242,30 @@ def job_row(job) -> tuple:
     )
 
 
-@contextmanager
-def paused_gc() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector, restoring its previous state afterwards.
+def run_engine(
+    scenario: Scenario, seed: int | None = None, observer: RunObserver | None = None
+) -> EngineRun:
+    """Build, elaborate, run and finalize ``scenario``; ``seed`` overrides the scenario's seed.
 
-    NOTE: a run keeps every job alive until the end, and each full collection rescans them all;
-    at a million jobs that is seconds of pure overhead. The engine makes no cyclic garbage
-    worth collecting during a run (measured: same peak memory with the collector off).
+    ``observer`` (optional) is started just before the run phase and stopped after it.
     """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            # NOTE: freeze + unfreeze moves the run's survivors straight to the oldest
-            # generation, where the collector would put them anyway, without first walking
-            # a million young objects in one go (half a second at 1M jobs).
-            gc.freeze()
-            gc.unfreeze()
-            gc.enable()
-
-
-def run_engine(scenario: Scenario, seed: int | None = None) -> EngineRun:
-    """Build, elaborate, run and finalize ``scenario``; ``seed`` overrides the scenario's seed."""
     started = time.perf_counter()
     with paused_gc():
         model = Model(scenario, scenario.simulation.seed if seed is None else seed)
         model.elaborate()
-        end_at = model.run()
+        end_at = _observed_run(model, observer)
         model.finalize(end_at)
         run = model.collect(end_at)
     run.wall_time_s = time.perf_counter() - started
     return run
+
+
+def _observed_run(model: Model, observer: RunObserver | None) -> float:
+    """Run ``model``, with ``observer`` watching if there is one; return the end time."""
+    if observer is None:
+        return model.run()
+    observer.start(model.sample)
+    try:
+        return model.run()
+    finally:
+        observer.stop()

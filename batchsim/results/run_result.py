@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from batchsim.records import EngineRun
 from batchsim.results import metrics, tables
 from batchsim.scenario.schema import Scenario
+
+if TYPE_CHECKING:
+    from batchsim.results.progress import Progress
 
 
 @dataclass
@@ -61,13 +65,22 @@ class RunResult:
             blocked=blocked,
         )
 
-    def write(self, directory: str | Path, events: bool = True, replace: bool = False) -> list[Path]:
+    def write(
+        self,
+        directory: str | Path,
+        events: bool | None = None,
+        replace: bool = False,
+        progress: Progress | None = None,
+    ) -> list[Path]:
         """Write every output file into ``directory`` (created if needed); return their paths.
 
-        ``events=False`` leaves out ``events.jsonl`` (large for big runs). The folder is
+        ``events``: True or False writes or leaves out ``events.jsonl``; None (the default)
+        writes it unless the run is too big (see ``writer.events_by_default``). The folder is
         replaced whole; one holding anything but batchsim results raises OutputFolderError
-        unless ``replace``.
+        unless ``replace``. ``progress`` shows which file is being written.
         """
         from batchsim.results.writer import write_outputs
 
-        return write_outputs(self, Path(directory), events=events, replace=replace)
+        return write_outputs(
+            self, Path(directory), events=events, replace=replace, progress=progress
+        )
