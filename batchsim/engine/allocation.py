@@ -22,8 +22,8 @@ import math
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from batchsim.catalog.spot import UNKNOWN_BUCKET
 from batchsim.engine.spec import Shape
-from batchsim.engine.spot import UNKNOWN_BUCKET
 
 if TYPE_CHECKING:
     from batchsim.catalog import InstanceType
