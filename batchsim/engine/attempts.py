@@ -9,15 +9,14 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING
 
+from batchsim.engine.compute import SpotInterruption
 from batchsim.engine.job import JobState, Progress
 from batchsim.engine.recorder import Outcome
-from batchsim.engine.spot import SpotInterruption
 
 if TYPE_CHECKING:
-    from batchsim.engine.compute import ComputeEnvironment
+    from batchsim.engine.compute import ComputeEnvironment, Instance
     from batchsim.engine.dependencies import Dependencies
     from batchsim.engine.env import BatchEnv
-    from batchsim.engine.instance import Instance
     from batchsim.engine.job import Job
     from batchsim.engine.queue import JobQueue
     from batchsim.engine.scheduler import Scheduler

@@ -16,17 +16,15 @@ from batchsim.catalog import load_catalog
 from batchsim.engine.actions import Timeline
 from batchsim.engine.attempts import AttemptRunner
 from batchsim.engine.blocked import BlockedHeads
-from batchsim.engine.compute import ComputeEnvironment
+from batchsim.engine.compute import ComputeEnvironment, FargateEnvironment, UnmanagedEnvironment
 from batchsim.engine.dependencies import Dependencies
 from batchsim.engine.env import BatchEnv
 from batchsim.engine.fair_share import FairShare
-from batchsim.engine.fargate import FargateEnvironment
 from batchsim.engine.job import JobState
 from batchsim.engine.queue import JobQueue
 from batchsim.engine.scheduler import Scheduler
 from batchsim.engine.spec import Shape, build_job_spec, multinode_shape
 from batchsim.engine.time_limits import TimeLimits
-from batchsim.engine.unmanaged import UnmanagedEnvironment
 from batchsim.engine.workload import Submitter
 from batchsim.scenario.checks import definition_name, policy_name
 from batchsim.scenario.multinode import node_instance_type

@@ -6,16 +6,16 @@ import math
 from functools import partial
 from typing import TYPE_CHECKING
 
-from batchsim.engine.allocation import (
+from batchsim.engine.compute.allocation import (
     TypeOption,
     by_spot_strategy,
     options_for,
     plan_best_fit,
     plan_progressive,
 )
-from batchsim.engine.instance import Instance, InstanceState, on_demand_cost_usd
+from batchsim.engine.compute.instance import Instance, InstanceState, on_demand_cost_usd
+from batchsim.engine.compute.spot import HOST_TERMINATED, SpotInterruption, SpotMarket
 from batchsim.engine.spec import Shape
-from batchsim.engine.spot import HOST_TERMINATED, SpotInterruption, SpotMarket
 from batchsim.scenario.distributions import make_sampler
 from batchsim.scenario.schema import SpotSettings
 

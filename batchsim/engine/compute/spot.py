@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from batchsim.catalog.spot import bucket_rate_per_s, price_points
-from batchsim.engine.instance import BILLING_MINIMUM_S
+from batchsim.engine.compute.instance import BILLING_MINIMUM_S
 from batchsim.scenario.distributions import Exponential, Sampler, make_sampler
 
 if TYPE_CHECKING:

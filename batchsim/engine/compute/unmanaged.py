@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from batchsim.engine.compute import ComputeEnvironment
+from batchsim.engine.compute.environment import ComputeEnvironment
 from batchsim.scenario.schema import ComputeResources
 
 if TYPE_CHECKING:
     from batchsim.catalog import Catalog, InstanceType
+    from batchsim.engine.compute.instance import Instance
     from batchsim.engine.env import BatchEnv
-    from batchsim.engine.instance import Instance
     from batchsim.scenario.schema import ComputeEnvironment as CESpec
     from batchsim.scenario.schema import SimulationSettings
 

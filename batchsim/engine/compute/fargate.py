@@ -19,14 +19,14 @@ from typing import TYPE_CHECKING
 
 from batchsim.catalog import InstanceType
 from batchsim.catalog.fargate import load_fargate_rates, task_cost_usd
-from batchsim.engine.allocation import TypeOption
-from batchsim.engine.compute import ComputeEnvironment
-from batchsim.engine.spot import lifetime_sampler
+from batchsim.engine.compute.allocation import TypeOption
+from batchsim.engine.compute.environment import ComputeEnvironment
+from batchsim.engine.compute.spot import lifetime_sampler
 from batchsim.scenario.schema import SpotSettings
 
 if TYPE_CHECKING:
+    from batchsim.engine.compute.instance import Instance
     from batchsim.engine.env import BatchEnv
-    from batchsim.engine.instance import Instance
     from batchsim.engine.spec import Shape
     from batchsim.scenario.schema import ComputeEnvironment as CESpec
     from batchsim.scenario.schema import SimulationSettings
