@@ -49,9 +49,6 @@ class Scheduler:
         self._pass_pending = False
         self._run_pass = self.run_pass  # NOTE: one bound method, not a new one per request
         env.jobs_waiting = self.has_waiting
-        for ce in ces:
-            ce.on_capacity = self.request_pass
-            ce.is_wanted = self.is_wanted
 
     def remove(self, queue: JobQueue, job: Job) -> None:
         """Take a RUNNABLE job out of its queue (CancelJob, TerminateJob)."""

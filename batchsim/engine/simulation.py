@@ -16,7 +16,7 @@ from batchsim.catalog import load_catalog
 from batchsim.engine.actions import Timeline
 from batchsim.engine.attempts import AttemptRunner
 from batchsim.engine.blocked import BlockedHeads
-from batchsim.engine.compute import ComputeEnvironment, FargateEnvironment, UnmanagedEnvironment
+from batchsim.engine.compute import EngineLinks, build_ce
 from batchsim.engine.dependencies import Dependencies
 from batchsim.engine.env import BatchEnv
 from batchsim.engine.fair_share import FairShare
@@ -61,8 +61,11 @@ class Model:
         self.env = env = BatchEnv(seed)
         settings = scenario.simulation
         self.catalog = catalog = load_catalog().with_custom(scenario.customInstanceTypes)
+        # NOTE: the CEs talk to the scheduler and the runner, built after them (they need the
+        # queues, which need the CEs): the links are given now and attached below, once.
+        links = EngineLinks()
         self.ces = {
-            ce.computeEnvironmentName: build_ce(env, ce, catalog, settings)
+            ce.computeEnvironmentName: build_ce(env, ce, catalog, settings, links)
             for ce in scenario.computeEnvironments
         }
         self.queues = {q.jobQueueName: self._queue(q) for q in scenario.jobQueues}
@@ -70,8 +73,6 @@ class Model:
         for queue in self.queues.values():
             queue.watch = self.blocked
         self.runner = AttemptRunner(env, self.queues)
-        for ce in self.ces.values():
-            ce.runner = self.runner
         self.scheduler = Scheduler(
             env,
             list(self.queues.values()),
@@ -80,6 +81,7 @@ class Model:
             settings.schedulerInterval,
         )
         self.runner.scheduler = self.scheduler
+        links.attach(self.scheduler, self.runner)
         self.scheduler.blocked = self.blocked
         for queue in self.queues.values():
             if queue.time_limits is not None:
@@ -177,17 +179,6 @@ class Model:
                 for name, ce in self.ces.items()
             },
         )
-
-
-def build_ce(env: BatchEnv, spec, catalog, settings) -> ComputeEnvironment:
-    """Return the engine's compute environment for a scenario CE (EC2/SPOT or Fargate)."""
-    if spec.type == "UNMANAGED":
-        return UnmanagedEnvironment(env, spec, catalog, settings)
-    if spec.computeResources.type in ("FARGATE", "FARGATE_SPOT"):
-        return FargateEnvironment(env, spec, settings)
-    return ComputeEnvironment(
-        env, spec, catalog.resolve(spec.computeResources.instanceTypes), settings
-    )
 
 
 def job_row(job) -> tuple:
