@@ -62,7 +62,7 @@ def test_outcomes_and_instance_states_have_their_column_values():
 
 
 def test_engine_import_paths_give_the_same_enums():
-    from batchsim.engine.instance import InstanceState as engine_instance_state
+    from batchsim.engine.compute import InstanceState as engine_instance_state
     from batchsim.engine.job import TERMINAL
     from batchsim.engine.job import JobState as engine_job_state
     from batchsim.engine.recorder import ATTEMPT_FIELDS

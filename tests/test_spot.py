@@ -14,7 +14,7 @@ import math
 import pytest
 from conftest import base_scenario, job, run
 
-from batchsim.engine.spot import bucket_rate_per_s
+from batchsim.catalog.spot import bucket_rate_per_s
 
 SPOT_PRICE = 0.085 * (1 - 0.59)
 HOST = "Host EC2 (instance {}) terminated."

@@ -11,14 +11,13 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING
 
+from batchsim.engine.compute import SpotInterruption
 from batchsim.engine.job import JobState, Progress
-from batchsim.engine.spot import SpotInterruption
 from batchsim.records import Outcome
 
 if TYPE_CHECKING:
-    from batchsim.engine.compute import ComputeEnvironment
+    from batchsim.engine.compute import ComputeEnvironment, Instance
     from batchsim.engine.env import BatchEnv
-    from batchsim.engine.instance import Instance
     from batchsim.engine.job import Job
     from batchsim.engine.lifecycle import Lifecycle
 

@@ -49,9 +49,6 @@ class Scheduler:
         # it its attempt runner): each gets its collaborators at construction.
         self.lifecycle = Lifecycle(env, queues, self, watch)
         self._start = self.lifecycle.start
-        for ce in ces:
-            ce.on_capacity = self.request_pass
-            ce.is_wanted = self.is_wanted
 
     def reorder(self) -> None:
         """Re-sort the queues after a priority change (stable: ties keep scenario order)."""

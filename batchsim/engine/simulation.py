@@ -14,16 +14,14 @@ import numpy as np
 from batchsim.catalog import load_catalog
 from batchsim.engine.actions import Timeline
 from batchsim.engine.blocked import BlockedHeads
-from batchsim.engine.compute import ComputeEnvironment
+from batchsim.engine.compute import EngineLinks, build_ce
 from batchsim.engine.dependencies import Dependencies
 from batchsim.engine.env import BatchEnv
 from batchsim.engine.fair_share import FairShare
-from batchsim.engine.fargate import FargateEnvironment
 from batchsim.engine.job import JobState
 from batchsim.engine.queue import JobQueue
 from batchsim.engine.scheduler import Scheduler
 from batchsim.engine.spec import Shape, build_job_spec, multinode_shape
-from batchsim.engine.unmanaged import UnmanagedEnvironment
 from batchsim.engine.workload import Submitter
 from batchsim.gc_pause import paused_gc
 from batchsim.observer import RunObserver, RunSample
@@ -43,8 +41,11 @@ class Model:
         self.env = env = BatchEnv(seed)
         settings = scenario.simulation
         self.catalog = catalog = load_catalog().with_custom(scenario.customInstanceTypes)
+        # NOTE: the CEs talk to the scheduler and the runner, built after them (they need the
+        # queues, which need the CEs): the links are given now and attached below, once.
+        links = EngineLinks()
         self.ces = {
-            ce.computeEnvironmentName: build_ce(env, ce, catalog, settings)
+            ce.computeEnvironmentName: build_ce(env, ce, catalog, settings, links)
             for ce in scenario.computeEnvironments
         }
         self.queues = {q.jobQueueName: self._queue(q) for q in scenario.jobQueues}
@@ -60,8 +61,7 @@ class Model:
         )
         self.lifecycle = self.scheduler.lifecycle
         self.runner = self.lifecycle.runner
-        for ce in self.ces.values():
-            ce.runner = self.runner
+        links.attach(self.scheduler, self.runner)
         self.dependencies = self._dependencies(scenario)
         self.submitter = Submitter(env, self.lifecycle, self.dependencies, settings.submitJobRate)
 
@@ -157,17 +157,6 @@ class Model:
                 for name, ce in self.ces.items()
             },
         )
-
-
-def build_ce(env: BatchEnv, spec, catalog, settings) -> ComputeEnvironment:
-    """Return the engine's compute environment for a scenario CE (EC2/SPOT or Fargate)."""
-    if spec.type == "UNMANAGED":
-        return UnmanagedEnvironment(env, spec, catalog, settings)
-    if spec.computeResources.type in ("FARGATE", "FARGATE_SPOT"):
-        return FargateEnvironment(env, spec, settings)
-    return ComputeEnvironment(
-        env, spec, catalog.resolve(spec.computeResources.instanceTypes), settings
-    )
 
 
 def _parent_id(job) -> str | None:

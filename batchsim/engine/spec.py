@@ -14,34 +14,16 @@ from typing import TYPE_CHECKING
 from batchsim.engine.retry import ExitRule, RetryPolicy
 from batchsim.scenario.distributions import Sampler, chunked, make_sampler
 from batchsim.scenario.multinode import main_container
+from batchsim.scenario.shapes import Shape, resolve_shape
 
 if TYPE_CHECKING:
     from batchsim.engine.env import BatchEnv
     from batchsim.engine.fair_share import FairShare
     from batchsim.scenario.schema import (
         JobDefinition,
-        ResourceRequirement,
         RetryStrategy,
         WorkloadEntry,
     )
-
-
-@dataclass(frozen=True, slots=True)
-class Shape:
-    """What one job reserves on an instance: vCPUs (whole on EC2, 0.25–16 on Fargate), MiB of
-    memory, whole GPUs. A multi-node parallel job reserves ``nodes`` whole instances of
-    ``node_type`` (single-tenant nodes): its vCPUs, memory and GPUs are one node's instance."""
-
-    vcpus: float
-    memory_mib: float
-    gpus: int = 0
-    nodes: int = 0  # multi-node parallel jobs: instances per job (0: a single-node job)
-    node_type: str | None = None  # multi-node parallel jobs: the one instance type of the nodes
-
-    @property
-    def held_vcpus(self) -> float:
-        """vCPUs a placed job holds: its own, or all its nodes' for a multi-node parallel job."""
-        return self.vcpus * (self.nodes or 1)
 
 
 @dataclass(slots=True)
@@ -108,27 +90,6 @@ def child_runtime(spec: JobSpec, index: int) -> float:
         if low <= index <= high:
             return sampler()
     return spec.runtime()
-
-
-def _requirements(reqs: list[ResourceRequirement] | None) -> dict[str, float]:
-    return {r.type: r.amount() for r in reqs or ()}
-
-
-def resolve_shape(definition: JobDefinition, entry: WorkloadEntry) -> Shape:
-    """Return the job's resources: definition, then SubmitJob containerOverrides (which win)."""
-    props = definition.containerProperties
-    values = {"VCPU": props.vcpus, "MEMORY": props.memory, "GPU": 0}
-    values = {k: v for k, v in values.items() if v is not None}
-    values.update(_requirements(props.resourceRequirements))
-    overrides = entry.submit.containerOverrides
-    if overrides is not None:
-        values.update(
-            {k: v for k, v in (("VCPU", overrides.vcpus), ("MEMORY", overrides.memory)) if v}
-        )
-        values.update(_requirements(overrides.resourceRequirements))
-    vcpus = float(values["VCPU"])
-    vcpus = int(vcpus) if vcpus.is_integer() else vcpus  # NOTE: fractions only on Fargate
-    return Shape(vcpus, float(values["MEMORY"]), int(values.get("GPU", 0)))
 
 
 def multinode_shape(definition: JobDefinition, itype, allocatable_mib: float) -> Shape:

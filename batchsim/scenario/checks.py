@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ValidationError
 
 from batchsim.catalog.fargate import FARGATE_VCPU_VALUES, combination_problem
+from batchsim.catalog.spot import price_points
 from batchsim.clock import wall_clock
 from batchsim.errors import BatchsimError, Problem
 from batchsim.scenario.distributions import mean_of
@@ -37,6 +38,7 @@ from batchsim.scenario.schema import (
     SimulationSettings,
     WorkloadEntry,
 )
+from batchsim.scenario.shapes import resolve_shape
 from batchsim.scenario.yamlmap import Path, format_path
 
 if TYPE_CHECKING:
@@ -304,8 +306,6 @@ def _spot_market(ce: ComputeEnvironment, path: Path, catalog: Catalog) -> Iterat
 
 def _lowest_share(itype, override) -> float:
     """The lowest Spot price of ``itype`` over the run, as a share of its on-demand price."""
-    from batchsim.engine.spot import price_points  # NOTE: here, as the engine imports the scenario
-
     lowest = min(price for _, price in price_points(itype, override))
     return lowest / itype.on_demand_price_per_hour if itype.on_demand_price_per_hour else 0.0
 
@@ -499,8 +499,6 @@ def _fargate_shape(
     entry: WorkloadEntry, definition: JobDefinition, index: int
 ) -> Iterator[Problem]:
     """A Fargate job's VCPU/MEMORY must be one of the pairs Fargate offers."""
-    from batchsim.engine.spec import resolve_shape
-
     try:
         shape = resolve_shape(definition, entry)
     except (KeyError, TypeError, ValueError):

@@ -14,16 +14,18 @@ returns the instance types to launch:
   first), then the cheapest of those (price second), as BEST_FIT_PROGRESSIVE among them.
 
 Prices are the compute environment's: on-demand, or the Spot price at the time of the launch.
+Every strategy is one entry of :data:`STRATEGIES`; adding one touches this module and its tests.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from functools import partial
+from typing import TYPE_CHECKING, NamedTuple
 
-from batchsim.engine.spec import Shape
-from batchsim.engine.spot import UNKNOWN_BUCKET
+from batchsim.catalog.spot import UNKNOWN_BUCKET
+from batchsim.scenario.shapes import Shape
 
 if TYPE_CHECKING:
     from batchsim.catalog import InstanceType
@@ -64,12 +66,12 @@ def options_for(
     return options
 
 
-def by_spot_strategy(options: list[TypeOption], strategy: str) -> list[TypeOption]:
-    """Keep the pools a Spot strategy draws from (other strategies keep every option)."""
-    if not options or not strategy.startswith("SPOT_"):
+def in_lowest_buckets(options: list[TypeOption], buckets: int) -> list[TypeOption]:
+    """Keep the options in the ``buckets`` lowest Spot Advisor buckets present (the pools a
+    Spot strategy draws from), in their order."""
+    if not options:
         return options
-    buckets = sorted({_bucket(o) for o in options})
-    kept = buckets[:1] if strategy == "SPOT_CAPACITY_OPTIMIZED" else buckets[:2]
+    kept = sorted({_bucket(o) for o in options})[:buckets]
     return [o for o in options if _bucket(o) in kept]
 
 
@@ -121,3 +123,51 @@ def _pick_in_cheapest_tier(pool: list[TypeOption], jobs: int) -> TypeOption:
     if filled:
         return max(filled, key=lambda o: (o.per_instance, -o.itype.vcpus))
     return min(tier, key=lambda o: (o.per_instance, o.itype.vcpus))
+
+
+Blocked = Callable[["InstanceType"], bool]
+
+
+def _best_fit(
+    options: list[TypeOption], jobs: int, budget: float, overshoot: bool, blocked: Blocked
+) -> list[InstanceType]:
+    # AWS: BEST_FIT waits for its one best type rather than move to another.
+    plan = plan_best_fit(options, jobs, budget, overshoot)
+    return [] if plan and blocked(plan[0]) else plan
+
+
+def _progressive(
+    options: list[TypeOption], jobs: int, budget: float, overshoot: bool, blocked: Blocked
+) -> list[InstanceType]:
+    return plan_progressive([o for o in options if not blocked(o.itype)], jobs, budget, overshoot)
+
+
+def _spot_pools(
+    buckets: int,
+    options: list[TypeOption],
+    jobs: int,
+    budget: float,
+    overshoot: bool,
+    blocked: Blocked,
+) -> list[InstanceType]:
+    kept = in_lowest_buckets([o for o in options if not blocked(o.itype)], buckets)
+    return plan_progressive(kept, jobs, budget, overshoot)
+
+
+class Strategy(NamedTuple):
+    """An allocation strategy: ``plan(options, jobs, budget_vcpus, overshoot, blocked)`` returns
+    the types to launch, leaving out those ``blocked(itype)`` says EC2 cannot launch now;
+    ``on_demand_overshoot`` says whether an on-demand CE may exceed maxvCpus by one instance
+    with it (a Spot CE always may)."""
+
+    plan: Callable[[list[TypeOption], int, float, bool, Blocked], list[InstanceType]]
+    on_demand_overshoot: bool
+
+
+#: allocationStrategy → Strategy.
+STRATEGIES: dict[str, Strategy] = {
+    "BEST_FIT": Strategy(_best_fit, on_demand_overshoot=False),
+    "BEST_FIT_PROGRESSIVE": Strategy(_progressive, on_demand_overshoot=True),
+    "SPOT_CAPACITY_OPTIMIZED": Strategy(partial(_spot_pools, 1), on_demand_overshoot=True),
+    "SPOT_PRICE_CAPACITY_OPTIMIZED": Strategy(partial(_spot_pools, 2), on_demand_overshoot=True),
+}

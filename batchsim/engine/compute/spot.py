@@ -1,9 +1,9 @@
 """The Spot market of one SPOT compute environment: prices, the bid cap, interruptions, billing.
 
-Prices default to on-demand × (1 − Spot Advisor savings) and may be fixed or given as a series
-per type. Each Spot instance lives an exponential time; its rate comes from the type's Spot
-Advisor bucket (monthly fraction p at the bucket midpoint → λ = −ln(1 − p) / 720 h) unless the
-scenario sets one. A notice precedes each reclaim by ``noticeTime`` (120 s, as EC2 gives).
+Prices (see :mod:`batchsim.catalog.spot`) default to on-demand × (1 − Spot Advisor savings) and
+may be fixed or given as a series per type. Each Spot instance lives an exponential time; its rate
+comes from the type's Spot Advisor bucket (:func:`~batchsim.catalog.spot.bucket_rate_per_s`)
+unless the scenario sets one. A notice precedes each reclaim by ``noticeTime`` (120 s, as EC2 gives).
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from batchsim.engine.instance import BILLING_MINIMUM_S
+from batchsim.catalog.spot import bucket_rate_per_s, price_points
+from batchsim.engine.compute.instance import BILLING_MINIMUM_S
 from batchsim.scenario.distributions import Exponential, Sampler, make_sampler
 
 if TYPE_CHECKING:
@@ -22,27 +23,9 @@ if TYPE_CHECKING:
     from batchsim.catalog import InstanceType
     from batchsim.scenario.schema import ComputeResources, SpotSettings
 
-#: Midpoints of the Spot Advisor buckets <5 %, 5–10 %, 10–15 %, 15–20 %, >20 % (monthly share).
-BUCKET_MIDPOINTS = (0.025, 0.075, 0.125, 0.175, 0.25)
-#: Bucket assumed for a type the advisor does not list (the riskiest: no data, no promise).
-UNKNOWN_BUCKET = 4
-MONTH_S = 720 * 3600.0
 #: EC2 does not charge for a Linux Spot instance it interrupts within its first hour.
 FREE_INTERRUPTION_S = 3600.0
 HOST_TERMINATED = "Host EC2 (instance {instance_id}) terminated."
-
-
-def bucket_rate_per_s(bucket: int | None) -> float:
-    """Return the interruption rate (per second) of a Spot Advisor bucket."""
-    p = BUCKET_MIDPOINTS[UNKNOWN_BUCKET if bucket is None else bucket]
-    return -math.log(1.0 - p) / MONTH_S
-
-
-def advisor_price(itype: InstanceType) -> float | None:
-    """Return the Spot price implied by the Spot Advisor savings, or None if it has no entry."""
-    if itype.spot_savings_pct is None:
-        return None
-    return itype.on_demand_price_per_hour * (1.0 - itype.spot_savings_pct / 100.0)
 
 
 def lifetime_sampler(model, bucket: int | None, rng: np.random.Generator) -> Sampler | None:
@@ -51,19 +34,6 @@ def lifetime_sampler(model, bucket: int | None, rng: np.random.Generator) -> Sam
     if model is None:
         model = Exponential(exponential={"mean": 1.0 / bucket_rate_per_s(bucket)})
     return None if model == math.inf else make_sampler(model, rng)
-
-
-def price_points(itype: InstanceType, override) -> list[tuple[float, float]] | None:
-    """Return a type's Spot price steps [(from, USD/h)]: the scenario's series or price, else the
-    Spot Advisor's; None when neither is known."""
-    if override is not None and override.priceSeries is not None:
-        return [(p.at, p.price) for p in override.priceSeries]
-    price = (
-        override.price
-        if override is not None and override.price is not None
-        else advisor_price(itype)
-    )
-    return None if price is None else [(0.0, price)]
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,72 @@
+"""Build the engine's compute environment of a scenario CE: its provisioning strategy, types,
+limits, boot and scale-in timings, and capacity shortages."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from batchsim.engine.compute.environment import ComputeEnvironment, Scaling
+from batchsim.engine.compute.fargate import DEFAULT_PROVISIONING_S, FargateProvisioning
+from batchsim.engine.compute.provisioning import Ec2Provisioning, SpotProvisioning
+from batchsim.engine.compute.shortages import Shortages
+from batchsim.engine.compute.spot import SpotMarket
+from batchsim.engine.compute.unmanaged import UnmanagedProvisioning
+from batchsim.scenario.distributions import make_sampler
+from batchsim.scenario.schema import SpotSettings
+
+if TYPE_CHECKING:
+    from batchsim.catalog import Catalog
+    from batchsim.engine.compute.links import EngineLinks
+    from batchsim.engine.env import BatchEnv
+    from batchsim.scenario.schema import ComputeEnvironment as CESpec
+    from batchsim.scenario.schema import SimulationSettings
+
+FARGATE = ("FARGATE", "FARGATE_SPOT")
+
+
+def build_ce(
+    env: BatchEnv,
+    spec: CESpec,
+    catalog: Catalog,
+    settings: SimulationSettings,
+    links: EngineLinks,
+) -> ComputeEnvironment:
+    """Return the compute environment of ``spec`` (EC2, SPOT, FARGATE(_SPOT) or UNMANAGED);
+    ``links`` reaches the scheduler and the attempt runner once they are attached."""
+    name = spec.computeEnvironmentName
+    boot_time = make_sampler(spec.simulation.bootTime, env.stream(f"boot:{name}"))
+    shortages = Shortages(spec.simulation.capacityShortages, env.stream(f"capacity:{name}"))
+    enabled = spec.state == "ENABLED"
+    warm = spec.simulation.minvCpusReadyAtStart
+    if spec.type == "UNMANAGED":
+        fixed = UnmanagedProvisioning(env, spec, catalog, settings)
+        total = fixed.total_vcpus
+        scaling = Scaling(total, total, boot_time, spec.simulation.scaleDownDelay, warm)
+        return ComputeEnvironment(env, name, fixed, fixed.types, scaling, shortages, links, enabled)
+    resources = spec.computeResources
+    if resources.type in FARGATE:
+        if "bootTime" not in spec.simulation.model_fields_set:
+            boot_time = _fixed(DEFAULT_PROVISIONING_S)
+        # NOTE: a task that finds no job stops at once.
+        scaling = Scaling(resources.minvCpus, resources.maxvCpus, boot_time, 0.0, warm)
+        provisioning = FargateProvisioning(env, spec)
+        return ComputeEnvironment(env, name, provisioning, [], scaling, shortages, links, enabled)
+    policy = resources.scalingPolicy
+    minutes = policy.minScaleDownDelayMinutes if policy else 0
+    delay_s = minutes * 60.0 if minutes else spec.simulation.scaleDownDelay
+    scaling = Scaling(resources.minvCpus, resources.maxvCpus, boot_time, delay_s, warm)
+    types = catalog.resolve(resources.instanceTypes)
+    strategy = resources.allocationStrategy
+    if resources.type == "SPOT":
+        spot = spec.simulation.spot or SpotSettings()
+        market = SpotMarket(resources, spot, types, env.stream(f"spot:{name}"))
+        types = [t for t in types if market.ever_launchable(t)]
+        provisioning = SpotProvisioning(env, settings, strategy, market)
+    else:
+        provisioning = Ec2Provisioning(env, settings, strategy)
+    return ComputeEnvironment(env, name, provisioning, types, scaling, shortages, links, enabled)
+
+
+def _fixed(value_s: float):
+    """Return a sampler that always gives ``value_s``."""
+    return lambda: value_s
