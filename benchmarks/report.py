@@ -100,8 +100,9 @@ def _order(key: tuple) -> tuple:
     return (shape, n, cases.index(case) if case in cases else 9)
 
 
-def _check(label: str, value, ok: bool) -> dict:
-    return {"check": label, "value": value, "ok": ok}
+def _check(label: str, value, ok: bool, kind: str = "agreement") -> dict:
+    """Return one check: what, its value, whether it passed, and its kind (for the report)."""
+    return {"check": label, "value": value, "ok": ok, "kind": kind}
 
 
 def checks(table: dict, shapes: dict) -> list[dict]:
@@ -120,15 +121,19 @@ def _target_checks(row: dict, table: dict) -> list[dict]:
     if case in BATCHSIM and key in QUEUE_SHAPES and n >= 100_000 and row["ratio_vs_handwritten"]:
         goal = TARGETS[case]
         label = f"{where}: {case} ≥ {goal}× hand-written jobs/s"
-        out.append(_check(label, row["ratio_vs_handwritten"], row["ratio_vs_handwritten"] >= goal))
+        out.append(
+            _check(
+                label, row["ratio_vs_handwritten"], row["ratio_vs_handwritten"] >= goal, "target"
+            )
+        )
     if case in BATCHSIM and row["scaling"] is not None:
         smallest = min(r["jobs"] for r in table.values() if r["shape"] == key)
         label = f"{where}: {case} jobs/s ≥ {TARGETS['scaling']}× its jobs/s at N={smallest:,}"
-        out.append(_check(label, row["scaling"], row["scaling"] >= TARGETS["scaling"]))
+        out.append(_check(label, row["scaling"], row["scaling"] >= TARGETS["scaling"], "target"))
     if case == "batchsim-full" and n >= 1_000_000:
         limit = TARGETS["full_rss_mib_at_1m"]
         label = f"{where}: batchsim-full peak RSS ≤ {limit:,.0f} MiB"
-        out.append(_check(label, row["peak_rss_mib"], row["peak_rss_mib"] <= limit))
+        out.append(_check(label, row["peak_rss_mib"], row["peak_rss_mib"] <= limit, "target"))
     return out
 
 
@@ -137,10 +142,12 @@ def _agreement_checks(row: dict, table: dict, shape) -> list[dict]:
     out, case, n = [], row["case"], row["jobs"]
     where = f"({shape.key}) N={n:,} {case}"
     if shape.key == "f":
-        out.append(_check(f"{where}: every job SUCCEEDED or FAILED", None, row["all_ended"]))
+        out.append(
+            _check(f"{where}: every job SUCCEEDED or FAILED", None, row["all_ended"], "ended")
+        )
         out.append(_check(f"{where}: Spot interruptions happened", row["interruptions"], row["interruptions"] > 0))  # fmt: skip
     else:
-        out.append(_check(f"{where}: every job SUCCEEDED", None, row["all_succeeded"]))
+        out.append(_check(f"{where}: every job SUCCEEDED", None, row["all_succeeded"], "ended"))
     if shape.key == "e":
         top = row["max_desired_vcpus"]
         if case == "batchsim-engine":
@@ -252,13 +259,25 @@ def markdown(summary: dict, shapes: dict, info: dict, params: dict) -> str:
         if row["shape"] == "h" and row.get("share_mean_wait_s"):
             waits = ", ".join(f"{k} {v:.3g} s" for k, v in row["share_mean_wait_s"].items())
             lines.append(f"- {key}: mean wait per share: {waits}")
-    lines.append("")
-    for check in summary["checks"]:
+    lines += ["", "Targets:", ""] + _check_lines(summary["checks"], "target")
+    lines += ["", "Agreement (the same queue simulated):", ""]
+    lines += _check_lines(summary["checks"], "agreement")
+    ended = [c for c in summary["checks"] if c["kind"] == "ended"]
+    if all(c["ok"] for c in ended):
+        lines.append(f"- [x] every job ended as expected in all {len(ended)} (shape, case, N)")
+    else:
+        lines += _check_lines([c for c in ended if not c["ok"]], "ended")
+    lines += [f"- FAILED RUN: {failure}" for failure in summary.get("failures", [])]
+    return "\n".join(lines)
+
+
+def _check_lines(checks: list[dict], kind: str) -> list[str]:
+    """Return Markdown task-list lines for the checks of one kind."""
+    lines = []
+    for check in (c for c in checks if c["kind"] == kind):
         value = check["value"]
         shown = (
             "" if value is None else f" ({value:,.3f})" if abs(value) < 100 else f" ({value:,.0f})"
         )
         lines.append(f"- [{'x' if check['ok'] else ' '}] {check['check']}{shown}")
-    for failure in summary.get("failures", []):
-        lines.append(f"- FAILED RUN: {failure}")
-    return "\n".join(lines)
+    return lines

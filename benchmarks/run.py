@@ -130,7 +130,6 @@ def plan(args) -> list[tuple[int, str, int, str]]:
 
 def run_all(args) -> None:
     """Driver mode: every shape × size × case × repeat in fresh interpreters; print and save."""
-    shapes = {k: shape_with(k, args.capacity, args.load, args.mean_service) for k in args.shapes}
     info = machine_info()
     runs = []
     for n, key, repeat, case in plan(args):
@@ -142,6 +141,23 @@ def run_all(args) -> None:
         )
         print(f"  ({key}) {case:18s} N={n:>9,} rep {repeat}: {shown}", file=sys.stderr, flush=True)
     info["loadavg_end"] = os.getloadavg()
+    save(runs, info, args)
+
+
+def merge(args) -> None:
+    """Rebuild the report from the runs of saved JSON files (e.g. a quick run and a 1M run)."""
+    documents = [json.loads(Path(path).read_text()) for path in args.from_json]
+    runs = [run for document in documents for run in document["runs"]]
+    args.shapes = tuple(sorted({run["shape"] for run in runs}))
+    args.sizes = tuple(sorted({run["jobs"] for run in runs}))
+    args.repeats = max(run["repeat"] for run in runs) + 1
+    info = documents[-1]["machine"] | {"merged_from": list(args.from_json)}
+    save(runs, info, args)
+
+
+def save(runs: list[dict], info: dict, args) -> None:
+    """Summarize ``runs``, print the Markdown report and write the JSON document."""
+    shapes = {k: shape_with(k, args.capacity, args.load, args.mean_service) for k in args.shapes}
     summary = summarize(runs, shapes)
     summary["failures"] = [
         f"({r['shape']}) {r['case']} N={r['jobs']:,} seed {r['seed']}: {r['error']}"
@@ -182,6 +198,7 @@ def parse_args(argv=None):
     add("--seed", type=int, default=1, help="seed of the first repeat (default 1)")
     add("--timeout", type=float, default=3600.0, help="s before one case is abandoned")
     add("--output", default=str(HERE / "results" / "latest.json"), help="JSON output path")
+    add("--from-json", nargs="+", help="no runs: rebuild the report from these saved JSON files")
     add("--case", choices=CASES, help="run only this case, in this process (worker mode)")
     add("--shape", default="a", choices=sorted(SHAPES), help="with --case: the shape (default a)")
     add("--jobs", type=int, default=100_000, help="with --case: jobs (default 100000)")
@@ -207,6 +224,8 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     if args.case:
         run_one_case(args)
+    elif args.from_json:
+        merge(args)
     else:
         run_all(args)
 
