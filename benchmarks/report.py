@@ -230,7 +230,7 @@ def agreement_cell(row: dict, shape) -> str:
 def markdown(summary: dict, shapes: dict, info: dict, params: dict) -> str:
     """Return the results as Markdown: shapes, the table, the checks and any failures."""
     lines = [
-        f"Medians of {params['repeats']} repeats, each (shape, case, N) in a fresh process, "
+        "Medians over the runs (repeat r uses seed + r), each (shape, case, N) in a fresh process, "
         "cases interleaved. "
         f"Machine: {info.get('cpu')}, {info.get('cpu_count')} cores, Python {info['python']}, "
         f"SimPy {info.get('simpy')}, commit {info.get('commit')}"
@@ -240,14 +240,14 @@ def markdown(summary: dict, shapes: dict, info: dict, params: dict) -> str:
     lines += [f"- ({s.key}) {s.name}: {s.summary}" for s in shapes.values()]
     lines += [
         "",
-        "| shape | jobs | case | wall s | jobs/s | min–max jobs/s | × hand-written "
+        "| shape | jobs | case | runs | wall s | jobs/s | min–max jobs/s | × hand-written "
         "| scaling vs smallest N | jobs/CPU-s | × hand (CPU) | peak RSS MiB | agreement |",
-        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for row in summary["table"].values():
         shape = shapes[row["shape"]]
         lines.append(
-            f"| ({shape.key}) {shape.name} | {row['jobs_done']:,} | {row['case']} | "
+            f"| ({shape.key}) {shape.name} | {row['jobs_done']:,} | {row['case']} | {row['repeats']} | "
             f"{row['wall_s']:.2f} | {row['jobs_per_s']:,.0f} | "
             f"{row['jobs_per_s_min']:,.0f}–{row['jobs_per_s_max']:,.0f} | "
             f"{_num(row['ratio_vs_handwritten'])} | {_num(row['scaling'])} | "
