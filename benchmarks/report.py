@@ -87,9 +87,9 @@ def summarize(runs: list[dict], shapes: dict) -> dict:
         )
         sizes = sorted(r["jobs"] for r in table.values() if r["shape"] == row["shape"])
         lo = table.get(f"{row['shape']}/{row['case']}@{sizes[0]}")
-        row["scaling"] = (
-            row["jobs_per_s"] / lo["jobs_per_s"] if lo and row["jobs"] > sizes[0] else None
-        )
+        later = lo and row["jobs"] > sizes[0]
+        row["scaling"] = row["jobs_per_s"] / lo["jobs_per_s"] if later else None
+        row["cpu_scaling"] = row["jobs_per_cpu_s"] / lo["jobs_per_cpu_s"] if later else None
     return {"table": table, "checks": checks(table, shapes)}
 
 
@@ -120,7 +120,10 @@ def _target_checks(row: dict, table: dict) -> list[dict]:
     where = f"({key}) {SHAPES[key].name} N={n:,}"
     if case in BATCHSIM and key in QUEUE_SHAPES and n >= 100_000 and row["ratio_vs_handwritten"]:
         goal = TARGETS[case]
-        label = f"{where}: {case} ≥ {goal}× hand-written jobs/s"
+        label = (
+            f"{where}: {case} ≥ {goal}× hand-written jobs/s "
+            f"(by CPU time: {row['cpu_ratio_vs_handwritten']:.2f})"
+        )
         out.append(
             _check(
                 label, row["ratio_vs_handwritten"], row["ratio_vs_handwritten"] >= goal, "target"
@@ -128,7 +131,10 @@ def _target_checks(row: dict, table: dict) -> list[dict]:
         )
     if case in BATCHSIM and row["scaling"] is not None:
         smallest = min(r["jobs"] for r in table.values() if r["shape"] == key)
-        label = f"{where}: {case} jobs/s ≥ {TARGETS['scaling']}× its jobs/s at N={smallest:,}"
+        label = (
+            f"{where}: {case} jobs/s ≥ {TARGETS['scaling']}× its jobs/s at N={smallest:,} "
+            f"(by CPU time: {row['cpu_scaling']:.2f})"
+        )
         out.append(_check(label, row["scaling"], row["scaling"] >= TARGETS["scaling"], "target"))
     if case == "batchsim-full" and n >= 1_000_000:
         limit = TARGETS["full_rss_mib_at_1m"]
@@ -207,6 +213,13 @@ def _num(value: float | None, fmt: str = ".2f") -> str:
     return "–" if value is None else format(value, fmt)
 
 
+def _scaling(row: dict) -> str:
+    """Return the scaling cell: by wall time, and by CPU time (less disturbed by others)."""
+    if row["scaling"] is None:
+        return "–"
+    return f"{row['scaling']:.2f} (CPU {row['cpu_scaling']:.2f})"
+
+
 def agreement_cell(row: dict, shape) -> str:
     """Return the short 'did it simulate the same queue' column of a table row."""
     if shape.check == "erlang":
@@ -250,7 +263,7 @@ def markdown(summary: dict, shapes: dict, info: dict, params: dict) -> str:
             f"| ({shape.key}) {shape.name} | {row['jobs_done']:,} | {row['case']} | {row['repeats']} | "
             f"{row['wall_s']:.2f} | {row['jobs_per_s']:,.0f} | "
             f"{row['jobs_per_s_min']:,.0f}–{row['jobs_per_s_max']:,.0f} | "
-            f"{_num(row['ratio_vs_handwritten'])} | {_num(row['scaling'])} | "
+            f"{_num(row['ratio_vs_handwritten'])} | {_scaling(row)} | "
             f"{row['jobs_per_cpu_s']:,.0f} | {_num(row['cpu_ratio_vs_handwritten'])} | "
             f"{row['peak_rss_mib']:,.0f} | {agreement_cell(row, shape)} |"
         )

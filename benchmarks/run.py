@@ -148,11 +148,18 @@ def merge(args) -> None:
     """Rebuild the report from the runs of saved JSON files (e.g. a quick run and a 1M run)."""
     documents = [json.loads(Path(path).read_text()) for path in args.from_json]
     runs = [run for document in documents for run in document["runs"]]
+    done = {_key(run) for run in runs if "error" not in run}
+    runs = [run for run in runs if "error" not in run or _key(run) not in done]  # re-run since
     args.shapes = tuple(sorted({run["shape"] for run in runs}))
     args.sizes = tuple(sorted({run["jobs"] for run in runs}))
     args.repeats = max(run["repeat"] for run in runs) + 1
     info = documents[-1]["machine"] | {"merged_from": list(args.from_json)}
     save(runs, info, args)
+
+
+def _key(run: dict) -> tuple:
+    """Return what identifies a run: shape, case, N and seed."""
+    return run["shape"], run["case"], run["jobs"], run["seed"]
 
 
 def save(runs: list[dict], info: dict, args) -> None:
