@@ -124,11 +124,8 @@ def _target_checks(row: dict, table: dict) -> list[dict]:
             f"{where}: {case} ≥ {goal}× hand-written jobs/s "
             f"(by CPU time: {row['cpu_ratio_vs_handwritten']:.2f})"
         )
-        out.append(
-            _check(
-                label, row["ratio_vs_handwritten"], row["ratio_vs_handwritten"] >= goal, "target"
-            )
-        )
+        ratio = row["ratio_vs_handwritten"]
+        out.append(_check(label, ratio, ratio >= goal, "target"))
     if case in BATCHSIM and row["scaling"] is not None:
         smallest = min(r["jobs"] for r in table.values() if r["shape"] == key)
         label = (
@@ -171,10 +168,10 @@ def _makespan_checks(row: dict, table: dict, shape, where: str) -> list[dict]:
     base = table.get(f"{shape.key}/{BASELINE}@{row['jobs']}")
     if base and row["case"] != BASELINE:
         # Each makespan ≈ (sum of N exponentials)/c + a Gumbel-like tail (sd ≈ 1.28 mean);
-        # the sd of the gap of two independent runs, pooled over the repeats of each.
+        # the sd of the gap between the two models' mean makespans over their repeats.
         mean, c, n = shape.mean_service, shape.slots, row["jobs_done"]
-        sd = math.sqrt(2 * ((mean * math.sqrt(n) / c) ** 2 + (1.28 * mean) ** 2))
-        sd /= math.sqrt(min(row["repeats"], base["repeats"]))
+        one = math.hypot(mean * math.sqrt(n) / c, 1.28 * mean)
+        sd = one * math.sqrt(1 / row["repeats"] + 1 / base["repeats"])
         gap = row["makespan_s"] - base["makespan_s"]
         label = (
             f"{where}: makespan {row['makespan_s']:,.0f} s vs hand-written "
