@@ -37,11 +37,11 @@ SPECIAL_VALUES: dict[str, tuple[str, ...]] = {
 }
 
 
-def _price_order(itype: InstanceType) -> tuple[float, int, str]:
+def _price_order(itype: InstanceType) -> tuple[float, float, str]:
     return (itype.on_demand_price_per_hour, itype.vcpus, itype.name)
 
 
-def _size_order(itype: InstanceType) -> tuple[int, int, str]:
+def _size_order(itype: InstanceType) -> tuple[float, int, str]:
     return (itype.vcpus, itype.memory_mib, itype.name)
 
 
@@ -68,6 +68,16 @@ class Catalog:
     def get(self, name: str) -> InstanceType | None:
         """Return the type called ``name`` (exact, case-sensitive), or ``None``."""
         return self._by_name.get(name)
+
+    def require(self, name: str) -> InstanceType:
+        """Return the type called ``name``, which the scenario's checks found in this catalog.
+
+        Raises :class:`UnknownInstanceType` (with close matches) if there is none.
+        """
+        found = self._by_name.get(name)
+        if found is None:
+            raise UnknownInstanceType(name, self._suggest(name))
+        return found
 
     def family(self, family: str) -> list[InstanceType]:
         """Return every size of ``family`` except bare metal, sorted by (vCPUs, memory).

@@ -38,12 +38,13 @@ class InstanceType:
     us-east-1 Linux on-demand list price in USD per hour, ``spot_savings_pct`` is the Spot
     Advisor's typical saving versus on-demand (``None`` when the advisor has no entry) and
     ``interruption_bucket`` its monthly interruption bucket 0..4 (see :data:`INTERRUPTION_LABELS`).
-    ``custom`` marks a type defined by a scenario rather than the packaged catalog.
+    ``custom`` marks a type defined by a scenario rather than the packaged catalog. ``vcpus`` is
+    whole for every EC2 type; only the synthetic type of a Fargate task holds a fraction (0.25).
     """
 
     name: str
     family: str
-    vcpus: int
+    vcpus: float
     memory_mib: int
     gpus: int
     architecture: str
@@ -73,16 +74,28 @@ class InstanceType:
 
 
 class CustomTypeSpec(Protocol):
-    """What :func:`from_custom` reads: the fields of ``batchsim.scenario.schema.CustomInstanceType``."""
+    """What :func:`from_custom` reads: the fields of ``batchsim.scenario.schema.CustomInstanceType``.
 
-    instanceType: str
-    vcpus: int
-    memory: float
-    gpus: int
-    architecture: str
-    onDemandPricePerHour: float
-    spotSavingsPercent: float | None
-    interruptionBucket: int | None
+    The fields are read-only properties so that the frozen model, whose ``architecture`` and
+    ``interruptionBucket`` are narrower ``Literal`` types, matches.
+    """
+
+    @property
+    def instanceType(self) -> str: ...
+    @property
+    def vcpus(self) -> int: ...
+    @property
+    def memory(self) -> float: ...
+    @property
+    def gpus(self) -> int: ...
+    @property
+    def architecture(self) -> str: ...
+    @property
+    def onDemandPricePerHour(self) -> float: ...
+    @property
+    def spotSavingsPercent(self) -> float | None: ...
+    @property
+    def interruptionBucket(self) -> int | None: ...
 
 
 def family_of(name: str) -> str:

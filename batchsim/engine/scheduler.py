@@ -154,13 +154,18 @@ class Scheduler:
         backfill off).
         """
         fair, now = queue.fair, self.env._now
+        assert fair is not None  # NOTE: only fair-share queues come here
         in_play = list(lines)
         left: list[ShapeLine] = []
         while in_play:
             line = min(
                 in_play,
                 key=lambda ln: (
-                    fair.usage(ln.share, now), -ln.scheduling_priority, ln.jobs[0].seq
+                    # NOTE: ShapeLine.share is None only on FIFO queues; every line here has
+                    # one, which mypy cannot see (and a cast() would be a call per key).
+                    fair.usage(ln.share, now),  # type: ignore[arg-type]
+                    -ln.scheduling_priority,
+                    ln.jobs[0].seq,
                 ),
             )
             if line.shape.held_vcpus > fair.headroom() or not self._place_head(queue, line):
@@ -227,6 +232,7 @@ class Scheduler:
                 if ce.booting or ce.can_grow():
                     left -= _whole_jobs(ce.absorb(shape, left), shape)
             if queue.fair is not None:
+                assert headroom is not None  # NOTE: set above for every fair-share queue
                 # NOTE: only jobs some CE took on use up the headroom; the rest leave it to others.
                 room[queue] = headroom - (asked - max(left, 0)) // nodes * shape.held_vcpus
             if left > 0:

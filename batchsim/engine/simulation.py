@@ -7,6 +7,7 @@ metrics and files is the job of :mod:`batchsim.results`.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from operator import attrgetter
 
 import numpy as np
@@ -18,10 +19,10 @@ from batchsim.engine.compute import EngineLinks, build_ce
 from batchsim.engine.dependencies import Dependencies
 from batchsim.engine.env import BatchEnv
 from batchsim.engine.fair_share import FairShare
-from batchsim.engine.job import JobState
+from batchsim.engine.job import Job, JobState
 from batchsim.engine.queue import JobQueue
 from batchsim.engine.scheduler import Scheduler
-from batchsim.engine.spec import Shape, build_job_spec, multinode_shape
+from batchsim.engine.spec import JobSpec, Shape, build_job_spec, multinode_shape
 from batchsim.engine.workload import Submitter
 from batchsim.gc_pause import paused_gc
 from batchsim.observer import RunObserver, RunSample
@@ -104,7 +105,9 @@ class Model:
         """The shape of a multi-node parallel job (None for a container job)."""
         if definition.type != "multinode":
             return None
-        itype = self.catalog.get(node_instance_type(definition))
+        name = node_instance_type(definition)
+        assert name is not None  # NOTE: the loader's checks require a named, known node type
+        itype = self.catalog.require(name)
         allocatable = self.scenario.simulation.allocatable_mib(itype.memory_mib)
         return multinode_shape(definition, itype, allocatable)
 
@@ -170,7 +173,7 @@ def _nodes(spec) -> int | None:
 
 # How each job column is read: from the Job, or from its JobSpec (shared by a workload entry's
 # jobs, so read once per spec). Together they name every JOB column (tested).
-JOB_GETTERS = {
+JOB_GETTERS: dict[str, Callable[[Job], object]] = {
     "jobId": attrgetter("job_id"), "jobName": attrgetter("name"), "status": attrgetter("state"),
     "statusReason": attrgetter("status_reason"), "attempts": attrgetter("attempts"),
     "exitCode": attrgetter("exit_code"), "createdAt": attrgetter("created_at"),
@@ -180,7 +183,7 @@ JOB_GETTERS = {
     "instanceType": attrgetter("instance_type"), "arrayParent": _parent_id,
     "arrayIndex": attrgetter("array_index"), "arraySize": attrgetter("size"),
 }  # fmt: skip
-SPEC_GETTERS = {
+SPEC_GETTERS: dict[str, Callable[[JobSpec], object]] = {
     "workload": attrgetter("entry"), "jobDefinition": attrgetter("job_definition"),
     "jobQueue": attrgetter("queue"), "vcpus": attrgetter("shape.vcpus"),
     "memory": attrgetter("shape.memory_mib"), "gpus": attrgetter("shape.gpus"),

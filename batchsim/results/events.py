@@ -126,10 +126,10 @@ def _definition_arn(region: str, account: str, name: str) -> str:
 def _attempt_detail(row) -> dict:
     """Return an AWS ``AttemptDetail`` for a finished attempt row (times in epoch ms)."""
     _, _, _, _, started_at, stopped_at, _, exit_code, status_reason, reason = row
-    container = {} if exit_code is None else {"exitCode": int(exit_code)}
+    container: dict[str, int | str] = {} if exit_code is None else {"exitCode": int(exit_code)}
     if reason is not None and reason:
         container["reason"] = reason
-    detail = {"container": container}
+    detail: dict[str, object] = {"container": container}
     if started_at is not None:
         detail["startedAt"] = epoch_ms(started_at)
     detail["stoppedAt"] = epoch_ms(stopped_at)
@@ -267,8 +267,9 @@ class _Builder:
         if static is None:
             static = self.static[pos] = self._static(pos)
         job_id, middle, lists, created, reason, container, definition, index, size = static
-        if self.parent_of[pos] is not None:
-            self._track_child(pos, status)
+        parent = self.parent_of[pos]
+        if parent is not None:
+            self._track_child(pos, parent, status)
         at_ms = EPOCH_MS + round(at * 1000)
         terminal = status in TERMINAL
         if started is not None:
@@ -288,9 +289,9 @@ class _Builder:
             f"{definition}{index}}}}}"
         )
 
-    def _track_child(self, pos: int, status: str) -> None:
-        """Move array child ``pos`` to ``status`` in its parent's counts."""
-        counts = self.summary[self.parent_of[pos]]
+    def _track_child(self, pos: int, parent: int, status: str) -> None:
+        """Move array child ``pos`` to ``status`` in its parent's (``parent``) counts."""
+        counts = self.summary[parent]
         counts[self.state[pos]] -= 1
         counts[status] += 1
         self.state[pos] = status
@@ -309,7 +310,10 @@ def job_state_lines(
     """
     job_rows = list(_rows(jobs, _JOB_COLUMNS))
     tries_of = _attempts_by_job(attempts)
-    changes, counts, raised, finished = [], [], [], []
+    changes: list[tuple] = []
+    counts: list[int] = []
+    raised: list[int] = []
+    finished: list[list[str]] = []
     for job in job_rows:
         tries = tries_of.pop(job[0], [])
         finished.append([_json(_attempt_detail(t)) for t in tries if t[6] != Outcome.UNFINISHED])

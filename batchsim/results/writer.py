@@ -51,9 +51,11 @@ def atomic_open(path: Path, mode: str = "w") -> Iterator[IO]:
     ``mode`` is "w" (UTF-8 text, "\\n" line ends on every platform) or "wb".
     """
     temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    text = {"encoding": "utf-8", "newline": ""} if "b" not in mode else {}
+    binary = "b" in mode
     try:
-        with open(temp, mode, **text) as stream:
+        with open(
+            temp, mode, encoding=None if binary else "utf-8", newline=None if binary else ""
+        ) as stream:
             yield stream
         os.replace(temp, path)
     except BaseException:

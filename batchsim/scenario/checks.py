@@ -36,6 +36,8 @@ from batchsim.scenario.schema import (
     Scenario,
     SchedulingPolicy,
     SimulationSettings,
+    SpotSettings,
+    SpotTypeSettings,
     WorkloadEntry,
 )
 from batchsim.scenario.shapes import resolve_shape
@@ -105,8 +107,11 @@ def _text(node: Any, key: str) -> str | None:
 def _names(data: Any, list_key: str, name_key: str) -> set[str] | None:
     """Return the names in a list, or None if one is unusable (its problem is reported elsewhere)."""
     items = _get(data, list_key)
-    names = [_text(item, name_key) for item in items] if isinstance(items, list) else [None]
-    return None if None in names else set(names)
+    if not isinstance(items, list):
+        return None
+    names = [_text(item, name_key) for item in items]
+    known = {name for name in names if name is not None}
+    return None if None in names else known
 
 
 def _reference(
@@ -190,7 +195,7 @@ def _compute_environments(scenario: Scenario, catalog: Catalog) -> Iterator[Prob
             )
         if ce.computeResources is not None:
             yield from _compute_resources(ce.computeResources, (*path, "computeResources"), catalog)
-            yield from _spot_market(ce, path, catalog)
+            yield from _spot_market(ce, ce.computeResources, path, catalog)
         elif ce.type == "MANAGED":
             yield _problem(
                 (*path, "computeResources"), "a MANAGED compute environment needs computeResources"
@@ -257,12 +262,14 @@ def _fargate_resources(resources: ComputeResources, path: Path) -> Iterator[Prob
             )
 
 
-def _spot_market(ce: ComputeEnvironment, path: Path, catalog: Catalog) -> Iterator[Problem]:
+def _spot_market(
+    ce: ComputeEnvironment, resources: ComputeResources, path: Path, catalog: Catalog
+) -> Iterator[Problem]:
     """A SPOT CE needs a Spot price for some type; ``simulation.spot`` belongs to SPOT CEs and
-    names only the CE's own types."""
-    resources, spot = ce.computeResources, ce.simulation.spot
+    names only the CE's own types (``resources``, its computeResources)."""
+    spot = ce.simulation.spot
     if resources.type in FARGATE_TYPES:
-        yield from _fargate_simulation(ce, path)
+        yield from _fargate_simulation(ce, resources.type, path)
         return
     if resources.type != "SPOT":
         if spot is not None:
@@ -306,7 +313,9 @@ def _spot_market(ce: ComputeEnvironment, path: Path, catalog: Catalog) -> Iterat
 
 def _lowest_share(itype, override) -> float:
     """The lowest Spot price of ``itype`` over the run, as a share of its on-demand price."""
-    lowest = min(price for _, price in price_points(itype, override))
+    points = price_points(itype, override)
+    assert points is not None  # NOTE: only types with a known Spot price are asked
+    lowest = min(price for _, price in points)
     return lowest / itype.on_demand_price_per_hour if itype.on_demand_price_per_hour else 0.0
 
 
@@ -317,7 +326,7 @@ def _lifetimes_outlive_boot(ce: ComputeEnvironment, path: Path) -> Iterator[Prob
     if spot is None:
         return
     boot_s = mean_of(ce.simulation.bootTime)
-    given = [(("simulation", "spot"), spot)]
+    given: list[tuple[Path, SpotSettings | SpotTypeSettings]] = [(("simulation", "spot"), spot)]
     given += [
         (("simulation", "spot", "instanceTypes", name), s) for name, s in spot.instanceTypes.items()
     ]
@@ -334,8 +343,8 @@ def _lifetimes_outlive_boot(ce: ComputeEnvironment, path: Path) -> Iterator[Prob
             )
 
 
-def _fargate_simulation(ce: ComputeEnvironment, path: Path) -> Iterator[Problem]:
-    spot, kind = ce.simulation.spot, ce.computeResources.type
+def _fargate_simulation(ce: ComputeEnvironment, kind: str, path: Path) -> Iterator[Problem]:
+    spot = ce.simulation.spot
     if spot is not None and kind != "FARGATE_SPOT":
         yield _problem(
             (*path, "simulation", "spot"), "spot settings apply to SPOT and FARGATE_SPOT only"
@@ -452,7 +461,7 @@ def _job_resources(scenario: Scenario) -> Iterator[Problem]:
     for index, jd in _each(scenario.jobDefinitions):
         if jd.type == "multinode":
             continue  # NOTE: its nodes' requirements are checked by _multinode
-        path = ("jobDefinitions", index, "containerProperties", "resourceRequirements")
+        path: Path = ("jobDefinitions", index, "containerProperties", "resourceRequirements")
         yield from _requirements(jd.containerProperties.resourceRequirements, path, is_fargate(jd))
         users = [
             entry.submit.containerOverrides
@@ -512,16 +521,18 @@ def _fargate_shape(
 def _platforms(scenario: Scenario) -> Iterator[Problem]:
     """AWS: a queue's CEs are all EC2/SPOT or all Fargate, and a job definition's platform
     must match the queue it is submitted to."""
-    ces = {
-        ce.computeEnvironmentName: ce
+    resources = {
+        ce.computeEnvironmentName: ce.computeResources
         for ce in _valid(scenario.computeEnvironments)
-        if ce.computeResources
+        if ce.computeResources is not None
     }
     queue_kind: dict[str, str] = {}
     for index, queue in _each(scenario.jobQueues):
         order = queue.computeEnvironmentOrder
         kinds = {
-            _platform_of(ces[o.computeEnvironment]) for o in order if o.computeEnvironment in ces
+            _platform_of(resources[o.computeEnvironment])
+            for o in order
+            if o.computeEnvironment in resources
         }
         if len(kinds) > 1:
             yield _problem(
@@ -545,8 +556,8 @@ def _platforms(scenario: Scenario) -> Iterator[Problem]:
             )
 
 
-def _platform_of(ce: ComputeEnvironment) -> str:
-    return "FARGATE" if ce.computeResources.type in FARGATE_TYPES else "EC2"
+def _platform_of(resources: ComputeResources) -> str:
+    return "FARGATE" if resources.type in FARGATE_TYPES else "EC2"
 
 
 def _deprecated_overrides(overrides, definition, index: int) -> Iterator[Problem]:
@@ -649,7 +660,7 @@ def _all_indexes_covered(entry: WorkloadEntry) -> bool:
     size = _array_size(entry)
     if size is None or not entry.runtimeByIndex:
         return False
-    covered = set()
+    covered: set[int] = set()
     for by_index in entry.runtimeByIndex:
         low, high = by_index.bounds()
         covered.update(range(low, min(high, size - 1) + 1))
@@ -732,9 +743,9 @@ def policy_name(reference: str) -> str:
 def _fair_share(scenario: Scenario) -> Iterator[Problem]:
     """Fair-share queues name a policy and get a shareIdentifier with every job; FIFO queues
     get none (AWS rejects both mistakes at SubmitJob); shareDistribution entries do not overlap."""
-    policies = {p.name for p in _valid(scenario.schedulingPolicies)}
-    if len(policies) < len(scenario.schedulingPolicies):
-        policies = None  # NOTE: an invalid policy's name is unknown: do not call names unknown
+    valid = {p.name for p in _valid(scenario.schedulingPolicies)}
+    # NOTE: an invalid policy's name is unknown: do not call names unknown
+    policies = valid if len(valid) == len(scenario.schedulingPolicies) else None
     fair_queues = set()
     for index, queue in _each(scenario.jobQueues):
         if queue.schedulingPolicyArn is not None:
@@ -843,7 +854,7 @@ def check_scenario(scenario: Scenario, catalog: Catalog, references: bool = True
     return problems
 
 
-_LISTS = {
+_LISTS: dict[str, type[BaseModel]] = {
     "customInstanceTypes": CustomInstanceType,
     "computeEnvironments": ComputeEnvironment,
     "jobQueues": JobQueue,
@@ -862,7 +873,7 @@ def partial_scenario(data: Any) -> Scenario | None:
     """
     if not isinstance(data, dict):
         return None
-    fields = {}
+    fields: dict[str, Any] = {}
     for key, model in _LISTS.items():
         items = data.get(key)
         fields[key] = [_validated(model, item) for item in items] if isinstance(items, list) else []
@@ -872,7 +883,7 @@ def partial_scenario(data: Any) -> Scenario | None:
     return Scenario.model_construct(name=str(data.get("name", "")), **fields)
 
 
-def _validated(model: type, item: Any) -> Any:
+def _validated(model: type[BaseModel], item: Any) -> Any:
     try:
         return model.model_validate(item)
     except ValidationError:

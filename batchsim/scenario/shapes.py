@@ -38,8 +38,8 @@ def _requirements(reqs: list[ResourceRequirement] | None) -> dict[str, float]:
 def resolve_shape(definition: JobDefinition, entry: WorkloadEntry) -> Shape:
     """Return the job's resources: definition, then SubmitJob containerOverrides (which win)."""
     props = definition.containerProperties
-    values = {"VCPU": props.vcpus, "MEMORY": props.memory, "GPU": 0}
-    values = {k: v for k, v in values.items() if v is not None}
+    declared = {"VCPU": props.vcpus, "MEMORY": props.memory, "GPU": 0}
+    values: dict[str, float] = {k: v for k, v in declared.items() if v is not None}
     values.update(_requirements(props.resourceRequirements))
     overrides = entry.submit.containerOverrides
     if overrides is not None:

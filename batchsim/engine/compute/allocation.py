@@ -35,7 +35,7 @@ TIER_TOLERANCE = 1e-6
 
 def jobs_per_instance(itype: InstanceType, shape: Shape, allocatable_mib: float) -> int:
     """Return how many jobs of ``shape`` fit on an empty instance of ``itype``."""
-    by_vcpu = itype.vcpus // shape.vcpus
+    by_vcpu = int(itype.vcpus // shape.vcpus)  # NOTE: EC2 shapes hold whole vCPUs
     by_mem = int(allocatable_mib // shape.memory_mib) if shape.memory_mib > 0 else by_vcpu
     by_gpu = itype.gpus // shape.gpus if shape.gpus else by_vcpu
     return max(0, min(by_vcpu, by_mem, by_gpu))

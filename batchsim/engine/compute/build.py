@@ -17,6 +17,7 @@ from batchsim.scenario.schema import SpotSettings
 if TYPE_CHECKING:
     from batchsim.catalog import Catalog
     from batchsim.engine.compute.links import EngineLinks
+    from batchsim.engine.compute.provisioning import Provisioning
     from batchsim.engine.env import BatchEnv
     from batchsim.scenario.schema import ComputeEnvironment as CESpec
     from batchsim.scenario.schema import SimulationSettings
@@ -44,19 +45,21 @@ def build_ce(
         scaling = Scaling(total, total, boot_time, spec.simulation.scaleDownDelay, warm)
         return ComputeEnvironment(env, name, fixed, fixed.types, scaling, shortages, links, enabled)
     resources = spec.computeResources
+    assert resources is not None  # NOTE: the loader requires them on a MANAGED CE
     if resources.type in FARGATE:
         if "bootTime" not in spec.simulation.model_fields_set:
             boot_time = _fixed(DEFAULT_PROVISIONING_S)
         # NOTE: a task that finds no job stops at once.
         scaling = Scaling(resources.minvCpus, resources.maxvCpus, boot_time, 0.0, warm)
-        provisioning = FargateProvisioning(env, spec)
-        return ComputeEnvironment(env, name, provisioning, [], scaling, shortages, links, enabled)
+        tasks = FargateProvisioning(env, spec)
+        return ComputeEnvironment(env, name, tasks, [], scaling, shortages, links, enabled)
     policy = resources.scalingPolicy
     minutes = policy.minScaleDownDelayMinutes if policy else 0
     delay_s = minutes * 60.0 if minutes else spec.simulation.scaleDownDelay
     scaling = Scaling(resources.minvCpus, resources.maxvCpus, boot_time, delay_s, warm)
     types = catalog.resolve(resources.instanceTypes)
     strategy = resources.allocationStrategy
+    provisioning: Provisioning
     if resources.type == "SPOT":
         spot = spec.simulation.spot or SpotSettings()
         market = SpotMarket(resources, spot, types, env.stream(f"spot:{name}"))

@@ -92,8 +92,8 @@ class ComputeEnvironment:
         self.all_instances: list[Instance] = []
         self._live_types: dict[str, int] = {}  # instance type -> instances booting or ready
         self._fits_live: dict[Shape, bool] = {}  # shape -> a live instance type fits it
-        self.total_vcpus = 0  # vCPUs of instances booting or ready (AWS desiredvCpus)
-        self.free_vcpus = 0  # free vCPUs on ready instances
+        self.total_vcpus: float = 0  # vCPUs of instances booting or ready (AWS desiredvCpus)
+        self.free_vcpus: float = 0  # free vCPUs on ready instances
         self.option_cache: dict[Shape, list[TypeOption]] = {}
         self.idle_nodes_promised: dict[str, int] = {}  # node type -> promised this round
         # NOTE: bumped whenever what this CE could launch or run may change (instances launched
@@ -164,8 +164,10 @@ class ComputeEnvironment:
         """Whether all nodes of an MNP job could be alive here at once: the node-type vCPUs
         alive, plus the headroom under maxvCpus, plus what other types may give back by scaling
         in (all but what the minvCpus floor keeps)."""
+        node_type = shape.node_type
+        assert node_type is not None  # NOTE: a multi-node shape always names its node type
         node_vcpus = shape.vcpus
-        alive = self._live_types.get(shape.node_type, 0) * node_vcpus
+        alive = self._live_types.get(node_type, 0) * node_vcpus
         others = self.total_vcpus - alive
         freed = min(others, max(self.total_vcpus - self.min_vcpus, 0))
         return alive + (self.max_vcpus - self.total_vcpus) + freed >= shape.nodes * node_vcpus
@@ -222,6 +224,7 @@ class ComputeEnvironment:
         nodes of a multi-node parallel job), or None while there are not that many."""
         if not self.enabled or not self.multinode_ok:
             return None
+        assert shape.node_type is not None  # NOTE: only multi-node shapes ask for nodes
         hosts = self.empty_nodes(shape.node_type)
         return hosts[: shape.nodes] if len(hosts) >= shape.nodes else None
 

@@ -67,6 +67,7 @@ class FargateProvisioning:
     capped = False
 
     def __init__(self, env: BatchEnv, spec: CESpec):
+        assert spec.computeResources is not None  # NOTE: the loader requires them here
         capacity = spec.computeResources.type
         self.lifecycle = "fargate-spot" if capacity == "FARGATE_SPOT" else "fargate"
         self.rates = load_fargate_rates()[(capacity, "x86_64")]
@@ -143,7 +144,7 @@ class TaskPool:
 
     __slots__ = ("_idle", "_sizes")
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._idle: dict[str, list[Instance]] = {}
         self._sizes: dict[Shape, str] = {}  # job shape -> name of its task size
 

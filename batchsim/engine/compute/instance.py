@@ -9,6 +9,9 @@ from batchsim.records import InstanceState
 
 if TYPE_CHECKING:
     from batchsim.catalog import InstanceType
+    from batchsim.engine.compute.environment import ComputeEnvironment
+    from batchsim.engine.env import Timer
+    from batchsim.engine.job import Job
 
 BILLING_MINIMUM_S = 60.0
 
@@ -29,7 +32,7 @@ class Instance:
     )  # fmt: skip
 
     def __init__(
-        self, instance_id: str, itype: InstanceType, ce, allocatable_mib: float, now: float,
+        self, instance_id: str, itype: InstanceType, ce: ComputeEnvironment, allocatable_mib: float, now: float,
         lifecycle: str = "on-demand", price_per_hour: float | None = None,
         reclaimable: bool = False,
     ):  # fmt: skip
@@ -46,7 +49,7 @@ class Instance:
         self.terminated_at: float | None = None
         self.end_reason: str | None = None
         self.allocatable_mib = allocatable_mib
-        self.free_vcpus = itype.vcpus
+        self.free_vcpus: float = itype.vcpus  # NOTE: a Fargate task's jobs hold fractions
         self.free_mib = allocatable_mib
         self.free_gpus = itype.gpus
         self.jobs = 0
@@ -54,13 +57,13 @@ class Instance:
         self.idle_token = 0
         self.busy_vcpu_s = 0.0
         # Room promised to RUNNABLE jobs while this instance boots (scale-out bookkeeping).
-        self.reserved_vcpus = 0
+        self.reserved_vcpus: float = 0
         self.reserved_mib = 0.0
         self.reserved_gpus = 0
         # Jobs STARTING or RUNNING here, kept only where a reclaim may end them all.
-        self.running: set | None = set() if reclaimable else None
+        self.running: set[Job] | None = set() if reclaimable else None
         self.notice_at: float | None = None  # when a Spot interruption notice arrived
-        self.idle_timer = None  # the latest pending idle timer (cancelled if the instance goes)
+        self.idle_timer: Timer | None = None  # the latest pending idle timer (cancelled if the instance goes)
         self.idle_since = 0.0  # when it last became empty (ready, or its last job left)
         self.refill = False  # launched to refill the minvCpus floor after a reclaim
 

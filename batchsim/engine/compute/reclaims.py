@@ -45,6 +45,7 @@ def notice(ce: ComputeEnvironment, instance: Instance, cause: SpotInterruption) 
     if instance.state == InstanceState.TERMINATED or instance.notice_at is not None:
         return
     instance.notice_at = ce.env.now
+    assert instance.running is not None  # NOTE: only reclaimable hosts track their jobs
     for job in list(instance.running):
         ce.links.on_notice(job, ce.env.now, cause.reclaim_at)
 
@@ -54,6 +55,7 @@ def reclaim(ce: ComputeEnvironment, instance: Instance, cause: SpotInterruption)
     if instance.state == InstanceState.TERMINATED:
         return
     now = ce.env.now
+    assert instance.running is not None  # NOTE: only reclaimable hosts track their jobs
     for job in sorted(instance.running, key=_by_index):  # NOTE: a set's order is not stable
         ce.links.interrupt(job, cause, now)
     ce.terminate(instance, SPOT_INTERRUPTED)

@@ -55,7 +55,8 @@ def fill_floor(ce: ComputeEnvironment, boot_s: float | None = None, refill: bool
     """Launch what the minvCpus floor lacks (at t=0, after a reclaim, when capacity returns)."""
     missing = ce.min_vcpus - ce.total_vcpus
     if missing > 0 and ce.enabled and ce.provisioning.fills_floor:
-        launch_for(ce, MIN_FILL_SHAPE, missing, boot_s, refill)
+        # NOTE: EC2 hosts hold whole vCPUs, so the missing count is whole already.
+        launch_for(ce, MIN_FILL_SHAPE, math.ceil(missing), boot_s, refill)
 
 
 def launch_for(
@@ -125,6 +126,7 @@ def _capacity_available(ce: ComputeEnvironment, itype: InstanceType) -> bool:
 def _promise_idle_nodes(ce: ComputeEnvironment, shape: Shape, nodes: int) -> int:
     """Promise up to ``nodes`` empty ready instances of the node type (once per round)."""
     name = shape.node_type
+    assert name is not None  # NOTE: only multi-node shapes promise nodes
     idle = len(ce.empty_nodes(name))
     promised = min(max(idle - ce.idle_nodes_promised.get(name, 0), 0), nodes)
     ce.idle_nodes_promised[name] = ce.idle_nodes_promised.get(name, 0) + promised

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from batchsim.catalog.spot import bucket_rate_per_s, price_points
 from batchsim.engine.compute.instance import BILLING_MINIMUM_S
-from batchsim.scenario.distributions import Exponential, Sampler, make_sampler
+from batchsim.scenario.distributions import Exponential, ExponentialParams, Sampler, make_sampler
 
 if TYPE_CHECKING:
     import numpy as np
@@ -32,7 +32,7 @@ def lifetime_sampler(model, bucket: int | None, rng: np.random.Generator) -> Sam
     """Return a sampler of instance lifetimes: ``model`` (a distribution, or inf for never), or
     when it is None exponential at the rate of Spot Advisor ``bucket``. None means never."""
     if model is None:
-        model = Exponential(exponential={"mean": 1.0 / bucket_rate_per_s(bucket)})
+        model = Exponential(exponential=ExponentialParams(mean=1.0 / bucket_rate_per_s(bucket)))
     return None if model == math.inf else make_sampler(model, rng)
 
 

@@ -42,7 +42,7 @@ class UnmanagedProvisioning:
         self.env = env
         self.settings = settings
         self.fixed = [
-            (catalog.get(i.instanceType), i.count, i.pricePerHour)
+            (catalog.require(i.instanceType), i.count, i.pricePerHour)
             for i in spec.simulation.instances
         ]
         self._price: dict[str, float] = {}
@@ -55,7 +55,8 @@ class UnmanagedProvisioning:
     @property
     def total_vcpus(self) -> int:
         """The vCPUs of all the fixed instances."""
-        return sum(itype.vcpus * count for itype, count, _ in self.fixed)
+        # NOTE: EC2 types hold whole vCPUs (only a Fargate task's may be a fraction).
+        return int(sum(itype.vcpus * count for itype, count, _ in self.fixed))
 
     def allocatable_mib(self, itype: InstanceType) -> float:
         """Return the memory ECS registers for ``itype`` (nominal × factor − reserved)."""
