@@ -13,6 +13,7 @@ A job action names a workload entry and applies to every job it has submitted by
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
 from batchsim.engine.job import TERMINAL, JobState
@@ -20,7 +21,7 @@ from batchsim.engine.job import TERMINAL, JobState
 if TYPE_CHECKING:
     from batchsim.engine.attempts import AttemptRunner
     from batchsim.engine.compute import ComputeEnvironment
-    from batchsim.engine.env import BatchEnv
+    from batchsim.engine.env import BatchEnv, Timer
     from batchsim.engine.job import Job
     from batchsim.engine.lifecycle import Lifecycle
     from batchsim.engine.scheduler import Scheduler
@@ -52,7 +53,10 @@ class Timeline:
     def start(self, actions: list[Action]) -> None:
         """Schedule every action."""
         for action in actions:
-            self.env.call_later(action.at, lambda _event, action=action: self.perform(action))
+            self.env.call_later(action.at, partial(self._due, action))
+
+    def _due(self, action: Action, _timer: Timer) -> None:
+        self.perform(action)
 
     def perform(self, action: Action) -> None:
         """Make the API call of ``action`` now."""

@@ -13,11 +13,13 @@ from typing import TYPE_CHECKING
 
 from batchsim.engine.retry import ExitRule, RetryPolicy
 from batchsim.scenario.distributions import Sampler, chunked, make_sampler
-from batchsim.scenario.multinode import main_container
+from batchsim.scenario.multinode import main_container, node_properties
 
 if TYPE_CHECKING:
+    from batchsim.catalog.instance_types import InstanceType
     from batchsim.engine.env import BatchEnv
     from batchsim.engine.fair_share import FairShare
+    from batchsim.engine.queue import ShapeLine
     from batchsim.scenario.schema import (
         JobDefinition,
         ResourceRequirement,
@@ -71,7 +73,7 @@ class JobSpec:
     scheduling_priority: int = 0  # schedulingPriorityOverride, else the definition's
     fair: FairShare | None = None  # the queue's policy state, on fair-share queues (model wires it)
     submitted: int = 0  # SubmitJob calls made so far (numbers the job ids)
-    line: object = None  # the queue's line for this spec, cached by JobQueue.push
+    line: ShapeLine | None = None  # the queue's line for this spec, cached by JobQueue.push
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,8 +119,8 @@ def _requirements(reqs: list[ResourceRequirement] | None) -> dict[str, float]:
 def resolve_shape(definition: JobDefinition, entry: WorkloadEntry) -> Shape:
     """Return the job's resources: definition, then SubmitJob containerOverrides (which win)."""
     props = definition.containerProperties
-    values = {"VCPU": props.vcpus, "MEMORY": props.memory, "GPU": 0}
-    values = {k: v for k, v in values.items() if v is not None}
+    declared = {"VCPU": props.vcpus, "MEMORY": props.memory, "GPU": 0}
+    values: dict[str, float] = {k: v for k, v in declared.items() if v is not None}
     values.update(_requirements(props.resourceRequirements))
     overrides = entry.submit.containerOverrides
     if overrides is not None:
@@ -131,10 +133,12 @@ def resolve_shape(definition: JobDefinition, entry: WorkloadEntry) -> Shape:
     return Shape(vcpus, float(values["MEMORY"]), int(values.get("GPU", 0)))
 
 
-def multinode_shape(definition: JobDefinition, itype, allocatable_mib: float) -> Shape:
+def multinode_shape(
+    definition: JobDefinition, itype: InstanceType, allocatable_mib: float
+) -> Shape:
     """Return the shape of a multi-node parallel job: ``numNodes`` whole instances of ``itype``
-    (a catalog InstanceType; ``allocatable_mib`` the memory ECS registers on one)."""
-    nodes = definition.nodeProperties.numNodes
+    (``allocatable_mib`` the memory ECS registers on one)."""
+    nodes = node_properties(definition).numNodes
     return Shape(itype.vcpus, allocatable_mib, itype.gpus, nodes=nodes, node_type=itype.name)
 
 

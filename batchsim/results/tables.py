@@ -27,12 +27,12 @@ from batchsim.records import (
 TIMELINE_COLUMNS = tuple(f.name for f in TIMELINE_TABLE)
 # NOTE: text gets pandas' inferred text dtype: "str" from pandas 3, object before it.
 TEXT_DTYPE = pd.Series(["text"]).dtype
-_TEXT_IS_OBJECT = np.dtype(object) == TEXT_DTYPE
+_STRING_DTYPE = TEXT_DTYPE if isinstance(TEXT_DTYPE, pd.StringDtype) else None  # None: object
 
 
 def _text(values: np.ndarray):
     """Return an object array of strings (and None) as a text column."""
-    return values if _TEXT_IS_OBJECT else pd.array(values, dtype=TEXT_DTYPE)
+    return values if _STRING_DTYPE is None else pd.array(values, dtype=_STRING_DTYPE)
 
 
 def typed(f: Field, values: np.ndarray):
