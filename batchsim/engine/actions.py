@@ -25,7 +25,12 @@ if TYPE_CHECKING:
     from batchsim.engine.job import Job
     from batchsim.engine.lifecycle import Lifecycle
     from batchsim.engine.scheduler import Scheduler
-    from batchsim.scenario.schema import Action
+    from batchsim.scenario.schema import (
+        Action,
+        JobAction,
+        UpdateComputeEnvironmentAction,
+        UpdateJobQueueAction,
+    )
 
 WAITING = frozenset({JobState.SUBMITTED, JobState.PENDING, JobState.RUNNABLE})
 ON_AN_INSTANCE = frozenset({JobState.STARTING, JobState.RUNNING})
@@ -62,12 +67,12 @@ class Timeline:
         """Make the API call of ``action`` now."""
         name = action.name
         if name in ("CancelJob", "TerminateJob"):
-            request = getattr(action, name)
+            request: JobAction = getattr(action, name)
             for job in self._jobs_of(request.jobId):
                 self._end(job, request.reason, stop_running=name == "TerminateJob")
-        elif name == "UpdateComputeEnvironment":
+        elif action.UpdateComputeEnvironment is not None:
             self._update_ce(action.UpdateComputeEnvironment)
-        else:
+        elif action.UpdateJobQueue is not None:
             self._update_queue(action.UpdateJobQueue)
 
     def _jobs_of(self, entry: str) -> list[Job]:
@@ -85,7 +90,7 @@ class Timeline:
         elif stop_running and job.state in ON_AN_INSTANCE:
             self.runner.terminate(job, reason, now)
 
-    def _update_ce(self, request) -> None:
+    def _update_ce(self, request: UpdateComputeEnvironmentAction) -> None:
         ce = self.ces[request.computeEnvironment]
         if request.state is not None:
             ce.enabled = request.state == "ENABLED"
@@ -97,7 +102,7 @@ class Timeline:
                 ce.min_vcpus = resources.minvCpus
         ce.update_limits()
 
-    def _update_queue(self, request) -> None:
+    def _update_queue(self, request: UpdateJobQueueAction) -> None:
         queue = self.queues[request.jobQueue]
         if request.state is not None:
             queue.enabled = request.state == "ENABLED"

@@ -16,11 +16,15 @@ from batchsim.scenario.distributions import Sampler, chunked, make_sampler
 from batchsim.scenario.multinode import main_container, node_properties
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from batchsim.catalog.instance_types import InstanceType
     from batchsim.engine.env import BatchEnv
     from batchsim.engine.fair_share import FairShare
     from batchsim.engine.queue import ShapeLine
     from batchsim.scenario.schema import (
+        Checkpoint,
+        ContainerProperties,
         JobDefinition,
         ResourceRequirement,
         RetryStrategy,
@@ -199,7 +203,7 @@ def build_job_spec(
     )
 
 
-def _container(definition: JobDefinition):
+def _container(definition: JobDefinition) -> ContainerProperties:
     """The container the job runs: its own, or the main node's for a multi-node parallel job."""
     if definition.nodeProperties is None:
         return definition.containerProperties
@@ -218,12 +222,12 @@ def _no_runtime() -> float:
     raise AssertionError("every index has a runtimeByIndex range (checked by the loader)")
 
 
-def checkpoint_spec(model) -> CheckpointSpec | None:
+def checkpoint_spec(model: Checkpoint | None) -> CheckpointSpec | None:
     """Return the engine form of a scenario ``checkpoint`` block (None: no checkpoints)."""
     if model is None:
         return None
     return CheckpointSpec(model.interval, model.cost, model.restartCost, model.onNotice)
 
 
-def _uniform_sampler(rng) -> Sampler:
+def _uniform_sampler(rng: np.random.Generator) -> Sampler:
     return chunked(lambda n: rng.random(n))
