@@ -64,6 +64,15 @@ class Field(NamedTuple):
 Columns = dict[str, np.ndarray]
 """Records as columns: field name → NumPy array (object for text, float64 for numbers)."""
 
+AttemptRow = tuple[
+    int, int, str, str, str, float, float, int, float | None, float | None, float | None,
+    float, str, int | None, str, str, float,
+]  # fmt: skip
+"""One attempt record as the engine appends it, in :data:`ATTEMPT`'s order."""
+
+BlockedRow = tuple[float, int, str, str]
+"""One blocked-head record as the engine appends it, in :data:`BLOCKED`'s order."""
+
 
 @dataclass(frozen=True)
 class RecordSpec:

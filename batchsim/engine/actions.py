@@ -13,6 +13,7 @@ A job action names a workload entry and applies to every job it has submitted by
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
 from batchsim.engine.job import TERMINAL, JobState
@@ -20,11 +21,16 @@ from batchsim.engine.job import TERMINAL, JobState
 if TYPE_CHECKING:
     from batchsim.engine.attempts import AttemptRunner
     from batchsim.engine.compute import ComputeEnvironment
-    from batchsim.engine.env import BatchEnv
+    from batchsim.engine.env import BatchEnv, Timer
     from batchsim.engine.job import Job
     from batchsim.engine.lifecycle import Lifecycle
     from batchsim.engine.scheduler import Scheduler
-    from batchsim.scenario.schema import Action
+    from batchsim.scenario.schema import (
+        Action,
+        JobAction,
+        UpdateComputeEnvironmentAction,
+        UpdateJobQueueAction,
+    )
 
 WAITING = frozenset({JobState.SUBMITTED, JobState.PENDING, JobState.RUNNABLE})
 ON_AN_INSTANCE = frozenset({JobState.STARTING, JobState.RUNNING})
@@ -52,18 +58,21 @@ class Timeline:
     def start(self, actions: list[Action]) -> None:
         """Schedule every action."""
         for action in actions:
-            self.env.call_later(action.at, lambda _event, action=action: self.perform(action))
+            self.env.call_later(action.at, partial(self._due, action))
+
+    def _due(self, action: Action, _timer: Timer) -> None:
+        self.perform(action)
 
     def perform(self, action: Action) -> None:
         """Make the API call of ``action`` now."""
         name = action.name
         if name in ("CancelJob", "TerminateJob"):
-            request = getattr(action, name)
+            request: JobAction = getattr(action, name)
             for job in self._jobs_of(request.jobId):
                 self._end(job, request.reason, stop_running=name == "TerminateJob")
-        elif name == "UpdateComputeEnvironment":
+        elif action.UpdateComputeEnvironment is not None:
             self._update_ce(action.UpdateComputeEnvironment)
-        else:
+        elif action.UpdateJobQueue is not None:
             self._update_queue(action.UpdateJobQueue)
 
     def _jobs_of(self, entry: str) -> list[Job]:
@@ -81,7 +90,7 @@ class Timeline:
         elif stop_running and job.state in ON_AN_INSTANCE:
             self.runner.terminate(job, reason, now)
 
-    def _update_ce(self, request) -> None:
+    def _update_ce(self, request: UpdateComputeEnvironmentAction) -> None:
         ce = self.ces[request.computeEnvironment]
         if request.state is not None:
             ce.enabled = request.state == "ENABLED"
@@ -93,7 +102,7 @@ class Timeline:
                 ce.min_vcpus = resources.minvCpus
         ce.update_limits()
 
-    def _update_queue(self, request) -> None:
+    def _update_queue(self, request: UpdateJobQueueAction) -> None:
         queue = self.queues[request.jobQueue]
         if request.state is not None:
             queue.enabled = request.state == "ENABLED"

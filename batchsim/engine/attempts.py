@@ -16,10 +16,13 @@ from batchsim.engine.job import JobState, Progress
 from batchsim.records import Outcome
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from batchsim.engine.compute import ComputeEnvironment, Instance
-    from batchsim.engine.env import BatchEnv
+    from batchsim.engine.env import BatchEnv, Timer
     from batchsim.engine.job import Job
     from batchsim.engine.lifecycle import Lifecycle
+    from batchsim.engine.spec import CheckpointSpec
 
 CONTAINER_EXITED = "Essential container in task exited"
 TIMEOUT_REASON = "Job attempt duration exceeded timeout"
@@ -34,10 +37,15 @@ class AttemptRunner:
     def __init__(self, env: BatchEnv, lifecycle: Lifecycle):
         self.env = env
         self.lifecycle = lifecycle
-        self._other_nodes: dict[Job, list[Instance]] = {}  # multi-node parallel jobs running
+        self._other_nodes: dict[Job, Sequence[Instance]] = {}  # multi-node parallel jobs running
 
     def start_attempt(
-        self, job: Job, ce: ComputeEnvironment, instance: Instance, other_nodes, now: float
+        self,
+        job: Job,
+        ce: ComputeEnvironment,
+        instance: Instance,
+        other_nodes: Sequence[Instance],
+        now: float,
     ) -> None:
         """Hold room for the STARTING ``job`` on ``instance`` (and an MNP job's
         ``other_nodes``) and plan RUNNING after the image pull and container start."""
@@ -55,13 +63,17 @@ class AttemptRunner:
         else:
             self._begin_running(job, job.token, None)
 
-    def _begin_running(self, job: Job, token: int, _event) -> None:
+    def _begin_running(self, job: Job, token: int, _event: Timer | None) -> None:
         if job.token != token:
             return
         spec = job.spec
         now = self.env._now
         self.lifecycle.run(job, now)
-        duration = job.work_s if spec.checkpoint is None else self._checkpointed_run(job, now)
+        checkpoint = spec.checkpoint
+        duration = (
+            job.work_s if checkpoint is None else self._checkpointed_run(job, checkpoint, now)
+        )
+        exit_code: int | None
         outcome, exit_code = Outcome.SUCCEEDED, 0
         if spec.failure_probability > 0 and spec.uniform() < spec.failure_probability:
             outcome, exit_code = Outcome.FAILED, spec.failure_exit_code
@@ -74,10 +86,10 @@ class AttemptRunner:
         )
 
     @staticmethod
-    def _checkpointed_run(job: Job, now: float) -> float:
-        """Return the RUNNING time of an uninterrupted attempt of a checkpointed job: restart
-        (on a retry), the work left since the last checkpoint, and the checkpoints it writes."""
-        checkpoint = job.spec.checkpoint
+    def _checkpointed_run(job: Job, checkpoint: CheckpointSpec, now: float) -> float:
+        """Return the RUNNING time of an uninterrupted attempt of a job that writes
+        ``checkpoint``s: restart (on a retry), the work left since the last checkpoint, and
+        the checkpoints it writes."""
         progress = getattr(job, "progress", None)
         if progress is None:
             progress = job.progress = Progress()
@@ -95,15 +107,19 @@ class AttemptRunner:
             return 0.0, 0.0
         checkpoint = job.spec.checkpoint
         if checkpoint is None:
+            assert job.started_at is not None  # a RUNNING job has started
             return min(now - job.started_at, job.work_s), 0.0
         progress = job.progress
         return checkpoint.progress(now - progress.work_from_at, job.work_s - progress.saved_s)
 
-    def _end(self, job: Job, token: int, outcome: str, exit_code: int | None, _event) -> None:
+    def _end(
+        self, job: Job, token: int, outcome: str, exit_code: int | None, _event: Timer
+    ) -> None:
         if job.token != token:
             return
         now = self.env._now
-        instance = job.instance
+        instance, starting_at = job.instance, job.starting_at
+        assert instance is not None and starting_at is not None  # the attempt is placed
         reason = TIMEOUT_REASON if outcome is Outcome.TIMED_OUT else CONTAINER_EXITED
         if outcome is not Outcome.SUCCEEDED and job.spec.checkpoint is not None:
             job.progress.saved_s += self._work_done(job, now)[1]
@@ -118,7 +134,7 @@ class AttemptRunner:
         else:
             lifecycle.finish(job, FAILED, now)
         shape = job.spec.shape
-        instance.ce.release(instance, shape, now - job.starting_at)
+        instance.ce.release(instance, shape, now - starting_at)
         if shape.nodes:
             self._release_other_nodes(job, now)
 
@@ -144,7 +160,8 @@ class AttemptRunner:
     def interrupt(self, job: Job, cause: SpotInterruption, now: float) -> None:
         """End ``job``'s attempt because its host was reclaimed; keep the checkpointed work,
         count the rest as wasted, and retry or fail as the retry strategy says."""
-        instance = job.instance
+        instance, starting_at = job.instance, job.starting_at
+        assert instance is not None and starting_at is not None  # the attempt is placed
         done, saved = self._work_done(job, now)
         progress = getattr(job, "progress", None)
         if progress is not None and progress.notice_saved_s is not None:
@@ -157,24 +174,27 @@ class AttemptRunner:
             job, Outcome.SPOT_INTERRUPTED, None, cause.status_reason, now, wasted_vcpu_h
         )
         self._retry_or_fail(job, cause.status_reason, None, now)
-        instance.ce.evict(instance, job.spec.shape, now - job.starting_at)
+        instance.ce.evict(instance, job.spec.shape, now - starting_at)
 
     def terminate(self, job: Job, reason: str, now: float) -> None:
         """TerminateJob on a STARTING or RUNNING job: the attempt stops now; the job FAILED
         (never retried)."""
-        instance = job.instance
+        instance, starting_at = job.instance, job.starting_at
+        assert instance is not None and starting_at is not None  # the attempt is placed
         self.lifecycle.stop(job, Outcome.TERMINATED, None, reason, now)
         self.lifecycle.finish(job, FAILED, now)
-        instance.ce.release(instance, job.spec.shape, now - job.starting_at)
+        instance.ce.release(instance, job.spec.shape, now - starting_at)
         self._release_other_nodes(job, now)
 
     def hosts(self, job: Job) -> list[Instance]:
         """Return the instances a placed job holds: its own, then an MNP job's other nodes."""
+        assert job.instance is not None  # the job is placed
         return [job.instance, *self._other_nodes.get(job, ())]
 
     def _release_other_nodes(self, job: Job, now: float) -> None:
         """Give back the child nodes of an ended MNP attempt (AWS stops them when the main
         node exits)."""
+        assert job.starting_at is not None  # the attempt is placed
         shape, held_s = job.spec.shape, now - job.starting_at
         for host in self._other_nodes.pop(job, ()):
             host.ce.release(host, shape, held_s)

@@ -5,13 +5,15 @@ from __future__ import annotations
 import zlib
 from collections.abc import Callable
 from heapq import heappop, heappush
-from typing import Any
 
 import numpy as np
 import simpy
 from simpy.events import NORMAL
 
 from batchsim.engine.recorder import Recorder
+
+TimerCallback = Callable[["Timer"], object]
+"""What a timer calls when it fires: ``callback(timer)``, its return value ignored."""
 
 
 class Timer:
@@ -25,7 +27,7 @@ class Timer:
     _ok = True
     _value = None
 
-    def __init__(self, callback: Callable[[Any], None]):
+    def __init__(self, callback: TimerCallback):
         self.callbacks = [callback]
 
 
@@ -107,7 +109,9 @@ class BatchEnv(simpy.Environment):
         if not self.daemons_possible:
             while queue and queue[0][0] < horizon:
                 self._now, _, _, event = heappop(queue)
-                callbacks, event.callbacks = event.callbacks, None
+                # SimPy types Event.callbacks as a list yet marks a processed event with None
+                # (its own step() does the same under an ignore)
+                callbacks, event.callbacks = event.callbacks, None  # type: ignore[assignment]
                 for callback in callbacks:
                     callback(event)
                 if not event._ok and not hasattr(event, "_defused"):
@@ -122,7 +126,9 @@ class BatchEnv(simpy.Environment):
                     self._end_instant(only_daemons_left=True)  # NOTE: may bring new work
                     continue
                 self._now, _, _, event = heappop(queue)
-                callbacks, event.callbacks = event.callbacks, None
+                # SimPy types Event.callbacks as a list yet marks a processed event with None
+                # (its own step() does the same under an ignore)
+                callbacks, event.callbacks = event.callbacks, None  # type: ignore[assignment]
                 for callback in callbacks:
                     callback(event)
                 if not event._ok and not hasattr(event, "_defused"):
@@ -146,7 +152,7 @@ class BatchEnv(simpy.Environment):
         self._instances_launched += 1
         return f"i-{self._instances_launched:017x}"
 
-    def call_later(self, delay: float, callback: Callable[[Any], None]) -> Timer:
+    def call_later(self, delay: float, callback: TimerCallback) -> Timer:
         """Schedule ``callback(timer)`` to run ``delay`` seconds from now; return the timer.
 
         NOTE: this pushes straight onto SimPy's event heap, as ``Environment.schedule`` would,
@@ -154,7 +160,8 @@ class BatchEnv(simpy.Environment):
         process per job.
         """
         timer = Timer(callback)
-        heappush(self._queue, (self._now + delay, NORMAL, next(self._eid), timer))
+        # A Timer is no simpy.Event, but has all that step() and run_until() read of one
+        heappush(self._queue, (self._now + delay, NORMAL, next(self._eid), timer))  # type: ignore[misc]
         return timer
 
     def _alive(self, jobs_waiting: Callable[[], bool]) -> bool:
@@ -163,7 +170,7 @@ class BatchEnv(simpy.Environment):
         return len(self._queue) > self._daemons or (self._wakeups > 0 and jobs_waiting())
 
     def call_later_daemon(
-        self, delay: float, callback: Callable[[Any], None], wakeup: bool = False
+        self, delay: float, callback: TimerCallback, wakeup: bool = False
     ) -> Timer:
         """Like :meth:`call_later`, but the timer does not keep the run going: a run whose only
         pending events are daemon timers is over (a Spot reclaim due in ten days must not

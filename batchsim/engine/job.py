@@ -14,6 +14,8 @@ from batchsim.errors import IllegalTransition
 from batchsim.records import TERMINAL_STATES, JobState
 
 if TYPE_CHECKING:
+    from batchsim.engine.compute import Instance
+    from batchsim.engine.env import Timer
     from batchsim.engine.spec import JobSpec
 
 
@@ -72,6 +74,12 @@ class Job:
         "token", "compute_environment", "instance_type", "work_s", "index", "progress", "timer",
     )  # fmt: skip
 
+    # NOTE: two slots stay unset until used, to keep job creation cheap: ``progress``
+    # (checkpointed jobs, from their first RUNNING) and ``timer`` (the pending timer of
+    # the current attempt, which a reclaim cancels).
+    progress: Progress
+    timer: Timer | None
+
     def __init__(
         self,
         serial: int,
@@ -100,15 +108,12 @@ class Job:
         self.attempts = 0
         self.status_reason: str | None = None
         self.exit_code: int | None = None
-        self.instance = None
+        self.instance: Instance | None = None
         self.token = 0  # bumped whenever a scheduled callback for this job must be ignored
         self.compute_environment: str | None = None
         self.instance_type: str | None = None
         self.work_s = work_s
         self.index = -1  # position in the recorder's job list, set when the job is recorded
-        # NOTE: two slots stay unset until used, to keep job creation cheap: ``progress``
-        # (checkpointed jobs, from their first RUNNING) and ``timer`` (the pending timer of
-        # the current attempt, which a reclaim cancels).
 
     @property
     def job_id(self) -> str:

@@ -24,12 +24,11 @@ from batchsim.engine.time_limits import TimeLimits
 from batchsim.errors import IllegalTransition
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Callable, Iterable, Sequence
 
     from batchsim.engine.blocked import BlockedHeads
-    from batchsim.engine.compute import ComputeEnvironment
+    from batchsim.engine.compute import ComputeEnvironment, Instance
     from batchsim.engine.env import BatchEnv
-    from batchsim.engine.instance import Instance
     from batchsim.engine.job import Job
     from batchsim.engine.queue import JobQueue, ShapeLine
 
@@ -102,6 +101,7 @@ class Lifecycle:
         self._jobs.append(job)
         spec = job.spec
         if spec.fair is not None:
+            assert spec.share is not None  # the loader: fair-share jobs have a shareIdentifier
             spec.fair.joined(spec.share, spec.array_size or 1)
 
     def spawned(self, child: Job) -> None:
@@ -156,7 +156,7 @@ class Lifecycle:
         line: ShapeLine,
         ce: ComputeEnvironment,
         instance: Instance,
-        other_nodes: list[Instance] | tuple = (),
+        other_nodes: Sequence[Instance] = (),
     ) -> None:
         """RUNNABLE → STARTING: take the first job of ``line`` off its queue and start an
         attempt on ``instance`` of ``ce`` (an MNP job also holds ``other_nodes``)."""
@@ -167,6 +167,7 @@ class Lifecycle:
         now = self.env._now  # NOTE: the attribute, not SimPy's property: this is the hot path
         spec = job.spec
         if spec.fair is not None:
+            assert spec.share is not None  # the loader: fair-share jobs have a shareIdentifier
             spec.fair.started(spec.share, spec.shape.held_vcpus, now)
         running = instance.running
         if running is not None:
@@ -201,6 +202,7 @@ class Lifecycle:
         pending for the attempt stale (a pending timer is cancelled). The job's next state
         follows from :meth:`finish` or :meth:`make_runnable`."""
         instance, spec = job.instance, job.spec
+        assert instance is not None  # a STARTING or RUNNING job is placed
         shape = spec.shape
         self._attempts.append((
             job.index, job.attempts, instance.ce.name, instance.instance_id, instance.itype.name,
@@ -210,6 +212,7 @@ class Lifecycle:
         if len(self._attempts) >= CHUNK_ROWS:
             self.env.recorder.seal_attempts()  # NOTE: columns, a chunk at a time (memory)
         if spec.fair is not None:
+            assert spec.share is not None  # the loader: fair-share jobs have a shareIdentifier
             spec.fair.stopped(spec.share, shape.held_vcpus, now)
         if instance.running is not None:
             instance.running.discard(job)
@@ -224,6 +227,7 @@ class Lifecycle:
     def close_unfinished(self, job: Job, now: float) -> None:
         """Record the open attempt of a job still STARTING or RUNNING when the run stops."""
         instance, shape = job.instance, job.spec.shape
+        assert instance is not None  # a STARTING or RUNNING job is placed
         self._attempts.append((
             job.index, job.attempts, instance.ce.name, instance.instance_id, instance.itype.name,
             shape.vcpus, shape.memory_mib, shape.gpus, job.runnable_at, job.starting_at,
@@ -241,6 +245,7 @@ class Lifecycle:
         job.stopped_at = now
         spec = job.spec
         if spec.fair is not None and job.size is None:
+            assert spec.share is not None  # the loader: fair-share jobs have a shareIdentifier
             spec.fair.left(spec.share)
         for listener in self._ended:
             listener(job, state, now)
@@ -276,6 +281,8 @@ def changes_nothing(queue: JobQueue, job: Job) -> bool:
     NOTE: this is what keeps a backed-up queue at O(1) per arrival: without it every
     arrival runs a pass that places nothing and explains the wait again.
     """
-    if queue.fair is not None or len(job.spec.line.jobs) < 2:
+    line = job.spec.line
+    assert line is not None  # JobQueue.push cached it
+    if queue.fair is not None or len(line.jobs) < 2:
         return False
     return not any(ce.booting or ce.can_grow() for ce in queue.ces)

@@ -8,9 +8,23 @@ so a million-attempt run never holds a million tuples. An attempt names its job 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from batchsim.records import ATTEMPT, BLOCKED, CAPACITY, INSTANCE, Columns, Outcome
+from batchsim.records import (
+    ATTEMPT,
+    BLOCKED,
+    CAPACITY,
+    INSTANCE,
+    AttemptRow,
+    BlockedRow,
+    Columns,
+    Outcome,
+)
+
+if TYPE_CHECKING:
+    from batchsim.engine.job import Job
 
 __all__ = ["ATTEMPT_FIELDS", "CAPACITY_FIELDS", "INSTANCE_FIELDS", "Outcome", "Recorder"]
 
@@ -27,11 +41,11 @@ class Recorder:
     __slots__ = ("attempts", "instances", "capacity", "jobs", "blocked", "_attempt_chunks")
 
     def __init__(self) -> None:
-        self.attempts: list[tuple] = []  # the open chunk of attempt records (ATTEMPT order)
+        self.attempts: list[AttemptRow] = []  # the open chunk of attempt records
         self.instances: list[tuple] = []
         self.capacity: list[tuple] = []
-        self.jobs: list = []  # every Job, in creation order; read only after the run
-        self.blocked: list[tuple] = []  # blocked head jobs (BLOCKED order)
+        self.jobs: list[Job] = []  # every Job, in creation order; read only after the run
+        self.blocked: list[BlockedRow] = []  # blocked head jobs
         self._attempt_chunks: list[Columns] = []
 
     def seal_attempts(self) -> None:

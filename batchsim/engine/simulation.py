@@ -125,6 +125,7 @@ class Model:
         """Close attempts still open and instances still running at the end of the run."""
         for job in self.env.recorder.jobs:
             if job.state is JobState.STARTING or job.state is JobState.RUNNING:
+                assert job.starting_at is not None  # NOTE: placed jobs were stamped STARTING
                 for host in self.runner.hosts(job):
                     host.busy_vcpu_s += job.spec.shape.vcpus * (end_at - job.starting_at)
                 self.lifecycle.close_unfinished(job, end_at)

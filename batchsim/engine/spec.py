@@ -13,13 +13,19 @@ from typing import TYPE_CHECKING
 
 from batchsim.engine.retry import ExitRule, RetryPolicy
 from batchsim.scenario.distributions import Sampler, chunked, make_sampler
-from batchsim.scenario.multinode import main_container
+from batchsim.scenario.multinode import main_container, node_properties
 from batchsim.scenario.shapes import Shape, resolve_shape
 
 if TYPE_CHECKING:
+    import numpy as np
+
+    from batchsim.catalog.instance_types import InstanceType
     from batchsim.engine.env import BatchEnv
     from batchsim.engine.fair_share import FairShare
+    from batchsim.engine.queue import ShapeLine
     from batchsim.scenario.schema import (
+        Checkpoint,
+        ContainerProperties,
         JobDefinition,
         RetryStrategy,
         WorkloadEntry,
@@ -53,7 +59,7 @@ class JobSpec:
     scheduling_priority: int = 0  # schedulingPriorityOverride, else the definition's
     fair: FairShare | None = None  # the queue's policy state, on fair-share queues (model wires it)
     submitted: int = 0  # SubmitJob calls made so far (numbers the job ids)
-    line: object = None  # the queue's line for this spec, cached by JobQueue.push
+    line: ShapeLine | None = None  # the queue's line for this spec, cached by JobQueue.push
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,10 +98,12 @@ def child_runtime(spec: JobSpec, index: int) -> float:
     return spec.runtime()
 
 
-def multinode_shape(definition: JobDefinition, itype, allocatable_mib: float) -> Shape:
+def multinode_shape(
+    definition: JobDefinition, itype: InstanceType, allocatable_mib: float
+) -> Shape:
     """Return the shape of a multi-node parallel job: ``numNodes`` whole instances of ``itype``
-    (a catalog InstanceType; ``allocatable_mib`` the memory ECS registers on one)."""
-    nodes = definition.nodeProperties.numNodes
+    (``allocatable_mib`` the memory ECS registers on one)."""
+    nodes = node_properties(definition).numNodes
     return Shape(itype.vcpus, allocatable_mib, itype.gpus, nodes=nodes, node_type=itype.name)
 
 
@@ -156,7 +164,7 @@ def build_job_spec(
     )
 
 
-def _container(definition: JobDefinition):
+def _container(definition: JobDefinition) -> ContainerProperties:
     """The container the job runs: its own, or the main node's for a multi-node parallel job."""
     if definition.nodeProperties is None:
         return definition.containerProperties
@@ -175,12 +183,12 @@ def _no_runtime() -> float:
     raise AssertionError("every index has a runtimeByIndex range (checked by the loader)")
 
 
-def checkpoint_spec(model) -> CheckpointSpec | None:
+def checkpoint_spec(model: Checkpoint | None) -> CheckpointSpec | None:
     """Return the engine form of a scenario ``checkpoint`` block (None: no checkpoints)."""
     if model is None:
         return None
     return CheckpointSpec(model.interval, model.cost, model.restartCost, model.onNotice)
 
 
-def _uniform_sampler(rng) -> Sampler:
+def _uniform_sampler(rng: np.random.Generator) -> Sampler:
     return chunked(lambda n: rng.random(n))

@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable
 
-    from batchsim.engine.env import BatchEnv
+    from batchsim.engine.env import BatchEnv, Timer
     from batchsim.engine.job import Job
     from batchsim.engine.queue import JobQueue
 
@@ -43,16 +43,17 @@ class TimeLimits:
         self._blocked_at: dict[Job, float] = {}
         self._check_at: float | None = None
 
-    def blocked(self, jobs) -> None:
+    def blocked(self, jobs: Iterable[Job]) -> None:
         """``jobs`` now carry a blocked statusReason: start their clocks, plan a check."""
         now = self.env.now
         for job in jobs:
-            limit = self.limits.get(reason_code(job.status_reason))
+            code = reason_code(job.status_reason)
+            limit = None if code is None else self.limits.get(code)
             if limit is not None:
                 self._blocked_at.setdefault(job, now)
                 self._plan(self._blocked_at[job] + limit)
 
-    def unblocked(self, jobs) -> None:
+    def unblocked(self, jobs: Iterable[Job]) -> None:
         """``jobs`` lost their blocked reason (capacity came back): stop their clocks."""
         for job in jobs:
             self._blocked_at.pop(job, None)
@@ -63,12 +64,12 @@ class TimeLimits:
         self._check_at = at
         self.env.call_later(at - self.env.now, self._check)
 
-    def _check(self, _event) -> None:
+    def _check(self, _timer: Timer) -> None:
         self._check_at = None
         now = self.env.now
         while (head := self.queue.head()) is not None:
             code = reason_code(head.status_reason)
-            limit = self.limits.get(code)
+            limit = None if code is None else self.limits.get(code)
             since = self._blocked_at.get(head)
             if limit is None or since is None:
                 return

@@ -19,7 +19,7 @@ from batchsim.scenario.schedules import parse_schedule
 
 if TYPE_CHECKING:
     from batchsim.engine.dependencies import Dependencies
-    from batchsim.engine.env import BatchEnv
+    from batchsim.engine.env import BatchEnv, Timer
     from batchsim.engine.lifecycle import Lifecycle
     from batchsim.engine.spec import JobSpec
     from batchsim.scenario.schema import Arrivals, WorkloadEntry
@@ -103,12 +103,13 @@ class Submitter:
 
     def _start_poisson(self, arrivals: Arrivals, spec: JobSpec) -> None:
         rng = self.env.stream(f"arrivals:{spec.entry}")
+        assert arrivals.poisson is not None  # the loader: arrivals without times are Poisson
         mean_gap = 1.0 / arrivals.poisson.rate
         gap = chunked(lambda n: rng.exponential(mean_gap, n))
         until = arrivals.until if arrivals.until is not None else float("inf")
         left = [arrivals.count if arrivals.count is not None else -1]
 
-        def arrive(_event) -> None:
+        def arrive(_event: Timer) -> None:
             self.call(spec)
             left[0] -= 1
             if left[0] == 0:
@@ -137,6 +138,7 @@ class Submitter:
         if spec.array_size is not None:
             self._spawn_children(job, spec.array_size, now)
         elif spec.depends:
+            assert self.dependencies is not None  # built whenever some job has dependsOn
             lifecycle.hold(job, now)  # AWS: PENDING while dependencies are not done
             self.dependencies.wait(job, self._depends_on(spec), now)
         else:
@@ -153,6 +155,8 @@ class Submitter:
                 if previous is not None:
                     on.append(previous)
             else:
+                # the loader: only SEQUENTIAL leaves out jobId; dependencies exist with dependsOn
+                assert entry is not None and self.dependencies is not None
                 on.append(self.dependencies.target(entry, index if kind == "N_TO_N" else None))
         return on
 
@@ -179,6 +183,7 @@ class Submitter:
             previous = children[-1] if children else None
             children.append(child)
             if spec.depends:
+                assert self.dependencies is not None  # built whenever some job has dependsOn
                 self.dependencies.wait(child, self._depends_on(spec, index, previous), now)
             else:
                 lifecycle.make_runnable(child, now)

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from pandas.api.extensions import ExtensionArray
 
 from batchsim.records import (
     ATTEMPT_TABLE,
@@ -24,18 +25,19 @@ from batchsim.records import (
     Field,
 )
 
+Column = np.ndarray | ExtensionArray  # a DataFrame column as built here
 TIMELINE_COLUMNS = tuple(f.name for f in TIMELINE_TABLE)
 # NOTE: text gets pandas' inferred text dtype: "str" from pandas 3, object before it.
 TEXT_DTYPE = pd.Series(["text"]).dtype
-_TEXT_IS_OBJECT = np.dtype(object) == TEXT_DTYPE
+_STRING_DTYPE = TEXT_DTYPE if isinstance(TEXT_DTYPE, pd.StringDtype) else None  # None: object
 
 
-def _text(values: np.ndarray):
+def _text(values: np.ndarray) -> Column:
     """Return an object array of strings (and None) as a text column."""
-    return values if _TEXT_IS_OBJECT else pd.array(values, dtype=TEXT_DTYPE)
+    return values if _STRING_DTYPE is None else pd.array(values, dtype=_STRING_DTYPE)
 
 
-def typed(f: Field, values: np.ndarray):
+def typed(f: Field, values: np.ndarray) -> Column:
     """Return a column's stored ``values`` (see records.as_column) as the array of its table
     dtype: text as text; numbers as stored (float64, or int64 when every value was an int),
     except nullable whole numbers, which become Int64 unless some value is a fraction."""
@@ -60,10 +62,10 @@ def jobs_frame(run: EngineRun) -> pd.DataFrame:
     return frame(JOB.fields, run.jobs)
 
 
-def _job_ids(jobs: pd.DataFrame, index: np.ndarray):
-    """Return the ``jobId`` of the jobs at positions ``index`` (float64 record values)."""
-    ids = jobs["jobId"].to_numpy()[index.astype(np.int64)]
-    return _text(ids)
+def _job_ids(jobs: pd.DataFrame, index: np.ndarray) -> np.ndarray:
+    """Return the ``jobId`` of the jobs at positions ``index`` (float64 record values), as a
+    stored text column (:func:`frame` types it)."""
+    return jobs["jobId"].to_numpy()[index.astype(np.int64)]
 
 
 def attempts_frame(run: EngineRun, jobs: pd.DataFrame) -> pd.DataFrame:
@@ -140,7 +142,9 @@ def timeline_frame(
     return pd.DataFrame(out.T, columns=list(TIMELINE_COLUMNS), copy=False)
 
 
-def _on_grid(starts: list[np.ndarray], stops: list[np.ndarray], extra: np.ndarray):
+def _on_grid(
+    starts: list[np.ndarray], stops: list[np.ndarray], extra: np.ndarray
+) -> tuple[np.ndarray, list[np.ndarray]]:
     """Return the sorted distinct times of all arrays (the grid) and, for each array of
     ``starts`` then ``stops``, the grid position of each of its times.
 
@@ -159,7 +163,13 @@ def _on_grid(starts: list[np.ndarray], stops: list[np.ndarray], extra: np.ndarra
     return grid, positions
 
 
-def _level(size: int, rises: list, falls: list, up=None, down=None) -> np.ndarray:
+def _level(
+    size: int,
+    rises: list[np.ndarray],
+    falls: list[np.ndarray],
+    up: np.ndarray | None = None,
+    down: np.ndarray | None = None,
+) -> np.ndarray:
     """Return the level holding just after each of ``size`` grid times: +1 (or ``up``, one
     weight per element of the single array of ``rises``) at each grid position in ``rises``,
     −1 (or ``down``) at each in ``falls``.
