@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import io
 from pathlib import Path
 
 import pytest
@@ -52,6 +53,15 @@ def base_scenario(**changes) -> dict:
     }
     data.update(copy.deepcopy(changes))
     return data
+
+
+def cli(*argv: str) -> tuple[int, str, str]:
+    """Run the command line in-process; return (exit status, stdout, stderr)."""
+    from batchsim.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    status = main(list(argv), stdout=out, stderr=err)
+    return status, out.getvalue(), err.getvalue()
 
 
 def run(data: dict, seed: int | None = None) -> batchsim.RunResult:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 
 import pytest
+from conftest import cli
 
-from batchsim.cli import ExitStatus, main
+from batchsim.cli import ExitStatus
 
 VALID = """\
 name: cli-test
@@ -28,13 +28,6 @@ workload:
   - name: a
     submit: {jobName: a, jobQueue: q, jobDefinition: work}
 """
-
-
-def cli(*argv: str) -> tuple[int, str, str]:
-    """Run the CLI in-process; return (exit status, stdout, stderr)."""
-    out, err = io.StringIO(), io.StringIO()
-    status = main(list(argv), stdout=out, stderr=err)
-    return status, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import ast
-import io
 import os
 import signal
 from pathlib import Path
 
 import pytest
-from conftest import REPO
+from conftest import REPO, cli
 
-from batchsim.cli import ExitStatus, main
+from batchsim.cli import ExitStatus
 from batchsim.errors import IllegalTransition, Interrupted
 from batchsim.scenario.estimate import BASE_MIB, BYTES_PER_JOB, estimate_size
 from batchsim.scenario.loader import parse_scenario
@@ -38,13 +37,6 @@ RUN_FILES = {
     "summary.json", "report.md", "jobs.csv", "attempts.csv", "instances.csv", "timeline.csv",
     "scenario.resolved.yaml", "capacity.png", "jobs.png", "queue_wait.png",
 }  # fmt: skip
-
-
-def cli(*argv: str) -> tuple[int, str, str]:
-    """Run the CLI in-process; return (exit status, stdout, stderr)."""
-    out, err = io.StringIO(), io.StringIO()
-    status = main(list(argv), stdout=out, stderr=err)
-    return status, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture
