@@ -9,12 +9,18 @@ nodes.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from batchsim.catalog import Catalog
-    from batchsim.scenario.schema import JobDefinition, NodeProperties, SimulationSettings
+    from batchsim.scenario.schema import (
+        JobDefinition,
+        NodeProperties,
+        ResourceRequirement,
+        SimulationSettings,
+    )
 
 RelativeProblem = tuple[tuple, str]  # (path inside the job definition, message)
 
@@ -112,8 +118,14 @@ def _instance_type(
         return
     allocatable = settings.allocatable_mib(itype.memory_mib)
     for index, node_range in enumerate(ranges):
-        need = {r.type: r.amount() for r in node_range.container.resourceRequirements}
         where = (*path, index, "container", "resourceRequirements")
+        need, unreadable = _amounts(node_range.container.resourceRequirements)
+        for position, requirement in unreadable:
+            yield (*where, position, "value"), (
+                f"{requirement.type} value must be a non-negative number, got {requirement.value!r}"
+            )
+        if unreadable:
+            continue
         if "VCPU" not in need or "MEMORY" not in need:
             yield where, "give the node's VCPU and MEMORY requirements"
         elif need["VCPU"] > itype.vcpus or need["MEMORY"] > allocatable:
@@ -123,3 +135,22 @@ def _instance_type(
             )
         elif need.get("GPU", 0) > itype.gpus:
             yield where, f"a node needs {need['GPU']:g} GPUs; {name} has {itype.gpus}"
+
+
+def _amounts(
+    requirements: list[ResourceRequirement],
+) -> tuple[dict[str, float], list[tuple[int, ResourceRequirement]]]:
+    """Return a node container's requirements by type, and those whose value is no amount
+    (each with its position in the list)."""
+    need: dict[str, float] = {}
+    unreadable = []
+    for position, requirement in enumerate(requirements):
+        try:
+            amount = requirement.amount()
+        except (TypeError, ValueError):
+            amount = math.nan
+        if math.isfinite(amount) and amount >= 0:
+            need[requirement.type] = amount
+        else:
+            unreadable.append((position, requirement))
+    return need, unreadable
