@@ -5,7 +5,7 @@
     python benchmarks/endtoend.py --run-args=--events      # pass flags to `batchsim run`
     python benchmarks/endtoend.py --case outputs --jobs 100000 [--profile]   # one case, here
 
-The workload is benchmarks/run.py's M/M/c ``SCENARIO`` (c = 64, ρ = 0.85, mean 60 s). Cases, each
+The workload is shape (a) of benchmarks/shapes.py, the light M/M/c (c = 64, ρ = 0.85, mean 60 s). Cases, each
 in a fresh interpreter, interleaved per repeat:
 
 - ``simulate``: ``batchsim.simulate(scenario)`` timed in-process (the engine and DataFrames);
@@ -35,17 +35,16 @@ for path in (str(ROOT), str(HERE)):
     if path not in sys.path:
         sys.path.insert(0, path)  # this checkout's batchsim; run.py beside this file
 
-from run import SCENARIO, decimal  # noqa: E402
+from shapes import SHAPES  # noqa: E402
 
 CASES = ("simulate", "run", "outputs")
 RESULT_TAG = "E2E-RESULT "
-CAPACITY, LOAD, MEAN_SERVICE = 64, 0.85, 60.0
 
 
 def scenario_text(jobs: int) -> str:
-    """Return run.py's M/M/c scenario for ``jobs`` jobs, as YAML."""
-    rate = decimal(LOAD * CAPACITY / MEAN_SERVICE)
-    return SCENARIO.format(capacity=CAPACITY, mean=decimal(MEAN_SERVICE), rate=rate, jobs=jobs)
+    """Return shape (a), the light M/M/c of ``benchmarks/shapes.py``, for ``jobs`` jobs, as YAML."""
+    light = SHAPES["a"]
+    return light.build(jobs, light).yaml
 
 
 def peak_rss_mib(who: int) -> float:
