@@ -52,8 +52,12 @@ def _levels_figure(
     seconds = timeline["time"].to_numpy(float)
     divisor, unit = time_unit(float(seconds.max() - seconds.min()))
     for column, label in columns.items():
-        # "post": each timeline row holds its levels until the next row's time.
-        ax.step(seconds / divisor, timeline[column].to_numpy(float), where="post", label=label)
+        levels = timeline[column].to_numpy(float)
+        if len(seconds) > MAX_STEPS:
+            ax.plot(*step_envelope(seconds / divisor, levels, ENVELOPE_BUCKETS), label=label)
+        else:
+            # "post": each timeline row holds its levels until the next row's time.
+            ax.step(seconds / divisor, levels, where="post", label=label)
     ax.set_title(title)
     ax.set_xlabel(f"time ({unit})")
     ax.set_ylabel(ylabel)
@@ -62,6 +66,34 @@ def _levels_figure(
     # Outside the axes: lines fill the plot, and loc="best" is slow on long timelines.
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return _figure_of(ax)
+
+
+MAX_STEPS = 20_000
+"""Timelines longer than this are drawn as their envelope (:func:`step_envelope`)."""
+ENVELOPE_BUCKETS = 4_000
+"""Time buckets of an envelope: several per pixel column of a saved figure."""
+
+
+def step_envelope(
+    times: np.ndarray, levels: np.ndarray, buckets: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return (x, y) of a line that looks like the step plot of ``levels`` (held from each of
+    the sorted ``times`` until the next) at a resolution of ``buckets`` equal time slices: in
+    each slice a vertical stroke from its lowest to its highest level, joined by the level held
+    between slices. Millions of steps become at most 5 points per slice, so a long run's plot
+    costs what a short one's does and shows every peak and trough.
+    """
+    edges = np.linspace(times[0], times[-1], buckets + 1)
+    starts = np.unique(np.searchsorted(times, edges[:-1], side="left"))
+    starts = starts[starts < len(times)]
+    ends = np.append(starts[1:], len(times)) - 1
+    low = np.minimum.reduceat(levels, starts)
+    high = np.maximum.reduceat(levels, starts)
+    begin = times[starts]
+    following = np.append(begin[1:], times[-1])  # the last level is held to the last time
+    x = np.column_stack([begin, begin, begin, begin, following]).ravel()
+    y = np.column_stack([levels[starts], high, low, levels[ends], levels[ends]]).ravel()
+    return x, y
 
 
 def capacity_figure(timeline: pd.DataFrame, ax: Axes | None = None) -> Figure:
