@@ -19,10 +19,12 @@ from batchsim.scenario.schedules import parse_schedule
 if TYPE_CHECKING:
     from batchsim.scenario.schema import Arrivals, Scenario, WorkloadEntry
 
-BYTES_PER_JOB = 3584
-"""Peak memory of ``batchsim run`` per job, files and events included: 3.5 KiB, measured with
-``/usr/bin/time -v`` (peak RSS) on the benchmark's Poisson stream, 482 MB at 100k jobs and
-210 MB at 20k, against 131 MB for 10 jobs."""
+BYTES_PER_JOB = 2048
+"""Peak memory of ``batchsim run`` per job, files included: 2 KiB, measured with
+``/usr/bin/time -v`` (peak RSS): 608 MiB for 240,000 jobs of the benchmark's Poisson stream with
+``events.jsonl`` written (the largest run that writes it by default), 1,449 MiB for a million
+Spot jobs with checkpoints (the largest of the benchmark shapes), 785 MiB for a million jobs of
+the Poisson stream."""
 BASE_MIB = 128
 """Peak memory of a tiny ``batchsim run`` (the interpreter, pandas, matplotlib)."""
 CRON_SAMPLE = 2000
