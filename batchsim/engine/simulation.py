@@ -94,8 +94,9 @@ class Model:
             ce.start()
         for entry in self.scenario.workload:
             definition = definitions[definition_name(entry.submit.jobDefinition)]
-            spec = build_job_spec(self.env, entry, definition, self._multinode_shape(definition))
-            spec.fair = self.queues[spec.queue].fair
+            fair = self.queues[entry.submit.jobQueue].fair
+            shape = self._multinode_shape(definition)
+            spec = build_job_spec(self.env, entry, definition, shape, fair)
             self.submitter.start(entry, spec, self.scenario.simulation.stopAt)
         if self.scenario.actions:
             timeline = Timeline(self.env, self.lifecycle, self.runner, self.scheduler, self.ces)

@@ -57,7 +57,7 @@ class JobSpec:
     runtime_by_index: tuple[tuple[int, int, Sampler], ...] = ()  # (first, last, sampler)
     share: str | None = None  # shareIdentifier (fair-share queues)
     scheduling_priority: int = 0  # schedulingPriorityOverride, else the definition's
-    fair: FairShare | None = None  # the queue's policy state, on fair-share queues (model wires it)
+    fair: FairShare | None = None  # the queue's policy state, on fair-share queues
     submitted: int = 0  # SubmitJob calls made so far (numbers the job ids)
     line: ShapeLine | None = None  # the queue's line for this spec, cached by JobQueue.push
 
@@ -121,10 +121,15 @@ def retry_policy(strategy: RetryStrategy | None) -> RetryPolicy:
 
 
 def build_job_spec(
-    env: BatchEnv, entry: WorkloadEntry, definition: JobDefinition, shape: Shape | None = None
+    env: BatchEnv,
+    entry: WorkloadEntry,
+    definition: JobDefinition,
+    shape: Shape | None = None,
+    fair: FairShare | None = None,
 ) -> JobSpec:
     """Return the JobSpec of ``entry``; its random streams are named after the entry. ``shape``
-    overrides the resources (multi-node parallel jobs: see :func:`multinode_shape`)."""
+    overrides the resources (multi-node parallel jobs: see :func:`multinode_shape`); ``fair`` is
+    the fair-share state of the entry's queue (None on a FIFO queue)."""
     sim = definition.simulation
     failure = entry.failure or sim.failure
     timeout = entry.submit.timeout or definition.timeout
@@ -156,6 +161,7 @@ def build_job_spec(
         checkpoint=checkpoint_spec(entry.checkpoint or sim.checkpoint),
         depends=tuple((d.type, d.jobId) for d in entry.submit.dependsOn),
         share=entry.submit.shareIdentifier,
+        fair=fair,
         scheduling_priority=_scheduling_priority(entry, definition),
         runtime_by_index=tuple(
             (*r.bounds(), make_sampler(r.runtime, env.stream(f"runtime:{entry.name}:{r.indexes}")))
