@@ -13,17 +13,16 @@ import math
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from batchsim.engine.compute.allocation import TypeOption, options_for
+from batchsim.engine.compute.provisioning import Ec2Provisioning
 from batchsim.engine.compute.spot import HOST_TERMINATED
 
 if TYPE_CHECKING:
     from batchsim.catalog import Catalog, InstanceType
-    from batchsim.engine.compute.allocation import Blocked
+    from batchsim.engine.compute.allocation import Blocked, TypeOption
     from batchsim.engine.compute.instance import Instance
     from batchsim.engine.env import BatchEnv
     from batchsim.scenario.schema import ComputeEnvironment as CESpec
     from batchsim.scenario.schema import SimulationSettings
-    from batchsim.scenario.shapes import Shape
 
 
 class UnmanagedProvisioning:
@@ -58,13 +57,9 @@ class UnmanagedProvisioning:
         # NOTE: EC2 types hold whole vCPUs (only a Fargate task's may be a fraction).
         return int(sum(itype.vcpus * count for itype, count, _ in self.fixed))
 
-    def allocatable_mib(self, itype: InstanceType) -> float:
-        """Return the memory ECS registers for ``itype`` (nominal × factor − reserved)."""
-        return self.settings.allocatable_mib(itype.memory_mib)
-
-    def options(self, types: list[InstanceType], shape: Shape, now: float) -> list[TypeOption]:
-        """Return the fixed types that fit ``shape``, cheapest per job first."""
-        return options_for(types, shape, self.allocatable_mib, lambda t: self.price(t, now))
+    # NOTE: registered memory and fitting types as for EC2 (at this environment's own prices).
+    allocatable_mib = Ec2Provisioning.allocatable_mib
+    options = Ec2Provisioning.options
 
     def plan(
         self, options: list[TypeOption], jobs: int, budget_vcpus: float, blocked: Blocked
