@@ -13,6 +13,26 @@ from batchsim.scenario.schema import Scenario
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
+TINY_YAML = """\
+name: tiny
+computeEnvironments:
+  - computeEnvironmentName: od
+    computeResources: {type: EC2, allocationStrategy: BEST_FIT_PROGRESSIVE, maxvCpus: 8, instanceTypes: [c5.large]}
+    simulation: {bootTime: 100s, scaleDownDelay: 300s}
+jobQueues:
+  - jobQueueName: q
+    computeEnvironmentOrder: [{order: 1, computeEnvironment: od}]
+jobDefinitions:
+  - jobDefinitionName: work
+    containerProperties:
+      resourceRequirements: [{type: VCPU, value: "2"}, {type: MEMORY, value: "2048"}]
+    simulation: {runtime: 600s, startTime: 5s, imagePullTime: 20s}
+workload:
+  - name: a
+    submit: {jobName: a, jobQueue: q, jobDefinition: work}
+"""
+"""A tiny scenario like :func:`base_scenario`'s, as YAML text (for tests that edit the text or
+read line numbers): one c5.large CE (maxvCpus 8), one queue, one 2-vCPU job of 600 s."""
 
 
 def base_scenario(**changes) -> dict:

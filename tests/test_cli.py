@@ -6,28 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import cli
+from conftest import TINY_YAML, cli
 
 from batchsim.cli import ExitStatus
 
-VALID = """\
-name: cli-test
-computeEnvironments:
-  - computeEnvironmentName: od
-    computeResources: {type: EC2, allocationStrategy: BEST_FIT_PROGRESSIVE, maxvCpus: 8, instanceTypes: [c5.large]}
-    simulation: {bootTime: 100s, scaleDownDelay: 300s}
-jobQueues:
-  - jobQueueName: q
-    computeEnvironmentOrder: [{order: 1, computeEnvironment: od}]
-jobDefinitions:
-  - jobDefinitionName: work
-    containerProperties:
-      resourceRequirements: [{type: VCPU, value: "2"}, {type: MEMORY, value: "2048"}]
-    simulation: {runtime: 600s, startTime: 5s, imagePullTime: 20s}
-workload:
-  - name: a
-    submit: {jobName: a, jobQueue: q, jobDefinition: work}
-"""
+VALID = TINY_YAML.replace("name: tiny", "name: cli-test")
 
 
 @pytest.fixture

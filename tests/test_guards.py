@@ -8,31 +8,14 @@ import signal
 from pathlib import Path
 
 import pytest
-from conftest import REPO, cli
+from conftest import REPO, TINY_YAML, cli
 
 from batchsim.cli import ExitStatus
 from batchsim.errors import IllegalTransition, Interrupted
 from batchsim.scenario.estimate import BASE_MIB, BYTES_PER_JOB, estimate_size
 from batchsim.scenario.loader import parse_scenario
 
-SCENARIO = """\
-name: guards
-computeEnvironments:
-  - computeEnvironmentName: od
-    computeResources: {type: EC2, maxvCpus: 8, instanceTypes: [c5.large]}
-    simulation: {bootTime: 100s, scaleDownDelay: 300s}
-jobQueues:
-  - jobQueueName: q
-    computeEnvironmentOrder: [{order: 1, computeEnvironment: od}]
-jobDefinitions:
-  - jobDefinitionName: work
-    containerProperties:
-      resourceRequirements: [{type: VCPU, value: "2"}, {type: MEMORY, value: "2048"}]
-    simulation: {runtime: 600s, startTime: 5s, imagePullTime: 20s}
-workload:
-  - name: a
-    submit: {jobName: a, jobQueue: q, jobDefinition: work}
-"""
+SCENARIO = TINY_YAML.replace("name: tiny", "name: guards")
 RUN_FILES = {
     "summary.json", "report.md", "jobs.csv", "attempts.csv", "instances.csv", "timeline.csv",
     "scenario.resolved.yaml", "capacity.png", "jobs.png", "queue_wait.png",
@@ -234,7 +217,8 @@ LAUGHS = """\
 
 def with_tags(tags: str) -> str:
     return SCENARIO.replace(
-        "    computeResources: {type: EC2, maxvCpus: 8, instanceTypes: [c5.large]}\n",
+        "    computeResources: {type: EC2, allocationStrategy: BEST_FIT_PROGRESSIVE, maxvCpus: 8,"
+        " instanceTypes: [c5.large]}\n",
         "    computeResources:\n      type: EC2\n      maxvCpus: 8\n"
         f"      instanceTypes: [c5.large]\n      tags:\n{tags}",
     )

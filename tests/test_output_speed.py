@@ -10,7 +10,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import base_scenario
+from conftest import TINY_YAML, base_scenario
 
 import batchsim
 from batchsim.cli import ExitStatus, main
@@ -26,25 +26,12 @@ from batchsim.results.progress import (
 )
 from batchsim.scenario.schema import Scenario
 
-FAR_FUTURE = """\
-name: far-future
-computeEnvironments:
-  - computeEnvironmentName: od
-    computeResources: {type: EC2, allocationStrategy: BEST_FIT_PROGRESSIVE, maxvCpus: 2, instanceTypes: [c5.large]}
-    simulation: {bootTime: 100s, scaleDownDelay: 300s}
-jobQueues:
-  - jobQueueName: q
-    computeEnvironmentOrder: [{order: 1, computeEnvironment: od}]
-jobDefinitions:
-  - jobDefinitionName: work
-    containerProperties:
-      resourceRequirements: [{type: VCPU, value: "2"}, {type: MEMORY, value: "2048"}]
-    simulation: {runtime: {RUNTIME}, startTime: 5s, imagePullTime: 20s}
-workload:
-  - name: a
-    count: {COUNT}
-    submit: {jobName: a, jobQueue: q, jobDefinition: work}
-"""
+FAR_FUTURE = (
+    TINY_YAML.replace("name: tiny", "name: far-future")
+    .replace("maxvCpus: 8", "maxvCpus: 2")
+    .replace("runtime: 600s", "runtime: {RUNTIME}")
+    .replace("  - name: a\n", "  - name: a\n    count: {COUNT}\n")
+)
 
 
 class FakeTty(io.StringIO):
