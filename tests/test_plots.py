@@ -18,6 +18,15 @@ def test_step_envelope_by_hand():
     assert y.tolist() == [0, 5, 0, 1, 1, 3, 4, 2, 4, 4]
 
 
+def test_step_envelope_keeps_a_lone_spike_and_a_lone_trough():
+    times = np.arange(100_000, dtype=float)
+    levels = np.full(len(times), 10.0)
+    levels[31_337], levels[31_338], levels[77_777] = 99.0, 10.0, 0.0  # one step up, one down
+    x, y = plots.step_envelope(times, levels, buckets=400)
+    assert y.max() == 99.0 and y.min() == 0.0
+    assert x[np.argmax(y)] <= 31_337 < x[np.argmax(y)] + 250  # drawn in the slice holding it
+
+
 def test_step_envelope_keeps_every_peak_and_trough_and_the_level_between_slices():
     rng = np.random.default_rng(7)
     times = np.cumsum(rng.exponential(1.0, 200_000))

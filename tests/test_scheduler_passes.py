@@ -89,6 +89,10 @@ def test_a_pool_that_can_grow_gets_a_pass_for_every_arrival(passes):
     data = one_slot_then_a_trickle(5)
     data["computeEnvironments"][0]["computeResources"]["maxvCpus"] = 16
     result = run(data)
-    # maxvCpus 16 leaves room for 7 more c5.large: each arrival is demand a CE may launch for.
-    assert passes["pass"] >= 1 + 5
+    # maxvCpus 16 leaves room for 7 more c5.large: each arrival is demand a CE may launch for,
+    # so each gets a pass that launches an instance, and each instance's boot ends in a pass:
+    # 1 (t=0) + 5 arrivals + 5 instances ready; completions find nothing waiting.
+    assert passes["pass"] == 1 + 5 + 5
     assert result.summary["instances_launched"] == 6  # the floor instance + one per arrival
+    # Arrival k at 10·k s boots its own instance for 100 s and starts on it at once.
+    assert sorted(result.jobs["startingAt"].tolist()) == [0.0, 110.0, 120.0, 130.0, 140.0, 150.0]
