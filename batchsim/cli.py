@@ -20,8 +20,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from batchsim.errors import (
-    BatchsimError,
-    InternalError,
     Interrupted,
     RunTooLargeError,
     ScenarioError,
@@ -144,13 +142,12 @@ def cmd_run(args, out: TextIO, err: TextIO) -> ExitStatus:
     progress = Progress(err, expected_jobs(scenario)) if shown else None
     try:
         result = simulate(scenario, seed=args.seed, observer=progress)
-        events = events_by_default(result) if args.events is None else args.events
-        result.write(folder, events=events, replace=args.replace, progress=progress)
+        result.write(folder, events=args.events, replace=args.replace, progress=progress)
     finally:
         if progress is not None:
             progress.close()
     out.write(summary_table(result.summary) + "\n")
-    if args.events is None and not events:
+    if args.events is None and not events_by_default(result):
         out.write(
             f"events.jsonl not written: about {estimated_events(result):,} events, over "
             f"{EVENTS_BY_DEFAULT_MAX:,}; add --events to write it\n"
@@ -298,12 +295,7 @@ def _dispatch(args, out: TextIO, err: TextIO) -> ExitStatus:
     except OSError as error:
         err.write(f"batchsim: {error.strerror or error}: {error.filename or ''}\n")
         return ExitStatus.RUN_FAILED
-    except BatchsimError as error:
-        if isinstance(error, InternalError):
-            return _internal_error(error, err)
-        err.write(f"batchsim: {error}\n")
-        return ExitStatus.RUN_FAILED
-    except Exception as error:
+    except Exception as error:  # InternalError, or a bug nobody named
         return _internal_error(error, err)
 
 

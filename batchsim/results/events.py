@@ -9,7 +9,8 @@ Simulated seconds become wall-clock times from a fixed epoch, so the output is r
 
 Events are produced as JSON lines first (:func:`run_event_lines`), the form ``events.jsonl`` is
 written in, because building and encoding millions of dicts is most of the cost of a big run;
-the dict-yielding functions decode those same lines, so the file and the API never disagree.
+:func:`job_state_events` and :func:`run_events` decode those same lines, so the file and the
+API never disagree (the Spot-warning and blocked-queue events are few, built as dicts).
 """
 
 from __future__ import annotations
@@ -105,11 +106,6 @@ def _civil_from_days(days: int) -> tuple[int, int, int]:
 def _json(value) -> str:
     """``value`` as compact JSON text (strings escaped as JSON requires)."""
     return orjson.dumps(value).decode()
-
-
-def encode_event(event: dict) -> str:
-    """Return ``event`` as one line of ``events.jsonl`` (compact JSON, no newline)."""
-    return _json(event)
 
 
 def _arn(region: str, account: str, kind: str, name: str) -> str:
@@ -441,9 +437,9 @@ def run_event_lines(
     """Yield every event of a run as a line of ``events.jsonl`` (compact JSON, no newline):
     job state changes, blocked queues and Spot warnings merged in time order."""
     warnings = _spot_warnings(instances, ACCOUNT, REGION)
-    streams = [job_state_lines(jobs, attempts), ((at, encode_event(e)) for at, e in warnings)]
+    streams = [job_state_lines(jobs, attempts), ((at, _json(e)) for at, e in warnings)]
     if blocked is not None:
-        streams.append((at, encode_event(e)) for at, e in _blocked(blocked, jobs, ACCOUNT, REGION))
+        streams.append((at, _json(e)) for at, e in _blocked(blocked, jobs, ACCOUNT, REGION))
     # NOTE: merged on whole seconds, the resolution of ``time``; ties keep stream order.
     for _, line in heapq.merge(*streams, key=itemgetter(0)):
         yield line
