@@ -86,10 +86,6 @@ class RecordSpec:
         """The column names, in order."""
         return tuple(f.name for f in self.fields)
 
-    def index(self, name: str) -> int:
-        """Return the position of column ``name`` in a record tuple."""
-        return self.names.index(name)
-
     def empty(self) -> Columns:
         """Return zero records as columns."""
         return {f.name: np.empty(0, dtype=storage_dtype(f)) for f in self.fields}

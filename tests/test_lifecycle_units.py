@@ -41,7 +41,6 @@ class StubCE:
         self.booting: list = []
         self.multinode_ok = False
         self.max_vcpus = sum(vcpus)
-        self.on_capacity = self.is_wanted = None  # set by the Scheduler (compute.py's contract)
         self.instances = [stub_instance(self, f"i-{n}", v) for n, v in enumerate(vcpus)]
 
     version = 0  # what it could launch never changes

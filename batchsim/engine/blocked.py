@@ -10,13 +10,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from batchsim.records import BLOCKED
-
 if TYPE_CHECKING:
     from batchsim.engine.env import BatchEnv
     from batchsim.engine.queue import JobQueue, ShapeLine
 
-BLOCKED_FIELDS = BLOCKED.names  # (time, jobIndex, jobQueue, statusReason)
 
 
 class BlockedHeads:

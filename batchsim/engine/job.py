@@ -2,8 +2,8 @@
 
 Every state change is made by :class:`~batchsim.engine.lifecycle.Lifecycle`, which checks it
 against :data:`TRANSITIONS` (a move AWS Batch never makes raises
-:class:`~batchsim.errors.IllegalTransition`) and stamps the time the job entered the new state
-(:data:`STAMP`); :meth:`Job.move` is the same check and stamp for one job.
+:class:`~batchsim.errors.IllegalTransition`) and stamps the time the job entered the new state;
+:meth:`Job.move` is the same check and stamp (by :data:`STAMP`) for the moves off the hot path.
 """
 
 from __future__ import annotations

@@ -26,11 +26,8 @@ from batchsim.records import (
 if TYPE_CHECKING:
     from batchsim.engine.job import Job
 
-__all__ = ["ATTEMPT_FIELDS", "CAPACITY_FIELDS", "INSTANCE_FIELDS", "Outcome", "Recorder"]
+__all__ = ["Outcome", "Recorder"]
 
-ATTEMPT_FIELDS = ATTEMPT.names
-INSTANCE_FIELDS = INSTANCE.names
-CAPACITY_FIELDS = CAPACITY.names
 CHUNK_ROWS = 65_536
 """Attempt tuples kept before they are sealed into columns (bounds their memory: ~20 MiB)."""
 
@@ -50,7 +47,7 @@ class Recorder:
 
     def seal_attempts(self) -> None:
         """Turn the open chunk of attempt tuples into columns and empty it (in place: the
-        attempt runner holds the same list)."""
+        lifecycle holds the same list)."""
         if self.attempts:
             self._attempt_chunks.append(ATTEMPT.columns(self.attempts))
             self.attempts.clear()

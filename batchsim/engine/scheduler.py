@@ -237,10 +237,8 @@ class Scheduler:
                 room[queue] = headroom - (asked - max(left, 0)) // nodes * shape.held_vcpus
             if left > 0:
                 self._explain_wait(queue, line)
-            else:
-                line.waits_for_room_at = None
-                if _capacity_reason(line):
-                    self.lifecycle.clear_stuck(queue, line)
+            elif _capacity_reason(line):
+                self.lifecycle.clear_stuck(queue, line)
 
     def _explain_wait(self, queue: JobQueue, line: ShapeLine) -> None:
         """Give jobs left without capacity AWS's blocked reason, when there is one.
@@ -250,9 +248,8 @@ class Scheduler:
         queue every pass would otherwise find the same answer.
         """
         version = sum(ce.version for ce in queue.ces)
-        if line.waits_for_room_at == version:
+        if line.waits_for_room_at == version:  # NOTE: versions only grow; a stale one never matches
             return
-        line.waits_for_room_at = None
         if not any(ce.could_place_later(line.shape) for ce in queue.ces):
             self.lifecycle.mark_stuck(queue, line, COMPUTE_ENVIRONMENT_MAX_RESOURCE)
             return

@@ -31,8 +31,6 @@ from batchsim.scenario.checks import definition_name, policy_name
 from batchsim.scenario.multinode import node_instance_type
 from batchsim.scenario.schema import Scenario
 
-JOB_FIELDS = JOB.names  # the columns of a job record (kept for older imports)
-
 
 class Model:
     """The built model of one scenario: environment, compute environments, queues, submitters."""
@@ -118,7 +116,7 @@ class Model:
         return self.env.now
 
     def sample(self) -> RunSample:
-        """Return how far the run has got (reads two list lengths; any thread may call it)."""
+        """Return how far the run has got (reads list lengths; any thread may call it)."""
         recorder = self.env.recorder
         return RunSample(self.env.now, len(recorder.jobs), recorder.attempts_recorded())
 
@@ -226,14 +224,6 @@ def _block_columns(jobs: list) -> Columns:
         else:
             columns[f.name] = as_column(f, list(map(JOB_GETTERS[f.name], jobs)))
     return columns
-
-
-def job_row(job) -> tuple:
-    """Return one job's record as a tuple in JOB's order (for tests and debugging)."""
-    return tuple(
-        JOB_GETTERS[name](job) if name in JOB_GETTERS else SPEC_GETTERS[name](job.spec)
-        for name in JOB.names
-    )
 
 
 def run_engine(

@@ -34,7 +34,8 @@ def chunked(draw: Callable[[int], np.ndarray]) -> Sampler:
     return sample
 
 
-def _constant(value: float) -> Sampler:
+def constant(value: float) -> Sampler:
+    """Return a sampler that always gives ``value``."""
     return lambda: value
 
 
@@ -51,7 +52,7 @@ class Fixed(StrictModel):
 
     def sampler(self, rng: np.random.Generator) -> Sampler:
         """Return a sampler that always gives the value."""
-        return _constant(self.fixed.value)
+        return constant(self.fixed.value)
 
     def mean(self) -> float:
         """Return the mean in seconds."""
@@ -127,7 +128,7 @@ class Normal(StrictModel):
                 values[bad] = rng.normal(mean, sd, int(bad.sum()))
             return values
 
-        return chunked(draw) if sd > 0 else _constant(mean)
+        return chunked(draw) if sd > 0 else constant(mean)
 
     def mean(self) -> float:
         """Return the mean of the untruncated normal in seconds (truncation raises it slightly)."""
@@ -268,7 +269,7 @@ DistributionModel = Annotated[
 def make_sampler(spec: DistributionModel, rng: np.random.Generator) -> Sampler:
     """Return a zero-argument sampler of ``spec`` (seconds) drawing from ``rng``."""
     if isinstance(spec, int | float):
-        return _constant(float(spec))
+        return constant(float(spec))
     return spec.sampler(rng)
 
 

@@ -11,7 +11,7 @@ from batchsim.engine.compute.provisioning import Ec2Provisioning, SpotProvisioni
 from batchsim.engine.compute.shortages import Shortages
 from batchsim.engine.compute.spot import SpotMarket
 from batchsim.engine.compute.unmanaged import UnmanagedProvisioning
-from batchsim.scenario.distributions import make_sampler
+from batchsim.scenario.distributions import constant, make_sampler
 from batchsim.scenario.schema import SpotSettings
 
 if TYPE_CHECKING:
@@ -48,7 +48,7 @@ def build_ce(
     assert resources is not None  # NOTE: the loader requires them on a MANAGED CE
     if resources.type in FARGATE:
         if "bootTime" not in spec.simulation.model_fields_set:
-            boot_time = _fixed(DEFAULT_PROVISIONING_S)
+            boot_time = constant(DEFAULT_PROVISIONING_S)
         # NOTE: a task that finds no job stops at once.
         scaling = Scaling(resources.minvCpus, resources.maxvCpus, boot_time, 0.0, warm)
         tasks = FargateProvisioning(env, spec)
@@ -68,8 +68,3 @@ def build_ce(
     else:
         provisioning = Ec2Provisioning(env, settings, strategy)
     return ComputeEnvironment(env, name, provisioning, types, scaling, shortages, links, enabled)
-
-
-def _fixed(value_s: float):
-    """Return a sampler that always gives ``value_s``."""
-    return lambda: value_s

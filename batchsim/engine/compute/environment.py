@@ -176,9 +176,7 @@ class ComputeEnvironment:
         """New minvCpus, maxvCpus or state (UpdateComputeEnvironment): refill the floor and look
         at the waiting jobs again; a lower maxvCpus takes effect as instances scale in."""
         self._fits_live.clear()
-        self.version += 1
-        fill_floor(self)
-        self.links.request_pass()
+        self.capacity_back()
 
     def capacity_back(self, _event=None) -> None:
         """A blocked type or a price may have come back: refill the floor, look again."""
