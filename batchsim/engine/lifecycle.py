@@ -97,15 +97,15 @@ class Lifecycle:
     def submitted(self, job: Job) -> None:
         """A SubmitJob call created ``job`` (a plain job or an array parent): record it and
         count its jobs (an array's children) in its fair share."""
-        job.index = len(self._jobs)
-        self._jobs.append(job)
+        self.spawned(job)
         spec = job.spec
         if spec.fair is not None:
             assert spec.share is not None  # the loader: fair-share jobs have a shareIdentifier
             spec.fair.joined(spec.share, spec.array_size or 1)
 
     def spawned(self, child: Job) -> None:
-        """An array parent created ``child`` (already PENDING): record it."""
+        """An array parent created ``child`` (already PENDING): record it (every job is
+        recorded here, plain jobs and parents through :meth:`submitted`)."""
         child.index = len(self._jobs)
         self._jobs.append(child)
 
@@ -204,13 +204,7 @@ class Lifecycle:
         instance, spec = job.instance, job.spec
         assert instance is not None  # a STARTING or RUNNING job is placed
         shape = spec.shape
-        self._attempts.append((
-            job.index, job.attempts, instance.ce.name, instance.instance_id, instance.itype.name,
-            shape.vcpus, shape.memory_mib, shape.gpus, job.runnable_at, job.starting_at,
-            job.started_at, now, outcome, exit_code, reason, "", wasted_vcpu_h,
-        ))  # fmt: skip
-        if len(self._attempts) >= CHUNK_ROWS:
-            self.env.recorder.seal_attempts()  # NOTE: columns, a chunk at a time (memory)
+        self._record_attempt(job, instance, outcome, exit_code, reason, now, wasted_vcpu_h)
         if spec.fair is not None:
             assert spec.share is not None  # the loader: fair-share jobs have a shareIdentifier
             spec.fair.stopped(spec.share, shape.held_vcpus, now)
@@ -226,13 +220,28 @@ class Lifecycle:
 
     def close_unfinished(self, job: Job, now: float) -> None:
         """Record the open attempt of a job still STARTING or RUNNING when the run stops."""
-        instance, shape = job.instance, job.spec.shape
-        assert instance is not None  # a STARTING or RUNNING job is placed
+        assert job.instance is not None  # a STARTING or RUNNING job is placed
+        self._record_attempt(job, job.instance, Outcome.UNFINISHED, None, "", now, 0.0)
+
+    def _record_attempt(
+        self,
+        job: Job,
+        instance: Instance,
+        outcome: str,
+        exit_code: int | None,
+        reason: str,
+        now: float,
+        wasted_vcpu_h: float,
+    ) -> None:
+        """Append the record of ``job``'s attempt on ``instance``, ended ``now`` (ATTEMPT)."""
+        shape = job.spec.shape
         self._attempts.append((
             job.index, job.attempts, instance.ce.name, instance.instance_id, instance.itype.name,
             shape.vcpus, shape.memory_mib, shape.gpus, job.runnable_at, job.starting_at,
-            job.started_at, now, Outcome.UNFINISHED, None, "", "", 0.0,
+            job.started_at, now, outcome, exit_code, reason, "", wasted_vcpu_h,
         ))  # fmt: skip
+        if len(self._attempts) >= CHUNK_ROWS:
+            self.env.recorder.seal_attempts()  # NOTE: columns, a chunk at a time (memory)
 
     # ------------------------------------------------------------------ SUCCEEDED, FAILED
     def finish(self, job: Job, state: JobState, now: float) -> None:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import TextIO
 
 from batchsim.observer import RunSample
+from batchsim.scenario.estimate import requests
 from batchsim.scenario.schema import Scenario
 
 CLEAR = "\r\x1b[K"  # carriage return, then erase to the end of the line
@@ -98,23 +99,19 @@ class Progress:
 
 def expected_jobs(scenario: Scenario) -> int | None:
     """Return how many jobs of ``scenario`` run an attempt (array children, not their parents),
-    or None when a schedule makes the count depend on the run."""
-    total = 0
+    or None when a schedule or an open-ended Poisson stream makes the count depend on the run.
+    Counts follow the size estimate (:func:`batchsim.scenario.estimate.requests`)."""
+    stop_at = scenario.simulation.stopAt
+    total = 0.0
     for entry in scenario.workload:
-        if entry.schedule is not None:
-            return None
         arrivals = entry.arrivals
-        if arrivals is None:
-            submissions = entry.count
-        elif arrivals.times is not None:
-            submissions = len(arrivals.times)
-        elif arrivals.count is not None:
-            submissions = arrivals.count
-        else:
-            return None  # Poisson until a time: the count is random
+        if entry.schedule is not None or (
+            arrivals is not None and arrivals.poisson is not None and arrivals.count is None
+        ):
+            return None
         array = entry.submit.arrayProperties
-        total += submissions * (array.size if array is not None else 1)
-    return total
+        total += requests(entry, stop_at) * (array.size if array is not None else 1)
+    return int(total)
 
 
 def format_sim_time(seconds: float) -> str:
