@@ -33,7 +33,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 for path in (str(ROOT), str(HERE)):
     if path not in sys.path:
-        sys.path.insert(0, path)  # this checkout's batchsim; run.py beside this file
+        sys.path.insert(0, path)  # this checkout's batchsim; shapes.py beside this file
 
 from shapes import SHAPES  # noqa: E402
 

@@ -299,7 +299,6 @@ SHAPES = {
               build_fair_share, None, "erlang", slots=64, load=0.9),
     )
 }  # fmt: skip
-QUEUE_SHAPES = ("a", "b", "c", "d")  # the shapes with a hand-written twin
 
 
 def shape_with(key: str, capacity: int | None, load: float | None, mean: float | None) -> Shape:

@@ -8,22 +8,10 @@ from __future__ import annotations
 import ast
 
 import pytest
-from conftest import REPO
+from conftest import REPO, imported_modules
 
 LOWER_LAYERS = ("scenario", "catalog")
 FORBIDDEN = ("batchsim.engine", "batchsim.results")
-
-
-def imported_modules(tree: ast.AST) -> list[str]:
-    """Return every module an AST imports, at any depth (absolute names only)."""
-    names = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names.extend(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            names.append(node.module)
-            names.extend(f"{node.module}.{alias.name}" for alias in node.names)
-    return names
 
 
 def forbidden_imports(source: str) -> list[str]:

@@ -15,7 +15,7 @@ import textwrap
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import REPO, base_scenario, run
+from conftest import REPO, base_scenario, imported_modules, run
 
 from batchsim import records
 from batchsim.engine import lifecycle as engine_lifecycle
@@ -142,17 +142,6 @@ def test_a_number_column_of_python_ints_stays_int64():
     assert mixed.dtype == np.float64 and np.isnan(mixed[2])
 
 
-def _imports(path) -> set[str]:
-    """Every module ``path`` imports, at any depth (inside functions and TYPE_CHECKING too)."""
-    names = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            names.add(node.module)
-    return names
-
-
 @pytest.mark.parametrize(
     "path",
     sorted((REPO / "batchsim" / "results").glob("*.py")) + [REPO / "batchsim" / "records.py"],
@@ -162,7 +151,7 @@ def test_results_and_records_never_import_the_engine(path):
     forbidden = ("batchsim.engine", "batchsim.api")
     if path.name == "records.py":
         forbidden += ("batchsim.results", "pandas")
-    assert not {m for m in _imports(path) if m.startswith(forbidden)}
+    assert not {m for m in imported_modules(ast.parse(path.read_text())) if m.startswith(forbidden)}
 
 
 def test_results_modules_load_with_the_engine_blocked():

@@ -1,8 +1,10 @@
 """A compute environment: its hosts, placement on them, launches, terminations, capacity records.
 
 What differs between kinds (EC2, Spot, Fargate, UNMANAGED) is decided by the
-:class:`~batchsim.engine.compute.provisioning.Provisioning` it holds; scaling out, scaling in,
-capacity shortages and Spot reclaims live in their own modules of this package.
+:class:`~batchsim.engine.compute.provisioning.Provisioning` it holds, except one rule of
+placement: a Fargate task takes one job and stops with it (the environment's task pool, see
+``tasks``). Scaling out, scaling in, capacity shortages and Spot reclaims live in their own
+modules of this package.
 """
 
 from __future__ import annotations
@@ -82,8 +84,8 @@ class ComputeEnvironment:
         self.lifecycle = provisioning.lifecycle
         self.price_changes = provisioning.change_times()
         env.daemons_possible |= provisioning.reclaimable or bool(shortages)
-        # NOTE: a Fargate task takes one job and stops with it; None keeps EC2's hot path to
-        # one test of this attribute.
+        # NOTE: a Fargate task takes one job and stops with it; None costs EC2 one test of this
+        # attribute in each of find_instance, allocate and release.
         self.tasks = TaskPool() if provisioning.one_job_per_host else None
         self.promise = promise_task if self.tasks is not None else promise_room
         self.price_wake_at: float | None = None

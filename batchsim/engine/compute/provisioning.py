@@ -3,7 +3,8 @@
 A :class:`~batchsim.engine.compute.environment.ComputeEnvironment` holds one
 :class:`Provisioning` and asks it which types fit a job shape and at what price, what to launch
 (the allocation strategy), how a new host is named, how long it lives and what it bills. The
-environment itself (placement, scale-out, scale-in, shortages, reclaims) is the same for all:
+environment itself (placement, scale-out, scale-in, shortages, reclaims) is the same for all,
+but for Fargate's one job per task (its task pool):
 
 * :class:`Ec2Provisioning` — on-demand EC2 instances, billed per second with a 60 s minimum;
 * :class:`SpotProvisioning` — Spot instances of a :class:`~batchsim.engine.compute.spot.SpotMarket`
