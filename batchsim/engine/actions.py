@@ -57,6 +57,9 @@ class Timeline:
 
     def start(self, actions: list[Action]) -> None:
         """Schedule every action."""
+        if any(_raises_floor(action) for action in actions):
+            # NOTE: a raised minvCpus floor is filled by refills, whose timers are daemons
+            self.env.daemons_possible = True
         for action in actions:
             self.env.call_later(action.at, partial(self._due, action))
 
@@ -110,3 +113,10 @@ class Timeline:
             queue.priority = request.priority
             self.scheduler.reorder()
         self.scheduler.request_pass()
+
+
+def _raises_floor(action: Action) -> bool:
+    """Whether ``action`` sets a compute environment's minvCpus."""
+    update = action.UpdateComputeEnvironment
+    resources = update.computeResources if update is not None else None
+    return resources is not None and bool(resources.minvCpus)
