@@ -374,9 +374,12 @@ def test_defaults_round_trip_too():
 
 
 def test_aws_keys_of_later_releases_are_named_not_called_typos():
-    text = MINIMAL.replace("jobDefinition: work", "jobDefinition: work, ecsProperties: {}")
+    text = MINIMAL.replace("jobDefinition: work", "jobDefinition: work, ecsPropertiesOverride: {}")
     (problem,) = problems_of(text).values()
-    assert problem.message == "'ecsProperties' is not supported yet by this batchsim release"
+    assert problem.message == (
+        "'ecsPropertiesOverride' is not supported by batchsim: not modelled yet: describe the "
+        "job's one container with containerProperties (resourceRequirements)"
+    )
 
 
 def test_deprecated_override_of_a_defined_resource_is_rejected_as_on_aws():

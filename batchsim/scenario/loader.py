@@ -85,14 +85,29 @@ def _step(candidate: Any, element: str | int) -> list[Any]:
     return []
 
 
-def _fields_at(loc: tuple) -> list[str]:
-    """Return the field names of the model(s) a pydantic ``loc`` points into."""
+def _models_at(loc: tuple) -> list[type[BaseModel]]:
+    """Return the model(s) a pydantic ``loc`` points into."""
     candidates: list[Any] = [Scenario]
     for element in loc:
         # NOTE: union tags and validator names in a loc do not step; they are skipped.
         candidates = [m for c in candidates for m in _step(c, element)] or candidates
-    models = [c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)]
+    return [c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)]
+
+
+def _fields_at(loc: tuple) -> list[str]:
+    """Return the field names of the model(s) a pydantic ``loc`` points into."""
+    models = _models_at(loc)
     return list(dict.fromkeys(name for model in models for name in model.model_fields))
+
+
+def _refusal(loc: tuple, key: str, value: object = None) -> str | None:
+    """The service-model table's "not supported" message for ``key`` (or its enum ``value``)
+    in the model at ``loc``, if it has one."""
+    # NOTE: late import, so `python3 -m batchsim.scenario.aws_fields` runs without a warning
+    from batchsim.scenario.aws_fields import refusal
+
+    found = (refusal(model.__name__, key, value) for model in _models_at(loc))
+    return next((message for message in found if message), None)
 
 
 def _has(node: Any, element: str | int) -> bool:
@@ -129,17 +144,17 @@ def _suggest(word: str, choices: list[str]) -> str:
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
-# AWS keys batchsim will model in later releases: say so rather than suggest a typo.
-NOT_YET = frozenset({
-    "nodeOverrides", "eksProperties",
-    "ecsProperties", "trace",
-})  # fmt: skip
+# Keys of batchsim's own that later releases will read: say so rather than suggest a typo.
+NOT_YET = frozenset({"trace"})
 
 
 def _extra_message(error: ErrorDetails) -> str:
     key, fields = error["loc"][-1], _fields_at(error["loc"][:-1])
     if key in NOT_YET:
         return f"{key!r} is not supported yet by this batchsim release"
+    refused = _refusal(error["loc"][:-1], str(key))
+    if refused:
+        return refused
     hint = _suggest(str(key), fields)
     if not hint and fields:
         hint = f"; allowed here: {', '.join(fields)}"
@@ -147,6 +162,13 @@ def _extra_message(error: ErrorDetails) -> str:
 
 
 def _literal_message(error: ErrorDetails) -> str:
+    loc = error["loc"]
+    named = [i for i, element in enumerate(loc) if isinstance(element, str)]
+    if named:  # NOTE: a list of enum values ends in an index; its field is the last name
+        at = named[-1]
+        refused = _refusal(loc[:at], str(loc[at]), error["input"])
+        if refused:
+            return refused
     expected = error["ctx"]["expected"]
     allowed = re.findall(r"'([^']*)'", expected) or [expected]
     hint = _suggest(str(error["input"]), allowed)

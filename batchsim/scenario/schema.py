@@ -112,7 +112,7 @@ class ComputeResources(StrictModel):
     ec2Configuration: AnyAws = None
     placementGroup: AnyAws = None
     tags: AnyAws = None
-    updateToLatestImageVersion: AnyAws = None
+    capacityTags: AnyAws = None
 
     @model_validator(mode="after")
     def _min_le_max(self) -> ComputeResources:
@@ -257,6 +257,8 @@ class ComputeEnvironment(StrictModel):
     computeResources: ComputeResources | None = None
     serviceRole: AnyAws = None
     tags: AnyAws = None
+    context: AnyAws = None
+    ecsSettings: AnyAws = None
     simulation: ComputeEnvironmentSimulation = ComputeEnvironmentSimulation()
 
 
@@ -348,7 +350,7 @@ class JobQueue(StrictModel):
         default_factory=list, max_length=5
     )
     tags: AnyAws = None
-    jobQueueType: AnyAws = None
+    jobQueueType: Literal["ECS", "ECS_FARGATE"] | None = None
     simulation: JobQueueSimulation = JobQueueSimulation()
 
 
@@ -688,11 +690,23 @@ class JobAction(StrictModel):
 
 
 class UpdateComputeResources(StrictModel):
-    """The ``computeResources`` of an ``UpdateComputeEnvironment`` request that batchsim applies."""
+    """The ``computeResources`` of an ``UpdateComputeEnvironment`` request: batchsim applies the
+    limits; the rest is accepted so real requests paste cleanly."""
 
     minvCpus: int | None = Field(default=None, ge=0)
     maxvCpus: int | None = Field(default=None, ge=0)
     desiredvCpus: AnyAws = None
+    subnets: AnyAws = None
+    securityGroupIds: AnyAws = None
+    ec2KeyPair: AnyAws = None
+    instanceRole: AnyAws = None
+    tags: AnyAws = None
+    placementGroup: AnyAws = None
+    launchTemplate: AnyAws = None
+    ec2Configuration: AnyAws = None
+    updateToLatestImageVersion: AnyAws = None
+    imageId: AnyAws = None
+    capacityTags: AnyAws = None
 
 
 class UpdateComputeEnvironmentAction(StrictModel):
@@ -701,6 +715,9 @@ class UpdateComputeEnvironmentAction(StrictModel):
     computeEnvironment: str
     state: Literal["ENABLED", "DISABLED"] | None = None
     computeResources: UpdateComputeResources | None = None
+    serviceRole: AnyAws = None
+    context: AnyAws = None
+    ecsSettings: AnyAws = None
 
 
 class UpdateJobQueueAction(StrictModel):
