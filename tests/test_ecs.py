@@ -260,3 +260,27 @@ def test_node_override_targets_and_resources_are_checked():
     )
     assert found[f"{base}[1].targetNodes"] == "'4:5' is not a range of nodes 0–3"
     assert found[f"{base}[2]"].startswith("overriding the node instance type is not supported yet")
+
+
+def test_node_overrides_of_a_multi_container_range():
+    task = {"taskProperties": [{"containers": [container("mpi", "1", "1024"), container("agent", "1", "1024")]}]}
+    data = mpi_scenario(ecsProperties=task, instanceTypes=["c5.large"])
+    data["jobDefinitions"][1]["nodeProperties"]["nodeRangeProperties"][0].pop("container")
+    grow = {"taskProperties": [{"containers": [{"name": "agent", "resourceRequirements": [{"type": "MEMORY", "value": "3000"}]}]}]}
+    data["workload"][0]["submit"]["nodeOverrides"] = {
+        "nodePropertyOverrides": [
+            {"targetNodes": "0", "ecsPropertiesOverride": grow},
+            {"targetNodes": "1", "containerOverrides": {"vcpus": 1}},
+            {"targetNodes": "2", "consumableResourcePropertiesOverride": {}},
+        ]
+    }
+    found = problems(data)
+    base = "workload[0].submit.nodeOverrides.nodePropertyOverrides"
+    # 1024 + 3000 = 4024 MiB, above a c5.large's 3961.6 allocatable.
+    assert found[f"{base}[0].ecsPropertiesOverride"] == (
+        "on the nodes of nodeRangeProperties[0]: a node needs 2 vCPUs and 4024 MiB; "
+        "c5.large has 2 vCPUs and 3962 MiB allocatable"
+    )
+    assert found[f"{base}[1].containerOverrides"] == "nodeRangeProperties[0] has ecsProperties: use ecsPropertiesOverride"
+    assert found[f"{base}[2].consumableResourcePropertiesOverride"].endswith("not supported yet in this release")
+    assert len(found) == 3

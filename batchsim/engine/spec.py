@@ -194,13 +194,13 @@ def _image(definition: JobDefinition) -> str:
     return node_range.container.image
 
 
-def _essential_containers(definition: JobDefinition) -> list[TaskContainerProperties]:
-    """The essential containers of a multi-container job (the main node's for a multi-node
-    job): an essential container's exit ends the task. [] for a single-container job."""
+def _task_containers(definition: JobDefinition) -> list[TaskContainerProperties]:
+    """The containers of a multi-container job (the main node's for a multi-node job; its
+    exit is the job's). [] for a single-container job."""
     props = definition.ecsProperties
     if props is None and definition.nodeProperties is not None:
         props = main_range(definition).ecsProperties
-    return [c for c in props.containers if c.essential] if props is not None else []
+    return props.containers if props is not None else []
 
 
 def container_failures(
@@ -209,10 +209,10 @@ def container_failures(
     """Return the failure models of the job's essential containers, each with its own random
     streams (named after the entry and the container)."""
     failures = []
-    for index, container in enumerate(_essential_containers(definition)):
+    for index, container in enumerate(_task_containers(definition)):
         failure = container.simulation.failure
-        if failure is None:
-            continue
+        if failure is None or not container.essential:
+            continue  # NOTE: the loader refuses failures on non-essential containers
         name = f"{entry.name}:{container.name or index}"
         after = failure.after
         failures.append(

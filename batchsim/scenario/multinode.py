@@ -22,6 +22,7 @@ if TYPE_CHECKING:
         JobDefinition,
         NodeProperties,
         NodePropertyOverride,
+        NodeRangeProperty,
         ResourceRequirement,
         SimulationSettings,
         SubmitJob,
@@ -250,6 +251,10 @@ def _override_problems(
         )
     if override.eksPropertiesOverride is not None:
         yield (*path, "eksPropertiesOverride"), "EKS jobs are not supported: batchsim models ECS jobs"
+    if override.consumableResourcePropertiesOverride is not None:
+        yield (*path, "consumableResourcePropertiesOverride"), (
+            "consumable resources are not supported yet in this release"
+        )
     name = node_instance_type(definition)
     itype = catalog.get(name) if name is not None else None
     if itype is None:
@@ -262,35 +267,53 @@ def _override_problems(
         yield from _range_override(node_range, index, override, path, itype, allocatable)
 
 
-def _range_override(node_range, index, override, path, itype, allocatable) -> Iterator[RelativeProblem]:
+def _range_override(
+    node_range: NodeRangeProperty,
+    index: int,
+    override: NodePropertyOverride,
+    path: tuple,
+    itype: InstanceType,
+    allocatable: float,
+) -> Iterator[RelativeProblem]:
     """The override as applied to node range ``index``: the right kind, and a node that fits."""
     where = f"nodeRangeProperties[{index}]"
-    if node_range.ecsProperties is None:
-        if override.ecsPropertiesOverride is not None:
-            yield (*path, "ecsPropertiesOverride"), f"{where} has a container, not ecsProperties: use containerOverrides"
-            return
-        need, unreadable = _amounts(node_range.container.resourceRequirements)
-        containers = override.containerOverrides
-        if containers is not None:
-            legacy = (("VCPU", containers.vcpus), ("MEMORY", containers.memory))
-            need.update({kind: float(value) for kind, value in legacy if value is not None})
-            extra, bad = _amounts(containers.resourceRequirements or [])
-            need.update(extra)
-            unreadable += bad
-        at = (*path, "containerOverrides")
-    else:
-        if override.containerOverrides is not None:
-            yield (*path, "containerOverrides"), f"{where} has ecsProperties: use ecsPropertiesOverride"
-            return
+    task = node_range.ecsProperties
+    kind, other = (
+        ("ecsPropertiesOverride", "containerOverrides")
+        if task is not None
+        else ("containerOverrides", "ecsPropertiesOverride")
+    )
+    if getattr(override, other) is not None:
+        has = "ecsProperties" if task is not None else "a container"
+        yield (*path, other), f"{where} has {has}: use {kind}"
+        return
+    if task is not None:
         tasks = override.ecsPropertiesOverride
         if tasks is not None:
-            yield from ((((*path, "ecsPropertiesOverride", *p)), m) for p, m in ecs.targets_problems(node_range.ecsProperties, tasks))
-        if not ecs.readable(node_range.ecsProperties, tasks):
-            return
-        need, unreadable = ecs.task_requirements(node_range.ecsProperties, tasks), []
-        at = (*path, "ecsPropertiesOverride")
-    if unreadable:
-        return  # NOTE: reported where the values are given
-    message = _fit_problem(need, itype, allocatable)
-    if message is not None:
-        yield at, f"on the nodes of {where}: {message}"
+            for relative, message in ecs.targets_problems(task, tasks):
+                yield (*path, kind, *relative), message
+        readable = ecs.readable(task, tasks)
+        need = ecs.task_requirements(task, tasks) if readable else {}
+    else:
+        need, readable = _overridden_need(node_range, override)
+    if not readable:
+        return  # NOTE: unreadable values are reported where they are given (checks.py)
+    misfit = _fit_problem(need, itype, allocatable)
+    if misfit is not None:
+        yield (*path, kind), f"on the nodes of {where}: {misfit}"
+
+
+def _overridden_need(
+    node_range: NodeRangeProperty, override: NodePropertyOverride
+) -> tuple[dict[str, float], bool]:
+    """Return what a node of a container range asks once ``override`` is applied, and whether
+    every value could be read."""
+    need, unreadable = _amounts(node_range.container.resourceRequirements)
+    containers = override.containerOverrides
+    if containers is not None:
+        legacy = (("VCPU", containers.vcpus), ("MEMORY", containers.memory))
+        need.update({kind: float(value) for kind, value in legacy if value is not None})
+        extra, bad = _amounts(containers.resourceRequirements or [])
+        need.update(extra)
+        unreadable += bad
+    return need, not unreadable
