@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from batchsim.engine.env import BatchEnv, Timer
     from batchsim.engine.job import Job
     from batchsim.engine.lifecycle import Lifecycle
-    from batchsim.engine.spec import CheckpointSpec
+    from batchsim.engine.spec import CheckpointSpec, ContainerFailure
 
 CONTAINER_EXITED = "Essential container in task exited"
 TIMEOUT_REASON = "Job attempt duration exceeded timeout"
@@ -74,11 +74,15 @@ class AttemptRunner:
             job.work_s if checkpoint is None else self._checkpointed_run(job, checkpoint, now)
         )
         exit_code: int | None
-        outcome, exit_code = Outcome.SUCCEEDED, 0
+        outcome, exit_code, full = Outcome.SUCCEEDED, 0, duration
         if spec.failure_probability > 0 and spec.uniform() < spec.failure_probability:
             outcome, exit_code = Outcome.FAILED, spec.failure_exit_code
             if spec.failure_after is not None:
                 duration = spec.failure_after()
+        if spec.container_failures:
+            outcome, exit_code, duration = _first_essential_exit(
+                spec.container_failures, outcome, exit_code, duration, full
+            )
         if spec.timeout_s is not None and duration > spec.timeout_s:
             outcome, exit_code, duration = Outcome.TIMED_OUT, None, spec.timeout_s
         job.timer = self.env.call_later(
@@ -198,3 +202,25 @@ class AttemptRunner:
         shape, held_s = job.spec.shape, now - job.starting_at
         for host in self._other_nodes.pop(job, ()):
             host.ce.release(host, shape, held_s)
+
+
+def _first_essential_exit(
+    failures: tuple[ContainerFailure, ...],
+    outcome: Outcome,
+    exit_code: int | None,
+    duration: float,
+    full: float,
+) -> tuple[Outcome, int | None, float]:
+    """Return the attempt's (outcome, exit code, RUNNING time) once its essential containers
+    have drawn their failures: the first to exit non-zero stops the task (ECS stops the other
+    containers), so the earliest failure wins; on a tie, the job's own failure model, then the
+    containers in their order. ``duration`` is the attempt's time so far, ``full`` its time
+    without a failure (a failure without ``after`` comes at the end of it)."""
+    failed = outcome is Outcome.FAILED
+    for failure in failures:
+        if not failure.uniform() < failure.probability:
+            continue
+        at = failure.after() if failure.after is not None else full
+        if not failed or at < duration:
+            outcome, exit_code, duration, failed = Outcome.FAILED, failure.exit_code, at, True
+    return outcome, exit_code, duration

@@ -28,7 +28,7 @@ from batchsim.gc_pause import paused_gc
 from batchsim.observer import RunObserver, RunSample
 from batchsim.records import JOB, Columns, EngineRun, as_column
 from batchsim.scenario.checks import definition_name, policy_name
-from batchsim.scenario.multinode import node_instance_type
+from batchsim.scenario.multinode import node_count, node_instance_type
 from batchsim.scenario.schema import Scenario
 
 
@@ -93,22 +93,23 @@ class Model:
         for entry in self.scenario.workload:
             definition = definitions[definition_name(entry.submit.jobDefinition)]
             fair = self.queues[entry.submit.jobQueue].fair
-            shape = self._multinode_shape(definition)
+            shape = self._multinode_shape(definition, entry)
             spec = build_job_spec(self.env, entry, definition, shape, fair)
             self.submitter.start(entry, spec, self.scenario.simulation.stopAt)
         if self.scenario.actions:
             timeline = Timeline(self.env, self.lifecycle, self.runner, self.scheduler, self.ces)
             timeline.start(self.scenario.actions)
 
-    def _multinode_shape(self, definition) -> Shape | None:
-        """The shape of a multi-node parallel job (None for a container job)."""
+    def _multinode_shape(self, definition, entry) -> Shape | None:
+        """The shape of a multi-node parallel job, its SubmitJob's nodeOverrides.numNodes
+        applied (None for a container job)."""
         if definition.type != "multinode":
             return None
         name = node_instance_type(definition)
         assert name is not None  # NOTE: the loader's checks require a named, known node type
         itype = self.catalog.require(name)
         allocatable = self.scenario.simulation.allocatable_mib(itype.memory_mib)
-        return multinode_shape(definition, itype, allocatable)
+        return multinode_shape(node_count(definition, entry.submit), itype, allocatable)
 
     def run(self) -> float:
         """Run until nothing can happen or until stopAt; return the end time."""

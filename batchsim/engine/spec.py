@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 
 from batchsim.engine.retry import ExitRule, RetryPolicy
 from batchsim.scenario.distributions import Sampler, chunked, make_sampler
-from batchsim.scenario.multinode import main_container, node_properties
+from batchsim.scenario.ecs import task_images
+from batchsim.scenario.multinode import main_range
 from batchsim.scenario.shapes import Shape, resolve_shape
 
 if TYPE_CHECKING:
@@ -25,9 +26,9 @@ if TYPE_CHECKING:
     from batchsim.engine.queue import ShapeLine
     from batchsim.scenario.schema import (
         Checkpoint,
-        ContainerProperties,
         JobDefinition,
         RetryStrategy,
+        TaskContainerProperties,
         WorkloadEntry,
     )
 
@@ -60,6 +61,18 @@ class JobSpec:
     fair: FairShare | None = None  # the queue's policy state, on fair-share queues
     submitted: int = 0  # SubmitJob calls made so far (numbers the job ids)
     line: ShapeLine | None = None  # the queue's line for this spec, cached by JobQueue.push
+    container_failures: tuple[ContainerFailure, ...] = ()  # essential containers' (ecsProperties)
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerFailure:
+    """How an essential container of a multi-container job fails: with ``probability`` it
+    exits with ``exit_code`` after ``after`` (None: the full runtime); ``uniform`` draws."""
+
+    probability: float
+    exit_code: int
+    after: Sampler | None
+    uniform: Sampler
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,12 +111,9 @@ def child_runtime(spec: JobSpec, index: int) -> float:
     return spec.runtime()
 
 
-def multinode_shape(
-    definition: JobDefinition, itype: InstanceType, allocatable_mib: float
-) -> Shape:
-    """Return the shape of a multi-node parallel job: ``numNodes`` whole instances of ``itype``
+def multinode_shape(nodes: int, itype: InstanceType, allocatable_mib: float) -> Shape:
+    """Return the shape of a multi-node parallel job: ``nodes`` whole instances of ``itype``
     (``allocatable_mib`` the memory ECS registers on one)."""
-    nodes = node_properties(definition).numNodes
     return Shape(itype.vcpus, allocatable_mib, itype.gpus, nodes=nodes, node_type=itype.name)
 
 
@@ -141,7 +151,8 @@ def build_job_spec(
         job_definition=definition.jobDefinitionName,
         queue=entry.submit.jobQueue,
         shape=shape if shape is not None else resolve_shape(definition, entry),
-        image=_container(definition).image,
+        image=_image(definition),
+        container_failures=container_failures(env, entry, definition),
         retry=retry_policy(entry.submit.retryStrategy or definition.retryStrategy),
         timeout_s=float(timeout.attemptDurationSeconds) if timeout is not None else None,
         runtime=make_sampler(runtime_model, env.stream(f"runtime:{entry.name}"))
@@ -170,11 +181,49 @@ def build_job_spec(
     )
 
 
-def _container(definition: JobDefinition) -> ContainerProperties:
-    """The container the job runs: its own, or the main node's for a multi-node parallel job."""
+def _image(definition: JobDefinition) -> str:
+    """The image the job pulls: its container's, its task's (all its containers' images as
+    one key), or the main node's for a multi-node parallel job."""
+    if definition.ecsProperties is not None:
+        return task_images(definition.ecsProperties)
     if definition.nodeProperties is None:
-        return definition.containerProperties
-    return main_container(definition)
+        return definition.containerProperties.image
+    node_range = main_range(definition)
+    if node_range.ecsProperties is not None:
+        return task_images(node_range.ecsProperties)
+    return node_range.container.image
+
+
+def _task_containers(definition: JobDefinition) -> list[TaskContainerProperties]:
+    """The containers of a multi-container job (the main node's for a multi-node job; its
+    exit is the job's). [] for a single-container job."""
+    props = definition.ecsProperties
+    if props is None and definition.nodeProperties is not None:
+        props = main_range(definition).ecsProperties
+    return props.containers if props is not None else []
+
+
+def container_failures(
+    env: BatchEnv, entry: WorkloadEntry, definition: JobDefinition
+) -> tuple[ContainerFailure, ...]:
+    """Return the failure models of the job's essential containers, each with its own random
+    streams (named after the entry and the container)."""
+    failures = []
+    for index, container in enumerate(_task_containers(definition)):
+        failure = container.simulation.failure
+        if failure is None or not container.essential:
+            continue  # NOTE: the loader refuses failures on non-essential containers
+        name = f"{entry.name}:{container.name or index}"
+        after = failure.after
+        failures.append(
+            ContainerFailure(
+                failure.probability,
+                failure.exitCode,
+                make_sampler(after, env.stream(f"failure-after:{name}")) if after else None,
+                _uniform_sampler(env.stream(f"failure:{name}")),
+            )
+        )
+    return tuple(failures)
 
 
 def _scheduling_priority(entry: WorkloadEntry, definition: JobDefinition) -> int:

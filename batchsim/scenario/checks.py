@@ -21,8 +21,9 @@ from batchsim.catalog.fargate import FARGATE_VCPU_VALUES, combination_problem
 from batchsim.catalog.spot import price_points
 from batchsim.clock import wall_clock
 from batchsim.errors import BatchsimError, Problem
+from batchsim.scenario import ecs
 from batchsim.scenario.distributions import mean_of
-from batchsim.scenario.multinode import definition_problems
+from batchsim.scenario.multinode import definition_problems, node_override_problems
 from batchsim.scenario.schedules import parse_schedule
 from batchsim.scenario.schema import (
     Action,
@@ -442,25 +443,94 @@ def _provides(properties: Any, kind: str) -> bool:
 def _multinode(scenario: Scenario, catalog: Catalog) -> Iterator[Problem]:
     """Multi-node parallel job definitions follow AWS's rules (scenario/multinode.py)."""
     multinode = set()
+    settings = scenario.simulation
+    definitions = {jd.jobDefinitionName: jd for jd in _valid(scenario.jobDefinitions)}
     for index, jd in _each(scenario.jobDefinitions):
         if jd.type == "multinode":
             multinode.add(jd.jobDefinitionName)
-        for path, message in definition_problems(jd, catalog, scenario.simulation):
+        for path, message in definition_problems(jd, catalog, settings):
             yield _problem(("jobDefinitions", index, *path), message)
     for index, entry in _each(scenario.workload):
         submit = entry.submit
         if definition_name(submit.jobDefinition) in multinode and submit.containerOverrides:
             yield _problem(
                 ("workload", index, "submit", "containerOverrides"),
-                "a multi-node parallel job takes nodeOverrides, not containerOverrides "
-                "(nodeOverrides: not supported yet by this batchsim release)",
+                "a multi-node parallel job takes nodeOverrides, not containerOverrides",
+            )
+        definition = definitions.get(definition_name(submit.jobDefinition))
+        if definition is not None:
+            where = ("workload", index, "submit")
+            for path, message in node_override_problems(submit, definition, catalog, settings):
+                yield _problem((*where, *path), message)
+
+
+def _ecs(scenario: Scenario) -> Iterator[Problem]:
+    """Multi-container jobs (``ecsProperties``) follow AWS's rules (scenario/ecs.py); each
+    container's requirements are checked like a container job's, the task's sum must give
+    VCPU and MEMORY."""
+    definitions = {jd.jobDefinitionName: jd for jd in _valid(scenario.jobDefinitions)}
+    for index, jd in _each(scenario.jobDefinitions):
+        for path, message in ecs.definition_problems(jd):
+            yield _problem(("jobDefinitions", index, *path), message)
+        if jd.ecsProperties is not None:
+            where: Path = ("jobDefinitions", index, "ecsProperties")
+            for path, requirements in ecs.requirement_lists(jd.ecsProperties):
+                yield from _requirements(requirements, (*where, *path), is_fargate(jd))
+            yield from _task_totals(jd, where)
+        ranges = jd.nodeProperties.nodeRangeProperties if jd.nodeProperties else []
+        for position, node_range in enumerate(ranges):
+            if node_range.ecsProperties is not None:
+                where = ("jobDefinitions", index, "nodeProperties", "nodeRangeProperties")
+                where = (*where, position, "ecsProperties")
+                for path, requirements in ecs.requirement_lists(node_range.ecsProperties):
+                    yield from _requirements(requirements, (*where, *path))
+    for index, entry in _each(scenario.workload):
+        jd = definitions.get(definition_name(entry.submit.jobDefinition))
+        if jd is None:
+            continue
+        where = ("workload", index, "submit")
+        yield from _node_override_values(entry, where)
+        for path, message in ecs.override_problems(entry.submit, jd):
+            yield _problem((*where, *path), message)
+        overrides = entry.submit.ecsPropertiesOverride
+        if overrides is not None and jd.ecsProperties is not None:
+            for path, requirements in ecs.override_lists(overrides):
+                path = (*where, "ecsPropertiesOverride", *path)
+                yield from _requirements(requirements, path, is_fargate(jd))
+
+
+def _node_override_values(entry: WorkloadEntry, where: Path) -> Iterator[Problem]:
+    """The resource values of a SubmitJob's nodeOverrides are amounts, each type once."""
+    overrides = entry.submit.nodeOverrides
+    for index, override in enumerate(overrides.nodePropertyOverrides if overrides else ()):
+        path = (*where, "nodeOverrides", "nodePropertyOverrides", index)
+        containers = override.containerOverrides
+        if containers is not None and containers.resourceRequirements:
+            at = (*path, "containerOverrides", "resourceRequirements")
+            yield from _requirements(containers.resourceRequirements, at)
+        if override.ecsPropertiesOverride is not None:
+            for relative, requirements in ecs.override_lists(override.ecsPropertiesOverride):
+                yield from _requirements(requirements, (*path, "ecsPropertiesOverride", *relative))
+
+
+def _task_totals(definition: JobDefinition, where: Path) -> Iterator[Problem]:
+    """The task's containers together give VCPU and MEMORY (a container may leave one out)."""
+    props = definition.ecsProperties
+    assert props is not None  # NOTE: only called for multi-container definitions
+    given = {r.type for c in props.containers for r in c.resourceRequirements}
+    for kind in ("VCPU", "MEMORY"):
+        if kind not in given:
+            yield _problem(
+                (*where, *ecs.CONTAINERS),
+                f'no container gives a {kind} requirement: add {{type: {kind}, value: "…"}} '
+                "to at least one; the job reserves the sum over its containers",
             )
 
 
 def _job_resources(scenario: Scenario) -> Iterator[Problem]:
     for index, jd in _each(scenario.jobDefinitions):
-        if jd.type == "multinode":
-            continue  # NOTE: its nodes' requirements are checked by _multinode
+        if jd.type == "multinode" or jd.ecsProperties is not None:
+            continue  # NOTE: checked by _multinode and _ecs
         path: Path = ("jobDefinitions", index, "containerProperties", "resourceRequirements")
         yield from _requirements(jd.containerProperties.resourceRequirements, path, is_fargate(jd))
         users = [
@@ -512,7 +582,8 @@ def _fargate_shape(
         shape = resolve_shape(definition, entry)
     except (KeyError, TypeError, ValueError):
         return  # a missing or malformed value is reported by the requirement rules
-    if shape.vcpus in FARGATE_VCPU_VALUES:
+    # NOTE: a container job's VCPU value is checked where it is given; a task's is a sum.
+    if shape.vcpus in FARGATE_VCPU_VALUES or definition.ecsProperties is not None:
         message = combination_problem(shape.vcpus, shape.memory_mib)
         if message is not None:
             yield _problem(("workload", index, "submit", "jobDefinition"), message)
@@ -829,6 +900,7 @@ _RULES = (
     check_references,
     _job_definitions,
     _job_resources,
+    _ecs,
     _runtimes,
     _disabled_queues,
     _platforms,

@@ -13,13 +13,19 @@ import math
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from batchsim.scenario import ecs
+
 if TYPE_CHECKING:
     from batchsim.catalog import Catalog
+    from batchsim.catalog.instance_types import InstanceType
     from batchsim.scenario.schema import (
         JobDefinition,
         NodeProperties,
+        NodePropertyOverride,
+        NodeRangeProperty,
         ResourceRequirement,
         SimulationSettings,
+        SubmitJob,
     )
 
 RelativeProblem = tuple[tuple, str]  # (path inside the job definition, message)
@@ -42,14 +48,23 @@ def node_instance_type(definition: JobDefinition) -> str | None:
     return None
 
 
-def main_container(definition: JobDefinition):
-    """Return the container properties of the main node (its image is the job's image)."""
+def main_range(definition: JobDefinition):
+    """Return the node range of the main node (its image is the job's image)."""
     nodes = node_properties(definition)
     for node_range in nodes.nodeRangeProperties:
         low, high = node_range.bounds(nodes.numNodes)
         if low <= nodes.mainNode <= high:
-            return node_range.container
-    return nodes.nodeRangeProperties[0].container
+            return node_range
+    return nodes.nodeRangeProperties[0]
+
+
+def node_count(definition: JobDefinition, submit: SubmitJob) -> int:
+    """Return the job's number of nodes: SubmitJob's nodeOverrides.numNodes, else the
+    definition's."""
+    overrides = submit.nodeOverrides
+    if overrides is not None and overrides.numNodes is not None:
+        return overrides.numNodes
+    return node_properties(definition).numNodes
 
 
 def definition_problems(
@@ -109,7 +124,10 @@ def _instance_type(
         yield path, f"node groups use one instance type on AWS; got {', '.join(sorted(named))}"
         return
     if not named:
-        yield path, "name the node instance type (container.instanceType): batchsim sizes the nodes by it"
+        yield path, (
+            "name the node instance type (container.instanceType or instanceTypes): "
+            "batchsim sizes the nodes by it"
+        )
         return
     (name,) = named
     itype = catalog.get(name)
@@ -118,23 +136,38 @@ def _instance_type(
         return
     allocatable = settings.allocatable_mib(itype.memory_mib)
     for index, node_range in enumerate(ranges):
+        if node_range.ecsProperties is not None:
+            if ecs.readable(node_range.ecsProperties, None):
+                need = ecs.task_requirements(node_range.ecsProperties, None)
+                message = _fit_problem(need, itype, allocatable)
+                if message is not None:
+                    yield (*path, index, "ecsProperties", *ecs.CONTAINERS), message
+            continue  # NOTE: unreadable values are reported by checks._ecs
         where = (*path, index, "container", "resourceRequirements")
         need, unreadable = _amounts(node_range.container.resourceRequirements)
         for position, requirement in unreadable:
             yield (*where, position, "value"), (
                 f"{requirement.type} value must be a non-negative number, got {requirement.value!r}"
             )
-        if unreadable:
-            continue
-        if "VCPU" not in need or "MEMORY" not in need:
-            yield where, "give the node's VCPU and MEMORY requirements"
-        elif need["VCPU"] > itype.vcpus or need["MEMORY"] > allocatable:
-            yield where, (
-                f"a node needs {need['VCPU']:g} vCPUs and {need['MEMORY']:g} MiB; {name} has "
-                f"{itype.vcpus} vCPUs and {allocatable:.0f} MiB allocatable"
-            )
-        elif need.get("GPU", 0) > itype.gpus:
-            yield where, f"a node needs {need['GPU']:g} GPUs; {name} has {itype.gpus}"
+        if not unreadable:
+            message = _fit_problem(need, itype, allocatable)
+            if message is not None:
+                yield where, message
+
+
+def _fit_problem(need: dict[str, float], itype: InstanceType, allocatable: float) -> str | None:
+    """Why a node asking ``need`` does not fit an instance of ``itype`` (None if it fits)."""
+    name = itype.name
+    if "VCPU" not in need or "MEMORY" not in need:
+        return "give the node's VCPU and MEMORY requirements"
+    if need["VCPU"] > itype.vcpus or need["MEMORY"] > allocatable:
+        return (
+            f"a node needs {need['VCPU']:g} vCPUs and {need['MEMORY']:g} MiB; {name} has "
+            f"{itype.vcpus} vCPUs and {allocatable:.0f} MiB allocatable"
+        )
+    if need.get("GPU", 0) > itype.gpus:
+        return f"a node needs {need['GPU']:g} GPUs; {name} has {itype.gpus}"
+    return None
 
 
 def _amounts(
@@ -154,3 +187,133 @@ def _amounts(
         else:
             unreadable.append((position, requirement))
     return need, unreadable
+
+
+# ----------------------------------------------------------------------------- nodeOverrides
+def node_override_problems(
+    submit: SubmitJob, definition: JobDefinition, catalog: Catalog, settings: SimulationSettings
+) -> Iterator[RelativeProblem]:
+    """Yield the problems of a SubmitJob's ``nodeOverrides``, paths relative to the SubmitJob:
+    AWS's rules for ``numNodes``, target ranges among the job's nodes, overridden node
+    containers that still fit the node instance type."""
+    overrides = submit.nodeOverrides
+    if overrides is None:
+        return
+    if definition.type != "multinode" or definition.nodeProperties is None:
+        yield ("nodeOverrides",), (
+            f"nodeOverrides apply to multi-node parallel jobs; job definition "
+            f"{definition.jobDefinitionName!r} is not one (type: multinode)"
+        )
+        return
+    yield from _num_nodes(definition, overrides.numNodes)
+    nodes = node_count(definition, submit)
+    for index, override in enumerate(overrides.nodePropertyOverrides):
+        path = ("nodeOverrides", "nodePropertyOverrides", index)
+        yield from _override_problems(definition, override, nodes, path, catalog, settings)
+
+
+def _num_nodes(definition: JobDefinition, count: int | None) -> Iterator[RelativeProblem]:
+    """AWS: overriding numNodes needs an open-ended range, every range starting below it and
+    the main node among the nodes."""
+    if count is None:
+        return
+    nodes = node_properties(definition)
+    path = ("nodeOverrides", "numNodes")
+    if not any(r.open_ended for r in nodes.nodeRangeProperties):
+        yield path, "numNodes can be overridden only when a node range of the job definition is open-ended ('n:')"
+    if nodes.mainNode >= count:
+        yield path, f"mainNode {nodes.mainNode} is not one of the {count} nodes (0–{count - 1})"
+    for node_range in nodes.nodeRangeProperties:
+        low, high = node_range.bounds(count)
+        if low >= count or high >= count:
+            yield path, f"node range {node_range.targetNodes!r} reaches beyond the {count} nodes (0–{count - 1})"
+
+
+def _override_problems(
+    definition: JobDefinition,
+    override: NodePropertyOverride,
+    nodes: int,
+    path: tuple,
+    catalog: Catalog,
+    settings: SimulationSettings,
+) -> Iterator[RelativeProblem]:
+    """One nodePropertyOverride: its nodes exist, what it overrides is modelled, and every
+    node it targets still fits the node instance type."""
+    low, high = override.bounds(nodes)
+    if not low <= high < nodes:
+        yield (*path, "targetNodes"), f"{override.targetNodes!r} is not a range of nodes 0–{nodes - 1}"
+        return
+    containers = override.containerOverrides
+    if override.instanceTypes is not None or (containers and containers.instanceType is not None):
+        yield path, (
+            "overriding the node instance type is not supported yet in this release: "
+            "batchsim sizes every node by the job definition's instance type"
+        )
+    if override.eksPropertiesOverride is not None:
+        yield (*path, "eksPropertiesOverride"), "EKS jobs are not supported: batchsim models ECS jobs"
+    if override.consumableResourcePropertiesOverride is not None:
+        yield (*path, "consumableResourcePropertiesOverride"), (
+            "consumable resources are not supported yet in this release"
+        )
+    name = node_instance_type(definition)
+    itype = catalog.get(name) if name is not None else None
+    if itype is None:
+        return  # NOTE: reported by the definition's own checks
+    allocatable = settings.allocatable_mib(itype.memory_mib)
+    for index, node_range in enumerate(node_properties(definition).nodeRangeProperties):
+        first, last = node_range.bounds(nodes)
+        if first > high or last < low:
+            continue
+        yield from _range_override(node_range, index, override, path, itype, allocatable)
+
+
+def _range_override(
+    node_range: NodeRangeProperty,
+    index: int,
+    override: NodePropertyOverride,
+    path: tuple,
+    itype: InstanceType,
+    allocatable: float,
+) -> Iterator[RelativeProblem]:
+    """The override as applied to node range ``index``: the right kind, and a node that fits."""
+    where = f"nodeRangeProperties[{index}]"
+    task = node_range.ecsProperties
+    kind, other = (
+        ("ecsPropertiesOverride", "containerOverrides")
+        if task is not None
+        else ("containerOverrides", "ecsPropertiesOverride")
+    )
+    if getattr(override, other) is not None:
+        has = "ecsProperties" if task is not None else "a container"
+        yield (*path, other), f"{where} has {has}: use {kind}"
+        return
+    if task is not None:
+        tasks = override.ecsPropertiesOverride
+        if tasks is not None:
+            for relative, message in ecs.targets_problems(task, tasks):
+                yield (*path, kind, *relative), message
+        readable = ecs.readable(task, tasks)
+        need = ecs.task_requirements(task, tasks) if readable else {}
+    else:
+        need, readable = _overridden_need(node_range, override)
+    if not readable:
+        return  # NOTE: unreadable values are reported where they are given (checks.py)
+    misfit = _fit_problem(need, itype, allocatable)
+    if misfit is not None:
+        yield (*path, kind), f"on the nodes of {where}: {misfit}"
+
+
+def _overridden_need(
+    node_range: NodeRangeProperty, override: NodePropertyOverride
+) -> tuple[dict[str, float], bool]:
+    """Return what a node of a container range asks once ``override`` is applied, and whether
+    every value could be read."""
+    need, unreadable = _amounts(node_range.container.resourceRequirements)
+    containers = override.containerOverrides
+    if containers is not None:
+        legacy = (("VCPU", containers.vcpus), ("MEMORY", containers.memory))
+        need.update({kind: float(value) for kind, value in legacy if value is not None})
+        extra, bad = _amounts(containers.resourceRequirements or [])
+        need.update(extra)
+        unreadable += bad
+    return need, not unreadable

@@ -457,13 +457,83 @@ class JobSimulation(StrictModel):
     checkpoint: Checkpoint | None = None
 
 
-class NodeRangeProperty(StrictModel):
-    """AWS ``NodeRangeProperty``: the container of the nodes ``targetNodes`` ('0', '1:3',
-    '1:' open-ended, ':2')."""
+
+# ----------------------------------------------------------------------------- ecsProperties
+class TaskContainerDependency(StrictModel):
+    """AWS ``TaskContainerDependency``: start this container after ``containerName`` has
+    started (START), exited (COMPLETE) or exited with 0 (SUCCESS)."""
+
+    containerName: str = Field(min_length=1)
+    condition: Literal["START", "COMPLETE", "SUCCESS"] = "START"
+
+
+class TaskContainerSimulation(StrictModel):
+    """What AWS does not know about one container of a multi-container job: how it fails."""
+
+    failure: FailureModel | None = Field(
+        default=None, description="Essential containers only: a failure fails the job."
+    )
+
+
+class TaskContainerProperties(StrictModel):
+    """AWS ``TaskContainerProperties``: one container of an ``ecsProperties`` task. The job
+    reserves the sum of its containers' resourceRequirements; ``essential`` (default true)
+    containers decide its exit."""
+
+    image: str = Field(min_length=1)
+    name: str | None = Field(default=None, min_length=1, max_length=255)
+    essential: bool = Field(default=True, description="Omitted: essential, as on AWS.")
+    resourceRequirements: list[ResourceRequirement] = Field(default_factory=list)
+    dependsOn: list[TaskContainerDependency] = Field(default_factory=list)
+    command: AnyAws = None
+    environment: AnyAws = None
+    firelensConfiguration: AnyAws = None
+    linuxParameters: AnyAws = None
+    logConfiguration: AnyAws = None
+    mountPoints: AnyAws = None
+    privileged: AnyAws = None
+    readonlyRootFilesystem: AnyAws = None
+    repositoryCredentials: AnyAws = None
+    secrets: AnyAws = None
+    ulimits: AnyAws = None
+    user: AnyAws = None
+    startTimeout: AnyAws = None
+    stopTimeout: AnyAws = None
+    simulation: TaskContainerSimulation = TaskContainerSimulation()
+
+
+class EcsTaskProperties(StrictModel):
+    """AWS ``EcsTaskProperties``: the task of a job, 1–10 containers."""
+
+    containers: list[TaskContainerProperties] = Field(min_length=1, max_length=10)
+    ephemeralStorage: AnyAws = None
+    executionRoleArn: AnyAws = None
+    platformVersion: AnyAws = None
+    ipcMode: AnyAws = None
+    taskRoleArn: AnyAws = None
+    pidMode: AnyAws = None
+    networkConfiguration: AnyAws = None
+    runtimePlatform: AnyAws = None
+    volumes: AnyAws = None
+    enableExecuteCommand: AnyAws = None
+    networkMode: AnyAws = None
+
+
+class EcsProperties(StrictModel):
+    """AWS ``EcsProperties``: one task element (AWS's current limit)."""
+
+    taskProperties: list[EcsTaskProperties] = Field(min_length=1, max_length=1)
+
+    @property
+    def containers(self) -> list[TaskContainerProperties]:
+        """The containers of the one task."""
+        return self.taskProperties[0].containers
+
+
+class TargetNodes(StrictModel):
+    """A ``targetNodes`` node index or range ('0', '1:3', '1:' open-ended, ':2')."""
 
     targetNodes: str = Field(min_length=1)
-    container: ContainerProperties = ContainerProperties()
-    instanceTypes: list[str] | None = Field(default=None, max_length=1)
 
     @field_validator("targetNodes")
     @classmethod
@@ -482,6 +552,20 @@ class NodeRangeProperty(StrictModel):
         if not colon:
             return low, low
         return low, int(last) if last else num_nodes - 1
+
+    @property
+    def open_ended(self) -> bool:
+        """Whether the range has no upper bound ('1:' or ':')."""
+        first, colon, last = self.targetNodes.partition(":")
+        return bool(colon) and not last
+
+class NodeRangeProperty(TargetNodes):
+    """AWS ``NodeRangeProperty``: the container (or ``ecsProperties`` task) of the nodes
+    ``targetNodes`` ('0', '1:3', '1:' open-ended, ':2')."""
+
+    container: ContainerProperties = ContainerProperties()
+    ecsProperties: EcsProperties | None = None
+    instanceTypes: list[str] | None = Field(default=None, max_length=1)
 
     def instance_type(self) -> str | None:
         """The node instance type this range names, if any."""
@@ -506,6 +590,7 @@ class JobDefinition(StrictModel):
     type: Literal["container", "multinode"] = "container"
     containerProperties: ContainerProperties = ContainerProperties()
     nodeProperties: NodeProperties | None = None
+    ecsProperties: EcsProperties | None = None
     retryStrategy: RetryStrategy | None = None
     timeout: JobTimeout | None = None
     parameters: AnyAws = None
@@ -532,6 +617,52 @@ class ContainerOverrides(StrictModel):
     command: AnyAws = None
     environment: AnyAws = None
     instanceType: AnyAws = None
+
+
+# ----------------------------------------------------------------------------- ecsPropertiesOverride, nodeOverrides
+class TaskContainerOverrides(StrictModel):
+    """AWS ``TaskContainerOverrides``: new resources (and command, environment) for the
+    container ``name`` of an ``ecsProperties`` task."""
+
+    name: str | None = Field(default=None, min_length=1, description="The container to override.")
+    resourceRequirements: list[ResourceRequirement] | None = None
+    command: AnyAws = None
+    environment: AnyAws = None
+
+
+class TaskPropertiesOverride(StrictModel):
+    """AWS ``TaskPropertiesOverride``: overrides of the task's containers."""
+
+    containers: list[TaskContainerOverrides] = Field(default_factory=list, max_length=10)
+
+
+class EcsPropertiesOverride(StrictModel):
+    """AWS ``EcsPropertiesOverride`` of a SubmitJob request (one task element)."""
+
+    taskProperties: list[TaskPropertiesOverride] = Field(default_factory=list, max_length=1)
+
+    @property
+    def containers(self) -> list[TaskContainerOverrides]:
+        """The container overrides of the one task (none when no task is given)."""
+        return self.taskProperties[0].containers if self.taskProperties else []
+
+
+class NodePropertyOverride(TargetNodes):
+    """AWS ``NodePropertyOverride``: container overrides for the nodes ``targetNodes``."""
+
+    containerOverrides: ContainerOverrides | None = None
+    ecsPropertiesOverride: EcsPropertiesOverride | None = None
+    instanceTypes: AnyAws = None
+    eksPropertiesOverride: AnyAws = None
+    consumableResourcePropertiesOverride: AnyAws = None
+
+
+class NodeOverrides(StrictModel):
+    """AWS ``NodeOverrides`` of a multi-node parallel SubmitJob: the number of nodes and
+    per-node-range container overrides."""
+
+    numNodes: int | None = Field(default=None, ge=1, le=1000)
+    nodePropertyOverrides: list[NodePropertyOverride] = Field(default_factory=list)
 
 
 class JobDependency(StrictModel):
@@ -561,6 +692,8 @@ class SubmitJob(StrictModel):
     jobDefinition: str
     arrayProperties: ArrayProperties | None = None
     containerOverrides: ContainerOverrides | None = None
+    ecsPropertiesOverride: EcsPropertiesOverride | None = None
+    nodeOverrides: NodeOverrides | None = None
     retryStrategy: RetryStrategy | None = None
     timeout: JobTimeout | None = None
     dependsOn: list[JobDependency] = Field(default_factory=list, max_length=20)

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from batchsim.scenario.ecs import task_requirements
+
 if TYPE_CHECKING:
     from batchsim.scenario.schema import JobDefinition, ResourceRequirement, WorkloadEntry
 
@@ -36,7 +38,11 @@ def _requirements(reqs: list[ResourceRequirement] | None) -> dict[str, float]:
 
 
 def resolve_shape(definition: JobDefinition, entry: WorkloadEntry) -> Shape:
-    """Return the job's resources: definition, then SubmitJob containerOverrides (which win)."""
+    """Return the job's resources: definition, then SubmitJob containerOverrides (which win);
+    for a multi-container job (``ecsProperties``) the sum over its containers."""
+    if definition.ecsProperties is not None:
+        total = task_requirements(definition.ecsProperties, entry.submit.ecsPropertiesOverride)
+        return _shape(total)
     props = definition.containerProperties
     declared = {"VCPU": props.vcpus, "MEMORY": props.memory, "GPU": 0}
     values: dict[str, float] = {k: v for k, v in declared.items() if v is not None}
@@ -47,6 +53,10 @@ def resolve_shape(definition: JobDefinition, entry: WorkloadEntry) -> Shape:
             {k: v for k, v in (("VCPU", overrides.vcpus), ("MEMORY", overrides.memory)) if v}
         )
         values.update(_requirements(overrides.resourceRequirements))
+    return _shape(values)
+
+
+def _shape(values: dict[str, float]) -> Shape:
     vcpus = float(values["VCPU"])
     vcpus = int(vcpus) if vcpus.is_integer() else vcpus  # NOTE: fractions only on Fargate
     return Shape(vcpus, float(values["MEMORY"]), int(values.get("GPU", 0)))
