@@ -47,6 +47,7 @@ class SimulationSettings(StrictModel):
     reservedMemoryMiB: float = Field(
         default=32.0, ge=0, description="ECS_RESERVED_MEMORY per instance."
     )
+
     def allocatable_mib(self, memory_mib: float) -> float:
         """Return the memory ECS registers on an instance of ``memory_mib`` (nominal × factor
         − reserved): what jobs may use."""
@@ -455,6 +456,20 @@ class JobSimulation(StrictModel):
     checkpoint: Checkpoint | None = None
 
 
+class ConsumableResourceRequirement(StrictModel):
+    """AWS ``ConsumableResourceRequirement``: how much of a consumable resource one job (one
+    node, in a node range) needs."""
+
+    consumableResource: str = Field(min_length=1, description="The resource's name or ARN.")
+    quantity: int = Field(ge=0)
+
+
+class ConsumableResourceProperties(StrictModel):
+    """AWS ``ConsumableResourceProperties``: the consumable resources a job needs."""
+
+    consumableResourceList: list[ConsumableResourceRequirement] = Field(default_factory=list)
+
+
 class NodeRangeProperty(StrictModel):
     """AWS ``NodeRangeProperty``: the container of the nodes ``targetNodes`` ('0', '1:3',
     '1:' open-ended, ':2')."""
@@ -462,6 +477,7 @@ class NodeRangeProperty(StrictModel):
     targetNodes: str = Field(min_length=1)
     container: ContainerProperties = ContainerProperties()
     instanceTypes: list[str] | None = Field(default=None, max_length=1)
+    consumableResourceProperties: ConsumableResourceProperties | None = None
 
     @field_validator("targetNodes")
     @classmethod
@@ -511,6 +527,7 @@ class JobDefinition(StrictModel):
     propagateTags: AnyAws = None
     platformCapabilities: list[Literal["EC2", "FARGATE"]] | None = None
     schedulingPriority: int | None = Field(default=None, ge=0, le=9999)
+    consumableResourceProperties: ConsumableResourceProperties | None = None
     simulation: JobSimulation = JobSimulation()
 
 
@@ -564,11 +581,13 @@ class SubmitJob(StrictModel):
     dependsOn: list[JobDependency] = Field(default_factory=list, max_length=20)
     shareIdentifier: str | None = Field(default=None, min_length=1, max_length=255)
     schedulingPriorityOverride: int | None = Field(default=None, ge=0, le=9999)
+    consumableResourcePropertiesOverride: ConsumableResourceProperties | None = None
 
     @field_validator("shareIdentifier")
     @classmethod
     def _identifier(cls, value: str | None) -> str | None:
         return value if value is None else share_identifier(value)
+
     parameters: AnyAws = None
     tags: AnyAws = None
     propagateTags: AnyAws = None
@@ -736,6 +755,17 @@ class Action(StrictModel):
 ACTION_NAMES = ("CancelJob", "TerminateJob", "UpdateComputeEnvironment", "UpdateJobQueue")
 
 
+class ConsumableResource(StrictModel):
+    """AWS ``CreateConsumableResource`` request: a resource outside the compute environments
+    (licences, connections) of which a job holds a quantity from STARTING until it is SUCCEEDED
+    or FAILED. ``totalQuantity`` is required here (AWS lets it default)."""
+
+    consumableResourceName: str = Field(min_length=1, max_length=128)
+    totalQuantity: int = Field(ge=0)
+    resourceType: Literal["REPLENISHABLE", "NON_REPLENISHABLE"] = "REPLENISHABLE"
+    tags: AnyAws = None
+
+
 class Scenario(StrictModel):
     """A whole scenario: cluster, job definitions, workload and a timeline of API actions."""
 
@@ -749,3 +779,4 @@ class Scenario(StrictModel):
     workload: list[WorkloadEntry] = Field(min_length=1)
     schedulingPolicies: list[SchedulingPolicy] = Field(default_factory=list)
     actions: list[Action] = Field(default_factory=list)
+    consumableResources: list[ConsumableResource] = Field(default_factory=list)
