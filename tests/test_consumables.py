@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from conftest import base_scenario, cli, job, run
+from conftest import REPO, base_scenario, cli, job, run
 from test_multinode import mpi_scenario
 
+import batchsim
 from batchsim.engine.consumables import WAITING_FOR_RESOURCES
 from batchsim.errors import ScenarioError
 from batchsim.scenario.loader import parse_scenario
@@ -243,3 +244,17 @@ def test_cli_refuses_an_unknown_resource_with_its_line_and_status_2(tmp_path):
         "unknown consumable resource 'licence': the scenario has no consumableResources"
     ) in err
     assert "Traceback" not in err
+
+
+def test_nightly_licences_scenario_meets_its_window_with_twenty_licences():
+    result = batchsim.simulate(batchsim.load_scenario(REPO / "scenarios" / "nightly-licences.yaml"))
+    summary = result.summary
+    assert summary["consumables_peak_in_use"] == {"solver": 20}
+    # 20 licences: at most 20 children RUNNING at once, so the makespan is at least their summed
+    # running time over 20; the window is 5 h.
+    attempts = result.attempts
+    running_s = float((attempts["stoppedAt"] - attempts["startedAt"]).sum())
+    assert running_s / 20 <= summary["makespan_s"] < 5 * 3600
+    assert f"| makespan | 7.19 h | 5.51 h | 5.22 h | 4.93 h | 4.69 h | {summary['makespan_s'] / 3600:.2f} h |" in (
+        REPO / "README.md"
+    ).read_text()
