@@ -3,7 +3,8 @@
 The engine appends records and hands them over as columns; ``results/`` turns the columns into
 DataFrames. Both import this module, which imports neither, so ``results/`` never needs the
 engine to read a record. One :class:`RecordSpec` per grain: a job, an attempt, an instance
-lifetime, a change of a compute environment's capacity, a blocked head job.
+lifetime, a change of a compute environment's capacity, a blocked head job, a change of a
+consumable resource's quantities.
 """
 
 from __future__ import annotations
@@ -178,6 +179,13 @@ BLOCKED = RecordSpec(
 )
 """One record per newly blocked head job (AWS's ``Batch Job Queue Blocked`` event)."""
 
+CONSUMABLE = RecordSpec("consumable", _fields("""
+    time:float64 consumableResource:str inUseQuantity:int64 availableQuantity:int64
+    totalQuantity:int64
+"""))  # fmt: skip
+"""One record per change of a consumable resource's quantities (and one per resource at t=0),
+named as AWS's DescribeConsumableResource names them; consumables.csv."""
+
 ATTEMPT_TABLE = (
     (Field("jobId", "str"),)
     + tuple(f for f in ATTEMPT.fields if f.name != "jobIndex")
@@ -212,6 +220,7 @@ class EngineRun:
     capacity: Columns
     compute_environments: dict[str, dict]
     blocked: Columns = field(default_factory=BLOCKED.empty)
+    consumables: Columns = field(default_factory=CONSUMABLE.empty)
 
     @property
     def job_count(self) -> int:

@@ -35,7 +35,9 @@ CHUNK_ROWS = 65_536
 class Recorder:
     """Append-only buffers of the run's records."""
 
-    __slots__ = ("attempts", "instances", "capacity", "jobs", "blocked", "_attempt_chunks")
+    __slots__ = (
+        "attempts", "instances", "capacity", "jobs", "blocked", "consumables", "_attempt_chunks",
+    )  # fmt: skip
 
     def __init__(self) -> None:
         self.attempts: list[AttemptRow] = []  # the open chunk of attempt records
@@ -43,6 +45,7 @@ class Recorder:
         self.capacity: list[tuple] = []
         self.jobs: list[Job] = []  # every Job, in creation order; read only after the run
         self.blocked: list[BlockedRow] = []  # blocked head jobs
+        self.consumables: list[tuple] = []  # changes of consumable resources' quantities
         self._attempt_chunks: list[Columns] = []
 
     def seal_attempts(self) -> None:

@@ -22,6 +22,7 @@ MISCONFIGURATION = "MISCONFIGURATION:"
 if TYPE_CHECKING:
     from batchsim.engine.blocked import BlockedHeads
     from batchsim.engine.compute import ComputeEnvironment
+    from batchsim.engine.consumables import Consumables
     from batchsim.engine.env import BatchEnv
     from batchsim.engine.queue import JobQueue, ShapeLine
 
@@ -36,6 +37,7 @@ class Scheduler:
         ces: list[ComputeEnvironment],
         watch: BlockedHeads,
         interval_s: float = 0.0,
+        consumables: Consumables | None = None,
     ):
         self.env = env
         # NOTE: sorted() is stable, so queues of equal priority keep their scenario order.
@@ -49,6 +51,14 @@ class Scheduler:
         # it its attempt runner): each gets its collaborators at construction.
         self.lifecycle = Lifecycle(env, queues, self, watch)
         self._start = self.lifecycle.start
+        self.consumables = consumables
+        if consumables is not None:
+            # NOTE: only runs with consumable resources place through the gate (consumables.py):
+            # instance attributes shadow the two methods, which mypy cannot type.
+            gate, life = consumables.gate, self.lifecycle
+            self._place_single = gate(self._place_single, life)  # type: ignore[method-assign,assignment]
+            self._place_nodes = gate(self._place_nodes, life)  # type: ignore[method-assign,assignment]
+            self.lifecycle.on_job_ended(consumables.listener(self.request_pass))
 
     def reorder(self) -> None:
         """Re-sort the queues after a priority change (stable: ties keep scenario order)."""
@@ -60,8 +70,12 @@ class Scheduler:
         misconfigured wait forever and do not count."""
         if not self.lifecycle.waiting:
             return False
+        consumables = self.consumables
         return any(
-            line.jobs and line.blocked_reason is None and not _misconfigured(line)
+            line.jobs
+            and line.blocked_reason is None
+            and not _misconfigured(line)
+            and (consumables is None or not consumables.head_waits(line))
             for queue in self.queues
             for line in queue.lines.values()
         )
@@ -92,6 +106,8 @@ class Scheduler:
                         continue
                     if _misconfigured(line):
                         continue  # NOTE: it waits for a change of limits, not for this instance
+                    if self.consumables is not None and self.consumables.head_waits(line):
+                        continue  # NOTE: it waits for a job to end, not for this instance
                     if _wants(ce, instance, line.shape):
                         return True
         return False
@@ -222,6 +238,9 @@ class Scheduler:
                 if headroom is None:
                     headroom = queue.fair.headroom()
                 jobs = min(jobs, max(int(headroom // shape.held_vcpus), 0))
+            if self.consumables is not None:
+                startable = self.consumables.startable(line)
+                jobs = jobs if startable is None else min(jobs, startable)
             nodes = shape.nodes or 1
             asked = left = jobs * nodes  # NOTE: an MNP job asks for all its nodes
             for ce in queue.ces:

@@ -16,6 +16,7 @@ from batchsim.catalog import load_catalog
 from batchsim.engine.actions import Timeline
 from batchsim.engine.blocked import BlockedHeads
 from batchsim.engine.compute import EngineLinks, build_ce
+from batchsim.engine.consumables import Consumables
 from batchsim.engine.dependencies import Dependencies
 from batchsim.engine.env import BatchEnv
 from batchsim.engine.fair_share import FairShare
@@ -26,7 +27,7 @@ from batchsim.engine.spec import JobSpec, Shape, build_job_spec, multinode_shape
 from batchsim.engine.workload import Submitter
 from batchsim.gc_pause import paused_gc
 from batchsim.observer import RunObserver, RunSample
-from batchsim.records import JOB, Columns, EngineRun, as_column
+from batchsim.records import CONSUMABLE, JOB, Columns, EngineRun, as_column
 from batchsim.scenario.checks import definition_name, policy_name
 from batchsim.scenario.multinode import node_count, node_instance_type
 from batchsim.scenario.schema import Scenario
@@ -49,6 +50,9 @@ class Model:
         }
         self.queues = {q.jobQueueName: self._queue(q) for q in scenario.jobQueues}
         self.blocked = BlockedHeads(env)
+        self.consumables = (
+            Consumables(env, scenario.consumableResources) if scenario.consumableResources else None
+        )
         # NOTE: the scheduler builds the lifecycle (which asks it for passes) and the lifecycle
         # its attempt runner; what is built later gets them at construction.
         self.scheduler = Scheduler(
@@ -57,6 +61,7 @@ class Model:
             list(self.ces.values()),
             self.blocked,
             settings.schedulerInterval,
+            self.consumables,
         )
         self.lifecycle = self.scheduler.lifecycle
         self.runner = self.lifecycle.runner
@@ -94,7 +99,8 @@ class Model:
             definition = definitions[definition_name(entry.submit.jobDefinition)]
             fair = self.queues[entry.submit.jobQueue].fair
             shape = self._multinode_shape(definition, entry)
-            spec = build_job_spec(self.env, entry, definition, shape, fair)
+            needs = self.consumables.needs_of(definition, entry) if self.consumables else None
+            spec = build_job_spec(self.env, entry, definition, shape, fair, needs)
             self.submitter.start(entry, spec, self.scenario.simulation.stopAt)
         if self.scenario.actions:
             timeline = Timeline(self.env, self.lifecycle, self.runner, self.scheduler, self.ces)
@@ -156,6 +162,7 @@ class Model:
             instances=instances,
             capacity=capacity,
             blocked=blocked,
+            consumables=CONSUMABLE.columns(recorder.consumables),
             compute_environments={
                 name: {"minvCpus": ce.min_vcpus, "maxvCpus": ce.max_vcpus}
                 for name, ce in self.ces.items()

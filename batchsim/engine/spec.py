@@ -62,6 +62,7 @@ class JobSpec:
     submitted: int = 0  # SubmitJob calls made so far (numbers the job ids)
     line: ShapeLine | None = None  # the queue's line for this spec, cached by JobQueue.push
     container_failures: tuple[ContainerFailure, ...] = ()  # essential containers' (ecsProperties)
+    needs: tuple[tuple[int, int], ...] | None = None  # consumable resources: (index, quantity)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,10 +137,12 @@ def build_job_spec(
     definition: JobDefinition,
     shape: Shape | None = None,
     fair: FairShare | None = None,
+    needs: tuple[tuple[int, int], ...] | None = None,
 ) -> JobSpec:
     """Return the JobSpec of ``entry``; its random streams are named after the entry. ``shape``
     overrides the resources (multi-node parallel jobs: see :func:`multinode_shape`); ``fair`` is
-    the fair-share state of the entry's queue (None on a FIFO queue)."""
+    the fair-share state of the entry's queue (None on a FIFO queue); ``needs`` the consumable
+    resources one job locks (engine/consumables.py)."""
     sim = definition.simulation
     failure = entry.failure or sim.failure
     timeout = entry.submit.timeout or definition.timeout
@@ -173,6 +176,7 @@ def build_job_spec(
         depends=tuple((d.type, d.jobId) for d in entry.submit.dependsOn),
         share=entry.submit.shareIdentifier,
         fair=fair,
+        needs=needs,
         scheduling_priority=_scheduling_priority(entry, definition),
         runtime_by_index=tuple(
             (*r.bounds(), make_sampler(r.runtime, env.stream(f"runtime:{entry.name}:{r.indexes}")))

@@ -77,6 +77,12 @@ def instance_idle_cost(instances: pd.DataFrame) -> float:
     return float((instances["costUsd"] * (1.0 - busy_share)).sum())
 
 
+def peak_in_use(consumables: pd.DataFrame) -> dict[str, int]:
+    """Return the largest ``inUseQuantity`` of each consumable resource, in scenario order."""
+    peaks = consumables.groupby("consumableResource", sort=False)["inUseQuantity"].max()
+    return {str(name): int(peak) for name, peak in peaks.items()}
+
+
 def summarize(jobs: pd.DataFrame, attempts: pd.DataFrame, instances: pd.DataFrame, end_at: float) -> dict:
     """Return the summary dict: makespan, cost, jobs by status, queue waits, utilisation."""
     # NOTE: filter the status column only; a filtered copy of the whole table would be the

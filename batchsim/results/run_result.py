@@ -22,7 +22,9 @@ class RunResult:
 
     ``jobs``, ``attempts``, ``instances``, ``capacity`` and ``timeline`` are DataFrames (times in
     seconds from t=0); ``summary`` holds the metrics written to ``summary.json``; ``blocked``
-    lists the blocked head jobs AWS would report in ``Batch Job Queue Blocked`` events.
+    lists the blocked head jobs AWS would report in ``Batch Job Queue Blocked`` events;
+    ``consumables`` the quantities of the consumable resources over time (no rows when the
+    scenario has none).
     """
 
     scenario: Scenario
@@ -36,6 +38,7 @@ class RunResult:
     timeline: pd.DataFrame
     summary: dict = field(default_factory=dict)
     blocked: pd.DataFrame = field(default_factory=pd.DataFrame)
+    consumables: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @classmethod
     def from_engine(cls, scenario: Scenario, run: EngineRun, version: str) -> RunResult:
@@ -51,6 +54,9 @@ class RunResult:
         capacity = tables.capacity_frame(run)
         summary = {"scenario": scenario.name, "seed": run.seed}
         summary.update(metrics.summarize(jobs, attempts, instances, run.end_at))
+        consumables = tables.consumables_frame(run)
+        if scenario.consumableResources:
+            summary["consumables_peak_in_use"] = metrics.peak_in_use(consumables)
         return cls(
             scenario=scenario,
             seed=run.seed,
@@ -63,6 +69,7 @@ class RunResult:
             timeline=tables.timeline_frame(jobs, attempts, capacity),
             summary=summary,
             blocked=blocked,
+            consumables=consumables,
         )
 
     def write(

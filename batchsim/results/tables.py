@@ -17,6 +17,7 @@ from batchsim.records import (
     ATTEMPT_TABLE,
     BLOCKED_TABLE,
     CAPACITY,
+    CONSUMABLE,
     INSTANCE_TABLE,
     JOB,
     TIMELINE_TABLE,
@@ -97,6 +98,12 @@ def blocked_frame(run: EngineRun, jobs: pd.DataFrame) -> pd.DataFrame:
 def capacity_frame(run: EngineRun) -> pd.DataFrame:
     """Return the change points of each compute environment's desired and ready vCPUs."""
     return frame(CAPACITY.fields, dict(run.capacity))
+
+
+def consumables_frame(run: EngineRun) -> pd.DataFrame:
+    """Return the change points of each consumable resource's in-use, available and total
+    quantities (one row per resource at t=0, then one per change)."""
+    return frame(CONSUMABLE.fields, dict(run.consumables))
 
 
 def timeline_frame(

@@ -250,6 +250,8 @@ def _write_files(
     for name in TABLES:
         _phase(progress, f"writing {name}.csv")
         written.append(write_csv(directory / f"{name}.csv", getattr(result, name)))
+    if result.scenario.consumableResources:
+        written.append(write_csv(directory / "consumables.csv", result.consumables))
     if events:
         _phase(progress, "writing events.jsonl")
         stream = run_event_lines(result.jobs, result.attempts, result.instances, result.blocked)

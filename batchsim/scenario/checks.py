@@ -22,6 +22,7 @@ from batchsim.catalog.spot import price_points
 from batchsim.clock import wall_clock
 from batchsim.errors import BatchsimError, Problem
 from batchsim.scenario import ecs
+from batchsim.scenario.consumables import consumable_problems
 from batchsim.scenario.distributions import mean_of
 from batchsim.scenario.multinode import definition_problems, node_override_problems
 from batchsim.scenario.schedules import parse_schedule
@@ -29,6 +30,7 @@ from batchsim.scenario.schema import (
     Action,
     ComputeEnvironment,
     ComputeResources,
+    ConsumableResource,
     CustomInstanceType,
     JobDefinition,
     JobQueue,
@@ -57,6 +59,7 @@ _NAMED_LISTS = (
     ("jobDefinitions", "jobDefinitionName", "job definition"),
     ("workload", "name", "workload entry"),
     ("schedulingPolicies", "name", "scheduling policy"),
+    ("consumableResources", "consumableResourceName", "consumable resource"),
 )
 _LEGACY_KEY = {"VCPU": "vcpus", "MEMORY": "memory"}
 _EXIT_CODE = re.compile(r"\d+\*?|\*")
@@ -907,6 +910,7 @@ _RULES = (
     _dependencies,
     _actions,
     _fair_share,
+    consumable_problems,
 )
 
 
@@ -934,6 +938,7 @@ _LISTS: dict[str, type[BaseModel]] = {
     "workload": WorkloadEntry,
     "actions": Action,
     "schedulingPolicies": SchedulingPolicy,
+    "consumableResources": ConsumableResource,
 }
 
 

@@ -47,6 +47,7 @@ class SimulationSettings(StrictModel):
     reservedMemoryMiB: float = Field(
         default=32.0, ge=0, description="ECS_RESERVED_MEMORY per instance."
     )
+
     def allocatable_mib(self, memory_mib: float) -> float:
         """Return the memory ECS registers on an instance of ``memory_mib`` (nominal × factor
         − reserved): what jobs may use."""
@@ -535,6 +536,20 @@ class TargetNodes(StrictModel):
 
     targetNodes: str = Field(min_length=1)
 
+
+class ConsumableResourceRequirement(StrictModel):
+    """AWS ``ConsumableResourceRequirement``: how much of a consumable resource one job (one
+    node, in a node range) needs."""
+
+    consumableResource: str = Field(min_length=1, description="The resource's name or ARN.")
+    quantity: int = Field(ge=0)
+
+
+class ConsumableResourceProperties(StrictModel):
+    """AWS ``ConsumableResourceProperties``: the consumable resources a job needs."""
+
+    consumableResourceList: list[ConsumableResourceRequirement] = Field(default_factory=list)
+
     @field_validator("targetNodes")
     @classmethod
     def _range(cls, value: str) -> str:
@@ -566,6 +581,7 @@ class NodeRangeProperty(TargetNodes):
     container: ContainerProperties = ContainerProperties()
     ecsProperties: EcsProperties | None = None
     instanceTypes: list[str] | None = Field(default=None, max_length=1)
+    consumableResourceProperties: ConsumableResourceProperties | None = None
 
     def instance_type(self) -> str | None:
         """The node instance type this range names, if any."""
@@ -598,6 +614,7 @@ class JobDefinition(StrictModel):
     propagateTags: AnyAws = None
     platformCapabilities: list[Literal["EC2", "FARGATE"]] | None = None
     schedulingPriority: int | None = Field(default=None, ge=0, le=9999)
+    consumableResourceProperties: ConsumableResourceProperties | None = None
     simulation: JobSimulation = JobSimulation()
 
 
@@ -699,11 +716,13 @@ class SubmitJob(StrictModel):
     dependsOn: list[JobDependency] = Field(default_factory=list, max_length=20)
     shareIdentifier: str | None = Field(default=None, min_length=1, max_length=255)
     schedulingPriorityOverride: int | None = Field(default=None, ge=0, le=9999)
+    consumableResourcePropertiesOverride: ConsumableResourceProperties | None = None
 
     @field_validator("shareIdentifier")
     @classmethod
     def _identifier(cls, value: str | None) -> str | None:
         return value if value is None else share_identifier(value)
+
     parameters: AnyAws = None
     tags: AnyAws = None
     propagateTags: AnyAws = None
@@ -886,6 +905,17 @@ class Action(StrictModel):
 ACTION_NAMES = ("CancelJob", "TerminateJob", "UpdateComputeEnvironment", "UpdateJobQueue")
 
 
+class ConsumableResource(StrictModel):
+    """AWS ``CreateConsumableResource`` request: a resource outside the compute environments
+    (licences, connections) of which a job holds a quantity from STARTING until it is SUCCEEDED
+    or FAILED. ``totalQuantity`` is required here (AWS lets it default)."""
+
+    consumableResourceName: str = Field(min_length=1, max_length=128)
+    totalQuantity: int = Field(ge=0)
+    resourceType: Literal["REPLENISHABLE", "NON_REPLENISHABLE"] = "REPLENISHABLE"
+    tags: AnyAws = None
+
+
 class Scenario(StrictModel):
     """A whole scenario: cluster, job definitions, workload and a timeline of API actions."""
 
@@ -899,3 +929,4 @@ class Scenario(StrictModel):
     workload: list[WorkloadEntry] = Field(min_length=1)
     schedulingPolicies: list[SchedulingPolicy] = Field(default_factory=list)
     actions: list[Action] = Field(default_factory=list)
+    consumableResources: list[ConsumableResource] = Field(default_factory=list)
