@@ -98,6 +98,7 @@ class ComputeEnvironment:
         self.free_vcpus: float = 0  # free vCPUs on ready instances
         self.option_cache: dict[Shape, list[TypeOption]] = {}
         self.idle_nodes_promised: dict[str, int] = {}  # node type -> promised this round
+        self.ready_promised: list[Instance] = []  # ready instances with room promised this round
         # NOTE: bumped whenever what this CE could launch or run may change (instances launched
         # or terminated, limits, prices, launch failures), not when room on instances does:
         # the scheduler re-explains a wait only when it moves.
@@ -106,6 +107,7 @@ class ComputeEnvironment:
     # Scaling out (scale_out.py): the scheduler's round of demand.
     begin_round = scale_out.begin_round
     absorb = scale_out.absorb
+    promise_ready = scale_out.promise_ready
 
     # --------------------------------------------------------------------- capacity questions
     def options(self, shape: Shape) -> list[TypeOption]:
