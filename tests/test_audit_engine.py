@@ -85,7 +85,7 @@ def test_with_backfill_the_small_job_runs_at_once_and_the_big_one_after_both_sca
     result = run(runaway_scenario(backfill=True))
     assert _times(result, "c-1") == (200, 225, 825)
     assert _times(result, "b-1") == (4105, 4130, 4730)
-    assert list(result.instances["terminatedAt"]) == [4015, 1125, 5030]  # in launch order
+    assert list(result.instances["terminatedAt"]) == [4015, 1125, 5030]  # by launch time
 
 
 def test_strict_fifo_behind_a_capacity_shortage_launches_nothing_for_the_jobs_behind():
@@ -182,3 +182,24 @@ def test_with_backfill_a_misconfigured_head_does_not_hold_the_queue():
     result = run(_misconfigured_head(backfill=True, limit=False))
     assert job(result, "huge-1")["status"] == "RUNNABLE"
     assert _times(result, "a-1") == (110, 135, 735)
+
+
+def test_min_scale_down_delay_does_not_keep_an_instance_that_never_ran_a_job():
+    """Two 2-vCPU jobs at 0 launch two c5.large (ready 100); b is canceled at 50, so the second
+    instance never runs a job and scales in after scaleDownDelay (300 s) at 400, not after the
+    20 min of minScaleDownDelayMinutes. The first runs a (RUNNING 125, ends 725) and keeps the
+    policy's delay: it scales in at 725 + 1200 = 1925."""
+    data = base_scenario()
+    data["computeEnvironments"][0]["computeResources"]["scalingPolicy"] = {"minScaleDownDelayMinutes": 20}
+    submit = {"jobQueue": "q", "jobDefinition": "work"}
+    data["workload"] = [
+        {"name": "a", "submit": {**submit, "jobName": "a"}},
+        {"name": "b", "submit": {**submit, "jobName": "b"}},
+    ]
+    data["actions"] = [{"at": "50s", "CancelJob": {"jobId": "b", "reason": "not needed"}}]
+    result = run(data)
+    assert _times(result, "a-1") == (100, 125, 725)
+    ended = dict(zip(result.instances["instanceId"], result.instances["terminatedAt"], strict=True))
+    assert ended == {"i-00000000000000001": 1925, "i-00000000000000002": 400}
+    expected = C5_LARGE * (1925 + 400) / 3600
+    assert result.summary["total_cost_usd"] == pytest.approx(expected)
