@@ -203,3 +203,25 @@ def test_min_scale_down_delay_does_not_keep_an_instance_that_never_ran_a_job():
     assert ended == {"i-00000000000000001": 1925, "i-00000000000000002": 400}
     expected = C5_LARGE * (1925 + 400) / 3600
     assert result.summary["total_cost_usd"] == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("limit", [False, True])
+def test_a_job_waiting_for_a_disabled_compute_environment_has_no_blocked_reason(limit):
+    """The only CE is DISABLED at 10 s and ENABLED again at 1000 s; a job submitted at 20 s
+    waits without a statusReason (AWS documents none for a disabled CE), so a 600 s time limit
+    on COMPUTE_ENVIRONMENT_MAX_RESOURCE does not cancel it. At 1000 s a c5.large launches
+    (ready 1100): RUNNING 1125, ends 1725."""
+    data = base_scenario()
+    data["workload"][0]["at"] = "20s"
+    update = {"computeEnvironment": "od"}
+    data["actions"] = [
+        {"at": "10s", "UpdateComputeEnvironment": {**update, "state": "DISABLED"}},
+        {"at": "1000s", "UpdateComputeEnvironment": {**update, "state": "ENABLED"}},
+    ]
+    if limit:
+        data["jobQueues"][0]["jobStateTimeLimitActions"] = [
+            {"reason": "MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE", "maxTimeSeconds": 600}
+        ]
+    result = run(data)
+    assert _times(result, "a-1") == (1100, 1125, 1725)
+    assert len(result.blocked) == 0

@@ -302,7 +302,14 @@ class Scheduler:
         if line.waits_for_room_at == version:  # NOTE: versions only grow; a stale one never matches
             return
         if not any(ce.could_place_later(line.shape) for ce in queue.ces):
-            self.lifecycle.mark_stuck(queue, line, COMPUTE_ENVIRONMENT_MAX_RESOURCE)
+            if not any(not ce.enabled and ce.can_ever_serve(line.shape) for ce in queue.ces):
+                self.lifecycle.mark_stuck(queue, line, COMPUTE_ENVIRONMENT_MAX_RESOURCE)
+                return
+            # NOTE: it waits for a DISABLED CE, for which AWS documents no blocked reason: none
+            # (a time-limit action must not cancel jobs during a temporary disable).
+            if line.stuck_reason is not None:
+                self.lifecycle.clear_stuck(queue, line)
+            line.waits_for_room_at = version
             return
         for ce in queue.ces:
             short = ce.short_type_for(line.shape)
