@@ -225,3 +225,33 @@ def test_a_job_waiting_for_a_disabled_compute_environment_has_no_blocked_reason(
     result = run(data)
     assert _times(result, "a-1") == (1100, 1125, 1725)
     assert len(result.blocked) == 0
+
+
+def _pending_b(cancel: str) -> dict:
+    """a (600 s) at 0; b depends on a, submitted at 10 s; ``cancel`` is canceled at 100 s."""
+    data = base_scenario()
+    submit = {"jobQueue": "q", "jobDefinition": "work"}
+    data["workload"] = [
+        {"name": "a", "submit": {**submit, "jobName": "a"}},
+        {"name": "b", "at": "10s", "submit": {**submit, "jobName": "b", "dependsOn": [{"jobId": "a"}]}},
+    ]
+    data["actions"] = [{"at": "100s", "CancelJob": {"jobId": cancel, "reason": "stop it"}}]
+    return data
+
+
+def test_cancel_job_on_a_pending_job_takes_effect_when_its_dependencies_complete():
+    """a runs 125-725 (launched 0, ready 100); b, canceled at 100 s while PENDING, stays PENDING
+    until a succeeds at 725 and then fails with the cancel's reason, without an attempt."""
+    result = run(_pending_b("b"))
+    assert _times(result, "a-1")[2] == 725
+    b = job(result, "b-1")
+    assert (b["status"], b["stoppedAt"], b["statusReason"], b["attempts"]) == ("FAILED", 725, "stop it", 0)
+
+
+def test_a_pending_job_whose_dependency_fails_fails_as_before():
+    """a is canceled at 100 s while RUNNABLE (its instance is ready only at 100, after the
+    action): b fails at once with Dependent Job failed."""
+    data = _pending_b("a")
+    result = run(data)
+    b = job(result, "b-1")
+    assert (b["status"], b["stoppedAt"], b["statusReason"]) == ("FAILED", 100, "Dependent Job failed")
