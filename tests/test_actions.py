@@ -39,7 +39,8 @@ def test_cancel_fails_waiting_jobs_and_leaves_running_ones():
     result = run(three_jobs(at_200("CancelJob", "a", "b", "c")))
     a, b, c = (job(result, f"{name}-1") for name in "abc")
     assert (a["status"], a["stoppedAt"]) == ("SUCCEEDED", 725)  # RUNNING at 200: not canceled
-    assert (b["status"], b["stoppedAt"], b["statusReason"]) == ("FAILED", 200, "CancelJob b")
+    # b is PENDING: AWS cancels it only once its dependency a has completed (725)
+    assert (b["status"], b["stoppedAt"], b["statusReason"]) == ("FAILED", 725, "CancelJob b")
     assert (c["status"], c["stoppedAt"], c["statusReason"]) == ("FAILED", 200, "CancelJob c")
     assert set(result.attempts["jobId"]) == {"a-1"}  # b and c never ran
 

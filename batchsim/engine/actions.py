@@ -1,7 +1,8 @@
 """The ``actions`` timeline: AWS API calls made at given times during a run.
 
-* ``CancelJob`` fails jobs still SUBMITTED, PENDING or RUNNABLE with the given reason; it does
-  nothing to jobs STARTING or RUNNING (AWS: "jobs that progressed to STARTING or RUNNING aren't
+* ``CancelJob`` fails jobs still SUBMITTED, PENDING or RUNNABLE with the given reason (a job
+  PENDING on its dependencies once they have all completed, as AWS does); it does nothing to
+  jobs STARTING or RUNNING (AWS: "jobs that progressed to STARTING or RUNNING aren't
   canceled").
 * ``TerminateJob`` does the same and also stops STARTING and RUNNING attempts (outcome
   ``terminated``). Neither is retried.
@@ -21,6 +22,7 @@ from batchsim.engine.job import TERMINAL, JobState
 if TYPE_CHECKING:
     from batchsim.engine.attempts import AttemptRunner
     from batchsim.engine.compute import ComputeEnvironment
+    from batchsim.engine.dependencies import Dependencies
     from batchsim.engine.env import BatchEnv, Timer
     from batchsim.engine.job import Job
     from batchsim.engine.lifecycle import Lifecycle
@@ -38,7 +40,8 @@ ON_AN_INSTANCE = frozenset({JobState.STARTING, JobState.RUNNING})
 
 class Timeline:
     """Makes each action's API call at its time: ``lifecycle`` cancels jobs, ``runner``
-    stops attempts, ``scheduler`` re-sorts queues and runs passes, ``ces`` are updated."""
+    stops attempts, ``scheduler`` re-sorts queues and runs passes, ``ces`` are updated;
+    ``dependencies`` (None without any ``dependsOn``) hold the cancel of a PENDING job."""
 
     def __init__(
         self,
@@ -47,8 +50,10 @@ class Timeline:
         runner: AttemptRunner,
         scheduler: Scheduler,
         ces: dict[str, ComputeEnvironment],
+        dependencies: Dependencies | None = None,
     ):
         self.env = env
+        self.dependencies = dependencies
         self.lifecycle = lifecycle  # cancels jobs not yet started
         self.runner = runner  # stops attempts (TerminateJob)
         self.scheduler = scheduler
@@ -89,7 +94,9 @@ class Timeline:
     def _end(self, job: Job, reason: str, stop_running: bool) -> None:
         now = self.env.now
         if job.state in WAITING:
-            self.lifecycle.cancel(job, reason, now)
+            deps = self.dependencies if job.state is JobState.PENDING else None
+            if deps is None or not deps.cancel_when_released(job, reason):
+                self.lifecycle.cancel(job, reason, now)
         elif stop_running and job.state in ON_AN_INSTANCE:
             self.runner.terminate(job, reason, now)
 

@@ -34,6 +34,7 @@ class Dependencies:
         self._left: dict[Job, int] = {}
         self._waiters: dict[Job, list[Job]] = {}
         self._ended: list[tuple[Job, JobState]] = []
+        self._cancels: dict[Job, str] = {}  # waiting job -> reason of a CancelJob made meanwhile
         self._busy = False
         lifecycle.on_job_ended(self.ended)
 
@@ -89,8 +90,22 @@ class Dependencies:
             del self._left[job]
             self._release(job, now)
 
+    def cancel_when_released(self, job: Job, reason: str) -> bool:
+        """CancelJob on a PENDING ``job``: AWS cancels it only after all its dependencies have
+        completed. Return whether it waits for some (it then fails with ``reason`` when they
+        have all succeeded, or with ``Dependent Job failed`` as soon as one fails)."""
+        if job not in self._left:
+            return False
+        self._cancels[job] = reason
+        return True
+
     def _release(self, job: Job, now: float) -> None:
-        self.lifecycle.make_runnable(job, now)
+        reason = self._cancels.pop(job, None)
+        if reason is not None:
+            self.lifecycle.cancel(job, reason, now)
+        else:
+            self.lifecycle.make_runnable(job, now)
 
     def _fail(self, job: Job, now: float) -> None:
+        self._cancels.pop(job, None)
         self.lifecycle.cancel(job, DEPENDENT_JOB_FAILED, now)

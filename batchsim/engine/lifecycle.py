@@ -276,6 +276,8 @@ class Lifecycle:
             self.waiting -= 1
             if queue in self.watch.watched:
                 self.watch.check(queue)
+            if not queue.backfill:
+                self._request_pass()  # NOTE: a canceled head may have held back the rest
         job.status_reason = reason
         self.finish(job, FAILED, now)
 

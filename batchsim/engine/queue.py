@@ -166,6 +166,13 @@ class JobQueue:
         heads = [line.jobs[0] for line in self.lines.values() if line.jobs]
         return min(heads, key=lambda job: job.seq) if heads else None
 
+    def ordered_lines(self) -> list[ShapeLine]:
+        """Return every non-empty line, placeable or not, ordered by its first job (what a
+        strict-FIFO pass walks: a line that can never be placed still blocks those behind)."""
+        lines = [line for line in self.lines.values() if line.jobs]
+        lines.sort(key=lambda line: line.jobs[0].seq)
+        return lines
+
     def placeable_lines(self) -> list[ShapeLine]:
         """Return the non-empty, placeable shape lines ordered by their first job."""
         if len(self.lines) == 1:  # NOTE: the common case of one job shape per queue, kept cheap

@@ -26,6 +26,9 @@ if TYPE_CHECKING:
     from batchsim.engine.env import BatchEnv
     from batchsim.engine.queue import JobQueue, ShapeLine
 
+    # a line a pass left waiting, and whether the pass never tried it (strict FIFO, behind)
+    Unplaced = tuple[JobQueue, ShapeLine, bool]
+
 
 class Scheduler:
     """Runs scheduling passes when something changes (or every ``interval`` seconds if > 0)."""
@@ -97,19 +100,31 @@ class Scheduler:
 
     def is_wanted(self, ce: ComputeEnvironment, instance) -> bool:
         """Return whether a placeable waiting job of a queue using ``ce`` could use ``instance``
-        (as a node, for an MNP job) and may start (within a fair-share queue's reservation)."""
+        (as a node, for an MNP job) and may start (within a fair-share queue's reservation).
+
+        In a strict-FIFO queue only the jobs up to its first blocked line count: those behind
+        a blocked head cannot start before it, and keeping idle instances for them would keep
+        the headroom the head needs (the CE could never replace them with a type it fits).
+        """
         for queue in self.queues:
             if ce in queue.ces:
                 headroom = queue.fair.headroom() if queue.fair is not None else None
-                for line in queue.placeable_lines():
-                    if headroom is not None and line.shape.held_vcpus > headroom:
-                        continue
-                    if _misconfigured(line):
-                        continue  # NOTE: it waits for a change of limits, not for this instance
+                strict = not queue.backfill
+                for line in queue.ordered_lines() if strict else queue.placeable_lines():
+                    if line.blocked_reason is not None:
+                        break  # NOTE: only strict queues list lines that can never run
                     if self.consumables is not None and self.consumables.head_waits(line):
+                        if strict:
+                            break  # NOTE: nothing behind a head waiting for resources starts
                         continue  # NOTE: it waits for a job to end, not for this instance
-                    if _wants(ce, instance, line.shape):
+                    if (
+                        (headroom is None or line.shape.held_vcpus <= headroom)
+                        and not _misconfigured(line)  # it waits for new limits, not this
+                        and _wants(ce, instance, line.shape)
+                    ):
                         return True
+                    if strict and line.stuck_reason is not None:
+                        break
         return False
 
     def _on_tick(self, _event) -> None:
@@ -118,22 +133,40 @@ class Scheduler:
     def run_pass(self) -> None:
         """Place what fits now, then turn what is left into scale-out demand."""
         self._pass_pending = False
-        unplaced: list[tuple[JobQueue, ShapeLine]] = []
+        unplaced: list[Unplaced] = []
         for queue in self.queues:
+            if not queue.backfill:
+                unplaced.extend(self._place_strict(queue))
+                continue
             lines = queue.placeable_lines()
             if queue.fair is not None:
                 if lines:
-                    unplaced.extend((queue, line) for line in self._place_fair(queue, lines))
+                    unplaced.extend((queue, ln, False) for ln in self._place_fair(queue, lines))
             elif len(lines) == 1:  # NOTE: one shape waiting: FIFO within the line is all there is
                 if not self._place_line(queue, lines[0]):
-                    unplaced.append((queue, lines[0]))
+                    unplaced.append((queue, lines[0], False))
             elif lines:
-                unplaced.extend((queue, line) for line in self._place_in_order(queue, lines))
+                unplaced.extend((queue, ln, False) for ln in self._place_in_order(queue, lines))
         if unplaced:
             self._scale_out(unplaced)
         if self.blocked.watched:
             for queue in self.blocked.watched:
                 self.blocked.check(queue)  # NOTE: placements may have made a blocked job the head
+
+    def _place_strict(self, queue: JobQueue) -> list[Unplaced]:
+        """Place the jobs of a strict-FIFO queue (backfill off) in order until a head cannot be
+        placed, a line AWS calls misconfigured included (head-of-line blocking); return the
+        lines left, that head's first, then those behind it (marked: the pass never tried
+        them, so room on ready instances may be theirs)."""
+        lines = queue.ordered_lines()
+        if not lines:
+            return []
+        if queue.fair is not None:
+            left = self._place_fair(queue, lines)
+        else:
+            left = self._place_in_order(queue, lines)
+            left.sort(key=lambda line: line.jobs[0].seq)
+        return [(queue, line, index > 0) for index, line in enumerate(left)]
 
     def _place_in_order(self, queue: JobQueue, lines: list[ShapeLine]) -> list[ShapeLine]:
         """Place jobs of several shapes in queue order; return the lines whose head did not fit.
@@ -148,7 +181,7 @@ class Scheduler:
         blocked = []
         while heap:
             _, index, line = heap[0]
-            if not self._place_head(queue, line):
+            if line.blocked_reason is not None or not self._place_head(queue, line):
                 heapq.heappop(heap)
                 blocked.append(line)
                 if not queue.backfill:
@@ -184,7 +217,11 @@ class Scheduler:
                     ln.jobs[0].seq,
                 ),
             )
-            if line.shape.held_vcpus > fair.headroom() or not self._place_head(queue, line):
+            if (
+                line.blocked_reason is not None  # NOTE: only strict queues pass such lines
+                or line.shape.held_vcpus > fair.headroom()
+                or not self._place_head(queue, line)
+            ):
                 in_play.remove(line)
                 left.append(line)
                 if not queue.backfill:
@@ -226,11 +263,23 @@ class Scheduler:
             pass
         return not line.jobs
 
-    def _scale_out(self, unplaced: list[tuple[JobQueue, ShapeLine]]) -> None:
+    def _scale_out(self, unplaced: list[Unplaced]) -> None:
+        """Turn the jobs a pass left into scale-out demand, line by line in the pass's order.
+
+        A strict-FIFO queue asks for nothing behind a line that can never run or that its CEs
+        cannot take on in full: those jobs cannot start before it, and instances launched for
+        them would idle (and be launched again after each scale-in) while it waits.
+        """
         for ce in self.ces:
             ce.begin_round()
         room: dict[JobQueue, float] = {}  # fair-share queues: vCPUs left before the reservation
-        for queue, line in unplaced:
+        halted: set[JobQueue] = set()  # strict-FIFO queues stopped at a line left waiting
+        for queue, line, untried in unplaced:
+            if queue in halted:
+                continue
+            if line.blocked_reason is not None:  # NOTE: only strict queues pass such lines
+                halted.add(queue)
+                continue
             shape = line.shape
             jobs = len(line.jobs)
             if queue.fair is not None:
@@ -248,7 +297,9 @@ class Scheduler:
                     break
                 if shape.nodes and not ce.can_ever_serve(shape):
                     continue  # NOTE: an MNP job's nodes must all come from one CE
-                if ce.booting or ce.can_grow():
+                if untried and not shape.nodes:
+                    left -= ce.promise_ready(shape, left)
+                if left > 0 and (ce.booting or ce.can_grow()):
                     left -= _whole_jobs(ce.absorb(shape, left), shape)
             if queue.fair is not None:
                 assert headroom is not None  # NOTE: set above for every fair-share queue
@@ -258,6 +309,8 @@ class Scheduler:
                 self._explain_wait(queue, line)
             elif _capacity_reason(line):
                 self.lifecycle.clear_stuck(queue, line)
+            if not queue.backfill and (left > 0 or jobs < len(line.jobs)):
+                halted.add(queue)
 
     def _explain_wait(self, queue: JobQueue, line: ShapeLine) -> None:
         """Give jobs left without capacity AWS's blocked reason, when there is one.
@@ -270,7 +323,14 @@ class Scheduler:
         if line.waits_for_room_at == version:  # NOTE: versions only grow; a stale one never matches
             return
         if not any(ce.could_place_later(line.shape) for ce in queue.ces):
-            self.lifecycle.mark_stuck(queue, line, COMPUTE_ENVIRONMENT_MAX_RESOURCE)
+            if not any(not ce.enabled and ce.can_ever_serve(line.shape) for ce in queue.ces):
+                self.lifecycle.mark_stuck(queue, line, COMPUTE_ENVIRONMENT_MAX_RESOURCE)
+                return
+            # NOTE: it waits for a DISABLED CE, for which AWS documents no blocked reason: none
+            # (a time-limit action must not cancel jobs during a temporary disable).
+            if line.stuck_reason is not None:
+                self.lifecycle.clear_stuck(queue, line)
+            line.waits_for_room_at = version
             return
         for ce in queue.ces:
             short = ce.short_type_for(line.shape)

@@ -103,7 +103,9 @@ class Model:
             spec = build_job_spec(self.env, entry, definition, shape, fair, needs)
             self.submitter.start(entry, spec, self.scenario.simulation.stopAt)
         if self.scenario.actions:
-            timeline = Timeline(self.env, self.lifecycle, self.runner, self.scheduler, self.ces)
+            timeline = Timeline(
+                self.env, self.lifecycle, self.runner, self.scheduler, self.ces, self.dependencies
+            )
             timeline.start(self.scenario.actions)
 
     def _multinode_shape(self, definition, entry) -> Shape | None:

@@ -927,7 +927,41 @@ def check_scenario(scenario: Scenario, catalog: Catalog, references: bool = True
     problems = [problem for rule in rules for problem in rule(scenario)]
     problems.extend(_compute_environments(scenario, catalog))
     problems.extend(_multinode(scenario, catalog))
+    problems.extend(_queue_architectures(scenario, catalog))
     return problems
+
+
+def _queue_architectures(scenario: Scenario, catalog: Catalog) -> Iterator[Problem]:
+    """AWS CreateJobQueue: the compute environments of a queue share one CPU architecture."""
+    arch = {
+        ce.computeEnvironmentName: _architectures(ce, catalog)
+        for ce in _valid(scenario.computeEnvironments)
+    }
+    for index, queue in _each(scenario.jobQueues):
+        found: dict[str, list[str]] = {}
+        for order in queue.computeEnvironmentOrder:
+            for architecture in sorted(arch.get(order.computeEnvironment, ())):
+                found.setdefault(architecture, []).append(order.computeEnvironment)
+        if len(found) > 1:
+            mix = "; ".join(f"{a}: {', '.join(names)}" for a, names in found.items())
+            yield _problem(
+                ("jobQueues", index, "computeEnvironmentOrder"),
+                f"mixes CPU architectures ({mix}); AWS requires one architecture per job queue",
+            )
+
+
+def _architectures(ce: ComputeEnvironment, catalog: Catalog) -> set[str]:
+    """The CPU architectures of a CE's instance types (empty for Fargate or unknown types)."""
+    if ce.type == "UNMANAGED":
+        names = [group.instanceType for group in ce.simulation.instances]
+    elif ce.computeResources is None or ce.computeResources.type in FARGATE_TYPES:
+        return set()
+    else:
+        names = ce.computeResources.instanceTypes
+    try:
+        return {itype.architecture for itype in catalog.resolve(names)}
+    except BatchsimError:
+        return set()  # NOTE: reported by the compute environment's own check
 
 
 _LISTS: dict[str, type[BaseModel]] = {

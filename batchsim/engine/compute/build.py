@@ -55,8 +55,10 @@ def build_ce(
         return ComputeEnvironment(env, name, tasks, [], scaling, shortages, links, enabled)
     policy = resources.scalingPolicy
     minutes = policy.minScaleDownDelayMinutes if policy else 0
-    delay_s = minutes * 60.0 if minutes else spec.simulation.scaleDownDelay
-    scaling = Scaling(resources.minvCpus, resources.maxvCpus, boot_time, delay_s, warm)
+    fresh_s = spec.simulation.scaleDownDelay
+    delay_s = minutes * 60.0 if minutes else fresh_s
+    # NOTE: AWS: the scaling policy does not apply to new instances that have not run jobs.
+    scaling = Scaling(resources.minvCpus, resources.maxvCpus, boot_time, delay_s, warm, fresh_s)
     types = catalog.resolve(resources.instanceTypes)
     strategy = resources.allocationStrategy
     provisioning: Provisioning

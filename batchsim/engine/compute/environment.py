@@ -39,14 +39,16 @@ INSUFFICIENT_CAPACITY = (
 @dataclass(frozen=True, slots=True)
 class Scaling:
     """How a compute environment scales: vCPU limits at the start, the boot time of a new host
-    (a sampler, in seconds), the idle time before scale-in and whether the minvCpus floor is
-    ready at t=0."""
+    (a sampler, in seconds), the idle time before scale-in, whether the minvCpus floor is
+    ready at t=0, and the idle time of a host that never ran a job (None: the same delay;
+    AWS's ``minScaleDownDelayMinutes`` does not apply to such hosts)."""
 
     min_vcpus: int
     max_vcpus: int
     boot_time: Callable[[], float]
     scale_down_delay_s: float
     warm_start: bool = False
+    fresh_delay_s: float | None = None
 
 
 class ComputeEnvironment:
@@ -80,6 +82,8 @@ class ComputeEnvironment:
         self.max_vcpus = scaling.max_vcpus
         self.boot_time = scaling.boot_time
         self.scale_down_delay_s = scaling.scale_down_delay_s
+        fresh = scaling.fresh_delay_s
+        self.fresh_delay_s = scaling.scale_down_delay_s if fresh is None else fresh
         self.warm_start = scaling.warm_start
         self.lifecycle = provisioning.lifecycle
         self.price_changes = provisioning.change_times()
@@ -98,6 +102,7 @@ class ComputeEnvironment:
         self.free_vcpus: float = 0  # free vCPUs on ready instances
         self.option_cache: dict[Shape, list[TypeOption]] = {}
         self.idle_nodes_promised: dict[str, int] = {}  # node type -> promised this round
+        self.ready_promised: list[Instance] = []  # ready instances with room promised this round
         # NOTE: bumped whenever what this CE could launch or run may change (instances launched
         # or terminated, limits, prices, launch failures), not when room on instances does:
         # the scheduler re-explains a wait only when it moves.
@@ -106,6 +111,7 @@ class ComputeEnvironment:
     # Scaling out (scale_out.py): the scheduler's round of demand.
     begin_round = scale_out.begin_round
     absorb = scale_out.absorb
+    promise_ready = scale_out.promise_ready
 
     # --------------------------------------------------------------------- capacity questions
     def options(self, shape: Shape) -> list[TypeOption]:

@@ -18,6 +18,13 @@ if TYPE_CHECKING:
 RECHECK_S = 1.0  # how soon an idle instance kept for a waiting job is looked at again
 
 
+def idle_delay(ce: ComputeEnvironment, instance: Instance) -> float:
+    """Return how long ``instance`` may idle before it scales in: the CE's scale-down delay
+    once it has run a job, else the delay of a fresh instance (``minScaleDownDelayMinutes``
+    does not apply to new instances that have not run jobs)."""
+    return ce.scale_down_delay_s if instance.busy_vcpu_s else ce.fresh_delay_s
+
+
 def start_idle_timer(ce: ComputeEnvironment, instance: Instance) -> None:
     """``instance`` became empty now: it scales in after the scale-down delay unless a job
     comes first."""
@@ -28,13 +35,13 @@ def start_idle_timer(ce: ComputeEnvironment, instance: Instance) -> None:
         # otherwise add an event per job.
         if instance.idle_timer is None:
             instance.idle_timer = ce.env.call_later(
-                ce.scale_down_delay_s, partial(idle_due, ce, instance)
+                idle_delay(ce, instance), partial(idle_due, ce, instance)
             )
         return
     instance.idle_token += 1
     token = instance.idle_token
     delay, check = (
-        ce.scale_down_delay_s,
+        idle_delay(ce, instance),
         lambda event: idle_expired(ce, instance, token, event),
     )
     if ce.total_vcpus - instance.itype.vcpus < ce.min_vcpus:
@@ -52,7 +59,7 @@ def idle_due(ce: ComputeEnvironment, instance: Instance, event) -> None:
     if instance.jobs or instance.state != InstanceState.READY:
         return  # NOTE: busy, or gone; its next release arms a new timer
     now = ce.env._now
-    due = instance.idle_since + ce.scale_down_delay_s
+    due = instance.idle_since + idle_delay(ce, instance)
     if due > now:
         instance.idle_timer = ce.env.call_later(due - now, partial(idle_due, ce, instance))
         return
@@ -74,7 +81,7 @@ def scale_in_if_idle(ce: ComputeEnvironment, instance: Instance, token: int) -> 
         return
     if ce.enabled and ce.links.is_wanted(ce, instance):
         # A waiting job fits and the next pass (a later scheduler tick) will place it.
-        delay = max(ce.scale_down_delay_s, RECHECK_S)
+        delay = max(idle_delay(ce, instance), RECHECK_S)
         ce.env.call_later(delay, lambda _event: idle_expired(ce, instance, token))
         return
     if ce.total_vcpus - instance.itype.vcpus < ce.min_vcpus:

@@ -32,7 +32,30 @@ def begin_round(ce: ComputeEnvironment) -> None:
         instance.reserved_vcpus = 0
         instance.reserved_mib = 0.0
         instance.reserved_gpus = 0
+    for instance in ce.ready_promised:
+        instance.reserved_vcpus = 0
+        instance.reserved_mib = 0.0
+        instance.reserved_gpus = 0
+    ce.ready_promised.clear()
     ce.idle_nodes_promised.clear()
+
+
+def promise_ready(ce: ComputeEnvironment, shape: Shape, jobs: int) -> int:
+    """Promise room on ready instances to up to ``jobs`` jobs of ``shape`` that the pass did
+    not try (they wait behind a strict-FIFO head); return how many it takes. Without it each
+    pass would launch for them again while the room they were given stands idle."""
+    promised = 0
+    one_job = ce.tasks is not None
+    for instance in ce.ready:
+        if promised >= jobs:
+            break
+        if one_job and instance.jobs:
+            continue  # NOTE: a Fargate task with its job takes no other
+        taken = ce.promise(instance, shape, jobs - promised)
+        if taken:
+            ce.ready_promised.append(instance)
+            promised += taken
+    return promised
 
 
 def absorb(ce: ComputeEnvironment, shape: Shape, jobs: int) -> int:
