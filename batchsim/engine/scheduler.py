@@ -211,34 +211,50 @@ class Scheduler:
         return not line.jobs
 
     def _scale_out(self, unplaced: list[tuple[JobQueue, ShapeLine]]) -> None:
+        """Turn the lines a pass left unplaced into scale-out demand, CE by CE in order."""
+        if not any(ce.booting or ce.can_grow() for ce in self.ces):
+            # NOTE: no CE can promise or launch anything (a fixed pool, or all at maxvCpus):
+            # only the reasons can change, and a backed-up queue comes here once per pass.
+            for queue, line in unplaced:
+                if queue.fair is None:
+                    self._explain_wait(queue, line)
+                    continue
+                self._absorb((queue, line), {})
+            return
         for ce in self.ces:
             ce.begin_round()
         room: dict[JobQueue, float] = {}  # fair-share queues: vCPUs left before the reservation
-        for queue, line in unplaced:
-            shape = line.shape
-            jobs = len(line.jobs)
-            if queue.fair is not None:
-                headroom = room.get(queue)
-                if headroom is None:
-                    headroom = queue.fair.headroom()
-                jobs = min(jobs, max(int(headroom // shape.held_vcpus), 0))
-            nodes = shape.nodes or 1
-            asked = left = jobs * nodes  # NOTE: an MNP job asks for all its nodes
-            for ce in queue.ces:
-                if left <= 0:
-                    break
-                if shape.nodes and not ce.can_ever_serve(shape):
-                    continue  # NOTE: an MNP job's nodes must all come from one CE
-                if ce.booting or ce.can_grow():
-                    left -= _whole_jobs(ce.absorb(shape, left), shape)
-            if queue.fair is not None:
-                assert headroom is not None  # NOTE: set above for every fair-share queue
-                # NOTE: only jobs some CE took on use up the headroom; the rest leave it to others.
-                room[queue] = headroom - (asked - max(left, 0)) // nodes * shape.held_vcpus
-            if left > 0:
-                self._explain_wait(queue, line)
-            elif _capacity_reason(line):
-                self.lifecycle.clear_stuck(queue, line)
+        for unplaced_line in unplaced:
+            self._absorb(unplaced_line, room)
+
+    def _absorb(self, unplaced: tuple[JobQueue, ShapeLine], room: dict[JobQueue, float]) -> None:
+        """Offer the jobs of one unplaced line to the queue's CEs in order; explain the wait
+        of those none takes on. ``room`` holds the fair-share queues' headroom this round."""
+        queue, line = unplaced
+        shape = line.shape
+        jobs = len(line.jobs)
+        if queue.fair is not None:
+            headroom = room.get(queue)
+            if headroom is None:
+                headroom = queue.fair.headroom()
+            jobs = min(jobs, max(int(headroom // shape.held_vcpus), 0))
+        nodes = shape.nodes or 1
+        asked = left = jobs * nodes  # NOTE: an MNP job asks for all its nodes
+        for ce in queue.ces:
+            if left <= 0:
+                break
+            if shape.nodes and not ce.can_ever_serve(shape):
+                continue  # NOTE: an MNP job's nodes must all come from one CE
+            if ce.booting or ce.can_grow():
+                left -= _whole_jobs(ce.absorb(shape, left), shape)
+        if queue.fair is not None:
+            assert headroom is not None  # NOTE: set above for every fair-share queue
+            # NOTE: only jobs some CE took on use up the headroom; the rest leave it to others.
+            room[queue] = headroom - (asked - max(left, 0)) // nodes * shape.held_vcpus
+        if left > 0:
+            self._explain_wait(queue, line)
+        elif _capacity_reason(line):
+            self.lifecycle.clear_stuck(queue, line)
 
     def _explain_wait(self, queue: JobQueue, line: ShapeLine) -> None:
         """Give jobs left without capacity AWS's blocked reason, when there is one.
@@ -247,7 +263,8 @@ class Scheduler:
         changes what it could launch or run (``ComputeEnvironment.version``): in a backed-up
         queue every pass would otherwise find the same answer.
         """
-        version = sum(ce.version for ce in queue.ces)
+        ces = queue.ces
+        version = ces[0].version if len(ces) == 1 else sum(ce.version for ce in ces)
         if line.waits_for_room_at == version:  # NOTE: versions only grow; a stale one never matches
             return
         if not any(ce.could_place_later(line.shape) for ce in queue.ces):
