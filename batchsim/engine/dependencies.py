@@ -41,6 +41,12 @@ class Dependencies:
     def submitted(self, entry: str, job: Job) -> None:
         """Remember the job of an entry others depend on."""
         if entry in self.wanted:
+            previous = self.jobs.get(entry)
+            if previous is not None:
+                # NOTE: dependants find an entry's latest job only, so the children of the
+                # one it replaces are wanted no more (a pipeline submitted a hundred times
+                # would otherwise keep every child alive).
+                self.children.pop(previous, None)
             self.jobs[entry] = job
 
     def target(self, entry: str, index: int | None = None) -> Job:

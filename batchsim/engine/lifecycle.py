@@ -77,7 +77,7 @@ class Lifecycle:
         self.watch = watch
         self.waiting = 0
         self._request_pass = passes.request_pass
-        self._jobs = env.recorder.jobs
+        self._recorder = env.recorder
         self._attempts = env.recorder.attempts
         self._ended: tuple[JobEnded, ...] = ()
         self.limits = {
@@ -106,8 +106,7 @@ class Lifecycle:
     def spawned(self, child: Job) -> None:
         """An array parent created ``child`` (already PENDING): record it (every job is
         recorded here, plain jobs and parents through :meth:`submitted`)."""
-        child.index = len(self._jobs)
-        self._jobs.append(child)
+        self._recorder.add_job(child)
 
     def hold(self, job: Job, now: float) -> None:
         """SUBMITTED → PENDING: ``job`` waits for its dependencies (or is an array parent)."""

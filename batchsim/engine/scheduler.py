@@ -319,7 +319,8 @@ class Scheduler:
         changes what it could launch or run (``ComputeEnvironment.version``): in a backed-up
         queue every pass would otherwise find the same answer.
         """
-        version = sum(ce.version for ce in queue.ces)
+        ces = queue.ces
+        version = ces[0].version if len(ces) == 1 else sum(ce.version for ce in ces)
         if line.waits_for_room_at == version:  # NOTE: versions only grow; a stale one never matches
             return
         if not any(ce.could_place_later(line.shape) for ce in queue.ces):

@@ -7,10 +7,6 @@ metrics and files is the job of :mod:`batchsim.results`.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from operator import attrgetter
-
-import numpy as np
 
 from batchsim.catalog import load_catalog
 from batchsim.engine.actions import Timeline
@@ -20,14 +16,14 @@ from batchsim.engine.consumables import Consumables
 from batchsim.engine.dependencies import Dependencies
 from batchsim.engine.env import BatchEnv
 from batchsim.engine.fair_share import FairShare
-from batchsim.engine.job import Job, JobState
+from batchsim.engine.job import JobState
 from batchsim.engine.queue import JobQueue
 from batchsim.engine.scheduler import Scheduler
-from batchsim.engine.spec import JobSpec, Shape, build_job_spec, multinode_shape
+from batchsim.engine.spec import Shape, build_job_spec, multinode_shape
 from batchsim.engine.workload import Submitter
 from batchsim.gc_pause import paused_gc
 from batchsim.observer import RunObserver, RunSample
-from batchsim.records import CONSUMABLE, JOB, Columns, EngineRun, as_column
+from batchsim.records import CONSUMABLE, EngineRun
 from batchsim.scenario.checks import definition_name, policy_name
 from batchsim.scenario.multinode import node_count, node_instance_type
 from batchsim.scenario.schema import Scenario
@@ -127,7 +123,7 @@ class Model:
     def sample(self) -> RunSample:
         """Return how far the run has got (reads list lengths; any thread may call it)."""
         recorder = self.env.recorder
-        return RunSample(self.env.now, len(recorder.jobs), recorder.attempts_recorded())
+        return RunSample(self.env.now, recorder.jobs_created, recorder.attempts_recorded())
 
     def finalize(self, end_at: float) -> None:
         """Close attempts still open and instances still running at the end of the run."""
@@ -152,8 +148,7 @@ class Model:
         recorder = self.env.recorder
         for queue in self.queues.values():
             queue.lines.clear()
-        jobs = job_columns(recorder.jobs)
-        recorder.jobs = []
+        jobs = recorder.job_columns()
         instances, capacity, blocked = recorder.other_columns()
         return EngineRun(
             seed=self.env.seed,
@@ -170,70 +165,6 @@ class Model:
                 for name, ce in self.ces.items()
             },
         )
-
-
-def _parent_id(job) -> str | None:
-    parent = job.parent
-    return parent.job_id if parent is not None else None
-
-
-def _nodes(spec) -> int | None:
-    return spec.shape.nodes or None
-
-
-# How each job column is read: from the Job, or from its JobSpec (shared by a workload entry's
-# jobs, so read once per spec). Together they name every JOB column (tested).
-JOB_GETTERS: dict[str, Callable[[Job], object]] = {
-    "jobId": attrgetter("job_id"), "jobName": attrgetter("name"), "status": attrgetter("state"),
-    "statusReason": attrgetter("status_reason"), "attempts": attrgetter("attempts"),
-    "exitCode": attrgetter("exit_code"), "createdAt": attrgetter("created_at"),
-    "pendingAt": attrgetter("pending_at"), "runnableAt": attrgetter("runnable_at"),
-    "startingAt": attrgetter("starting_at"), "startedAt": attrgetter("started_at"),
-    "stoppedAt": attrgetter("stopped_at"), "computeEnvironment": attrgetter("compute_environment"),
-    "instanceType": attrgetter("instance_type"), "arrayParent": _parent_id,
-    "arrayIndex": attrgetter("array_index"), "arraySize": attrgetter("size"),
-}  # fmt: skip
-SPEC_GETTERS: dict[str, Callable[[JobSpec], object]] = {
-    "workload": attrgetter("entry"), "jobDefinition": attrgetter("job_definition"),
-    "jobQueue": attrgetter("queue"), "vcpus": attrgetter("shape.vcpus"),
-    "memory": attrgetter("shape.memory_mib"), "gpus": attrgetter("shape.gpus"),
-    "numNodes": _nodes,
-}  # fmt: skip
-JOBS_PER_BLOCK = 65_536
-
-
-def job_columns(jobs: list) -> Columns:
-    """Return the job records (JOB) of ``jobs`` as columns, emptying ``jobs`` as it goes.
-
-    NOTE: a block of jobs at a time, a column at a time: NumPy arrays straight from the Job
-    objects (no tuple per job, no Python float kept per time stamp), and each block's jobs are
-    released before the next block's columns are built, so the peak holds few of both.
-    """
-    blocks = []
-    for start in range(0, len(jobs), JOBS_PER_BLOCK):
-        block = jobs[start : start + JOBS_PER_BLOCK]
-        jobs[start : start + JOBS_PER_BLOCK] = [None] * len(block)
-        blocks.append(_block_columns(block))
-        del block
-    if not blocks:
-        return JOB.empty()
-    return {name: np.concatenate([b.pop(name) for b in blocks]) for name in JOB.names}
-
-
-def _block_columns(jobs: list) -> Columns:
-    """Return the JOB columns of ``jobs``; spec columns are read once per distinct spec."""
-    specs = list(map(attrgetter("spec"), jobs))
-    distinct = dict(zip(map(id, specs), specs, strict=True))
-    code_of = {key: code for code, key in enumerate(distinct)}
-    codes = np.array(list(map(code_of.__getitem__, map(id, specs))), dtype=np.intp)
-    columns = {}
-    for f in JOB.fields:
-        if f.name in SPEC_GETTERS:
-            per_spec = list(map(SPEC_GETTERS[f.name], distinct.values()))
-            columns[f.name] = as_column(f, per_spec)[codes]
-        else:
-            columns[f.name] = as_column(f, list(map(JOB_GETTERS[f.name], jobs)))
-    return columns
 
 
 def run_engine(
