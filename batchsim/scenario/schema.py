@@ -531,12 +531,6 @@ class EcsProperties(StrictModel):
         return self.taskProperties[0].containers
 
 
-class TargetNodes(StrictModel):
-    """A ``targetNodes`` node index or range ('0', '1:3', '1:' open-ended, ':2')."""
-
-    targetNodes: str = Field(min_length=1)
-
-
 class ConsumableResourceRequirement(StrictModel):
     """AWS ``ConsumableResourceRequirement``: how much of a consumable resource one job (one
     node, in a node range) needs."""
@@ -549,6 +543,12 @@ class ConsumableResourceProperties(StrictModel):
     """AWS ``ConsumableResourceProperties``: the consumable resources a job needs."""
 
     consumableResourceList: list[ConsumableResourceRequirement] = Field(default_factory=list)
+
+
+class TargetNodes(StrictModel):
+    """A ``targetNodes`` node index or range ('0', '1:3', '1:' open-ended, ':2')."""
+
+    targetNodes: str = Field(min_length=1)
 
     @field_validator("targetNodes")
     @classmethod
@@ -573,6 +573,7 @@ class ConsumableResourceProperties(StrictModel):
         """Whether the range has no upper bound ('1:' or ':')."""
         first, colon, last = self.targetNodes.partition(":")
         return bool(colon) and not last
+
 
 class NodeRangeProperty(TargetNodes):
     """AWS ``NodeRangeProperty``: the container (or ``ecsProperties`` task) of the nodes
