@@ -64,7 +64,9 @@ _REVISION = re.compile(r":(\d+)$")
 QUOTAS = (("jobQueues", "job queues", 50), ("computeEnvironments", "compute environments", 50))
 """AWS Batch's fixed per-Region quotas on how many of each a scenario (an account) may have."""
 MAX_TAGS = 50
+"""AWS's most tags per resource (the tag restrictions of every Batch resource)."""
 RESERVED_ENVIRONMENT_PREFIX = "AWS_BATCH"
+"""AWS reserves environment variable names with this prefix for the variables Batch sets."""
 
 
 def _each(items: list) -> Iterator[tuple[int, Any]]:
@@ -926,32 +928,38 @@ def _tag_problem(tags: Any) -> str | None:
     return None
 
 
-def _tags(scenario: Scenario) -> Iterator[Problem]:
-    """Every ``tags`` of a resource follows AWS's tag rules (50 per resource at most)."""
-    for path, tags in _named_fields(scenario, frozenset({"tags"})):
-        message = _tag_problem(tags)
-        if message is not None:
-            yield _problem(path, message)
-
-
-def _environment(scenario: Scenario) -> Iterator[Problem]:
+def _environment_problems(path: Path, variables: Any) -> Iterator[Problem]:
     """AWS reserves environment variable names starting with AWS_BATCH for the ones it sets."""
-    for path, variables in _named_fields(scenario, frozenset({"environment"})):
-        for index, variable in enumerate(variables if isinstance(variables, list) else []):
-            name = variable.get("name") if isinstance(variable, dict) else None
-            if isinstance(name, str) and name.startswith(RESERVED_ENVIRONMENT_PREFIX):
-                yield _problem(
-                    (*path, index, "name"),
-                    f"environment variable names starting with {RESERVED_ENVIRONMENT_PREFIX} "
-                    f"are reserved for the variables AWS Batch sets; rename {name!r}",
-                )
+    for index, variable in enumerate(variables if isinstance(variables, list) else []):
+        name = variable.get("name") if isinstance(variable, dict) else None
+        if isinstance(name, str) and name.startswith(RESERVED_ENVIRONMENT_PREFIX):
+            yield _problem(
+                (*path, index, "name"),
+                f"environment variable names starting with {RESERVED_ENVIRONMENT_PREFIX} "
+                f"are reserved for the variables AWS Batch sets; rename {name!r}",
+            )
+
+
+def _tag_problems(path: Path, tags: Any) -> Iterator[Problem]:
+    message = _tag_problem(tags)
+    if message is not None:
+        yield _problem(path, message)
+
+
+_FIELD_RULES = {"tags": _tag_problems, "environment": _environment_problems}
+
+
+def _tags_and_environment(scenario: Scenario) -> Iterator[Problem]:
+    """Every ``tags`` follows AWS's tag rules (at most 50 per resource) and every container
+    ``environment`` avoids the reserved AWS_BATCH prefix; one walk finds both."""
+    for path, value in _named_fields(scenario, frozenset(_FIELD_RULES)):
+        yield from _FIELD_RULES[str(path[-1])](path, value)
 
 
 _RULES = (
     _settings,
     _quotas,
-    _tags,
-    _environment,
+    _tags_and_environment,
     check_references,
     _job_definitions,
     _job_resources,
