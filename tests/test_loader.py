@@ -211,9 +211,9 @@ def test_spot_settings_are_checked_against_the_ce_types():
     assert spot.computeEnvironments[0].computeResources.bidPercentage == 60
 
 
-def test_job_definition_may_carry_a_revision():
-    scenario = parse_scenario(MINIMAL, overrides=["workload[0].submit.jobDefinition=work:3"])
-    assert scenario.workload[0].submit.jobDefinition == "work:3"
+def test_job_definition_may_carry_its_revision():
+    scenario = parse_scenario(MINIMAL, overrides=["workload[0].submit.jobDefinition=work:1"])
+    assert scenario.workload[0].submit.jobDefinition == "work:1"
 
 
 def test_memory_may_come_from_every_submission():

@@ -73,6 +73,9 @@ def durations(low: float, high: float) -> st.SearchStrategy:
     )
 
 
+SPOT_FLEET_ROLE = "arn:aws:iam::123456789012:role/AmazonEC2SpotFleetTaggingRole"
+
+
 @st.composite
 def compute_environments(draw, index: int) -> dict:
     """A managed CE, on-demand EC2 or SPOT, with random capacity bounds, types, strategy, boot
@@ -101,6 +104,7 @@ def compute_environments(draw, index: int) -> dict:
     }
     if spot:
         ce["simulation"]["spot"] = draw(spot_markets())
+        ce["computeResources"]["spotIamFleetRole"] = SPOT_FLEET_ROLE  # AWS: needed with BEST_FIT
     if draw(st.integers(0, 3)) == 0:
         ce["simulation"]["capacityShortages"] = [draw(capacity_shortages(types))]
     return ce

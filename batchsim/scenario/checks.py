@@ -62,8 +62,15 @@ _NAMED_LISTS = (
     ("consumableResources", "consumableResourceName", "consumable resource"),
 )
 _LEGACY_KEY = {"VCPU": "vcpus", "MEMORY": "memory"}
-_EXIT_CODE = re.compile(r"\d+\*?|\*")
-_REVISION = re.compile(r":\d+$")
+_EXIT_CODE = re.compile(r"[0-9]*\*?")
+_REASON_CHARACTERS = frozenset(".: \t")
+_REVISION = re.compile(r":(\d+)$")
+QUOTAS = (("jobQueues", "job queues", 50), ("computeEnvironments", "compute environments", 50))
+"""AWS Batch's fixed per-Region quotas on how many of each a scenario (an account) may have."""
+MAX_TAGS = 50
+"""AWS's most tags per resource (the tag restrictions of every Batch resource)."""
+RESERVED_ENVIRONMENT_PREFIX = "AWS_BATCH"
+"""AWS reserves environment variable names with this prefix for the variables Batch sets."""
 
 
 def _each(items: list) -> Iterator[tuple[int, Any]]:
@@ -84,6 +91,19 @@ def _problem(path: Path, message: str) -> Problem:
 def definition_name(reference: str) -> str:
     """Return the job definition name in ``reference``: ``'work:3'`` → ``'work'``."""
     return _REVISION.sub("", reference)
+
+
+def _revision_problem(reference: str) -> str | None:
+    """Each ``jobDefinitions`` entry is revision 1 of its name: only ``name`` and ``name:1``
+    name a revision that exists."""
+    match = _REVISION.search(reference)
+    if match is None or int(match.group(1)) == 1:
+        return None
+    name = definition_name(reference)
+    return (
+        f"job definition {name!r} has only revision 1 here (each jobDefinitions entry is "
+        f"revision 1), so {reference!r} does not exist; use {name!r} or '{name}:1'"
+    )
 
 
 # ----------------------------------------------------------------------------- names
@@ -173,6 +193,9 @@ def _submit_references(data: Any) -> Iterator[Problem]:
         yield from _reference((*path, "jobQueue"), "job queue", queue, queues)
         name = definition_name(definition) if definition is not None else None
         yield from _reference((*path, "jobDefinition"), "job definition", name, definitions)
+        revision = _revision_problem(definition) if definition is not None else None
+        if revision is not None and definitions is not None and name in definitions:
+            yield _problem((*path, "jobDefinition"), revision)
 
 
 def check_references(data: Any) -> list[Problem]:
@@ -240,6 +263,14 @@ def _compute_resources(
             (*path, "allocationStrategy"),
             f"{strategy} is for SPOT compute environments only (AWS rejects it on EC2); "
             "use BEST_FIT or BEST_FIT_PROGRESSIVE",
+        )
+    if resources.type == "SPOT" and strategy == "BEST_FIT" and resources.spotIamFleetRole is None:
+        given = "allocationStrategy" in resources.model_fields_set
+        yield _problem(
+            (*path, "allocationStrategy") if given else path,
+            "a SPOT compute environment with allocationStrategy BEST_FIT (the default) needs "
+            "spotIamFleetRole, the Spot Fleet role's ARN (AWS requires it; batchsim does not "
+            "use it), or another allocationStrategy",
         )
     desired = resources.desiredvCpus
     if desired is not None and not resources.minvCpus <= desired <= resources.maxvCpus:
@@ -660,15 +691,31 @@ def _disabled_queues(scenario: Scenario) -> Iterator[Problem]:
 
 # ----------------------------------------------------------------------------- jobs
 def _pattern_problem(field: str, pattern: str) -> str | None:
+    """AWS's EvaluateOnExit patterns: 1–512 characters, '*' only at the end; onExitCode holds
+    digits, the reasons letters, digits, '.', ':', spaces and tabs."""
+    if not pattern:
+        return f"{field} is a pattern of 1–512 characters; leave it out to match anything"
     if "*" in pattern[:-1]:
         return f"'*' may appear only at the end of a pattern, got {pattern!r}"
     if field == "onExitCode" and not _EXIT_CODE.fullmatch(pattern):
         return f"onExitCode may hold only digits, optionally ending in '*', got {pattern!r}"
+    odd = sorted({c for c in pattern.rstrip("*") if not (c.isalnum() or c in _REASON_CHARACTERS)})
+    if field != "onExitCode" and odd:
+        return (
+            f"{field} may hold only letters, digits, '.', ':', spaces and tabs, optionally "
+            f"ending in '*' (AWS); {pattern!r} has {' '.join(map(repr, odd))}"
+        )
     return None
 
 
-def _retry_patterns(strategy: RetryStrategy | None, path: Path) -> Iterator[Problem]:
+def _retry_strategy(strategy: RetryStrategy | None, path: Path) -> Iterator[Problem]:
+    """AWS needs ``attempts`` beside ``evaluateOnExit``, and patterns it can match."""
     rules = strategy.evaluateOnExit if strategy is not None else []
+    if rules and "attempts" not in strategy.model_fields_set:  # type: ignore[union-attr]
+        yield _problem(
+            (*path, "evaluateOnExit"),
+            "evaluateOnExit needs attempts beside it (AWS requires both); give attempts: 1–10",
+        )
     for index, rule in enumerate(rules):
         for field in ("onStatusReason", "onReason", "onExitCode"):
             pattern = getattr(rule, field)
@@ -689,9 +736,9 @@ def _job_definitions(scenario: Scenario) -> Iterator[Problem]:
                 (*path, "containerProperties", "runtimePlatform", "cpuArchitecture"),
                 f"Fargate on ARM64 is {NOT_YET}; use X86_64",
             )
-        yield from _retry_patterns(jd.retryStrategy, (*path, "retryStrategy"))
+        yield from _retry_strategy(jd.retryStrategy, (*path, "retryStrategy"))
     for index, entry in _each(scenario.workload):
-        yield from _retry_patterns(
+        yield from _retry_strategy(
             entry.submit.retryStrategy, ("workload", index, "submit", "retryStrategy")
         )
 
@@ -746,9 +793,12 @@ def _dependencies(scenario: Scenario) -> Iterator[Problem]:
     """dependsOn names an entry submitted once and earlier; N_TO_N pairs arrays of one size;
     SEQUENTIAL orders an array's own children."""
     entries = {e.name: (i, e) for i, e in _each(scenario.workload)}
+    complete = len(entries) == len(scenario.workload)
     for index, entry in _each(scenario.workload):
         for d_index, dependency in enumerate(entry.submit.dependsOn):
             path = ("workload", index, "submit", "dependsOn", d_index)
+            if not complete and dependency.jobId not in entries:
+                continue  # NOTE: it may name an entry that failed validation (reported there)
             message = _dependency_problem(entry, index, dependency, entries)
             if message is not None:
                 yield _problem(path, message)
@@ -764,6 +814,8 @@ def _dependency_problem(entry: WorkloadEntry, index: int, dependency, entries: d
         hint = f"; did you mean {close[0]!r}?" if close else ""
         return f"unknown workload entry {dependency.jobId!r}{hint}"
     target_index, target = found
+    if target_index == index:
+        return f"this entry depends on itself ({target.name!r} is its own name); a job cannot wait for itself"
     if target.repeats:
         return (
             f"{target.name!r} submits more than one job; "
@@ -790,15 +842,22 @@ def _array_size(entry: WorkloadEntry) -> int | None:
 
 
 # ----------------------------------------------------------------------------- actions
+def _known(items: list, attribute: str) -> set[str] | None:
+    """The names of ``items``, or None when one failed validation (its name is unknown, so no
+    reference may be called unknown)."""
+    valid = _valid(items)
+    return {getattr(item, attribute) for item in valid} if len(valid) == len(items) else None
+
+
 def _actions(scenario: Scenario) -> Iterator[Problem]:
     """Each action names an existing workload entry, compute environment or job queue."""
     known = {
-        "jobId": ("workload entry", {e.name for e in _valid(scenario.workload)}),
+        "jobId": ("workload entry", _known(scenario.workload, "name")),
         "computeEnvironment": (
             "compute environment",
-            {c.computeEnvironmentName for c in _valid(scenario.computeEnvironments)},
+            _known(scenario.computeEnvironments, "computeEnvironmentName"),
         ),
-        "jobQueue": ("job queue", {q.jobQueueName for q in _valid(scenario.jobQueues)}),
+        "jobQueue": ("job queue", _known(scenario.jobQueues, "jobQueueName")),
     }
     for index, action in _each(scenario.actions):
         request = getattr(action, action.name)
@@ -898,8 +957,83 @@ def _settings(scenario: Scenario) -> Iterator[Problem]:
             )
 
 
+# ----------------------------------------------------------------------------- AWS limits
+def _quotas(scenario: Scenario) -> Iterator[Problem]:
+    """AWS Batch's fixed quotas: at most 50 job queues and 50 compute environments."""
+    for key, noun, limit in QUOTAS:
+        items = getattr(scenario, key)
+        if len(items) > limit:
+            yield _problem(
+                (key, limit),
+                f"AWS Batch allows at most {limit} {noun} per Region (a fixed quota); this "
+                f"scenario has {len(items)}",
+            )
+
+
+def _named_fields(node: Any, names: frozenset[str], path: Path = ()) -> Iterator[tuple[Path, Any]]:
+    """Yield (path, value) for every key or model field in ``names`` below ``node`` (models,
+    mappings and lists are searched, the values found are not)."""
+    if isinstance(node, BaseModel):
+        items: Any = ((key, getattr(node, key)) for key in type(node).model_fields)
+    elif isinstance(node, dict):
+        items = node.items()
+    elif isinstance(node, list):
+        items = enumerate(node)
+    else:
+        return
+    for key, value in items:
+        if key in names and value is not None:
+            yield (*path, key), value
+        else:
+            yield from _named_fields(value, names, (*path, key))
+
+
+def _tag_problem(tags: Any) -> str | None:
+    if not isinstance(tags, dict):
+        return f"tags is a mapping of tag keys to values (key: value), got {tags!r:.60}"
+    if len(tags) > MAX_TAGS:
+        return f"AWS allows at most {MAX_TAGS} tags per resource, got {len(tags)}"
+    for key, value in tags.items():
+        if not 1 <= len(key) <= 128 or not isinstance(value, str) or len(value) > 256:
+            return (
+                "a tag key has 1–128 characters and its value is text of at most 256 "
+                f"characters, got {key!r:.60}: {value!r:.60}"
+            )
+    return None
+
+
+def _environment_problems(path: Path, variables: Any) -> Iterator[Problem]:
+    """AWS reserves environment variable names starting with AWS_BATCH for the ones it sets."""
+    for index, variable in enumerate(variables if isinstance(variables, list) else []):
+        name = variable.get("name") if isinstance(variable, dict) else None
+        if isinstance(name, str) and name.startswith(RESERVED_ENVIRONMENT_PREFIX):
+            yield _problem(
+                (*path, index, "name"),
+                f"environment variable names starting with {RESERVED_ENVIRONMENT_PREFIX} "
+                f"are reserved for the variables AWS Batch sets; rename {name!r}",
+            )
+
+
+def _tag_problems(path: Path, tags: Any) -> Iterator[Problem]:
+    message = _tag_problem(tags)
+    if message is not None:
+        yield _problem(path, message)
+
+
+_FIELD_RULES = {"tags": _tag_problems, "environment": _environment_problems}
+
+
+def _tags_and_environment(scenario: Scenario) -> Iterator[Problem]:
+    """Every ``tags`` follows AWS's tag rules (at most 50 per resource) and every container
+    ``environment`` avoids the reserved AWS_BATCH prefix; one walk finds both."""
+    for path, value in _named_fields(scenario, frozenset(_FIELD_RULES)):
+        yield from _FIELD_RULES[str(path[-1])](path, value)
+
+
 _RULES = (
     _settings,
+    _quotas,
+    _tags_and_environment,
     check_references,
     _job_definitions,
     _job_resources,

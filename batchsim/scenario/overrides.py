@@ -113,9 +113,9 @@ def _parse_assignment(assignment: str) -> tuple[Path, Any]:
     try:
         value = load_value(value_text)
     except yaml.YAMLError as error:
-        raise _BadPath(
-            f"cannot read the value {value_text!r} as YAML ({error.__class__.__name__})"
-        ) from None
+        # NOTE: batchsim's own refusals (aliases, keys that are not names) say why in words.
+        reason = str(error) if type(error) is yaml.YAMLError else error.__class__.__name__
+        raise _BadPath(f"cannot read the value {value_text!r} as YAML ({reason})") from None
     return path, value
 
 

@@ -10,6 +10,7 @@ reported together.
 from __future__ import annotations
 
 import math
+import re
 from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -706,6 +707,12 @@ class SubmitJob(StrictModel):
     """An AWS ``SubmitJob`` request, field for field."""
 
     jobName: str = Field(min_length=1, max_length=128)
+
+    @field_validator("jobName")
+    @classmethod
+    def _job_name(cls, value: str) -> str:
+        return job_name(value)
+
     jobQueue: str
     jobDefinition: str
     arrayProperties: ArrayProperties | None = None
@@ -727,6 +734,20 @@ class SubmitJob(StrictModel):
     parameters: AnyAws = None
     tags: AnyAws = None
     propagateTags: AnyAws = None
+
+
+JOB_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
+"""AWS SubmitJob's ``jobName``: letters, digits, '-' and '_', the first a letter or digit."""
+
+
+def job_name(value: str) -> str:
+    """Check an AWS job name (:data:`JOB_NAME`, up to 128 characters)."""
+    if not (value.isascii() and JOB_NAME.fullmatch(value)):
+        raise ValueError(
+            "a job name is up to 128 letters, digits, hyphens (-) and underscores (_), "
+            f"starting with a letter or digit, got {value!r}"
+        )
+    return value
 
 
 class PoissonParams(StrictModel):
@@ -756,6 +777,11 @@ class Arrivals(StrictModel):
                 raise ValueError("'times' lists every submission: leave out start, until, count")
         elif (self.until is None) == (self.count is None):
             raise ValueError("give exactly one of 'until' or 'count'")
+        elif self.until is not None and self.until <= self.start:
+            raise ValueError(
+                f"until ({self.until:g} s) must come after start ({self.start:g} s): "
+                "no arrival could happen"
+            )
         return self
 
 

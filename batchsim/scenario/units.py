@@ -23,7 +23,7 @@ SECONDS_PER_UNIT = {
 }
 MIB_PER_UNIT = {"mib": 1.0, "mb": 1.0, "gib": 1024.0, "gb": 1024.0, "tib": 1024.0**2}
 
-_QUANTITY = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*([A-Za-z]*)\s*$")
+_QUANTITY = re.compile(r"^\s*([-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*([A-Za-z]*)\s*$")
 
 
 def _split(text: str) -> tuple[float, str]:
@@ -33,9 +33,11 @@ def _split(text: str) -> tuple[float, str]:
     return float(match.group(1)), match.group(2).lower()
 
 
-def _finite_non_negative(value: float, text: object) -> float:
-    if not math.isfinite(value) or value < 0:
-        raise ValueError(f"{text!r} must be a finite, non-negative quantity")
+def _finite_non_negative(value: float, text: object, noun: str) -> float:
+    if value < 0:
+        raise ValueError(f"{text!r} is negative; {noun} must be ≥ 0")
+    if not math.isfinite(value):
+        raise ValueError(f"{text!r} must be a finite quantity")
     return value
 
 
@@ -55,15 +57,15 @@ def _duration(value: object) -> float:
     if isinstance(value, bool):
         raise ValueError("a duration cannot be true/false")
     if isinstance(value, int | float):
-        return _finite_non_negative(float(value), value)
+        return _finite_non_negative(float(value), value, "durations")
     if not isinstance(value, str):
         raise ValueError(f"a duration must be a number of seconds or a string like '90s', not {value!r}")
     number, unit = _split(value)
     if unit == "":
-        return _finite_non_negative(number, value)
+        return _finite_non_negative(number, value, "durations")
     if unit not in SECONDS_PER_UNIT:
         raise ValueError(f"unknown time unit {unit!r} in {value!r}; use ms, s, m, h, d or w")
-    return _finite_non_negative(number * SECONDS_PER_UNIT[unit], value)
+    return _finite_non_negative(number * SECONDS_PER_UNIT[unit], value, "durations")
 
 
 def parse_rate(value: object) -> float:
@@ -71,7 +73,7 @@ def parse_rate(value: object) -> float:
     if isinstance(value, bool):
         raise ValueError("a rate cannot be true/false")
     if isinstance(value, int | float):
-        return _finite_non_negative(float(value), value)
+        return _finite_non_negative(float(value), value, "rates")
     if not isinstance(value, str) or "/" not in value:
         raise ValueError(f"a rate must look like '30/h', '2/m' or '0.5/s', not {value!r}")
     count_text, per_text = value.split("/", 1)
@@ -79,7 +81,7 @@ def parse_rate(value: object) -> float:
     per = parse_duration("1" + per_text.strip()) if per_text.strip().isalpha() else parse_duration(per_text)
     if per <= 0:
         raise ValueError(f"the period in {value!r} must be positive")
-    return _finite_non_negative(count / per, value)
+    return _finite_non_negative(count / per, value, "rates")
 
 
 def parse_memory_mib(value: object) -> float:
@@ -87,12 +89,12 @@ def parse_memory_mib(value: object) -> float:
     if isinstance(value, bool):
         raise ValueError("a memory size cannot be true/false")
     if isinstance(value, int | float):
-        return _finite_non_negative(float(value), value)
+        return _finite_non_negative(float(value), value, "memory sizes")
     if not isinstance(value, str):
         raise ValueError(f"a memory size must be MiB or a string like '8GiB', not {value!r}")
     number, unit = _split(value)
     if unit == "":
-        return _finite_non_negative(number, value)
+        return _finite_non_negative(number, value, "memory sizes")
     if unit not in MIB_PER_UNIT:
         raise ValueError(f"unknown memory unit {unit!r} in {value!r}; use MiB or GiB")
-    return _finite_non_negative(number * MIB_PER_UNIT[unit], value)
+    return _finite_non_negative(number * MIB_PER_UNIT[unit], value, "memory sizes")

@@ -8,14 +8,17 @@ indices; :func:`format_path` and :func:`parse_path` convert them to and from the
 
 from __future__ import annotations
 
+import datetime
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
+from yaml.composer import ComposerError
 from yaml.error import Mark
 from yaml.events import AliasEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.reader import ReaderError
 
 from batchsim.errors import Problem
 
@@ -29,6 +32,9 @@ _TOKEN = re.compile(r"\.?([^.\[\]]+)|\[([^\[\]]*)\]")
 ALIAS_BUDGET = 10_000
 """Most YAML nodes that aliases (``*name``) may produce in one document: far above any real
 scenario, far below a "billion laughs" document that would expand to gigabytes."""
+MAX_DEPTH = 64
+"""Deepest nesting of mappings and lists accepted: a scenario needs about 10 levels; far
+deeper documents would exhaust Python's recursion limit while being read."""
 
 
 class Selector(str):
@@ -58,13 +64,26 @@ class _LineLoader(yaml.SafeLoader):
         super().__init__(text)
         self.lines: dict[Path, int] = {}
         self.duplicates: list[Problem] = []
+        self.bad_keys: list[Problem] = []
         self.aliases: list[tuple[Node, Mark]] = []
         self._walked: set[int] = set()
+        self._depth = 0
 
     def compose_node(self, parent: Node | None, index: Any) -> Node | None:
-        """Compose as PyYAML does, remembering each alias and where it was written."""
+        """Compose as PyYAML does, remembering each alias and where it was written.
+
+        Raises a ComposerError (a YAMLError, with the line) past :data:`MAX_DEPTH` levels.
+        """
         mark = self.peek_event().start_mark if self.check_event(AliasEvent) else None
-        node = super().compose_node(parent, index)
+        if self._depth >= MAX_DEPTH:
+            raise ComposerError(None, None, f"nesting deeper than {MAX_DEPTH} levels (a scenario "
+                                "needs about 10); is a bracket or an indentation off?",
+                                self.peek_event().start_mark)  # fmt: skip
+        self._depth += 1
+        try:
+            node = super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
         if mark is not None and node is not None:
             self.aliases.append((node, mark))
         return node
@@ -109,6 +128,10 @@ class _LineLoader(yaml.SafeLoader):
                 continue  # merged and complex keys are left to the constructor
             key = self.construct_object(key_node, deep=True)
             line = key_node.start_mark.line + 1
+            if not isinstance(key, str):
+                message = non_string_key_message(key, key_node.value)
+                self.bad_keys.append(Problem(format_path(path), message, line))
+                continue
             if key in seen:
                 message = (
                     f"duplicate key {key!r} (first given on line {seen[key]}); only one is kept"
@@ -117,6 +140,44 @@ class _LineLoader(yaml.SafeLoader):
             seen.setdefault(key, line)
             self.lines[(*path, key)] = line
             self.walk(value_node, (*path, key))
+
+
+_KEY_KINDS: tuple[tuple[type | tuple[type, ...], str], ...] = (
+    (bool, "true/false"),
+    ((int, float), "a number"),
+    ((datetime.date, datetime.datetime), "a date"),
+    (bytes, "binary data"),
+)
+
+
+def non_string_key_message(key: Any, text: str) -> str:
+    """Say why the YAML key written as ``text`` (read by YAML as ``key``) is not a name."""
+    if key is None:
+        return f"a key cannot be null ({text or 'empty'}); write a key name"
+    kind = next((name for kinds, name in _KEY_KINDS if isinstance(key, kinds)), "a value")
+    return (
+        f"the key {text} is read by YAML as {kind}, not as a name; keys are names "
+        f"(quote it, '{text}', if a name was meant)"
+    )
+
+
+def drop_non_string_keys(data: Any) -> None:
+    """Remove, in place, every mapping entry of ``data`` whose key is not a string.
+
+    Their problems are reported at the key's own line (:attr:`_LineLoader.bad_keys`); dropping
+    them keeps pydantic from reporting them a second time at the parent's line.
+    """
+    seen: set[int] = set()
+    stack = [data]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen or not isinstance(node, dict | list):
+            continue
+        seen.add(id(node))
+        if isinstance(node, dict):
+            for key in [key for key in node if not isinstance(key, str)]:
+                del node[key]
+        stack.extend(node.values() if isinstance(node, dict) else node)
 
 
 def expanded_size(node: Node, sizes: dict[int, int]) -> int:
@@ -139,15 +200,36 @@ def expanded_size(node: Node, sizes: dict[int, int]) -> int:
 
 
 def load_value(text: str) -> Any:
-    """Parse one small YAML value (a ``--set`` value); aliases are refused with a YAMLError."""
+    """Parse one small YAML value (a ``--set`` value); aliases and keys that are not names
+    are refused with a YAMLError."""
     loader = _LineLoader(text)
     try:
         node = loader.get_single_node()
         if loader.aliases:
             raise yaml.YAMLError("aliases (*name) are not allowed in a --set value")
-        return None if node is None else loader.construct_document(node)
+        if node is None:
+            return None
+        loader.walk(node, ())
+        if loader.bad_keys:
+            raise yaml.YAMLError(loader.bad_keys[0].message)
+        return loader.construct_document(node)
     finally:
         loader.dispose()
+
+
+def _reader_problem(error: ReaderError, text: str) -> Problem:
+    """A character YAML does not allow anywhere (a control character, a lone surrogate)."""
+    line = text.count("\n", 0, error.position) + 1
+    column = error.position - text.rfind("\n", 0, error.position)
+    code = error.character if isinstance(error.character, int) else ord(error.character)
+    message = (
+        f"invalid YAML: the character U+{code:04X} (column {column}) is not allowed in a YAML "
+        f"file; delete it (in a double-quoted string, write it as the escape \\x{code:02x})"
+        if code < 0x100
+        else f"invalid YAML: the character U+{code:04X} (column {column}) is not allowed in a "
+        "YAML file; delete it"
+    )
+    return Problem("", message, line)
 
 
 def _yaml_problem(error: yaml.YAMLError, text: str) -> Problem:
@@ -187,11 +269,16 @@ def _top_level_problem(node: Node | None) -> Problem | None:
 def load_yaml(text: str) -> tuple[YamlDoc | None, list[Problem]]:
     """Parse ``text`` into a :class:`YamlDoc` and the problems found on the way.
 
-    The document is ``None`` when nothing usable came out (bad syntax, an empty file, a top
-    level that is not a mapping, a recursive alias or aliases beyond :data:`ALIAS_BUDGET`); duplicate keys are reported but the document is kept, with
-    the last value winning as in PyYAML.
+    The document is ``None`` when nothing usable came out (bad syntax, a character YAML does
+    not allow, nesting beyond :data:`MAX_DEPTH`, an empty file, a top level that is not a
+    mapping, a recursive alias or aliases beyond :data:`ALIAS_BUDGET`). Duplicate keys are
+    reported but the document is kept, with the last value winning as in PyYAML; keys that are
+    not names (``1:``, ``~:``, ``on:`` read as true) are reported at their line and dropped.
     """
-    loader = _LineLoader(text)
+    try:
+        loader = _LineLoader(text)
+    except ReaderError as error:
+        return None, [_reader_problem(error, text)]
     try:
         node = loader.get_single_node()
         problem = _top_level_problem(node) or loader.alias_problem()
@@ -204,7 +291,9 @@ def load_yaml(text: str) -> tuple[YamlDoc | None, list[Problem]]:
         return None, [_yaml_problem(error, text)]
     finally:
         loader.dispose()
-    return YamlDoc(data, loader.lines), loader.duplicates
+    if loader.bad_keys:
+        drop_non_string_keys(data)
+    return YamlDoc(data, loader.lines), loader.duplicates + loader.bad_keys
 
 
 def format_path(path: Path) -> str:
