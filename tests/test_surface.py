@@ -11,13 +11,43 @@ c5.xlarge $0.17, c5.24xlarge $4.08, m5.large $0.096.
 from __future__ import annotations
 
 import pytest
+import yaml
 from conftest import base_scenario, run
 
 from batchsim.catalog import load_catalog
 from batchsim.catalog.spot import advisor_price
+from batchsim.engine.compute.allocation import STRATEGIES, options_for
+from batchsim.errors import ScenarioError
+from batchsim.scenario.loader import parse_scenario
+from batchsim.scenario.schema import SimulationSettings
+from batchsim.scenario.shapes import Shape
 
 CATALOG = load_catalog()
+SETTINGS = SimulationSettings()
 LIFE_S = 1025.0  # one lone job's instance: launch → terminate
+SHAPE = Shape(2, 1024.0)  # memory never binds: one job per 2 vCPUs on c5, m5
+
+
+def plan(strategy: str, entries: list[str], jobs: int, budget: float) -> list[str]:
+    """Return the types ``strategy`` launches for ``jobs`` jobs of SHAPE, at on-demand prices,
+    with ``instanceTypes: entries``."""
+    options = options_for(
+        CATALOG.resolve(entries),
+        SHAPE,
+        lambda t: SETTINGS.allocatable_mib(t.memory_mib),
+        lambda t: t.on_demand_price_per_hour,
+        CATALOG.priorities(entries),
+    )
+    entry = STRATEGIES[strategy]
+    picked = entry.plan(options, jobs, budget, entry.on_demand_overshoot, lambda t: False)
+    return [t.name for t in picked]
+
+
+def problems_of(data: dict) -> dict[str, str]:
+    """Return the loader's problems with ``data``, by YAML path."""
+    with pytest.raises(ScenarioError) as caught:
+        parse_scenario(yaml.safe_dump(data))
+    return {p.path: p.message for p in caught.value.problems}
 
 
 def ten_lone_jobs(ctype: str, strategy: str, types: list[str]) -> dict:
@@ -55,3 +85,76 @@ def test_ten_lone_small_jobs_on_spot_take_the_cheapest_small_pool(strategy):
     price = advisor_price(CATALOG.get("c5.large"))
     assert price is not None
     assert result.summary["total_cost_usd"] == pytest.approx(10 * LIFE_S * price / 3600, rel=1e-9)
+
+
+# ----------------------------------------------------------------------------- ordered strategies
+def test_an_exact_type_keeps_its_listed_position_and_leaves_its_family():
+    ranks = CATALOG.priorities(["c5", "c5.4xlarge", "m5.large"])
+    assert (ranks["c5.large"], ranks["c5.24xlarge"], ranks["c5.4xlarge"], ranks["m5.large"]) == (
+        0,
+        0,
+        1,
+        2,
+    )
+
+
+def test_ordered_progressive_tries_the_list_in_order_where_progressive_takes_the_cheapest():
+    # One job: c5.large ($0.085) is cheapest, but [m5, c5] in order puts m5 first: m5.large.
+    assert plan("BEST_FIT_PROGRESSIVE", ["m5", "c5"], 1, 100) == ["c5.large"]
+    assert plan("BEST_FIT_PROGRESSIVE_ORDERED", ["m5", "c5"], 1, 100) == ["m5.large"]
+    # Eight jobs: within the family, BEST_FIT_PROGRESSIVE's sizing (every m5 size $0.096 a job;
+    # the largest that eight jobs fill is m5.4xlarge, 8 jobs on 16 vCPUs).
+    assert plan("BEST_FIT_PROGRESSIVE_ORDERED", ["m5", "c5"], 8, 100) == ["m5.4xlarge"]
+    assert plan("BEST_FIT_PROGRESSIVE", ["m5", "c5"], 8, 100) == ["c5.4xlarge"]
+
+
+def test_ordered_progressive_over_provisions_when_told_and_skips_what_the_budget_rules_out():
+    # AWS's warning: a large type at the top serves one small job (c5.4xlarge, $0.68).
+    assert plan("BEST_FIT_PROGRESSIVE_ORDERED", ["c5.4xlarge", "c5"], 1, 100) == ["c5.4xlarge"]
+    # 8 vCPUs under maxvCpus: the 16-vCPU first entry does not fit the budget; the c5 family
+    # (without the 4xlarge) sizes the rest: 3 jobs → c5.xlarge (2 jobs) + c5.large (1 job).
+    assert plan("BEST_FIT_PROGRESSIVE_ORDERED", ["c5.4xlarge", "c5"], 3, 8) == [
+        "c5.xlarge",
+        "c5.large",
+    ]
+    # Nothing under the budget: one instance over it, the smallest of the first entry.
+    assert plan("BEST_FIT_PROGRESSIVE_ORDERED", ["c5.4xlarge", "c5"], 1, 1) == ["c5.4xlarge"]
+
+
+def test_capacity_optimized_prioritized_keeps_capacity_first_then_the_list_order():
+    # Spot Advisor buckets: m5.large 3, c5.xlarge 0, c5.large 0. Capacity first drops m5.large
+    # although it is listed first; among the bucket-0 pools the list order wins (c5.xlarge)
+    # where SPOT_CAPACITY_OPTIMIZED takes the cheapest for one job (c5.large).
+    entries = ["m5.large", "c5.xlarge", "c5.large"]
+    assert plan("SPOT_CAPACITY_OPTIMIZED", entries, 1, 100) == ["c5.large"]
+    assert plan("SPOT_CAPACITY_OPTIMIZED_PRIORITIZED", entries, 1, 100) == ["c5.xlarge"]
+
+
+def test_an_ordered_compute_environment_bills_its_first_listed_family():
+    # One 2-vCPU job on [m5, c5]: an m5.large for 1,025 s at $0.096/h = $0.027333.
+    data = base_scenario()
+    resources = data["computeEnvironments"][0]["computeResources"]
+    resources.update(allocationStrategy="BEST_FIT_PROGRESSIVE_ORDERED", instanceTypes=["m5", "c5"])
+    result = run(data)
+    assert list(result.instances["instanceType"]) == ["m5.large"]
+    assert result.summary["total_cost_usd"] == pytest.approx(LIFE_S * 0.096 / 3600, rel=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("kind", "strategy", "says"),
+    [
+        (
+            "SPOT",
+            "BEST_FIT_PROGRESSIVE_ORDERED",
+            "is for on-demand (EC2) compute environments only",
+        ),
+        ("EC2", "SPOT_CAPACITY_OPTIMIZED_PRIORITIZED", "is for SPOT compute environments only"),
+    ],
+)
+def test_ordered_strategies_belong_to_their_kind(kind, strategy, says):
+    data = base_scenario()
+    data["computeEnvironments"][0]["computeResources"].update(
+        type=kind, allocationStrategy=strategy
+    )
+    problem = problems_of(data)["computeEnvironments[0].computeResources.allocationStrategy"]
+    assert says in problem

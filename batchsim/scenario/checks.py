@@ -235,7 +235,13 @@ def _compute_resources(
         yield _problem(
             (*path, "allocationStrategy"),
             f"{strategy} is for SPOT compute environments only (AWS rejects it on EC2); "
-            "use BEST_FIT or BEST_FIT_PROGRESSIVE",
+            "use BEST_FIT, BEST_FIT_PROGRESSIVE or BEST_FIT_PROGRESSIVE_ORDERED",
+        )
+    if resources.type == "SPOT" and strategy == "BEST_FIT_PROGRESSIVE_ORDERED":
+        yield _problem(
+            (*path, "allocationStrategy"),
+            "BEST_FIT_PROGRESSIVE_ORDERED is for on-demand (EC2) compute environments only; "
+            "SPOT_CAPACITY_OPTIMIZED_PRIORITIZED follows the list order on Spot",
         )
     desired = resources.desiredvCpus
     if desired is not None and not resources.minvCpus <= desired <= resources.maxvCpus:

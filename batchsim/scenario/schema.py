@@ -92,8 +92,10 @@ class ComputeResources(StrictModel):
     allocationStrategy: Literal[
         "BEST_FIT",
         "BEST_FIT_PROGRESSIVE",
+        "BEST_FIT_PROGRESSIVE_ORDERED",
         "SPOT_CAPACITY_OPTIMIZED",
         "SPOT_PRICE_CAPACITY_OPTIMIZED",
+        "SPOT_CAPACITY_OPTIMIZED_PRIORITIZED",
     ] = "BEST_FIT"
     minvCpus: int = Field(default=0, ge=0)
     maxvCpus: int = Field(ge=0)

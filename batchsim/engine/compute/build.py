@@ -58,13 +58,14 @@ def build_ce(
     delay_s = minutes * 60.0 if minutes else spec.simulation.scaleDownDelay
     scaling = Scaling(resources.minvCpus, resources.maxvCpus, boot_time, delay_s, warm)
     types = catalog.resolve(resources.instanceTypes)
+    ranks = catalog.priorities(resources.instanceTypes)
     strategy = resources.allocationStrategy
     provisioning: Provisioning
     if resources.type == "SPOT":
         spot = spec.simulation.spot or SpotSettings()
         market = SpotMarket(resources, spot, types, env.stream(f"spot:{name}"))
         types = [t for t in types if market.ever_launchable(t)]
-        provisioning = SpotProvisioning(env, settings, strategy, market)
+        provisioning = SpotProvisioning(env, settings, strategy, market, ranks)
     else:
-        provisioning = Ec2Provisioning(env, settings, strategy)
+        provisioning = Ec2Provisioning(env, settings, strategy, ranks)
     return ComputeEnvironment(env, name, provisioning, types, scaling, shortages, links, enabled)
