@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from conftest import base_scenario, run
+from conftest import base_scenario, cli, run
 
 from batchsim.catalog import load_catalog
 from batchsim.catalog.spot import advisor_price
@@ -158,3 +158,105 @@ def test_ordered_strategies_belong_to_their_kind(kind, strategy, says):
     )
     problem = problems_of(data)["computeEnvironments[0].computeResources.allocationStrategy"]
     assert says in problem
+
+
+# ----------------------------------------------------------------------------- TERMINATE
+def test_terminate_time_limit_action_is_refused_with_what_aws_takes_here(tmp_path):
+    # AWS: TERMINATE only on SAGEMAKER_TRAINING service-environment queues; CANCEL on queues of
+    # ECS, Fargate or EKS compute environments (and on a RUNNABLE job they do the same).
+    data = base_scenario()
+    data["jobQueues"][0]["jobStateTimeLimitActions"] = [
+        {
+            "reason": "CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY",
+            "state": "RUNNABLE",
+            "maxTimeSeconds": 600,
+            "action": "TERMINATE",
+        }
+    ]
+    path = "jobQueues[0].jobStateTimeLimitActions[0].action"
+    assert "SAGEMAKER_TRAINING service environment" in problems_of(data)[path]
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(yaml.safe_dump(data, sort_keys=False))
+    status, _out, err = cli("validate", str(scenario))
+    assert status == 2 and path in err and "line" in err and "Traceback" not in err
+
+
+# ----------------------------------------------------------------------------- unmanagedvCpus
+def reserved_fair_scenario(unmanaged_vcpus: int | None) -> dict:
+    """A fair-share queue (computeReservation 50) on one fixed c5.xlarge (4 vCPUs): share A
+    submits four 1-vCPU jobs of 100 s at 0, share B two at 150 s (no pull, no start time)."""
+    data = base_scenario()
+    ce = {"computeEnvironmentName": "fixed", "type": "UNMANAGED"}
+    ce["simulation"] = {"instances": [{"instanceType": "c5.xlarge"}]}
+    if unmanaged_vcpus is not None:
+        ce["unmanagedvCpus"] = unmanaged_vcpus
+    data["computeEnvironments"] = [ce]
+    queue = data["jobQueues"][0]
+    queue["computeEnvironmentOrder"] = [{"order": 1, "computeEnvironment": "fixed"}]
+    queue["schedulingPolicyArn"] = "fair"
+    data["schedulingPolicies"] = [{"name": "fair", "fairsharePolicy": {"computeReservation": 50}}]
+    definition = data["jobDefinitions"][0]
+    definition["containerProperties"]["resourceRequirements"] = [
+        {"type": "VCPU", "value": "1"},
+        {"type": "MEMORY", "value": "1024"},
+    ]
+    definition["simulation"] = {"runtime": "100s", "startTime": "0s", "imagePullTime": "0s"}
+    submit = {"jobQueue": "q", "jobDefinition": "work"}
+    data["workload"] = [
+        {"name": "a", "count": 4, "submit": {**submit, "jobName": "a", "shareIdentifier": "A"}},
+        {
+            "name": "b",
+            "at": "150s",
+            "count": 2,
+            "submit": {**submit, "jobName": "b", "shareIdentifier": "B"},
+        },
+    ]
+    return data
+
+
+def starts(result, entry: str) -> list[float]:
+    """Return the sorted start times of ``entry``'s jobs."""
+    return sorted(result.jobs[result.jobs["workload"] == entry]["startingAt"].tolist())
+
+
+@pytest.mark.parametrize(
+    ("unmanaged_vcpus", "a_starts", "b_starts"),
+    [
+        # AWS: without unmanagedvCpus "no vCPU capacity is reserved": A takes all 4 vCPUs.
+        (None, [0, 0, 0, 0], [150, 150]),
+        # 2: A alone leaves 0.5 × 2 = 1 vCPU reserved → 3 run, the 4th at 100. At 150 B is
+        # active: 0.25 × 2 = 0.5 reserved, 4 − 0.5 − 1 running = 2.5 → both B jobs start.
+        (2, [0, 0, 0, 100], [150, 150]),
+        # 4 (all of it): 2 reserved for A alone → 2 at 0, 2 at 100; at 150 B is active: 1
+        # reserved, A's two hold 2 → one B job; the other when they end at 200.
+        (4, [0, 0, 100, 100], [150, 200]),
+    ],
+)
+def test_unmanaged_vcpus_is_what_the_reservation_is_a_share_of(unmanaged_vcpus, a_starts, b_starts):
+    result = run(reserved_fair_scenario(unmanaged_vcpus))
+    assert (starts(result, "a"), starts(result, "b")) == (a_starts, b_starts)
+
+
+def test_an_update_changes_unmanaged_vcpus_and_managed_ones_refuse_it():
+    # unmanagedvCpus 4 → 2 at t=50: A alone had 2 of 4 reserved (two jobs at 0); from 50 only
+    # 0.5 × 2 = 1 is: 4 − 1 − 2 running = 1 → a third A job at 50, the last at 100.
+    data = reserved_fair_scenario(4)
+    data["actions"] = [
+        {
+            "at": "50s",
+            "UpdateComputeEnvironment": {"computeEnvironment": "fixed", "unmanagedvCpus": 2},
+        }
+    ]
+    result = run(data)
+    assert starts(result, "a") == [0, 0, 50, 100]
+    data = base_scenario()
+    data["computeEnvironments"][0]["unmanagedvCpus"] = 4
+    data["actions"] = [
+        {"at": "50s", "UpdateComputeEnvironment": {"computeEnvironment": "od", "unmanagedvCpus": 2}}
+    ]
+    problems = problems_of(data)
+    assert (
+        "UNMANAGED compute environments only" in problems["computeEnvironments[0].unmanagedvCpus"]
+    )
+    path = "actions[0].UpdateComputeEnvironment.unmanagedvCpus"
+    assert "UNMANAGED compute environments only" in problems[path]

@@ -94,6 +94,8 @@ class Timeline:
         ce = self.ces[request.computeEnvironment]
         if request.state is not None:
             ce.enabled = request.state == "ENABLED"
+        if request.unmanagedvCpus is not None:
+            ce.reservation_vcpus = request.unmanagedvCpus
         resources = request.computeResources
         if resources is not None:
             if resources.maxvCpus is not None:

@@ -48,6 +48,10 @@ if TYPE_CHECKING:
 
 NOT_YET = "not supported yet in this release"
 FARGATE_TYPES = ("FARGATE", "FARGATE_SPOT")
+UNMANAGED_VCPUS = (
+    "unmanagedvCpus is for UNMANAGED compute environments only (AWS): a managed one reserves "
+    "fair-share capacity out of its maxvCpus"
+)
 
 _NAMED_LISTS = (
     ("customInstanceTypes", "instanceType", "custom instance type"),
@@ -193,6 +197,8 @@ def _compute_environments(scenario: Scenario, catalog: Catalog) -> Iterator[Prob
                 (*path, "simulation", "instances"),
                 "instances are for UNMANAGED compute environments",
             )
+        if ce.unmanagedvCpus is not None:
+            yield _problem((*path, "unmanagedvCpus"), UNMANAGED_VCPUS)
         if ce.computeResources is not None:
             yield from _compute_resources(ce.computeResources, (*path, "computeResources"), catalog)
             yield from _spot_market(ce, ce.computeResources, path, catalog)
@@ -721,6 +727,21 @@ def _array_size(entry: WorkloadEntry) -> int | None:
     return props.size if props is not None else None
 
 
+# ----------------------------------------------------------------------------- queues
+def _time_limit_actions(scenario: Scenario) -> Iterator[Problem]:
+    """AWS takes TERMINATE only on queues of a SAGEMAKER_TRAINING service environment; a queue
+    of EC2, Spot or Fargate compute environments (all batchsim models) takes CANCEL."""
+    for index, queue in _each(scenario.jobQueues):
+        for position, action in enumerate(queue.jobStateTimeLimitActions):
+            if action.action == "TERMINATE":
+                yield _problem(
+                    ("jobQueues", index, "jobStateTimeLimitActions", position, "action"),
+                    "TERMINATE is for job queues of a SAGEMAKER_TRAINING service environment "
+                    "(AWS), which batchsim does not model; a queue of compute environments "
+                    "takes CANCEL, which does to a RUNNABLE job what TERMINATE would",
+                )
+
+
 # ----------------------------------------------------------------------------- actions
 def _actions(scenario: Scenario) -> Iterator[Problem]:
     """Each action names an existing workload entry, compute environment or job queue."""
@@ -738,6 +759,23 @@ def _actions(scenario: Scenario) -> Iterator[Problem]:
             name = getattr(request, key, None)
             if name is not None:
                 yield from _reference(("actions", index, action.name, key), noun, name, names)
+    yield from _unmanaged_updates(scenario)
+
+
+def _unmanaged_updates(scenario: Scenario) -> Iterator[Problem]:
+    """UpdateComputeEnvironment's unmanagedvCpus names an UNMANAGED compute environment."""
+    managed = {
+        c.computeEnvironmentName
+        for c in _valid(scenario.computeEnvironments)
+        if c.type != "UNMANAGED"
+    }
+    for index, action in _each(scenario.actions):
+        request = action.UpdateComputeEnvironment
+        if request is None or request.unmanagedvCpus is None:
+            continue
+        if request.computeEnvironment in managed:
+            path = ("actions", index, "UpdateComputeEnvironment", "unmanagedvCpus")
+            yield _problem(path, UNMANAGED_VCPUS)
 
 
 def policy_name(reference: str) -> str:
@@ -822,7 +860,9 @@ def _settings(scenario: Scenario) -> Iterator[Problem]:
                 "a schedule fires for ever: give this entry 'until' or the scenario "
                 "simulation.stopAt",
             )
-        elif next(iter(parse_schedule(entry.schedule).firings(entry.at or 0.0, until)), None) is None:
+        elif (
+            next(iter(parse_schedule(entry.schedule).firings(entry.at or 0.0, until)), None) is None
+        ):
             window = f"{wall_clock(entry.at or 0.0)} and {wall_clock(until)}"
             yield _problem(
                 ("workload", index, "schedule"),
@@ -841,6 +881,7 @@ _RULES = (
     _dependencies,
     _actions,
     _fair_share,
+    _time_limit_actions,
 )
 
 

@@ -257,6 +257,9 @@ class ComputeEnvironment(StrictModel):
     type: Literal["MANAGED", "UNMANAGED"] = "MANAGED"
     state: Literal["ENABLED", "DISABLED"] = "ENABLED"
     computeResources: ComputeResources | None = None
+    unmanagedvCpus: int | None = Field(
+        default=None, ge=0, description="UNMANAGED only: the vCPUs fair share reserves from."
+    )
     serviceRole: AnyAws = None
     tags: AnyAws = None
     simulation: ComputeEnvironmentSimulation = ComputeEnvironmentSimulation()
@@ -290,7 +293,7 @@ class JobStateTimeLimitAction(StrictModel):
     ]
     state: Literal["RUNNABLE"] = "RUNNABLE"
     maxTimeSeconds: int = Field(ge=600, le=86400)
-    action: Literal["CANCEL"] = "CANCEL"
+    action: Literal["CANCEL", "TERMINATE"] = "CANCEL"
 
 
 class ShareAttributes(StrictModel):
@@ -702,6 +705,7 @@ class UpdateComputeEnvironmentAction(StrictModel):
 
     computeEnvironment: str
     state: Literal["ENABLED", "DISABLED"] | None = None
+    unmanagedvCpus: int | None = Field(default=None, ge=0)
     computeResources: UpdateComputeResources | None = None
 
 

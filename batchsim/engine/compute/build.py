@@ -42,7 +42,10 @@ def build_ce(
     if spec.type == "UNMANAGED":
         fixed = UnmanagedProvisioning(env, spec, catalog, settings)
         total = fixed.total_vcpus
-        scaling = Scaling(total, total, boot_time, spec.simulation.scaleDownDelay, warm)
+        # AWS: unmanagedvCpus is "only used for fair-share scheduling to reserve vCPU capacity";
+        # without it "no vCPU capacity is reserved".
+        reserve = spec.unmanagedvCpus or 0
+        scaling = Scaling(total, total, boot_time, spec.simulation.scaleDownDelay, warm, reserve)
         return ComputeEnvironment(env, name, fixed, fixed.types, scaling, shortages, links, enabled)
     resources = spec.computeResources
     assert resources is not None  # NOTE: the loader requires them on a MANAGED CE

@@ -39,14 +39,16 @@ INSUFFICIENT_CAPACITY = (
 @dataclass(frozen=True, slots=True)
 class Scaling:
     """How a compute environment scales: vCPU limits at the start, the boot time of a new host
-    (a sampler, in seconds), the idle time before scale-in and whether the minvCpus floor is
-    ready at t=0."""
+    (a sampler, in seconds), the idle time before scale-in, whether the minvCpus floor is
+    ready at t=0, and the vCPUs a fair-share reservation is a share of (None: maxvCpus; an
+    UNMANAGED CE's ``unmanagedvCpus``, 0 when unset)."""
 
     min_vcpus: int
     max_vcpus: int
     boot_time: Callable[[], float]
     scale_down_delay_s: float
     warm_start: bool = False
+    reservation_vcpus: int | None = None
 
 
 class ComputeEnvironment:
@@ -81,6 +83,7 @@ class ComputeEnvironment:
         self.boot_time = scaling.boot_time
         self.scale_down_delay_s = scaling.scale_down_delay_s
         self.warm_start = scaling.warm_start
+        self.reservation_vcpus = scaling.reservation_vcpus
         self.lifecycle = provisioning.lifecycle
         self.price_changes = provisioning.change_times()
         env.daemons_possible |= provisioning.reclaimable or bool(shortages)
