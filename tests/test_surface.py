@@ -260,3 +260,151 @@ def test_an_update_changes_unmanaged_vcpus_and_managed_ones_refuse_it():
     )
     path = "actions[0].UpdateComputeEnvironment.unmanagedvCpus"
     assert "UNMANAGED compute environments only" in problems[path]
+
+
+# ----------------------------------------------------------------------------- infrastructure updates
+def one_hour_job_then_update(policy: dict | None, attempts: int = 2) -> dict:
+    """One 2-vCPU job of 3,600 s on a c5.large (launched 0, ready 100, RUNNING 125 → 3,725;
+    retryStrategy ``attempts``); at 200 s the CE's instanceTypes become [m5.large]."""
+    data = base_scenario()
+    definition = data["jobDefinitions"][0]
+    definition["simulation"]["runtime"] = "3600s"
+    definition["retryStrategy"] = {"attempts": attempts}
+    update = {"computeEnvironment": "od", "computeResources": {"instanceTypes": ["m5.large"]}}
+    if policy is not None:
+        update["updatePolicy"] = policy
+    data["actions"] = [{"at": "200s", "UpdateComputeEnvironment": update}]
+    return data
+
+
+def lifetimes(result) -> list[tuple]:
+    """(type, launchedAt, terminatedAt, endReason) of every instance."""
+    columns = ["instanceType", "launchedAt", "terminatedAt", "endReason"]
+    return [tuple(row) for row in result.instances[columns].itertuples(index=False)]
+
+
+HOST = "Host EC2 (instance i-00000000000000001) terminated."
+
+
+@pytest.mark.parametrize(
+    ("policy", "ended_at"),
+    [
+        # Default policy: 30 min for the job to finish on the old instance; it cannot (3,725),
+        # so it is ended at 200 + 1,800 = 2,000 and retried on a new m5.large.
+        (None, 2000),
+        ({"jobExecutionTimeoutMinutes": 10}, 800),  # 200 + 600
+        ({"terminateJobsOnUpdate": True}, 200),  # ended at the update
+    ],
+)
+def test_an_infrastructure_update_replaces_the_instance_under_its_update_policy(policy, ended_at):
+    result = run(one_hour_job_then_update(policy))
+    # The retry launches an m5.large at ended_at: ready +100, runs +25 +3,600, idle +300.
+    assert lifetimes(result) == [
+        ("c5.large", 0, ended_at, "infrastructure_update"),
+        ("m5.large", ended_at, ended_at + 4025, "scale_in"),
+    ]
+    first, second = result.attempts.to_dict("records")
+    assert (first["stoppedAt"], first["outcome"], first["statusReason"]) == (
+        ended_at,
+        "host_replaced",
+        HOST,
+    )
+    assert (second["startingAt"], second["stoppedAt"], second["outcome"]) == (
+        ended_at + 100,
+        ended_at + 3725,
+        "succeeded",
+    )
+    cost = (ended_at * 0.085 + 4025 * 0.096) / 3600
+    assert result.summary["total_cost_usd"] == pytest.approx(cost, rel=1e-9)
+
+
+def test_a_job_ended_by_an_update_fails_without_attempts_left():
+    result = run(one_hour_job_then_update({"terminateJobsOnUpdate": True}, attempts=1))
+    assert result.jobs.set_index("jobId").loc["a-1", "status"] == "FAILED"
+    assert lifetimes(result) == [("c5.large", 0, 200, "infrastructure_update")]
+
+
+def test_new_jobs_go_to_the_new_settings_and_the_old_instance_ends_with_its_last_job():
+    # [m5, c5] with BEST_FIT_PROGRESSIVE: job a (t=0) gets the cheapest, a c5.large. At 200 the
+    # strategy becomes BEST_FIT_PROGRESSIVE_ORDERED: b (t=300) gets an m5.large (listed first),
+    # launched at 300; the c5.large takes no new job and terminates when a ends at 725 (no
+    # scale-in delay). b: ready 400, ends 1,025, its m5.large scales in at 1,325.
+    data = base_scenario()
+    data["computeEnvironments"][0]["computeResources"]["instanceTypes"] = ["m5", "c5"]
+    data["workload"].append(
+        {
+            "name": "b",
+            "at": "300s",
+            "submit": {"jobName": "b", "jobQueue": "q", "jobDefinition": "work"},
+        }
+    )
+    update = {"allocationStrategy": "BEST_FIT_PROGRESSIVE_ORDERED"}
+    data["actions"] = [
+        {
+            "at": "200s",
+            "UpdateComputeEnvironment": {"computeEnvironment": "od", "computeResources": update},
+        }
+    ]
+    result = run(data)
+    assert lifetimes(result) == [
+        ("c5.large", 0, 725, "infrastructure_update"),
+        ("m5.large", 300, 1325, "scale_in"),
+    ]
+    assert result.attempts["outcome"].tolist() == ["succeeded", "succeeded"]
+
+
+def test_an_update_on_an_idle_instance_terminates_it_and_the_floor_comes_back_new():
+    # minvCpus 2: a c5.large ready at t=0 and idle; the update at 50 replaces it by an m5.large
+    # (booting 100 s) which the floor keeps to the end of the run; job a waits for it: starts at
+    # 150, ends 775; the run ends at its idle check, 775 + 300 = 1,075, which the floor refuses.
+    data = base_scenario()
+    data["computeEnvironments"][0]["computeResources"]["minvCpus"] = 2
+    data["workload"][0]["at"] = "60s"
+    update = {"instanceTypes": ["m5.large"]}
+    data["actions"] = [
+        {
+            "at": "50s",
+            "UpdateComputeEnvironment": {"computeEnvironment": "od", "computeResources": update},
+        }
+    ]
+    result = run(data)
+    assert lifetimes(result) == [
+        ("c5.large", 0, 50, "infrastructure_update"),
+        ("m5.large", 50, 1075, "end_of_run"),
+    ]
+    assert result.attempts["startingAt"].tolist() == [150]
+
+
+def test_loader_holds_infrastructure_updates_to_aws_rules():
+    data = base_scenario()
+    data["computeEnvironments"][0]["computeResources"]["allocationStrategy"] = "BEST_FIT"
+    update = {
+        "instanceTypes": ["c5.larg"],
+        "allocationStrategy": "SPOT_CAPACITY_OPTIMIZED",
+        "bidPercentage": 50,
+    }
+    data["actions"] = [
+        {
+            "at": "50s",
+            "UpdateComputeEnvironment": {"computeEnvironment": "od", "computeResources": update},
+        }
+    ]
+    problems = problems_of(data)
+    base = "actions[0].UpdateComputeEnvironment.computeResources"
+    assert "refuses on a BEST_FIT compute environment" in problems[f"{base}.instanceTypes"]
+    assert "does not apply to a EC2" in problems[f"{base}.allocationStrategy"]
+    assert "SPOT compute environments only" in problems[f"{base}.bidPercentage"]
+    assert "c5.larg" in problems[f"{base}.instanceTypes[0]"]
+
+
+def test_raising_min_vcpus_on_an_on_demand_ce_launches_the_floor():
+    # Was an internal error (a refill's daemon idle check on an on-demand run). minvCpus 0 → 2
+    # at 50: a c5.large launched at 50 (ready 150) takes job a (t=60) at 150: ends 775; the
+    # floor keeps the instance to the end of the run, its idle check at 775 + 300 = 1,075.
+    data = base_scenario()
+    data["workload"][0]["at"] = "60s"
+    update = {"computeEnvironment": "od", "computeResources": {"minvCpus": 2}}
+    data["actions"] = [{"at": "50s", "UpdateComputeEnvironment": update}]
+    result = run(data)
+    assert lifetimes(result) == [("c5.large", 50, 1075, "end_of_run")]
+    assert result.attempts["startingAt"].tolist() == [150]

@@ -5,8 +5,11 @@
   canceled").
 * ``TerminateJob`` does the same and also stops STARTING and RUNNING attempts (outcome
   ``terminated``). Neither is retried.
-* ``UpdateComputeEnvironment`` changes minvCpus, maxvCpus or the state; ``UpdateJobQueue`` the
-  state (a DISABLED queue refuses new SubmitJob calls; jobs already in it still run) or priority.
+* ``UpdateComputeEnvironment`` changes minvCpus, maxvCpus, the state or unmanagedvCpus (a
+  scaling update), and with ``instanceTypes``, ``allocationStrategy``, ``bidPercentage`` or
+  another infrastructure setting makes an infrastructure update under its ``updatePolicy``
+  (see :mod:`batchsim.engine.compute.updates`); ``UpdateJobQueue`` the state (a DISABLED queue
+  refuses new SubmitJob calls; jobs already in it still run) or priority.
 
 A job action names a workload entry and applies to every job it has submitted by then.
 """
@@ -16,9 +19,12 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING
 
+from batchsim.engine.compute.updates import NewSettings, infrastructure_update
 from batchsim.engine.job import TERMINAL, JobState
+from batchsim.scenario.schema import UpdatePolicy
 
 if TYPE_CHECKING:
+    from batchsim.catalog import Catalog
     from batchsim.engine.attempts import AttemptRunner
     from batchsim.engine.compute import ComputeEnvironment
     from batchsim.engine.env import BatchEnv, Timer
@@ -29,6 +35,7 @@ if TYPE_CHECKING:
         Action,
         JobAction,
         UpdateComputeEnvironmentAction,
+        UpdateComputeResources,
         UpdateJobQueueAction,
     )
 
@@ -38,7 +45,8 @@ ON_AN_INSTANCE = frozenset({JobState.STARTING, JobState.RUNNING})
 
 class Timeline:
     """Makes each action's API call at its time: ``lifecycle`` cancels jobs, ``runner``
-    stops attempts, ``scheduler`` re-sorts queues and runs passes, ``ces`` are updated."""
+    stops attempts, ``scheduler`` re-sorts queues and runs passes, ``ces`` are updated
+    (``catalog`` resolves the instance types of an infrastructure update)."""
 
     def __init__(
         self,
@@ -47,8 +55,10 @@ class Timeline:
         runner: AttemptRunner,
         scheduler: Scheduler,
         ces: dict[str, ComputeEnvironment],
+        catalog: Catalog,
     ):
         self.env = env
+        self.catalog = catalog
         self.lifecycle = lifecycle  # cancels jobs not yet started
         self.runner = runner  # stops attempts (TerminateJob)
         self.scheduler = scheduler
@@ -103,6 +113,26 @@ class Timeline:
             if resources.minvCpus is not None:
                 ce.min_vcpus = resources.minvCpus
         ce.update_limits()
+        # NOTE: on Fargate the loader lets only subnets and security groups through: no effect.
+        if resources and resources.infrastructure_keys() and ce.lifecycle in ("on-demand", "spot"):
+            policy = request.updatePolicy or UpdatePolicy()
+            infrastructure_update(
+                ce,
+                self._new_settings(resources),
+                self.env.recorder.jobs,
+                policy.terminateJobsOnUpdate,
+                policy.jobExecutionTimeoutMinutes * 60.0,
+            )
+
+    def _new_settings(self, resources: UpdateComputeResources) -> NewSettings:
+        """What an infrastructure update changes, with its instance types resolved."""
+        entries = resources.instanceTypes
+        return NewSettings(
+            None if entries is None else self.catalog.resolve(entries),
+            None if entries is None else self.catalog.priorities(entries),
+            resources.allocationStrategy,
+            resources.bidPercentage,
+        )
 
     def _update_queue(self, request: UpdateJobQueueAction) -> None:
         queue = self.queues[request.jobQueue]

@@ -97,7 +97,9 @@ class Model:
             spec = build_job_spec(self.env, entry, definition, shape, fair)
             self.submitter.start(entry, spec, self.scenario.simulation.stopAt)
         if self.scenario.actions:
-            timeline = Timeline(self.env, self.lifecycle, self.runner, self.scheduler, self.ces)
+            timeline = Timeline(
+                self.env, self.lifecycle, self.runner, self.scheduler, self.ces, self.catalog
+            )
             timeline.start(self.scenario.actions)
 
     def _multinode_shape(self, definition) -> Shape | None:

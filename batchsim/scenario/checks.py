@@ -45,6 +45,7 @@ from batchsim.scenario.yamlmap import Path, format_path
 
 if TYPE_CHECKING:
     from batchsim.catalog import Catalog
+    from batchsim.scenario.schema import UpdateComputeResources
 
 NOT_YET = "not supported yet in this release"
 FARGATE_TYPES = ("FARGATE", "FARGATE_SPOT")
@@ -762,6 +763,54 @@ def _actions(scenario: Scenario) -> Iterator[Problem]:
     yield from _unmanaged_updates(scenario)
 
 
+def _infrastructure_updates(scenario: Scenario, catalog: Catalog) -> Iterator[Problem]:
+    """An infrastructure update (instanceTypes, allocationStrategy, bidPercentage, …) follows
+    AWS's rules for the compute environment it names."""
+    ces = {c.computeEnvironmentName: c for c in _valid(scenario.computeEnvironments)}
+    for index, action in _each(scenario.actions):
+        request = action.UpdateComputeEnvironment
+        resources = None if request is None else request.computeResources
+        ce = None if request is None else ces.get(request.computeEnvironment)
+        if resources is None or ce is None or not resources.infrastructure_keys():
+            continue
+        path = ("actions", index, "UpdateComputeEnvironment", "computeResources")
+        yield from _infrastructure_update(ce, resources, path, catalog)
+
+
+def _infrastructure_update(
+    ce: ComputeEnvironment, resources: UpdateComputeResources, path: Path, catalog: Catalog
+) -> Iterator[Problem]:
+    keys = resources.infrastructure_keys()
+    current = ce.computeResources
+    kind = "UNMANAGED" if current is None else current.type
+    if kind not in ("EC2", "SPOT"):
+        for key in keys:
+            if kind == "UNMANAGED" or key not in ("subnets", "securityGroupIds"):
+                yield _problem(
+                    (*path, key), f"{key} cannot be updated on a {kind} compute environment (AWS)"
+                )
+        return
+    assert current is not None  # NOTE: EC2 and SPOT compute environments have them
+    if current.allocationStrategy == "BEST_FIT":
+        yield _problem(
+            (*path, keys[0]),
+            f"changing {', '.join(keys)} is an infrastructure update, which AWS refuses on a "
+            "BEST_FIT compute environment; create a new one instead (blue/green)",
+        )
+    strategy = resources.allocationStrategy
+    if strategy is not None and (strategy.startswith("SPOT_") != (kind == "SPOT")):
+        yield _problem(
+            (*path, "allocationStrategy"),
+            f"{strategy} does not apply to a {kind} compute environment",
+        )
+    if resources.bidPercentage is not None and kind != "SPOT":
+        yield _problem(
+            (*path, "bidPercentage"), "bidPercentage applies to SPOT compute environments only"
+        )
+    if resources.instanceTypes is not None:
+        yield from _instance_types(resources.instanceTypes, (*path, "instanceTypes"), catalog)
+
+
 def _unmanaged_updates(scenario: Scenario) -> Iterator[Problem]:
     """UpdateComputeEnvironment's unmanagedvCpus names an UNMANAGED compute environment."""
     managed = {
@@ -897,6 +946,7 @@ def check_scenario(scenario: Scenario, catalog: Catalog, references: bool = True
     rules = _RULES if references else tuple(rule for rule in _RULES if rule is not check_references)
     problems = [problem for rule in rules for problem in rule(scenario)]
     problems.extend(_compute_environments(scenario, catalog))
+    problems.extend(_infrastructure_updates(scenario, catalog))
     problems.extend(_multinode(scenario, catalog))
     return problems
 

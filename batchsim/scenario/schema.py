@@ -693,19 +693,66 @@ class JobAction(StrictModel):
 
 
 class UpdateComputeResources(StrictModel):
-    """The ``computeResources`` of an ``UpdateComputeEnvironment`` request that batchsim applies."""
+    """The ``computeResources`` of an ``UpdateComputeEnvironment`` request (AWS
+    ``ComputeResourceUpdate``): limits (a scaling update), and the settings whose change makes
+    an infrastructure update (instances replaced)."""
 
     minvCpus: int | None = Field(default=None, ge=0)
     maxvCpus: int | None = Field(default=None, ge=0)
     desiredvCpus: AnyAws = None
+    instanceTypes: list[str] | None = Field(default=None, min_length=1)
+    allocationStrategy: (
+        Literal[
+            "BEST_FIT_PROGRESSIVE",
+            "BEST_FIT_PROGRESSIVE_ORDERED",
+            "SPOT_CAPACITY_OPTIMIZED",
+            "SPOT_PRICE_CAPACITY_OPTIMIZED",
+            "SPOT_CAPACITY_OPTIMIZED_PRIORITIZED",
+        ]
+        | None
+    ) = None
+    bidPercentage: int | None = Field(default=None, ge=0, le=100)
+    # Infrastructure-update settings with no other effect on a simulation: changing one
+    # replaces the instances all the same.
+    subnets: AnyAws = None
+    securityGroupIds: AnyAws = None
+    instanceRole: AnyAws = None
+    tags: AnyAws = None
+    placementGroup: AnyAws = None
+    ec2KeyPair: AnyAws = None
+    imageId: AnyAws = None
+    launchTemplate: AnyAws = None
+    ec2Configuration: AnyAws = None
+    updateToLatestImageVersion: AnyAws = None
+
+    def infrastructure_keys(self) -> list[str]:
+        """Return the keys given whose change makes AWS replace the instances."""
+        return [k for k in INFRASTRUCTURE_KEYS if k in self.model_fields_set]
+
+
+INFRASTRUCTURE_KEYS = (
+    "instanceTypes", "allocationStrategy", "bidPercentage", "subnets", "securityGroupIds",
+    "instanceRole", "tags", "placementGroup", "ec2KeyPair", "imageId", "launchTemplate",
+    "ec2Configuration", "updateToLatestImageVersion",
+)  # fmt: skip
+
+
+class UpdatePolicy(StrictModel):
+    """AWS ``UpdatePolicy``: what an infrastructure update does to the jobs running on the
+    instances it replaces."""
+
+    terminateJobsOnUpdate: bool = False
+    jobExecutionTimeoutMinutes: int = Field(default=30, ge=1, le=7200)
 
 
 class UpdateComputeEnvironmentAction(StrictModel):
-    """AWS ``UpdateComputeEnvironment``: new limits or state."""
+    """AWS ``UpdateComputeEnvironment``: new limits, state, unmanagedvCpus, or an
+    infrastructure update under ``updatePolicy``."""
 
     computeEnvironment: str
     state: Literal["ENABLED", "DISABLED"] | None = None
     unmanagedvCpus: int | None = Field(default=None, ge=0)
+    updatePolicy: UpdatePolicy | None = None
     computeResources: UpdateComputeResources | None = None
 
 

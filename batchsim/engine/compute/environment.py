@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from batchsim.engine.env import BatchEnv
     from batchsim.scenario.shapes import Shape
 
+REPLACED = "infrastructure_update"  # instances.csv endReason of a host an update replaced
 INSUFFICIENT_CAPACITY = (
     "CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY - Service cannot fulfill the capacity requested "
     "for instance type [{instance_type}]"
@@ -94,6 +95,7 @@ class ComputeEnvironment:
         self.price_wake_at: float | None = None
         self.ready: list[Instance] = []
         self.booting: list[Instance] = []
+        self.retiring: list[Instance] = []  # replaced by an infrastructure update, jobs left
         self.all_instances: list[Instance] = []
         self._live_types: dict[str, int] = {}  # instance type -> instances booting or ready
         self._fits_live: dict[Shape, bool] = {}  # shape -> a live instance type fits it
@@ -132,6 +134,14 @@ class ComputeEnvironment:
     def bill_usd(self, instance: Instance, stopped_at: float, end_reason: str) -> float:
         """Return the bill of ``instance`` from launch to ``stopped_at``."""
         return self.provisioning.bill_usd(instance, stopped_at, end_reason)
+
+    def retire(self, instance: Instance) -> None:
+        """Take a ready ``instance`` with jobs out of placement (an infrastructure update
+        replaces it): its jobs run on, and it terminates when the last one leaves."""
+        self.ready.remove(instance)
+        self.retiring.append(instance)
+        instance.state = InstanceState.RETIRING
+        # NOTE: its free vCPUs stay in free_vcpus (only a quick filter) until it terminates.
 
     def can_ever_serve(self, shape: Shape) -> bool:
         """Return whether some instance this CE may launch could ever run a job of ``shape``."""
@@ -181,6 +191,10 @@ class ComputeEnvironment:
         """New minvCpus, maxvCpus or state (UpdateComputeEnvironment): refill the floor and look
         at the waiting jobs again; a lower maxvCpus takes effect as instances scale in."""
         self._fits_live.clear()
+        # NOTE: a floor raised by the user is no refill after a reclaim: its instances stay
+        # by the floor like those launched at t=0 (a refill's idle check is a daemon timer,
+        # which an on-demand run cannot schedule).
+        fill_floor(self, refill=False)
         self.capacity_back()
 
     def capacity_back(self, _event=None) -> None:
@@ -250,7 +264,10 @@ class ComputeEnvironment:
             self.terminate(instance, TASK_STOPPED)
             return
         if not instance.jobs:
-            start_idle_timer(self, instance)
+            if instance.state == InstanceState.RETIRING:
+                self.terminate(instance, REPLACED)  # NOTE: its last job left; it was replaced
+            else:
+                start_idle_timer(self, instance)
         self.links.request_pass()
 
     def evict(self, instance: Instance, shape: Shape, held_s: float) -> None:
@@ -331,6 +348,9 @@ class ComputeEnvironment:
             self.free_vcpus -= instance.free_vcpus
         elif instance.state == InstanceState.BOOTING:
             self.booting.remove(instance)
+        elif instance.state == InstanceState.RETIRING:
+            self.retiring.remove(instance)
+            self.free_vcpus -= instance.free_vcpus  # NOTE: still counted while it retired
         if self.tasks is not None:
             self.tasks.discard(instance)
         instance.state = InstanceState.TERMINATED

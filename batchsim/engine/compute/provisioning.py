@@ -107,9 +107,18 @@ class Ec2Provisioning:
     ):
         self.env = env
         self.settings = settings
+        self.strategy_name = strategy
         self.strategy = STRATEGIES[strategy]
         self.overshoot = self.strategy.on_demand_overshoot
         self.ranks = ranks or {}
+
+    def retarget(self, strategy: str, ranks: dict[str, int]) -> None:
+        """Use allocation strategy ``strategy`` and ``instanceTypes`` ranks ``ranks`` from now
+        on (an infrastructure update); a Spot CE may still exceed maxvCpus by one instance."""
+        self.strategy_name = strategy
+        self.strategy = STRATEGIES[strategy]
+        self.ranks = ranks
+        self.overshoot = self.strategy.on_demand_overshoot or self.reclaimable
 
     def allocatable_mib(self, itype: InstanceType) -> float:
         """Return the memory ECS registers for ``itype`` (nominal × factor − reserved)."""
