@@ -408,3 +408,18 @@ def test_raising_min_vcpus_on_an_on_demand_ce_launches_the_floor():
     result = run(data)
     assert lifetimes(result) == [("c5.large", 50, 1075, "end_of_run")]
     assert result.attempts["startingAt"].tolist() == [150]
+
+
+def test_a_lower_bid_keeps_the_replacement_from_launching():
+    # Spot c5.large at the Advisor price ($0.085 × 0.41 = $0.03485/h), never reclaimed. At 200
+    # bidPercentage 40 caps it at $0.034: the job, ended by the update and retried, finds no
+    # type under the cap and waits RUNNABLE to stopAt.
+    data = one_hour_job_then_update({"terminateJobsOnUpdate": True})
+    ce = data["computeEnvironments"][0]
+    ce["computeResources"].update(type="SPOT", allocationStrategy="SPOT_CAPACITY_OPTIMIZED")
+    ce["simulation"]["spot"] = {"interruptionRate": "0/h"}
+    data["actions"][0]["UpdateComputeEnvironment"]["computeResources"] = {"bidPercentage": 40}
+    data["simulation"] = {"stopAt": "1h"}
+    result = run(data)
+    assert lifetimes(result) == [("c5.large", 0, 200, "infrastructure_update")]
+    assert result.jobs.set_index("jobId").loc["a-1", "status"] == "RUNNABLE"
