@@ -40,6 +40,7 @@ class Outcome(StrEnum):
     TIMED_OUT = "timed_out"
     SPOT_INTERRUPTED = "spot_interrupted"  # the host was reclaimed (EC2 Spot or Fargate Spot)
     TERMINATED = "terminated"  # stopped by a TerminateJob action
+    HOST_REPLACED = "host_replaced"  # its host was replaced by an infrastructure update
     UNFINISHED = "unfinished"  # still STARTING or RUNNING when the run stopped (stopAt)
 
 
@@ -48,6 +49,7 @@ class InstanceState(StrEnum):
 
     BOOTING = "booting"  # launched, not yet registered with the CE's ECS cluster
     READY = "ready"  # registered: jobs can be placed
+    RETIRING = "retiring"  # replaced by an infrastructure update: no new jobs, ends when empty
     TERMINATED = "terminated"
 
 

@@ -82,15 +82,41 @@ def test_spot_strategies_keep_the_lowest_advisor_buckets():
     names = ["m5.large", "c5.4xlarge", "m5.xlarge"]  # buckets 3, 4, 4
     # Capacity optimized: bucket 3 only → m5.large, although c5.4xlarge is cheaper per job.
     assert plan("SPOT_CAPACITY_OPTIMIZED", names, 1, 32) == ["m5.large"]
-    # Price-capacity optimized: buckets 3 and 4, then price: c5.4xlarge at $0.68/8 = $0.085/job.
-    assert plan("SPOT_PRICE_CAPACITY_OPTIMIZED", names, 1, 32) == ["c5.4xlarge"]
-    assert plan("BEST_FIT_PROGRESSIVE", names, 1, 32) == ["c5.4xlarge"]
+    # Price-capacity optimized: buckets 3 and 4, then price per job served. Eight jobs fill a
+    # c5.4xlarge at $0.68/8 = $0.085/job (m5.large, m5.xlarge: $0.096/job) ...
+    assert plan("SPOT_PRICE_CAPACITY_OPTIMIZED", names, 8, 32) == ["c5.4xlarge"]
+    assert plan("BEST_FIT_PROGRESSIVE", names, 8, 32) == ["c5.4xlarge"]
+    # ... but one job would pay all $0.68 of it: m5.large at $0.096 serves it.
+    assert plan("SPOT_PRICE_CAPACITY_OPTIMIZED", names, 1, 32) == ["m5.large"]
+    assert plan("BEST_FIT_PROGRESSIVE", names, 1, 32) == ["m5.large"]
+
+
+def test_progressive_sizes_the_type_to_the_waiting_jobs():
+    # 1 vCPU / 3,900 MiB jobs on c5 (allocatable = GiB × 1024 × 0.975 − 32 MiB): a c5.large
+    # (3,961.6 MiB) holds 1 at $0.085; a c5.24xlarge (191,660.8 MiB) holds 49 at $4.08, i.e.
+    # $0.0833 a job when full, 2 % cheaper. Ranked by price per job served, one waiting job
+    # gets a c5.large ($0.085 < $4.08); 49 get the c5.24xlarge; 51 get a c5.24xlarge, then the
+    # last two a c5.xlarge (7,955.2 MiB: 2 jobs for $0.17, $0.085 each, vs $4.08 / 2).
+    shape = Shape(1, 3900.0)
+    c5 = CATALOG.resolve(["c5"])
+    options = options_for(c5, shape, lambda t: SETTINGS.allocatable_mib(t.memory_mib), _on_demand)
+    progressive = STRATEGIES["BEST_FIT_PROGRESSIVE"].plan
+
+    def names(jobs: int) -> list[str]:
+        return [t.name for t in progressive(options, jobs, 1000, True, lambda t: False)]
+
+    assert names(1) == ["c5.large"]
+    assert names(49) == ["c5.24xlarge"]
+    assert names(51) == ["c5.24xlarge", "c5.xlarge"]
 
 
 def test_a_blocked_type_stalls_best_fit_and_moves_best_fit_progressive_on():
-    # BEST_FIT waits for its one best type; progressive takes the smallest of the tier left.
+    # BEST_FIT waits for its one best type; progressive moves on to the cheapest type left for
+    # one job: m5.large at $0.096 (c5.xlarge would cost $0.17 for it).
     assert plan("BEST_FIT", C5, 1, 16, blocked={"c5.large"}) == []
-    assert plan("BEST_FIT_PROGRESSIVE", C5, 1, 16, blocked={"c5.large"}) == ["c5.xlarge"]
+    assert plan("BEST_FIT_PROGRESSIVE", C5, 1, 16, blocked={"c5.large"}) == ["m5.large"]
+    # Two jobs fill a c5.xlarge at $0.085 each, cheaper than two m5.large.
+    assert plan("BEST_FIT_PROGRESSIVE", C5, 2, 16, blocked={"c5.large"}) == ["c5.xlarge"]
 
 
 # ----------------------------------------------------------------------------- scale-in

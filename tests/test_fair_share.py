@@ -113,6 +113,7 @@ def test_decayed_history_lets_a_new_share_catch_up():
 
 def test_compute_reservation_keeps_room_for_shares_not_yet_active():
     data = fair_scenario("c5.xlarge", {"computeReservation": 50})  # 4 vCPUs
+    data["computeEnvironments"][0]["unmanagedvCpus"] = 4  # AWS reserves none without it
     submit(data, "a", "A", 4)
     submit(data, "b", "B", 2, at="150s")
     result = run(data)

@@ -35,8 +35,15 @@ CATALOG = {t.name: t for t in FULL_CATALOG.resolve(INSTANCE_TYPES)}
 ALLOCATABLE_FACTOR, RESERVED_MIB = 0.975, 32.0  # schema defaults (DESIGN.md §4, packing)
 TERMINAL = {"SUCCEEDED", "FAILED"}
 EPS = 1e-9
-EC2_STRATEGIES = ["BEST_FIT", "BEST_FIT_PROGRESSIVE"]
-SPOT_STRATEGIES = [*EC2_STRATEGIES, "SPOT_CAPACITY_OPTIMIZED", "SPOT_PRICE_CAPACITY_OPTIMIZED"]
+EC2_STRATEGIES = ["BEST_FIT", "BEST_FIT_PROGRESSIVE", "BEST_FIT_PROGRESSIVE_ORDERED"]
+SPOT_STRATEGIES = [
+    "BEST_FIT",
+    "BEST_FIT_PROGRESSIVE",
+    "SPOT_CAPACITY_OPTIMIZED",
+    "SPOT_PRICE_CAPACITY_OPTIMIZED",
+    "SPOT_CAPACITY_OPTIMIZED_PRIORITIZED",
+]
+ORDERED_STRATEGIES = ("BEST_FIT_PROGRESSIVE_ORDERED", "SPOT_CAPACITY_OPTIMIZED_PRIORITIZED")
 DEFAULT_NOTICE_S = 120.0
 FREE_INTERRUPTION_S = 3600.0  # EC2 bills no Linux Spot instance it reclaims in its first hour
 POLICY = "fair"  # the one scheduling policy; queues name it or its ARN
@@ -703,7 +710,8 @@ def overshoot_allowance(data: dict, ce: dict) -> int:
     """The most one overshooting instance may add: for each job shape, the type the strategy
     would pick when the room under maxvCpus is too small (the engine's rule), and the largest of
     those over the shapes. BEST_FIT overshoots with its one cheapest type; the others with the
-    smallest type that takes a job among those they draw from. A capacity shortage may rule out
+    smallest type that takes a job among those they draw from (the ordered ones: the first
+    listed of those). A capacity shortage may rule out
     any types for a while, so with one (BEST_FIT aside, which waits) the bound is the largest
     fitting type. Multi-node parallel jobs launch their node type only, never on Spot."""
     resources = ce["computeResources"]
@@ -727,8 +735,10 @@ def overshoot_allowance(data: dict, ce: dict) -> int:
             continue
         if strategy.startswith("SPOT_"):
             buckets = sorted({CATALOG[t].interruption_bucket for t in fitting})
-            kept = buckets[:1] if strategy == "SPOT_CAPACITY_OPTIMIZED" else buckets[:2]
+            kept = buckets[:2] if strategy == "SPOT_PRICE_CAPACITY_OPTIMIZED" else buckets[:1]
             fitting = [t for t in fitting if CATALOG[t].interruption_bucket in kept]
+        if strategy in ORDERED_STRATEGIES:
+            fitting = fitting[:1]  # exact types here: the first listed that fits overshoots
         sizes.append(min(CATALOG[t].vcpus for t in fitting))
     return max(sizes, default=0)
 

@@ -58,8 +58,9 @@ def test_job_states_are_aws_job_status_values_in_lifecycle_order():
 def test_outcomes_and_instance_states_have_their_column_values():
     assert {o.value for o in Outcome} == {
         "succeeded", "failed", "timed_out", "spot_interrupted", "terminated", "unfinished",
+        "host_replaced",
     }  # fmt: skip
-    assert [s.value for s in InstanceState] == ["booting", "ready", "terminated"]
+    assert [s.value for s in InstanceState] == ["booting", "ready", "retiring", "terminated"]
 
 
 def test_engine_import_paths_give_the_same_enums():

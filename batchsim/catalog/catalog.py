@@ -110,6 +110,22 @@ class Catalog:
                 found[itype.name] = itype
         return sorted(found.values(), key=_price_order)
 
+    def priorities(self, entries: list[str]) -> dict[str, int]:
+        """Return each type of :meth:`resolve` mapped to the position of the ``instanceTypes``
+        entry that lists it (0 first), for the ordered allocation strategies.
+
+        AWS: an exact type keeps its own position and is left out of its family's expansion
+        (in ``[m7a.4xlarge, m7a]`` the 4xlarge comes first, the other m7a sizes second); a type
+        that two entries expand to takes the earlier one.
+        """
+        exact = {entry for entry in entries if entry in self._by_name}
+        ranks: dict[str, int] = {}
+        for position, entry in enumerate(entries):
+            for itype in self._expand(entry):
+                if entry == itype.name or itype.name not in exact:
+                    ranks.setdefault(itype.name, position)
+        return ranks
+
     def with_custom(self, custom: Iterable[CustomTypeSpec]) -> Catalog:
         """Return a new catalog holding these types plus ``custom`` (scenario-defined types).
 

@@ -6,8 +6,11 @@
   canceled").
 * ``TerminateJob`` does the same and also stops STARTING and RUNNING attempts (outcome
   ``terminated``). Neither is retried.
-* ``UpdateComputeEnvironment`` changes minvCpus, maxvCpus or the state; ``UpdateJobQueue`` the
-  state (a DISABLED queue refuses new SubmitJob calls; jobs already in it still run) or priority.
+* ``UpdateComputeEnvironment`` changes minvCpus, maxvCpus, the state or unmanagedvCpus (a
+  scaling update), and with ``instanceTypes``, ``allocationStrategy``, ``bidPercentage`` or
+  another infrastructure setting makes an infrastructure update under its ``updatePolicy``
+  (see :mod:`batchsim.engine.compute.updates`); ``UpdateJobQueue`` the state (a DISABLED queue
+  refuses new SubmitJob calls; jobs already in it still run) or priority.
 
 A job action names a workload entry and applies to every job it has submitted by then.
 """
@@ -17,9 +20,12 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING
 
+from batchsim.engine.compute.updates import NewSettings, infrastructure_update
 from batchsim.engine.job import TERMINAL, JobState
+from batchsim.scenario.schema import UpdatePolicy
 
 if TYPE_CHECKING:
+    from batchsim.catalog import Catalog
     from batchsim.engine.attempts import AttemptRunner
     from batchsim.engine.compute import ComputeEnvironment
     from batchsim.engine.dependencies import Dependencies
@@ -31,6 +37,7 @@ if TYPE_CHECKING:
         Action,
         JobAction,
         UpdateComputeEnvironmentAction,
+        UpdateComputeResources,
         UpdateJobQueueAction,
     )
 
@@ -40,8 +47,9 @@ ON_AN_INSTANCE = frozenset({JobState.STARTING, JobState.RUNNING})
 
 class Timeline:
     """Makes each action's API call at its time: ``lifecycle`` cancels jobs, ``runner``
-    stops attempts, ``scheduler`` re-sorts queues and runs passes, ``ces`` are updated;
-    ``dependencies`` (None without any ``dependsOn``) hold the cancel of a PENDING job."""
+    stops attempts, ``scheduler`` re-sorts queues and runs passes, ``ces`` are updated
+    (``catalog`` resolves the instance types of an infrastructure update); ``dependencies``
+    (None without any ``dependsOn``) hold the cancel of a PENDING job."""
 
     def __init__(
         self,
@@ -50,9 +58,11 @@ class Timeline:
         runner: AttemptRunner,
         scheduler: Scheduler,
         ces: dict[str, ComputeEnvironment],
+        catalog: Catalog,
         dependencies: Dependencies | None = None,
     ):
         self.env = env
+        self.catalog = catalog
         self.dependencies = dependencies
         self.lifecycle = lifecycle  # cancels jobs not yet started
         self.runner = runner  # stops attempts (TerminateJob)
@@ -104,6 +114,8 @@ class Timeline:
         ce = self.ces[request.computeEnvironment]
         if request.state is not None:
             ce.enabled = request.state == "ENABLED"
+        if request.unmanagedvCpus is not None:
+            ce.reservation_vcpus = request.unmanagedvCpus
         resources = request.computeResources
         if resources is not None:
             if resources.maxvCpus is not None:
@@ -111,6 +123,26 @@ class Timeline:
             if resources.minvCpus is not None:
                 ce.min_vcpus = resources.minvCpus
         ce.update_limits()
+        # NOTE: on Fargate the loader lets only subnets and security groups through: no effect.
+        if resources and resources.infrastructure_keys() and ce.lifecycle in ("on-demand", "spot"):
+            policy = request.updatePolicy or UpdatePolicy()
+            infrastructure_update(
+                ce,
+                self._new_settings(resources),
+                self.env.recorder.jobs,
+                policy.terminateJobsOnUpdate,
+                policy.jobExecutionTimeoutMinutes * 60.0,
+            )
+
+    def _new_settings(self, resources: UpdateComputeResources) -> NewSettings:
+        """What an infrastructure update changes, with its instance types resolved."""
+        entries = resources.instanceTypes
+        return NewSettings(
+            None if entries is None else self.catalog.resolve(entries),
+            None if entries is None else self.catalog.priorities(entries),
+            resources.allocationStrategy,
+            resources.bidPercentage,
+        )
 
     def _update_queue(self, request: UpdateJobQueueAction) -> None:
         queue = self.queues[request.jobQueue]

@@ -174,11 +174,10 @@ class AttemptRunner:
         if progress is not None:
             progress.saved_s += saved
         wasted_vcpu_h = job.spec.shape.vcpus * (done - saved) / 3600.0
-        self.lifecycle.stop(
-            job, Outcome.SPOT_INTERRUPTED, None, cause.status_reason, now, wasted_vcpu_h
-        )
+        self.lifecycle.stop(job, cause.outcome, None, cause.status_reason, now, wasted_vcpu_h)
         self._retry_or_fail(job, cause.status_reason, None, now)
         instance.ce.evict(instance, job.spec.shape, now - starting_at)
+        self._release_other_nodes(job, now)  # NOTE: an MNP job's hosts go with its main node
 
     def terminate(self, job: Job, reason: str, now: float) -> None:
         """TerminateJob on a STARTING or RUNNING job: the attempt stops now; the job FAILED

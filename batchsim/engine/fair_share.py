@@ -13,8 +13,9 @@ about a decay period; the running term makes each placement raise a share's usag
 interleaves the shares instead of giving all free room to the first.
 
 ``computeReservation`` keeps ``(computeReservation / 100) ** active shares`` of the queue's
-maximum vCPUs for share identifiers that are not active yet; a share is active while it has a
-job that is not SUCCEEDED or FAILED.
+maximum vCPUs for share identifiers that are not active yet (of an UNMANAGED compute
+environment's ``unmanagedvCpus``, none without it); a share is active while it has a job that is
+not SUCCEEDED or FAILED.
 """
 
 from __future__ import annotations
@@ -101,7 +102,12 @@ class FairShare:
         are not active yet is reached."""
         limit = sum(ce.max_vcpus for ce in self.ces)
         reserved = self.reservation**self.active if self.reservation > 0 else 0.0
-        return limit * (1.0 - reserved) - self.running
+        base = sum(
+            ce.max_vcpus if ce.reservation_vcpus is None else ce.reservation_vcpus
+            for ce in self.ces
+        )
+        # NOTE: written so that base == limit (managed CEs) gives limit × (1 − reserved) exactly.
+        return limit * (1.0 - reserved) + reserved * (limit - base) - self.running
 
     def joined(self, share: str, jobs: int = 1) -> None:
         """``jobs`` new jobs of ``share`` were created."""

@@ -100,7 +100,13 @@ class Model:
             self.submitter.start(entry, spec, self.scenario.simulation.stopAt)
         if self.scenario.actions:
             timeline = Timeline(
-                self.env, self.lifecycle, self.runner, self.scheduler, self.ces, self.dependencies
+                self.env,
+                self.lifecycle,
+                self.runner,
+                self.scheduler,
+                self.ces,
+                self.catalog,
+                self.dependencies,
             )
             timeline.start(self.scenario.actions)
 

@@ -48,9 +48,14 @@ from batchsim.scenario.yamlmap import Path, format_path
 
 if TYPE_CHECKING:
     from batchsim.catalog import Catalog
+    from batchsim.scenario.schema import UpdateComputeResources
 
 NOT_YET = "not supported yet in this release"
 FARGATE_TYPES = ("FARGATE", "FARGATE_SPOT")
+UNMANAGED_VCPUS = (
+    "unmanagedvCpus is for UNMANAGED compute environments only (AWS): a managed one reserves "
+    "fair-share capacity out of its maxvCpus"
+)
 
 _NAMED_LISTS = (
     ("customInstanceTypes", "instanceType", "custom instance type"),
@@ -220,6 +225,8 @@ def _compute_environments(scenario: Scenario, catalog: Catalog) -> Iterator[Prob
                 (*path, "simulation", "instances"),
                 "instances are for UNMANAGED compute environments",
             )
+        if ce.unmanagedvCpus is not None:
+            yield _problem((*path, "unmanagedvCpus"), UNMANAGED_VCPUS)
         if ce.computeResources is not None:
             yield from _compute_resources(ce.computeResources, (*path, "computeResources"), catalog)
             yield from _spot_market(ce, ce.computeResources, path, catalog)
@@ -262,7 +269,13 @@ def _compute_resources(
         yield _problem(
             (*path, "allocationStrategy"),
             f"{strategy} is for SPOT compute environments only (AWS rejects it on EC2); "
-            "use BEST_FIT or BEST_FIT_PROGRESSIVE",
+            "use BEST_FIT, BEST_FIT_PROGRESSIVE or BEST_FIT_PROGRESSIVE_ORDERED",
+        )
+    if resources.type == "SPOT" and strategy == "BEST_FIT_PROGRESSIVE_ORDERED":
+        yield _problem(
+            (*path, "allocationStrategy"),
+            "BEST_FIT_PROGRESSIVE_ORDERED is for on-demand (EC2) compute environments only; "
+            "SPOT_CAPACITY_OPTIMIZED_PRIORITIZED follows the list order on Spot",
         )
     if resources.type == "SPOT" and strategy == "BEST_FIT" and resources.spotIamFleetRole is None:
         given = "allocationStrategy" in resources.model_fields_set
@@ -841,6 +854,21 @@ def _array_size(entry: WorkloadEntry) -> int | None:
     return props.size if props is not None else None
 
 
+# ----------------------------------------------------------------------------- queues
+def _time_limit_actions(scenario: Scenario) -> Iterator[Problem]:
+    """AWS takes TERMINATE only on queues of a SAGEMAKER_TRAINING service environment; a queue
+    of EC2, Spot or Fargate compute environments (all batchsim models) takes CANCEL."""
+    for index, queue in _each(scenario.jobQueues):
+        for position, action in enumerate(queue.jobStateTimeLimitActions):
+            if action.action == "TERMINATE":
+                yield _problem(
+                    ("jobQueues", index, "jobStateTimeLimitActions", position, "action"),
+                    "TERMINATE is for job queues of a SAGEMAKER_TRAINING service environment "
+                    "(AWS), which batchsim does not model; a queue of compute environments "
+                    "takes CANCEL, which does to a RUNNABLE job what TERMINATE would",
+                )
+
+
 # ----------------------------------------------------------------------------- actions
 def _known(items: list, attribute: str) -> set[str] | None:
     """The names of ``items``, or None when one failed validation (its name is unknown, so no
@@ -865,6 +893,71 @@ def _actions(scenario: Scenario) -> Iterator[Problem]:
             name = getattr(request, key, None)
             if name is not None:
                 yield from _reference(("actions", index, action.name, key), noun, name, names)
+    yield from _unmanaged_updates(scenario)
+
+
+def _infrastructure_updates(scenario: Scenario, catalog: Catalog) -> Iterator[Problem]:
+    """An infrastructure update (instanceTypes, allocationStrategy, bidPercentage, …) follows
+    AWS's rules for the compute environment it names."""
+    ces = {c.computeEnvironmentName: c for c in _valid(scenario.computeEnvironments)}
+    for index, action in _each(scenario.actions):
+        request = action.UpdateComputeEnvironment
+        resources = None if request is None else request.computeResources
+        ce = None if request is None else ces.get(request.computeEnvironment)
+        if resources is None or ce is None or not resources.infrastructure_keys():
+            continue
+        path = ("actions", index, "UpdateComputeEnvironment", "computeResources")
+        yield from _infrastructure_update(ce, resources, path, catalog)
+
+
+def _infrastructure_update(
+    ce: ComputeEnvironment, resources: UpdateComputeResources, path: Path, catalog: Catalog
+) -> Iterator[Problem]:
+    keys = resources.infrastructure_keys()
+    current = ce.computeResources
+    kind = "UNMANAGED" if current is None else current.type
+    if kind not in ("EC2", "SPOT"):
+        for key in keys:
+            if kind == "UNMANAGED" or key not in ("subnets", "securityGroupIds"):
+                yield _problem(
+                    (*path, key), f"{key} cannot be updated on a {kind} compute environment (AWS)"
+                )
+        return
+    assert current is not None  # NOTE: EC2 and SPOT compute environments have them
+    if current.allocationStrategy == "BEST_FIT":
+        yield _problem(
+            (*path, keys[0]),
+            f"changing {', '.join(keys)} is an infrastructure update, which AWS refuses on a "
+            "BEST_FIT compute environment; create a new one instead (blue/green)",
+        )
+    strategy = resources.allocationStrategy
+    if strategy is not None and (strategy.startswith("SPOT_") != (kind == "SPOT")):
+        yield _problem(
+            (*path, "allocationStrategy"),
+            f"{strategy} does not apply to a {kind} compute environment",
+        )
+    if resources.bidPercentage is not None and kind != "SPOT":
+        yield _problem(
+            (*path, "bidPercentage"), "bidPercentage applies to SPOT compute environments only"
+        )
+    if resources.instanceTypes is not None:
+        yield from _instance_types(resources.instanceTypes, (*path, "instanceTypes"), catalog)
+
+
+def _unmanaged_updates(scenario: Scenario) -> Iterator[Problem]:
+    """UpdateComputeEnvironment's unmanagedvCpus names an UNMANAGED compute environment."""
+    managed = {
+        c.computeEnvironmentName
+        for c in _valid(scenario.computeEnvironments)
+        if c.type != "UNMANAGED"
+    }
+    for index, action in _each(scenario.actions):
+        request = action.UpdateComputeEnvironment
+        if request is None or request.unmanagedvCpus is None:
+            continue
+        if request.computeEnvironment in managed:
+            path = ("actions", index, "UpdateComputeEnvironment", "unmanagedvCpus")
+            yield _problem(path, UNMANAGED_VCPUS)
 
 
 def policy_name(reference: str) -> str:
@@ -949,7 +1042,9 @@ def _settings(scenario: Scenario) -> Iterator[Problem]:
                 "a schedule fires for ever: give this entry 'until' or the scenario "
                 "simulation.stopAt",
             )
-        elif next(iter(parse_schedule(entry.schedule).firings(entry.at or 0.0, until)), None) is None:
+        elif (
+            next(iter(parse_schedule(entry.schedule).firings(entry.at or 0.0, until)), None) is None
+        ):
             window = f"{wall_clock(entry.at or 0.0)} and {wall_clock(until)}"
             yield _problem(
                 ("workload", index, "schedule"),
@@ -1045,6 +1140,7 @@ _RULES = (
     _actions,
     _fair_share,
     consumable_problems,
+    _time_limit_actions,
 )
 
 
@@ -1060,6 +1156,7 @@ def check_scenario(scenario: Scenario, catalog: Catalog, references: bool = True
     rules = _RULES if references else tuple(rule for rule in _RULES if rule is not check_references)
     problems = [problem for rule in rules for problem in rule(scenario)]
     problems.extend(_compute_environments(scenario, catalog))
+    problems.extend(_infrastructure_updates(scenario, catalog))
     problems.extend(_multinode(scenario, catalog))
     problems.extend(_queue_architectures(scenario, catalog))
     return problems

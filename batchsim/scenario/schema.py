@@ -94,8 +94,10 @@ class ComputeResources(StrictModel):
     allocationStrategy: Literal[
         "BEST_FIT",
         "BEST_FIT_PROGRESSIVE",
+        "BEST_FIT_PROGRESSIVE_ORDERED",
         "SPOT_CAPACITY_OPTIMIZED",
         "SPOT_PRICE_CAPACITY_OPTIMIZED",
+        "SPOT_CAPACITY_OPTIMIZED_PRIORITIZED",
     ] = "BEST_FIT"
     minvCpus: int = Field(default=0, ge=0)
     maxvCpus: int = Field(ge=0)
@@ -257,6 +259,9 @@ class ComputeEnvironment(StrictModel):
     type: Literal["MANAGED", "UNMANAGED"] = "MANAGED"
     state: Literal["ENABLED", "DISABLED"] = "ENABLED"
     computeResources: ComputeResources | None = None
+    unmanagedvCpus: int | None = Field(
+        default=None, ge=0, description="UNMANAGED only: the vCPUs fair share reserves from."
+    )
     serviceRole: AnyAws = None
     tags: AnyAws = None
     context: AnyAws = None
@@ -292,7 +297,7 @@ class JobStateTimeLimitAction(StrictModel):
     ]
     state: Literal["RUNNABLE"] = "RUNNABLE"
     maxTimeSeconds: int = Field(ge=600, le=86400)
-    action: Literal["CANCEL"] = "CANCEL"
+    action: Literal["CANCEL", "TERMINATE"] = "CANCEL"
 
 
 class ShareAttributes(StrictModel):
@@ -869,30 +874,67 @@ class JobAction(StrictModel):
 
 
 class UpdateComputeResources(StrictModel):
-    """The ``computeResources`` of an ``UpdateComputeEnvironment`` request: batchsim applies the
-    limits; the rest is accepted so real requests paste cleanly."""
+    """The ``computeResources`` of an ``UpdateComputeEnvironment`` request (AWS
+    ``ComputeResourceUpdate``): limits (a scaling update), and the settings whose change makes
+    an infrastructure update (instances replaced)."""
 
     minvCpus: int | None = Field(default=None, ge=0)
     maxvCpus: int | None = Field(default=None, ge=0)
     desiredvCpus: AnyAws = None
+    instanceTypes: list[str] | None = Field(default=None, min_length=1)
+    allocationStrategy: (
+        Literal[
+            "BEST_FIT_PROGRESSIVE",
+            "BEST_FIT_PROGRESSIVE_ORDERED",
+            "SPOT_CAPACITY_OPTIMIZED",
+            "SPOT_PRICE_CAPACITY_OPTIMIZED",
+            "SPOT_CAPACITY_OPTIMIZED_PRIORITIZED",
+        ]
+        | None
+    ) = None
+    bidPercentage: int | None = Field(default=None, ge=0, le=100)
+    # Infrastructure-update settings with no other effect on a simulation: changing one
+    # replaces the instances all the same.
     subnets: AnyAws = None
     securityGroupIds: AnyAws = None
-    ec2KeyPair: AnyAws = None
     instanceRole: AnyAws = None
     tags: AnyAws = None
     placementGroup: AnyAws = None
+    ec2KeyPair: AnyAws = None
+    imageId: AnyAws = None
     launchTemplate: AnyAws = None
     ec2Configuration: AnyAws = None
     updateToLatestImageVersion: AnyAws = None
-    imageId: AnyAws = None
-    capacityTags: AnyAws = None
+    capacityTags: AnyAws = None  # NOTE: tags the capacity; not one of AWS's replacing settings
+
+    def infrastructure_keys(self) -> list[str]:
+        """Return the keys given whose change makes AWS replace the instances."""
+        return [k for k in INFRASTRUCTURE_KEYS if k in self.model_fields_set]
+
+
+INFRASTRUCTURE_KEYS = (
+    "instanceTypes", "allocationStrategy", "bidPercentage", "subnets", "securityGroupIds",
+    "instanceRole", "tags", "placementGroup", "ec2KeyPair", "imageId", "launchTemplate",
+    "ec2Configuration", "updateToLatestImageVersion",
+)  # fmt: skip
+
+
+class UpdatePolicy(StrictModel):
+    """AWS ``UpdatePolicy``: what an infrastructure update does to the jobs running on the
+    instances it replaces."""
+
+    terminateJobsOnUpdate: bool = False
+    jobExecutionTimeoutMinutes: int = Field(default=30, ge=1, le=7200)
 
 
 class UpdateComputeEnvironmentAction(StrictModel):
-    """AWS ``UpdateComputeEnvironment``: new limits or state."""
+    """AWS ``UpdateComputeEnvironment``: new limits, state, unmanagedvCpus, or an
+    infrastructure update under ``updatePolicy``."""
 
     computeEnvironment: str
     state: Literal["ENABLED", "DISABLED"] | None = None
+    unmanagedvCpus: int | None = Field(default=None, ge=0)
+    updatePolicy: UpdatePolicy | None = None
     computeResources: UpdateComputeResources | None = None
     serviceRole: AnyAws = None
     context: AnyAws = None

@@ -4,14 +4,23 @@ Given ``n`` RUNNABLE jobs of one shape and the vCPUs still allowed under maxvCpu
 returns the instance types to launch:
 
 * ``BEST_FIT`` — the one cheapest type that fits a job, as many as needed, never above maxvCpus.
-* ``BEST_FIT_PROGRESSIVE`` — types ranked by cost per vCPU the jobs can use (price ÷ jobs per
-  instance), moving on to further types as the budget shrinks; it may exceed maxvCpus by one
-  instance, as AWS allows. Within the cheapest tier it takes the largest type that the remaining
-  jobs fill, else the smallest that holds them all, which keeps idle slack small.
+* ``BEST_FIT_PROGRESSIVE`` — types ranked by price per job served (price ÷ the jobs it would
+  take from those waiting: jobs per instance, at most the jobs left), one instance at a time,
+  moving on to further types as the budget shrinks; it may exceed maxvCpus by one instance, as
+  AWS allows. Sizing to the demand keeps one small job off a 96-vCPU instance whose memory
+  packs 2 % cheaper per job when full. Within the cheapest tier (1e-6 relative tolerance) it
+  takes the largest type that the remaining jobs fill, else the smallest that holds them all.
 * ``SPOT_CAPACITY_OPTIMIZED`` — only the pools least likely to be interrupted (the lowest Spot
   Advisor bucket among the fitting types), then as BEST_FIT_PROGRESSIVE among them.
 * ``SPOT_PRICE_CAPACITY_OPTIMIZED`` — the pools of the two lowest buckets present (capacity
   first), then the cheapest of those (price second), as BEST_FIT_PROGRESSIVE among them.
+* ``BEST_FIT_PROGRESSIVE_ORDERED`` (on-demand) — the types of the earliest ``instanceTypes``
+  entry that has a fitting type within the budget, then as BEST_FIT_PROGRESSIVE among them: AWS
+  tries the list in order, sizes a family by BEST_FIT_PROGRESSIVE logic and skips types that
+  cannot hold the jobs (an exact type keeps its own position, see ``Catalog.priorities``).
+* ``SPOT_CAPACITY_OPTIMIZED_PRIORITIZED`` — capacity first (the lowest bucket present, as
+  SPOT_CAPACITY_OPTIMIZED), then the list order among those pools, as AWS honours the priority
+  "when Spot capacity pools are similarly available".
 
 Prices are the compute environment's: on-demand, or the Spot price at the time of the launch.
 Every strategy is one entry of :data:`STRATEGIES`; adding one touches this module and its tests.
@@ -20,7 +29,7 @@ Every strategy is one entry of :data:`STRATEGIES`; adding one touches this modul
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -42,26 +51,36 @@ def jobs_per_instance(itype: InstanceType, shape: Shape, allocatable_mib: float)
 
 
 class TypeOption:
-    """An instance type with what it offers for one job shape."""
+    """An instance type with what it offers for one job shape; ``rank`` is the position of the
+    ``instanceTypes`` entry that lists it (the ordered strategies try lower ranks first)."""
 
-    __slots__ = ("itype", "per_instance", "price", "price_per_job")
+    __slots__ = ("itype", "per_instance", "price", "price_per_job", "rank")
 
-    def __init__(self, itype: InstanceType, per_instance: int, price_per_hour: float):
+    def __init__(
+        self, itype: InstanceType, per_instance: int, price_per_hour: float, rank: int = 0
+    ):
         self.itype = itype
         self.per_instance = per_instance
         self.price = price_per_hour
         self.price_per_job = price_per_hour / per_instance
+        self.rank = rank
 
 
 def options_for(
-    types: Sequence[InstanceType], shape: Shape, allocatable, price: Callable[[InstanceType], float]
+    types: Sequence[InstanceType],
+    shape: Shape,
+    allocatable,
+    price: Callable[[InstanceType], float],
+    ranks: Mapping[str, int] | None = None,
 ) -> list[TypeOption]:
-    """Return the types that fit at least one job of ``shape``, cheapest per job first."""
+    """Return the types that fit at least one job of ``shape``, cheapest per job first, each
+    with its rank in ``ranks`` (type name → position in ``instanceTypes``; default 0)."""
     options = []
+    ranks = ranks or {}
     for itype in types:
         per = jobs_per_instance(itype, shape, allocatable(itype))
         if per > 0:
-            options.append(TypeOption(itype, per, price(itype)))
+            options.append(TypeOption(itype, per, price(itype), ranks.get(itype.name, 0)))
     options.sort(key=lambda o: (o.price_per_job, o.itype.vcpus, o.itype.name))
     return options
 
@@ -95,18 +114,38 @@ def plan_best_fit(
     return [best.itype] * max(0, min(wanted, allowed))
 
 
+def every_option(options: list[TypeOption]) -> list[TypeOption]:
+    """Narrow nothing: every fitting type competes on price (the unordered strategies)."""
+    return options
+
+
+def first_listed(options: list[TypeOption]) -> list[TypeOption]:
+    """Keep the options of the earliest ``instanceTypes`` entry present (the ordered
+    strategies: a later entry is used only when no earlier one fits, within the budget)."""
+    first = min((o.rank for o in options), default=0)
+    return [o for o in options if o.rank == first]
+
+
+Narrow = Callable[[list[TypeOption]], list[TypeOption]]
+
+
 def plan_progressive(
-    options: list[TypeOption], jobs: int, budget_vcpus: float, overshoot: bool = True
+    options: list[TypeOption],
+    jobs: int,
+    budget_vcpus: float,
+    overshoot: bool = True,
+    narrow: Narrow = every_option,
 ) -> list[InstanceType]:
-    """BEST_FIT_PROGRESSIVE: cheapest per usable vCPU first, more types as the budget requires."""
+    """BEST_FIT_PROGRESSIVE: cheapest per job served first, more types as the budget requires;
+    ``narrow`` picks the candidates of each launch among those within the budget."""
     launches: list[InstanceType] = []
     while jobs > 0 and budget_vcpus > 0:
-        pool = [o for o in options if o.itype.vcpus <= budget_vcpus]
+        pool = narrow([o for o in options if o.itype.vcpus <= budget_vcpus])
         if not pool:
             if not overshoot or not options:
                 break
             # One instance over maxvCpus at most, and the smallest that takes a job.
-            choice = min(options, key=lambda o: (o.itype.vcpus, o.price))
+            choice = min(narrow(options), key=lambda o: (o.itype.vcpus, o.price))
             launches.append(choice.itype)
             break
         choice = _pick_in_cheapest_tier(pool, jobs)
@@ -116,9 +155,22 @@ def plan_progressive(
     return launches
 
 
+def price_per_job_served(option: TypeOption, jobs: int) -> float:
+    """Return what an instance of ``option`` costs per hour for each of the ``jobs`` waiting
+    jobs it would take: its price over ``min(jobs per instance, jobs)``.
+
+    This sizes a launch to the demand: room the queue cannot fill is paid for but serves no
+    job, so a 96-vCPU instance for one waiting job costs its whole price for that one job.
+    """
+    return option.price / min(option.per_instance, jobs)
+
+
 def _pick_in_cheapest_tier(pool: list[TypeOption], jobs: int) -> TypeOption:
-    cheapest = min(o.price_per_job for o in pool)
-    tier = [o for o in pool if o.price_per_job <= cheapest * (1 + TIER_TOLERANCE)]
+    costs = [price_per_job_served(o, jobs) for o in pool]
+    cheapest = min(costs)
+    tier = [
+        o for o, cost in zip(pool, costs, strict=True) if cost <= cheapest * (1 + TIER_TOLERANCE)
+    ]
     filled = [o for o in tier if o.per_instance <= jobs]
     if filled:
         return max(filled, key=lambda o: (o.per_instance, -o.itype.vcpus))
@@ -142,8 +194,16 @@ def _progressive(
     return plan_progressive([o for o in options if not blocked(o.itype)], jobs, budget, overshoot)
 
 
+def _ordered(
+    options: list[TypeOption], jobs: int, budget: float, overshoot: bool, blocked: Blocked
+) -> list[InstanceType]:
+    usable = [o for o in options if not blocked(o.itype)]
+    return plan_progressive(usable, jobs, budget, overshoot, first_listed)
+
+
 def _spot_pools(
     buckets: int,
+    narrow: Narrow,
     options: list[TypeOption],
     jobs: int,
     budget: float,
@@ -151,7 +211,7 @@ def _spot_pools(
     blocked: Blocked,
 ) -> list[InstanceType]:
     kept = in_lowest_buckets([o for o in options if not blocked(o.itype)], buckets)
-    return plan_progressive(kept, jobs, budget, overshoot)
+    return plan_progressive(kept, jobs, budget, overshoot, narrow)
 
 
 class Strategy(NamedTuple):
@@ -168,6 +228,14 @@ class Strategy(NamedTuple):
 STRATEGIES: dict[str, Strategy] = {
     "BEST_FIT": Strategy(_best_fit, on_demand_overshoot=False),
     "BEST_FIT_PROGRESSIVE": Strategy(_progressive, on_demand_overshoot=True),
-    "SPOT_CAPACITY_OPTIMIZED": Strategy(partial(_spot_pools, 1), on_demand_overshoot=True),
-    "SPOT_PRICE_CAPACITY_OPTIMIZED": Strategy(partial(_spot_pools, 2), on_demand_overshoot=True),
+    "BEST_FIT_PROGRESSIVE_ORDERED": Strategy(_ordered, on_demand_overshoot=True),
+    "SPOT_CAPACITY_OPTIMIZED": Strategy(
+        partial(_spot_pools, 1, every_option), on_demand_overshoot=True
+    ),
+    "SPOT_PRICE_CAPACITY_OPTIMIZED": Strategy(
+        partial(_spot_pools, 2, every_option), on_demand_overshoot=True
+    ),
+    "SPOT_CAPACITY_OPTIMIZED_PRIORITIZED": Strategy(
+        partial(_spot_pools, 1, first_listed), on_demand_overshoot=True
+    ),
 }

@@ -42,7 +42,10 @@ def build_ce(
     if spec.type == "UNMANAGED":
         fixed = UnmanagedProvisioning(env, spec, catalog, settings)
         total = fixed.total_vcpus
-        scaling = Scaling(total, total, boot_time, spec.simulation.scaleDownDelay, warm)
+        # AWS: unmanagedvCpus is "only used for fair-share scheduling to reserve vCPU capacity";
+        # without it "no vCPU capacity is reserved".
+        reserve = spec.unmanagedvCpus or 0
+        scaling = Scaling(total, total, boot_time, spec.simulation.scaleDownDelay, warm, reserve)
         return ComputeEnvironment(env, name, fixed, fixed.types, scaling, shortages, links, enabled)
     resources = spec.computeResources
     assert resources is not None  # NOTE: the loader requires them on a MANAGED CE
@@ -60,13 +63,14 @@ def build_ce(
     # NOTE: AWS: the scaling policy does not apply to new instances that have not run jobs.
     scaling = Scaling(resources.minvCpus, resources.maxvCpus, boot_time, delay_s, warm, fresh_s)
     types = catalog.resolve(resources.instanceTypes)
+    ranks = catalog.priorities(resources.instanceTypes)
     strategy = resources.allocationStrategy
     provisioning: Provisioning
     if resources.type == "SPOT":
         spot = spec.simulation.spot or SpotSettings()
         market = SpotMarket(resources, spot, types, env.stream(f"spot:{name}"))
         types = [t for t in types if market.ever_launchable(t)]
-        provisioning = SpotProvisioning(env, settings, strategy, market)
+        provisioning = SpotProvisioning(env, settings, strategy, market, ranks)
     else:
-        provisioning = Ec2Provisioning(env, settings, strategy)
+        provisioning = Ec2Provisioning(env, settings, strategy, ranks)
     return ComputeEnvironment(env, name, provisioning, types, scaling, shortages, links, enabled)

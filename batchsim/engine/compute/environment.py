@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from batchsim.engine.env import BatchEnv
     from batchsim.scenario.shapes import Shape
 
+REPLACED = "infrastructure_update"  # instances.csv endReason of a host an update replaced
 INSUFFICIENT_CAPACITY = (
     "CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY - Service cannot fulfill the capacity requested "
     "for instance type [{instance_type}]"
@@ -40,8 +41,10 @@ INSUFFICIENT_CAPACITY = (
 class Scaling:
     """How a compute environment scales: vCPU limits at the start, the boot time of a new host
     (a sampler, in seconds), the idle time before scale-in, whether the minvCpus floor is
-    ready at t=0, and the idle time of a host that never ran a job (None: the same delay;
-    AWS's ``minScaleDownDelayMinutes`` does not apply to such hosts)."""
+    ready at t=0, the idle time of a host that never ran a job (None: the same delay;
+    AWS's ``minScaleDownDelayMinutes`` does not apply to such hosts), and the vCPUs a fair-share
+    reservation is a share of (None: maxvCpus; an UNMANAGED CE's ``unmanagedvCpus``, 0 when
+    unset)."""
 
     min_vcpus: int
     max_vcpus: int
@@ -49,6 +52,7 @@ class Scaling:
     scale_down_delay_s: float
     warm_start: bool = False
     fresh_delay_s: float | None = None
+    reservation_vcpus: int | None = None
 
 
 class ComputeEnvironment:
@@ -85,6 +89,7 @@ class ComputeEnvironment:
         fresh = scaling.fresh_delay_s
         self.fresh_delay_s = scaling.scale_down_delay_s if fresh is None else fresh
         self.warm_start = scaling.warm_start
+        self.reservation_vcpus = scaling.reservation_vcpus
         self.lifecycle = provisioning.lifecycle
         self.price_changes = provisioning.change_times()
         env.daemons_possible |= provisioning.reclaimable or bool(shortages)
@@ -95,6 +100,7 @@ class ComputeEnvironment:
         self.price_wake_at: float | None = None
         self.ready: list[Instance] = []
         self.booting: list[Instance] = []
+        self.retiring: list[Instance] = []  # replaced by an infrastructure update, jobs left
         self.all_instances: list[Instance] = []
         self._live_types: dict[str, int] = {}  # instance type -> instances booting or ready
         self._fits_live: dict[Shape, bool] = {}  # shape -> a live instance type fits it
@@ -135,6 +141,14 @@ class ComputeEnvironment:
     def bill_usd(self, instance: Instance, stopped_at: float, end_reason: str) -> float:
         """Return the bill of ``instance`` from launch to ``stopped_at``."""
         return self.provisioning.bill_usd(instance, stopped_at, end_reason)
+
+    def retire(self, instance: Instance) -> None:
+        """Take a ready ``instance`` with jobs out of placement (an infrastructure update
+        replaces it): its jobs run on, and it terminates when the last one leaves."""
+        self.ready.remove(instance)
+        self.retiring.append(instance)
+        instance.state = InstanceState.RETIRING
+        # NOTE: its free vCPUs stay in free_vcpus (only a quick filter) until it terminates.
 
     def can_ever_serve(self, shape: Shape) -> bool:
         """Return whether some instance this CE may launch could ever run a job of ``shape``."""
@@ -184,6 +198,10 @@ class ComputeEnvironment:
         """New minvCpus, maxvCpus or state (UpdateComputeEnvironment): refill the floor and look
         at the waiting jobs again; a lower maxvCpus takes effect as instances scale in."""
         self._fits_live.clear()
+        # NOTE: a floor raised by the user is no refill after a reclaim: its instances stay
+        # by the floor like those launched at t=0 (a refill's idle check is a daemon timer,
+        # which an on-demand run cannot schedule).
+        fill_floor(self, refill=False)
         self.capacity_back()
 
     def capacity_back(self, _event=None) -> None:
@@ -253,7 +271,10 @@ class ComputeEnvironment:
             self.terminate(instance, TASK_STOPPED)
             return
         if not instance.jobs:
-            start_idle_timer(self, instance)
+            if instance.state == InstanceState.RETIRING:
+                self.terminate(instance, REPLACED)  # NOTE: its last job left; it was replaced
+            else:
+                start_idle_timer(self, instance)
         self.links.request_pass()
 
     def evict(self, instance: Instance, shape: Shape, held_s: float) -> None:
@@ -334,6 +355,9 @@ class ComputeEnvironment:
             self.free_vcpus -= instance.free_vcpus
         elif instance.state == InstanceState.BOOTING:
             self.booting.remove(instance)
+        elif instance.state == InstanceState.RETIRING:
+            self.retiring.remove(instance)
+            self.free_vcpus -= instance.free_vcpus  # NOTE: still counted while it retired
         if self.tasks is not None:
             self.tasks.discard(instance)
         instance.state = InstanceState.TERMINATED

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from functools import partial
 from typing import TYPE_CHECKING, Protocol
 
 from batchsim.engine.compute.allocation import STRATEGIES, Blocked, TypeOption, options_for
@@ -86,7 +87,8 @@ class Provisioning(Protocol):
 
 
 class Ec2Provisioning:
-    """On-demand EC2 instances chosen by the allocation strategy ``strategy``."""
+    """On-demand EC2 instances chosen by the allocation strategy ``strategy``; ``ranks`` gives
+    each type's position in ``instanceTypes`` (for the ordered strategies)."""
 
     lifecycle = "on-demand"
     reclaimable = False
@@ -96,11 +98,27 @@ class Ec2Provisioning:
     fills_floor = True
     capped = False
 
-    def __init__(self, env: BatchEnv, settings: SimulationSettings, strategy: str):
+    def __init__(
+        self,
+        env: BatchEnv,
+        settings: SimulationSettings,
+        strategy: str,
+        ranks: dict[str, int] | None = None,
+    ):
         self.env = env
         self.settings = settings
+        self.strategy_name = strategy
         self.strategy = STRATEGIES[strategy]
         self.overshoot = self.strategy.on_demand_overshoot
+        self.ranks = ranks or {}
+
+    def retarget(self, strategy: str, ranks: dict[str, int]) -> None:
+        """Use allocation strategy ``strategy`` and ``instanceTypes`` ranks ``ranks`` from now
+        on (an infrastructure update); a Spot CE may still exceed maxvCpus by one instance."""
+        self.strategy_name = strategy
+        self.strategy = STRATEGIES[strategy]
+        self.ranks = ranks
+        self.overshoot = self.strategy.on_demand_overshoot or self.reclaimable
 
     def allocatable_mib(self, itype: InstanceType) -> float:
         """Return the memory ECS registers for ``itype`` (nominal × factor − reserved)."""
@@ -108,7 +126,8 @@ class Ec2Provisioning:
 
     def options(self, types: list[InstanceType], shape: Shape, now: float) -> list[TypeOption]:
         """Return the types that fit ``shape``, cheapest per job at today's prices first."""
-        return options_for(types, shape, self.allocatable_mib, lambda t: self.price(t, now))
+        price = partial(self.price, now=now)
+        return options_for(types, shape, self.allocatable_mib, price, self.ranks)
 
     def plan(
         self, options: list[TypeOption], jobs: int, budget_vcpus: float, blocked: Blocked
@@ -154,9 +173,14 @@ class SpotProvisioning(Ec2Provisioning):
     capped = True
 
     def __init__(
-        self, env: BatchEnv, settings: SimulationSettings, strategy: str, market: SpotMarket
+        self,
+        env: BatchEnv,
+        settings: SimulationSettings,
+        strategy: str,
+        market: SpotMarket,
+        ranks: dict[str, int] | None = None,
     ):
-        super().__init__(env, settings, strategy)
+        super().__init__(env, settings, strategy, ranks)
         self.market = market
         self.overshoot = True
         self.notice_s = market.notice_s

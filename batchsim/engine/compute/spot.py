@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from batchsim.catalog.spot import bucket_rate_per_s, price_points
 from batchsim.engine.compute.instance import BILLING_MINIMUM_S
+from batchsim.records import Outcome
 from batchsim.scenario.distributions import Exponential, ExponentialParams, Sampler, make_sampler
 
 if TYPE_CHECKING:
@@ -38,12 +39,14 @@ def lifetime_sampler(model, bucket: int | None, rng: np.random.Generator) -> Sam
 
 @dataclass(frozen=True, slots=True)
 class SpotInterruption:
-    """Why an attempt ended: its Spot host was reclaimed (the typed cause, as SimPy's Preempted)."""
+    """Why an attempt ended: its Spot host was reclaimed, or replaced by an infrastructure
+    update (``outcome``; the typed cause, as SimPy's Preempted)."""
 
     instance_id: str
     notice_at: float
     reclaim_at: float
     reason_template: str = HOST_TERMINATED
+    outcome: Outcome = Outcome.SPOT_INTERRUPTED  # HOST_REPLACED: an infrastructure update
 
     @property
     def status_reason(self) -> str:
@@ -88,17 +91,28 @@ class SpotMarket:
     ):
         self.notice_s = settings.noticeTime
         self.bid_fraction = (resources.bidPercentage or 100) / 100.0
-        ce_lifetime = settings.lifetime_model()
+        self._settings = settings
+        self._rng = rng
         self._series: dict[str, PriceSeries] = {}
         self._lifetimes: dict[str, Sampler | None] = {}
+        self.add_types(types)
+
+    def add_types(self, types: list[InstanceType]) -> None:
+        """Price the types of ``types`` the market does not know yet (new ``instanceTypes``
+        of an infrastructure update), with the scenario's Spot settings."""
+        settings = self._settings
+        ce_lifetime = settings.lifetime_model()
         for itype in types:
+            if itype.name in self._lifetimes:
+                continue
             override = settings.instanceTypes.get(itype.name)
             series = price_points(itype, override)
             if series is not None:
                 self._series[itype.name] = PriceSeries(series)
             own = override.lifetime_model() if override is not None else None
             model = own if own is not None else ce_lifetime
-            self._lifetimes[itype.name] = lifetime_sampler(model, itype.interruption_bucket, rng)
+            sampler = lifetime_sampler(model, itype.interruption_bucket, self._rng)
+            self._lifetimes[itype.name] = sampler
 
     def change_times(self) -> list[float]:
         """Return the times (> 0) at which some type's price changes."""

@@ -45,6 +45,7 @@ class UnmanagedProvisioning:
             for i in spec.simulation.instances
         ]
         self._price: dict[str, float] = {}
+        self.ranks: dict[str, int] = {}  # NOTE: read by the borrowed options(); nothing is launched
 
     @property
     def types(self) -> list[InstanceType]:
