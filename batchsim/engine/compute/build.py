@@ -45,7 +45,9 @@ def build_ce(
         # AWS: unmanagedvCpus is "only used for fair-share scheduling to reserve vCPU capacity";
         # without it "no vCPU capacity is reserved".
         reserve = spec.unmanagedvCpus or 0
-        scaling = Scaling(total, total, boot_time, spec.simulation.scaleDownDelay, warm, reserve)
+        scaling = Scaling(
+            total, total, boot_time, spec.simulation.scaleDownDelay, warm, reservation_vcpus=reserve
+        )
         return ComputeEnvironment(env, name, fixed, fixed.types, scaling, shortages, links, enabled)
     resources = spec.computeResources
     assert resources is not None  # NOTE: the loader requires them on a MANAGED CE
