@@ -142,3 +142,30 @@ def test_dependency_rules_are_checked(depends, message):
         parse_scenario(yaml.safe_dump(base_scenario(workload=workload)))
     (problem,) = caught.value.problems
     assert problem.path == "workload[2].submit.dependsOn[0]" and problem.message.startswith(message)
+
+
+@pytest.mark.parametrize("fails", [False, True])
+def test_n_to_n_on_an_array_that_ended_long_before_reads_each_childs_outcome(fails):
+    # 'a' (two children) ends at 725; 'b' is submitted at 3000, long after: once an array has
+    # ended its children are kept only as their final states, and each child of 'b' reads its
+    # partner's. Both new instances boot again (a's idled out at 1025).
+    data = base_scenario(
+        workload=[
+            entry("a", size=2),
+            entry("b", [{"jobId": "a", "type": "N_TO_N"}], size=2, arrivals={"times": [3000]}),
+        ]
+    )
+    if fails:
+        data["jobDefinitions"][0]["simulation"]["failure"] = {"probability": 1, "exitCode": 3}
+    result = run(data)
+    for i in range(2):
+        assert job(result, f"a-1:{i}")["status"] == ("FAILED" if fails else "SUCCEEDED")
+        b = job(result, f"b-1:{i}")
+        if fails:
+            assert (b["status"], b["statusReason"], b["stoppedAt"]) == (
+                "FAILED",
+                "Dependent Job failed",
+                3000,
+            )
+        else:
+            assert times(result, f"b-1:{i}") == (3000, 3100, 3125, 3725, "SUCCEEDED")

@@ -21,6 +21,22 @@ DEPENDENT_JOB_FAILED = "Dependent Job failed"
 SUCCEEDED, FAILED = JobState.SUCCEEDED, JobState.FAILED
 
 
+class Ended:
+    """What a dependant needs of an array child that has ended: its final ``state``.
+
+    Once an array has ended its children are kept as these (two shared objects), not as Jobs,
+    so a run that submits many arrays others depend on does not keep every child alive.
+    """
+
+    __slots__ = ("state",)
+
+    def __init__(self, state: JobState):
+        self.state = state
+
+
+ENDED = {SUCCEEDED: Ended(SUCCEEDED), FAILED: Ended(FAILED)}
+
+
 class Dependencies:
     """Who waits for whom, and what happens when a job they wait for ends: ``lifecycle``
     tells it of every job that ends and moves the waiters; ``targets`` names the workload
@@ -30,9 +46,10 @@ class Dependencies:
         self.lifecycle = lifecycle
         self.wanted = targets  # names of the workload entries some job depends on
         self.jobs: dict[str, Job] = {}  # entry name -> its job (the parent, for an array)
-        self.children: dict[Job, list[Job]] = {}  # array parent -> its children, in index order
+        # array parent -> its children in index order (as Ended once the array has ended)
+        self.children: dict[Job, list[Job] | list[Ended]] = {}
         self._left: dict[Job, int] = {}
-        self._waiters: dict[Job, list[Job]] = {}
+        self._waiters: dict[Job | Ended, list[Job]] = {}
         self._ended: list[tuple[Job, JobState]] = []
         self._cancels: dict[Job, str] = {}  # waiting job -> reason of a CancelJob made meanwhile
         self._busy = False
@@ -49,12 +66,12 @@ class Dependencies:
                 self.children.pop(previous, None)
             self.jobs[entry] = job
 
-    def target(self, entry: str, index: int | None = None) -> Job:
+    def target(self, entry: str, index: int | None = None) -> Job | Ended:
         """Return the job of ``entry`` (its child ``index`` for N_TO_N)."""
         job = self.jobs[entry]
         return job if index is None else self.children[job][index]
 
-    def wait(self, job: Job, on: list[Job], now: float) -> None:
+    def wait(self, job: Job, on: list[Job | Ended], now: float) -> None:
         """Hold the PENDING ``job`` until every job in ``on`` has SUCCEEDED (or fail it now if
         one already FAILED); release it at once when there is nothing left to wait for."""
         if any(target.state is FAILED for target in on):
@@ -74,6 +91,9 @@ class Dependencies:
         NOTE: a cascade of failures is worked off a list, not by recursion: a SEQUENTIAL array
         of 10,000 children would overflow the stack.
         """
+        children = self.children.get(job)
+        if children is not None:
+            self.children[job] = [ENDED[child.state] for child in children]
         self._ended.append((job, state))
         if self._busy:
             return

@@ -140,9 +140,8 @@ class Model:
                     host.busy_vcpu_s += job.spec.shape.vcpus * (end_at - job.starting_at)
                 self.lifecycle.close_unfinished(job, end_at)
         for ce in self.ces.values():
-            for instance in ce.all_instances:
-                if instance.terminated_at is None:
-                    self.env.recorder.instances.append(instance.record(end_at))
+            for instance in ce.alive:
+                self.env.recorder.instances.append(instance.record(end_at))
 
     def collect(self, end_at: float) -> EngineRun:
         """Return the run's records as columns, and release the live model.

@@ -18,7 +18,7 @@ from batchsim.scenario.distributions import chunked
 from batchsim.scenario.schedules import parse_schedule
 
 if TYPE_CHECKING:
-    from batchsim.engine.dependencies import Dependencies
+    from batchsim.engine.dependencies import Dependencies, Ended
     from batchsim.engine.env import BatchEnv, Timer
     from batchsim.engine.lifecycle import Lifecycle
     from batchsim.engine.spec import JobSpec
@@ -147,9 +147,9 @@ class Submitter:
 
     def _depends_on(
         self, spec: JobSpec, index: int | None = None, previous: Job | None = None
-    ) -> list[Job]:
+    ) -> list[Job | Ended]:
         """Return the jobs a new job (or child ``index`` of an array) waits for."""
-        on = []
+        on: list[Job | Ended] = []
         for kind, entry in spec.depends:
             if kind == "SEQUENTIAL":
                 if previous is not None:

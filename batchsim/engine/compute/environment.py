@@ -101,7 +101,9 @@ class ComputeEnvironment:
         self.ready: list[Instance] = []
         self.booting: list[Instance] = []
         self.retiring: list[Instance] = []  # replaced by an infrastructure update, jobs left
-        self.all_instances: list[Instance] = []
+        # NOTE: the instances not yet terminated, in launch order (a dict as an ordered set):
+        # a terminated one is recorded and forgotten, so 100,000 launches are not all kept.
+        self.alive: dict[Instance, None] = {}
         self._live_types: dict[str, int] = {}  # instance type -> instances booting or ready
         self._fits_live: dict[Shape, bool] = {}  # shape -> a live instance type fits it
         self.total_vcpus: float = 0  # vCPUs of instances booting or ready (AWS desiredvCpus)
@@ -315,7 +317,7 @@ class ComputeEnvironment:
             provisioning.price(itype, env.now),
             provisioning.reclaimable,
         )
-        self.all_instances.append(instance)
+        self.alive[instance] = None
         self.booting.append(instance)
         self.total_vcpus += itype.vcpus
         self._live_types[itype.name] = self._live_types.get(itype.name, 0) + 1
@@ -371,6 +373,7 @@ class ComputeEnvironment:
             del self._live_types[name]
             self._fits_live.clear()
         instance.end_reason = reason
+        del self.alive[instance]
         self.total_vcpus -= instance.itype.vcpus
         self.version += 1
         self.env.recorder.instances.append(instance.record(now))
