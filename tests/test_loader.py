@@ -374,11 +374,12 @@ def test_defaults_round_trip_too():
 
 
 def test_aws_keys_of_later_releases_are_named_not_called_typos():
-    text = MINIMAL.replace("jobDefinition: work", "jobDefinition: work, ecsPropertiesOverride: {}")
+    text = MINIMAL.replace("jobDefinition: work", "jobDefinition: work, eksPropertiesOverride: {}")
     (problem,) = problems_of(text).values()
     assert problem.message == (
-        "'ecsPropertiesOverride' is not supported by batchsim: not modelled yet: describe the "
-        "job's one container with containerProperties (resourceRequirements)"
+        "'eksPropertiesOverride' is not supported by batchsim: EKS is not modelled: batchsim runs "
+        "ECS jobs, so describe the job with containerProperties and the cluster with an EC2 or "
+        "SPOT compute environment"
     )
 
 

@@ -30,6 +30,7 @@ OWN_KEYS = {
     "ComputeEnvironment": {"simulation"},
     "JobQueue": {"simulation"},
     "JobDefinition": {"simulation"},
+    "TaskContainerProperties": {"simulation"},
 }
 """Keys of batchsim's own on a model that mirrors an AWS shape (what AWS does not have)."""
 CASE_INSENSITIVE = {"EvaluateOnExit.action"}  # AWS: "The values aren't case sensitive."
@@ -73,7 +74,7 @@ def test_every_field_and_enum_value_of_the_model_is_classified_once():
     assert not missing, f"classify these in batchsim/scenario/aws_fields.py: {missing}"
     stale = set(FIELDS) - set(paths)
     assert not stale, f"no longer in the service model (or not reachable): {sorted(stale)}"
-    assert len(paths) == len(FIELDS) == 222  # botocore 1.44.18
+    assert len(paths) == len(FIELDS) == 289  # botocore 1.44.18
 
 
 def test_the_operations_are_the_ones_a_scenario_speaks():
@@ -177,11 +178,12 @@ computeEnvironments:
     ecsSettings: {containerInsights: ENABLED}
     eksConfiguration: {eksClusterArn: arn}
     computeResources: {type: ECS_MANAGED_INSTANCES, maxvCpus: 8, capacityTags: {team: a}}
-consumableResources: [{consumableResourceName: licence, totalQuantity: 3}]
 jobQueues:
   - jobQueueName: q
     jobQueueType: SAGEMAKER_TRAINING
     computeEnvironmentOrder: [{order: 1, computeEnvironment: od}]
+    jobStateTimeLimitActions:
+      - {reason: "CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY", maxTimeSeconds: 600, action: TERMINATE}
 jobDefinitions:
   - jobDefinitionName: work
     platformCapabilities: [MANAGED_INSTANCES]
@@ -190,7 +192,7 @@ jobDefinitions:
     simulation: {runtime: 600s}
 workload:
   - name: a
-    submit: {jobName: a, jobQueue: q, jobDefinition: work, ecsPropertiesOverride: {}}
+    submit: {jobName: a, jobQueue: q, jobDefinition: work, eksPropertiesOverride: {}}
 """
 
 
@@ -203,12 +205,13 @@ def test_the_loader_refuses_what_the_table_does_not_support_with_path_and_line(t
     expected = [
         f"computeEnvironments[0].eksConfiguration (line 6): 'eksConfiguration' is not supported by batchsim: {aws_fields._EKS}",
         f"computeEnvironments[0].computeResources.type (line 7): 'ECS_MANAGED_INSTANCES' is not supported by batchsim: {managed}",
-        f"consumableResources (line 8): 'consumableResources' is not supported by batchsim: {aws_fields._CONSUMABLE}",
-        "jobQueues[0].jobQueueType (line 11): 'SAGEMAKER_TRAINING' is not supported by batchsim: "
+        "jobQueues[0].jobQueueType (line 10): 'SAGEMAKER_TRAINING' is not supported by batchsim: "
         + aws_fields._SERVICE_ENVIRONMENTS,
-        f"jobDefinitions[0].platformCapabilities[0] (line 15): 'MANAGED_INSTANCES' is not supported by batchsim: {managed}",
-        "workload[0].submit.ecsPropertiesOverride (line 21): 'ecsPropertiesOverride' is not supported by batchsim: "
-        + aws_fields._ECS_PROPERTIES,
+        "jobQueues[0].jobStateTimeLimitActions[0].action (line 13): 'TERMINATE' is not supported by batchsim: "
+        + aws_fields._TERMINATE,
+        f"jobDefinitions[0].platformCapabilities[0] (line 16): 'MANAGED_INSTANCES' is not supported by batchsim: {managed}",
+        "workload[0].submit.eksPropertiesOverride (line 22): 'eksPropertiesOverride' is not supported by batchsim: "
+        + aws_fields._EKS,
     ]
     assert [line.removeprefix("  - ") for line in err.splitlines()[1:]] == expected
 
@@ -223,7 +226,7 @@ def test_accepted_fields_without_effect_change_nothing():
     update = {
         "computeEnvironment": "od",
         "serviceRole": "r",
-        "computeResources": {"subnets": ["s"], "imageId": "ami"},
+        "computeResources": {"desiredvCpus": 4, "capacityTags": {"team": "a"}},
     }
     pasted["actions"] = [{"at": "10s", "UpdateComputeEnvironment": update}]
     assert run(pasted).summary == run(base_scenario()).summary
@@ -409,3 +412,78 @@ def test_platform_capabilities_must_match_the_queue():
     assert problem.message == (
         "job definition 'work' is for EC2 (platformCapabilities) but queue 'q' runs on FARGATE compute environments"
     )
+
+
+def lifetimes(result) -> list[tuple]:
+    """(type, launchedAt, terminatedAt, endReason) of every instance."""
+    columns = ["instanceType", "launchedAt", "terminatedAt", "endReason"]
+    return [tuple(row) for row in result.instances[columns].itertuples(index=False)]
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("subnets", ["subnet-2"]),
+        ("securityGroupIds", ["sg-2"]),
+        ("ec2KeyPair", "key-2"),
+        ("instanceRole", "ecsInstanceRole2"),
+        ("tags", {"team": "b"}),
+        ("placementGroup", "pg-2"),
+        ("launchTemplate", {"launchTemplateName": "lt-2"}),
+        ("ec2Configuration", [{"imageType": "ECS_AL2023"}]),
+        ("imageId", "ami-2"),
+        ("updateToLatestImageVersion", True),
+    ],
+)
+def test_a_setting_of_no_other_effect_still_replaces_the_instances(key, value):
+    """AWS makes any of these an infrastructure update. a's c5.large, launched at 0 and still
+    booting, is replaced at 10 s (billed the 60 s minimum); the new one is ready at 110, a runs
+    110 → 735 and the instance scales in at 1,035."""
+    update = {"computeEnvironment": "od", "computeResources": {key: value}}
+    result = run(base_scenario(actions=[{"at": "10s", "UpdateComputeEnvironment": update}]))
+    assert lifetimes(result) == [
+        ("c5.large", 0, 10, "infrastructure_update"),
+        ("c5.large", 10, 1035, "scale_in"),
+    ]
+    assert (job(result, "a-1")["startingAt"], job(result, "a-1")["stoppedAt"]) == (110, 735)
+    cost = (60 + 1025) * 0.085 / 3600
+    assert result.summary["total_cost_usd"] == pytest.approx(cost, rel=1e-9)
+
+
+SPOT_TYPES = ["m5.large", "c5.xlarge", "c5.large"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "types", "created", "updated", "first", "second"),
+    [
+        # [m5, c5] in order: a gets an m5.large; progressive then takes the cheapest, c5.large.
+        ("EC2", ["m5", "c5"], "BEST_FIT_PROGRESSIVE_ORDERED", "BEST_FIT_PROGRESSIVE", "m5.large", "c5.large"),
+        # Advisor buckets: m5.large 3, c5.xlarge 0, c5.large 0. Prioritized keeps bucket 0 and
+        # then the list order (c5.xlarge); capacity-optimized keeps bucket 0 and takes the
+        # cheapest for one job (c5.large, Spot $0.085 × 0.41 = $0.03485/h); price-capacity-
+        # optimized keeps the two lowest buckets present (0 and 3) and takes m5.large
+        # ($0.096 × 0.34 = $0.03264/h).
+        ("SPOT", SPOT_TYPES, "SPOT_CAPACITY_OPTIMIZED_PRIORITIZED", "SPOT_CAPACITY_OPTIMIZED", "c5.xlarge", "c5.large"),
+        ("SPOT", SPOT_TYPES, "SPOT_CAPACITY_OPTIMIZED_PRIORITIZED", "SPOT_PRICE_CAPACITY_OPTIMIZED", "c5.xlarge", "m5.large"),
+        ("SPOT", SPOT_TYPES, "SPOT_CAPACITY_OPTIMIZED", "SPOT_CAPACITY_OPTIMIZED_PRIORITIZED", "c5.large", "c5.xlarge"),
+    ],
+)  # fmt: skip
+def test_an_allocation_strategy_update_applies_to_later_launches(
+    kind, types, created, updated, first, second
+):
+    """a (t=0) runs on what ``created`` picks; at 200 ``updated`` replaces it: the old instance
+    takes no new job and ends with a at 725; b (t=300) gets what ``updated`` picks, launched at
+    300, ready 400, done 1,025, scaled in at 1,325. Spot is never reclaimed here."""
+    data = base_scenario()
+    ce = data["computeEnvironments"][0]
+    ce["computeResources"].update(type=kind, allocationStrategy=created, instanceTypes=types)
+    if kind == "SPOT":
+        ce["simulation"]["spot"] = {"interruptionRate": "0/h"}
+    submit = {"jobName": "b", "jobQueue": "q", "jobDefinition": "work"}
+    data["workload"].append({"name": "b", "at": "300s", "submit": submit})
+    update = {"computeEnvironment": "od", "computeResources": {"allocationStrategy": updated}}
+    data["actions"] = [{"at": "200s", "UpdateComputeEnvironment": update}]
+    assert lifetimes(run(data)) == [
+        (first, 0, 725, "infrastructure_update"),
+        (second, 300, 1325, "scale_in"),
+    ]

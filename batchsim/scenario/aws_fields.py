@@ -60,20 +60,13 @@ def unsupported(message: str) -> Entry:
 _EKS = "EKS is not modelled: batchsim runs ECS jobs, so describe the job with containerProperties and the cluster with an EC2 or SPOT compute environment"
 _MANAGED_INSTANCES = "ECS Managed Instances are not modelled: use an EC2 or SPOT compute environment with instanceTypes"
 _SERVICE_ENVIRONMENTS = "service environments and quota shares (SageMaker training) are not modelled: a queue runs jobs on the compute environments of its computeEnvironmentOrder"
-_CONSUMABLE = "consumable resources are not modelled yet; a job starts as soon as vCPUs, memory and GPUs allow"
-_ECS_PROPERTIES = "not modelled yet: describe the job's one container with containerProperties (resourceRequirements)"
-_NODE_OVERRIDES = "not modelled yet: a multi-node job runs as its definition's nodeProperties say"
-_UNMANAGED_VCPUS = (
-    "not modelled yet: an UNMANAGED compute environment's capacity is its simulation.instances"
-)
-_UPDATE_LATER = "not modelled yet in actions: UpdateComputeEnvironment applies state, minvCpus and maxvCpus; give a second compute environment with the new setting and switch with UpdateComputeEnvironment state"
-_UPDATE_FIXED = "not modelled in actions: a compute environment keeps what it was created with; give a second compute environment with the new setting and switch with UpdateComputeEnvironment state"
+_NODE_TYPE = "overriding the node instance type is not supported yet in this release: batchsim sizes every node by the job definition's instance type"
+_NODE_EKS = "EKS jobs are not supported: batchsim models ECS jobs"
+_NODE_CONSUMABLE = "consumable resources are not supported yet in this release"
+_UPDATE_FIXED = "not modelled in actions: a compute environment keeps the type and scalingPolicy it was created with; give a second compute environment with the new setting and switch with UpdateComputeEnvironment state"
 _QUEUE_FIXED = "not modelled in actions: a queue keeps what it was created with; UpdateJobQueue applies state and priority"
-_ORDERED = "not modelled yet: BEST_FIT_PROGRESSIVE (types ranked by price per job) is the nearest"
-_PRIORITIZED = (
-    "not modelled yet: SPOT_CAPACITY_OPTIMIZED (lowest interruption bucket first) is the nearest"
-)
-_TERMINATE = "not modelled yet: CANCEL is (it ends a RUNNABLE job at the head of the queue)"
+_TERMINATE = "AWS takes TERMINATE only on job queues of a SAGEMAKER_TRAINING service environment, which batchsim does not model; a queue of compute environments takes CANCEL, which does to a RUNNABLE job what TERMINATE would"
+_CONTENT = "giving launchTemplate or ec2Configuration in an update replaces the instances; what they hold does not change a simulation"
 _PASTE = "pasted requests keep it; it does not change a simulation"
 
 ML = "tests/test_micro_lifecycle.py::"
@@ -83,6 +76,9 @@ FS = "tests/test_fair_share.py::"
 MN = "tests/test_multinode.py::"
 LD = "tests/test_loader.py::"
 SM = "tests/test_service_model.py::"
+SU = "tests/test_surface.py::"
+EC = "tests/test_ecs.py::"
+CO = "tests/test_consumables.py::"
 
 # NOTE: one line per entry, so a branch that models a field flips exactly one line.
 # fmt: off
@@ -95,7 +91,7 @@ FIELDS: dict[str, Entry] = {
     "CreateComputeEnvironmentRequest.state": modelled(SM + "test_a_disabled_compute_environment_takes_no_jobs"),
     "CreateComputeEnvironmentRequest.state=ENABLED": modelled(SM + "test_a_disabled_compute_environment_takes_no_jobs"),
     "CreateComputeEnvironmentRequest.state=DISABLED": modelled(SM + "test_a_disabled_compute_environment_takes_no_jobs"),
-    "CreateComputeEnvironmentRequest.unmanagedvCpus": unsupported(_UNMANAGED_VCPUS),
+    "CreateComputeEnvironmentRequest.unmanagedvCpus": modelled(SU + "test_unmanaged_vcpus_is_what_the_reservation_is_a_share_of"),
     "CreateComputeEnvironmentRequest.computeResources": modelled(ML + "test_best_fit_launches_one_cheapest_type_and_never_exceeds_max"),
     "CreateComputeEnvironmentRequest.serviceRole": accepted(_PASTE),
     "CreateComputeEnvironmentRequest.tags": accepted(_PASTE),
@@ -112,10 +108,10 @@ FIELDS: dict[str, Entry] = {
     "ComputeResource.allocationStrategy": modelled(CU + "test_a_blocked_type_stalls_best_fit_and_moves_best_fit_progressive_on"),
     "ComputeResource.allocationStrategy=BEST_FIT": modelled(CU + "test_best_fit_launches_its_one_cheapest_type_within_max_vcpus"),
     "ComputeResource.allocationStrategy=BEST_FIT_PROGRESSIVE": modelled(CU + "test_best_fit_progressive_fills_the_largest_type_of_the_cheapest_tier"),
-    "ComputeResource.allocationStrategy=BEST_FIT_PROGRESSIVE_ORDERED": unsupported(_ORDERED),
+    "ComputeResource.allocationStrategy=BEST_FIT_PROGRESSIVE_ORDERED": modelled(SU + "test_ordered_progressive_tries_the_list_in_order_where_progressive_takes_the_cheapest"),
     "ComputeResource.allocationStrategy=SPOT_CAPACITY_OPTIMIZED": modelled(CU + "test_spot_strategies_keep_the_lowest_advisor_buckets"),
     "ComputeResource.allocationStrategy=SPOT_PRICE_CAPACITY_OPTIMIZED": modelled(CU + "test_spot_strategies_keep_the_lowest_advisor_buckets"),
-    "ComputeResource.allocationStrategy=SPOT_CAPACITY_OPTIMIZED_PRIORITIZED": unsupported(_PRIORITIZED),
+    "ComputeResource.allocationStrategy=SPOT_CAPACITY_OPTIMIZED_PRIORITIZED": modelled(SU + "test_capacity_optimized_prioritized_keeps_capacity_first_then_the_list_order"),
     "ComputeResource.minvCpus": modelled(CU + "test_scale_in_never_goes_below_min_vcpus"),
     "ComputeResource.maxvCpus": modelled(ML + "test_best_fit_launches_one_cheapest_type_and_never_exceeds_max"),
     "ComputeResource.desiredvCpus": accepted("checked to lie between minvCpus and maxvCpus; Batch sets it from demand"),
@@ -140,30 +136,48 @@ FIELDS: dict[str, Entry] = {
     "UpdateComputeEnvironmentRequest.state": modelled(SM + "test_update_compute_environment_state_moves_later_jobs"),
     "UpdateComputeEnvironmentRequest.state=ENABLED": modelled(SM + "test_update_compute_environment_state_moves_later_jobs"),
     "UpdateComputeEnvironmentRequest.state=DISABLED": modelled(SM + "test_update_compute_environment_state_moves_later_jobs"),
-    "UpdateComputeEnvironmentRequest.unmanagedvCpus": unsupported(_UNMANAGED_VCPUS),
+    "UpdateComputeEnvironmentRequest.unmanagedvCpus": modelled(SU + "test_an_update_changes_unmanaged_vcpus_and_managed_ones_refuse_it"),
     "UpdateComputeEnvironmentRequest.computeResources": modelled(AC + "test_raising_max_vcpus_lets_a_waiting_job_scale_out"),
     "UpdateComputeEnvironmentRequest.serviceRole": accepted(_PASTE),
-    "UpdateComputeEnvironmentRequest.updatePolicy": unsupported(_UPDATE_LATER),
+    "UpdateComputeEnvironmentRequest.updatePolicy": modelled(SU + "test_an_infrastructure_update_replaces_the_instance_under_its_update_policy"),
     "UpdateComputeEnvironmentRequest.context": accepted(_PASTE),
     "UpdateComputeEnvironmentRequest.ecsSettings": accepted("Container Insights settings: no effect on scheduling or cost"),
     "UpdateComputeEnvironmentRequest.eksConfiguration": unsupported(_EKS),
+    "UpdatePolicy.terminateJobsOnUpdate": modelled(SU + "test_an_infrastructure_update_replaces_the_instance_under_its_update_policy"),
+    "UpdatePolicy.jobExecutionTimeoutMinutes": modelled(SU + "test_an_infrastructure_update_replaces_the_instance_under_its_update_policy"),
     "ComputeResourceUpdate.minvCpus": modelled(SM + "test_raising_min_vcpus_launches_the_floor_at_once"),
     "ComputeResourceUpdate.maxvCpus": modelled(AC + "test_raising_max_vcpus_lets_a_waiting_job_scale_out"),
     "ComputeResourceUpdate.desiredvCpus": accepted("Batch sets it from demand"),
-    "ComputeResourceUpdate.subnets": accepted(_PASTE),
-    "ComputeResourceUpdate.securityGroupIds": accepted(_PASTE),
-    "ComputeResourceUpdate.allocationStrategy": unsupported(_UPDATE_LATER),
-    "ComputeResourceUpdate.instanceTypes": unsupported(_UPDATE_LATER),
-    "ComputeResourceUpdate.ec2KeyPair": accepted(_PASTE),
-    "ComputeResourceUpdate.instanceRole": accepted(_PASTE),
-    "ComputeResourceUpdate.tags": accepted(_PASTE),
-    "ComputeResourceUpdate.placementGroup": accepted(_PASTE),
-    "ComputeResourceUpdate.bidPercentage": unsupported(_UPDATE_LATER),
-    "ComputeResourceUpdate.launchTemplate": accepted(_PASTE),
-    "ComputeResourceUpdate.ec2Configuration": accepted(_PASTE),
-    "ComputeResourceUpdate.updateToLatestImageVersion": accepted("the instances' image does not change a simulation"),
+    "ComputeResourceUpdate.subnets": modelled(SM + "test_a_setting_of_no_other_effect_still_replaces_the_instances"),
+    "ComputeResourceUpdate.securityGroupIds": modelled(SM + "test_a_setting_of_no_other_effect_still_replaces_the_instances"),
+    "ComputeResourceUpdate.allocationStrategy": modelled(SU + "test_new_jobs_go_to_the_new_settings_and_the_old_instance_ends_with_its_last_job"),
+    "ComputeResourceUpdate.allocationStrategy=BEST_FIT_PROGRESSIVE": modelled(SM + "test_an_allocation_strategy_update_applies_to_later_launches"),
+    "ComputeResourceUpdate.allocationStrategy=BEST_FIT_PROGRESSIVE_ORDERED": modelled(SU + "test_new_jobs_go_to_the_new_settings_and_the_old_instance_ends_with_its_last_job"),
+    "ComputeResourceUpdate.allocationStrategy=SPOT_CAPACITY_OPTIMIZED": modelled(SM + "test_an_allocation_strategy_update_applies_to_later_launches"),
+    "ComputeResourceUpdate.allocationStrategy=SPOT_PRICE_CAPACITY_OPTIMIZED": modelled(SM + "test_an_allocation_strategy_update_applies_to_later_launches"),
+    "ComputeResourceUpdate.allocationStrategy=SPOT_CAPACITY_OPTIMIZED_PRIORITIZED": modelled(SM + "test_an_allocation_strategy_update_applies_to_later_launches"),
+    "ComputeResourceUpdate.instanceTypes": modelled(SU + "test_an_infrastructure_update_replaces_the_instance_under_its_update_policy"),
+    "ComputeResourceUpdate.ec2KeyPair": modelled(SM + "test_a_setting_of_no_other_effect_still_replaces_the_instances"),
+    "ComputeResourceUpdate.instanceRole": modelled(SM + "test_a_setting_of_no_other_effect_still_replaces_the_instances"),
+    "ComputeResourceUpdate.tags": modelled(SM + "test_a_setting_of_no_other_effect_still_replaces_the_instances"),
+    "ComputeResourceUpdate.placementGroup": modelled(SM + "test_a_setting_of_no_other_effect_still_replaces_the_instances"),
+    "ComputeResourceUpdate.bidPercentage": modelled(SU + "test_a_lower_bid_keeps_the_replacement_from_launching"),
+    "ComputeResourceUpdate.launchTemplate": modelled(SM + "test_a_setting_of_no_other_effect_still_replaces_the_instances"),
+    "ComputeResourceUpdate.ec2Configuration": modelled(SM + "test_a_setting_of_no_other_effect_still_replaces_the_instances"),
+    "LaunchTemplateSpecification.launchTemplateId": accepted(_CONTENT),
+    "LaunchTemplateSpecification.launchTemplateName": accepted(_CONTENT),
+    "LaunchTemplateSpecification.version": accepted(_CONTENT),
+    "LaunchTemplateSpecification.overrides": accepted(_CONTENT),
+    "LaunchTemplateSpecification.userdataType": accepted(_CONTENT),
+    "LaunchTemplateSpecification.userdataType=EKS_BOOTSTRAP_SH": accepted(_CONTENT),
+    "LaunchTemplateSpecification.userdataType=EKS_NODEADM": accepted(_CONTENT),
+    "Ec2Configuration.imageType": accepted(_CONTENT),
+    "Ec2Configuration.imageIdOverride": accepted(_CONTENT),
+    "Ec2Configuration.batchImageStatus": accepted(_CONTENT),
+    "Ec2Configuration.imageKubernetesVersion": accepted(_CONTENT),
+    "ComputeResourceUpdate.updateToLatestImageVersion": modelled(SM + "test_a_setting_of_no_other_effect_still_replaces_the_instances"),
     "ComputeResourceUpdate.type": unsupported(_UPDATE_FIXED),
-    "ComputeResourceUpdate.imageId": accepted(_PASTE),
+    "ComputeResourceUpdate.imageId": modelled(SM + "test_a_setting_of_no_other_effect_still_replaces_the_instances"),
     "ComputeResourceUpdate.scalingPolicy": unsupported(_UPDATE_FIXED),
     "ComputeResourceUpdate.managedInstancesProvider": unsupported(_MANAGED_INSTANCES),
     "ComputeResourceUpdate.capacityTags": accepted(_PASTE),
@@ -221,8 +235,43 @@ FIELDS: dict[str, Entry] = {
     "RegisterJobDefinitionRequest.platformCapabilities=FARGATE": modelled(LD + "test_fargate_jobs_take_fargate_sizes_and_no_gpus"),
     "RegisterJobDefinitionRequest.platformCapabilities=MANAGED_INSTANCES": unsupported(_MANAGED_INSTANCES),
     "RegisterJobDefinitionRequest.eksProperties": unsupported(_EKS),
-    "RegisterJobDefinitionRequest.ecsProperties": unsupported(_ECS_PROPERTIES),
-    "RegisterJobDefinitionRequest.consumableResourceProperties": unsupported(_CONSUMABLE),
+    "RegisterJobDefinitionRequest.ecsProperties": modelled(EC + "test_a_task_reserves_the_sum_of_its_containers"),
+    "RegisterJobDefinitionRequest.consumableResourceProperties": modelled(CO + "test_the_head_waits_in_runnable_until_its_licence_comes_back"),
+    "EcsProperties.taskProperties": modelled(EC + "test_a_task_reserves_the_sum_of_its_containers"),
+    "EcsTaskProperties.containers": modelled(EC + "test_a_task_reserves_the_sum_of_its_containers"),
+    "EcsTaskProperties.ephemeralStorage": accepted(_PASTE),
+    "EcsTaskProperties.executionRoleArn": accepted(_PASTE),
+    "EcsTaskProperties.platformVersion": accepted(_PASTE),
+    "EcsTaskProperties.ipcMode": accepted(_PASTE),
+    "EcsTaskProperties.taskRoleArn": accepted(_PASTE),
+    "EcsTaskProperties.pidMode": accepted(_PASTE),
+    "EcsTaskProperties.networkConfiguration": accepted(_PASTE),
+    "EcsTaskProperties.runtimePlatform": accepted(_PASTE),
+    "EcsTaskProperties.volumes": accepted(_PASTE),
+    "EcsTaskProperties.enableExecuteCommand": accepted(_PASTE),
+    "EcsTaskProperties.networkMode": accepted(_PASTE),
+    "TaskContainerProperties.command": accepted("the simulation does not run the container"),
+    "TaskContainerProperties.dependsOn": accepted("checked as AWS checks it (a container of the task; COMPLETE and SUCCESS not on an essential one); the order the containers start in does not change a simulation"),
+    "TaskContainerProperties.environment": accepted("the simulation does not run the container"),
+    "TaskContainerProperties.essential": modelled(EC + "test_task_rules_names_essential_and_depends_on"),
+    "TaskContainerProperties.firelensConfiguration": accepted(_PASTE),
+    "TaskContainerProperties.image": modelled(EC + "test_a_tasks_images_are_pulled_once_per_instance"),
+    "TaskContainerProperties.linuxParameters": accepted(_PASTE),
+    "TaskContainerProperties.logConfiguration": accepted(_PASTE),
+    "TaskContainerProperties.mountPoints": accepted(_PASTE),
+    "TaskContainerProperties.name": modelled(EC + "test_ecs_properties_override_replaces_one_containers_resources"),
+    "TaskContainerProperties.privileged": accepted(_PASTE),
+    "TaskContainerProperties.readonlyRootFilesystem": accepted(_PASTE),
+    "TaskContainerProperties.repositoryCredentials": accepted(_PASTE),
+    "TaskContainerProperties.resourceRequirements": modelled(EC + "test_a_task_reserves_the_sum_of_its_containers"),
+    "TaskContainerProperties.secrets": accepted(_PASTE),
+    "TaskContainerProperties.ulimits": accepted(_PASTE),
+    "TaskContainerProperties.user": accepted(_PASTE),
+    "TaskContainerProperties.startTimeout": accepted(_PASTE),
+    "TaskContainerProperties.stopTimeout": accepted(_PASTE),
+    "ConsumableResourceProperties.consumableResourceList": modelled(CO + "test_the_head_waits_in_runnable_until_its_licence_comes_back"),
+    "ConsumableResourceRequirement.consumableResource": modelled(CO + "test_loader_reports_names_and_quantities_with_their_paths"),
+    "ConsumableResourceRequirement.quantity": modelled(CO + "test_the_head_waits_in_runnable_until_its_licence_comes_back"),
     "ContainerProperties.image": modelled(ML + "test_image_is_pulled_once_per_instance"),
     "ContainerProperties.vcpus": modelled(SM + "test_deprecated_vcpus_and_memory_size_the_job"),
     "ContainerProperties.memory": modelled(SM + "test_deprecated_vcpus_and_memory_size_the_job"),
@@ -258,9 +307,9 @@ FIELDS: dict[str, Entry] = {
     "NodeRangeProperty.targetNodes": modelled(MN + "test_loader_checks_node_ranges_main_node_and_instance_type"),
     "NodeRangeProperty.container": modelled(MN + "test_all_nodes_are_provisioned_then_the_job_runs_for_the_main_node"),
     "NodeRangeProperty.instanceTypes": modelled(MN + "test_loader_checks_node_ranges_main_node_and_instance_type"),
-    "NodeRangeProperty.ecsProperties": unsupported(_ECS_PROPERTIES),
+    "NodeRangeProperty.ecsProperties": modelled(EC + "test_a_node_range_may_be_a_multi_container_task"),
     "NodeRangeProperty.eksProperties": unsupported(_EKS),
-    "NodeRangeProperty.consumableResourceProperties": unsupported(_CONSUMABLE),
+    "NodeRangeProperty.consumableResourceProperties": modelled(CO + "test_a_multinode_job_needs_its_node_ranges_quantity_per_node"),
     "RetryStrategy.attempts": modelled(ML + "test_no_matching_rule_means_retry"),
     "RetryStrategy.evaluateOnExit": modelled(ML + "test_evaluate_on_exit_exit_stops_after_first_attempt"),
     "EvaluateOnExit.onStatusReason": modelled("tests/test_spot.py::test_evaluate_on_exit_can_exit_on_host_reclaims"),
@@ -280,19 +329,33 @@ FIELDS: dict[str, Entry] = {
     "SubmitJobRequest.jobDefinition": modelled(ML + "test_fifo_holds_across_job_shapes"),
     "SubmitJobRequest.parameters": accepted("Ref:: substitution in a command the simulation does not run"),
     "SubmitJobRequest.containerOverrides": modelled(ML + "test_backfill_lets_a_later_small_job_pass_a_blocked_head"),
-    "SubmitJobRequest.nodeOverrides": unsupported(_NODE_OVERRIDES),
+    "SubmitJobRequest.nodeOverrides": modelled(EC + "test_node_overrides_num_nodes_sets_how_many_instances_the_job_holds"),
     "SubmitJobRequest.retryStrategy": modelled(SM + "test_submit_job_fields_win_over_the_definition"),
     "SubmitJobRequest.propagateTags": accepted(_PASTE),
     "SubmitJobRequest.timeout": modelled(SM + "test_submit_job_fields_win_over_the_definition"),
     "SubmitJobRequest.tags": accepted(_PASTE),
     "SubmitJobRequest.eksPropertiesOverride": unsupported(_EKS),
-    "SubmitJobRequest.ecsPropertiesOverride": unsupported(_ECS_PROPERTIES),
-    "SubmitJobRequest.consumableResourcePropertiesOverride": unsupported(_CONSUMABLE),
+    "SubmitJobRequest.ecsPropertiesOverride": modelled(EC + "test_ecs_properties_override_replaces_one_containers_resources"),
+    "SubmitJobRequest.consumableResourcePropertiesOverride": modelled(CO + "test_the_submit_override_replaces_the_definitions_quantity"),
     "ArrayProperties.size": modelled(ML + "test_array_children_and_parent_rollup"),
     "JobDependency.jobId": modelled("tests/test_dependencies.py::test_a_job_waits_in_pending_until_its_dependency_succeeds"),
     "JobDependency.type": modelled("tests/test_dependencies.py::test_sequential_children_run_one_after_another"),
     "JobDependency.type=N_TO_N": modelled("tests/test_dependencies.py::test_n_to_n_pairs_children_a_plain_dependency_waits_for_the_whole_array"),
     "JobDependency.type=SEQUENTIAL": modelled("tests/test_dependencies.py::test_sequential_children_run_one_after_another"),
+    "NodeOverrides.numNodes": modelled(EC + "test_node_overrides_num_nodes_sets_how_many_instances_the_job_holds"),
+    "NodeOverrides.nodePropertyOverrides": modelled(EC + "test_node_override_targets_and_resources_are_checked"),
+    "NodePropertyOverride.targetNodes": modelled(EC + "test_node_override_targets_and_resources_are_checked"),
+    "NodePropertyOverride.containerOverrides": modelled(EC + "test_node_override_targets_and_resources_are_checked"),
+    "NodePropertyOverride.ecsPropertiesOverride": modelled(EC + "test_node_overrides_of_a_multi_container_range"),
+    "NodePropertyOverride.instanceTypes": unsupported(_NODE_TYPE),
+    "NodePropertyOverride.eksPropertiesOverride": unsupported(_NODE_EKS),
+    "NodePropertyOverride.consumableResourcePropertiesOverride": unsupported(_NODE_CONSUMABLE),
+    "EcsPropertiesOverride.taskProperties": modelled(EC + "test_ecs_properties_override_replaces_one_containers_resources"),
+    "TaskPropertiesOverride.containers": modelled(EC + "test_ecs_properties_override_replaces_one_containers_resources"),
+    "TaskContainerOverrides.command": accepted("the simulation does not run the container"),
+    "TaskContainerOverrides.environment": accepted("the simulation does not run the container"),
+    "TaskContainerOverrides.name": modelled(EC + "test_ecs_properties_override_replaces_one_containers_resources"),
+    "TaskContainerOverrides.resourceRequirements": modelled(EC + "test_ecs_properties_override_replaces_one_containers_resources"),
     "ContainerOverrides.vcpus": modelled(SM + "test_deprecated_vcpus_and_memory_size_the_job"),
     "ContainerOverrides.memory": modelled(SM + "test_deprecated_vcpus_and_memory_size_the_job"),
     "ContainerOverrides.command": accepted("the simulation does not run the container"),
@@ -310,10 +373,10 @@ FIELDS: dict[str, Entry] = {
     "ShareAttributes.shareIdentifier": modelled(FS + "test_a_prefix_share_splits_its_weight_among_its_identifiers"),
     "ShareAttributes.weightFactor": modelled(FS + "test_a_lower_weight_gets_proportionally_more_slots"),
     # CreateConsumableResource (a top-level consumableResources list)
-    "CreateConsumableResourceRequest.consumableResourceName": unsupported(_CONSUMABLE),
-    "CreateConsumableResourceRequest.totalQuantity": unsupported(_CONSUMABLE),
-    "CreateConsumableResourceRequest.resourceType": unsupported(_CONSUMABLE),
-    "CreateConsumableResourceRequest.tags": unsupported(_CONSUMABLE),
+    "CreateConsumableResourceRequest.consumableResourceName": modelled(CO + "test_loader_reports_names_and_quantities_with_their_paths"),
+    "CreateConsumableResourceRequest.totalQuantity": modelled(CO + "test_the_head_waits_in_runnable_until_its_licence_comes_back"),
+    "CreateConsumableResourceRequest.resourceType": modelled(CO + "test_a_non_replenishable_resource_is_used_up"),
+    "CreateConsumableResourceRequest.tags": accepted(_PASTE),
     # CancelJob, TerminateJob (the actions timeline)
     "CancelJobRequest.jobId": modelled(AC + "test_cancel_fails_waiting_jobs_and_leaves_running_ones"),
     "CancelJobRequest.reason": modelled(AC + "test_cancel_fails_waiting_jobs_and_leaves_running_ones"),
@@ -330,7 +393,7 @@ OPERATIONS: dict[str, tuple[str, str, Entry]] = {
     "RegisterJobDefinition": ("RegisterJobDefinitionRequest", "jobDefinitions[]", modelled(ML + "test_one_job_on_empty_ce_timestamps_and_bill")),
     "SubmitJob": ("SubmitJobRequest", "workload[].submit", modelled(ML + "test_one_job_on_empty_ce_timestamps_and_bill")),
     "CreateSchedulingPolicy": ("CreateSchedulingPolicyRequest", "schedulingPolicies[]", modelled(FS + "test_a_lower_weight_gets_proportionally_more_slots")),
-    "CreateConsumableResource": ("CreateConsumableResourceRequest", "consumableResources[]", unsupported(_CONSUMABLE)),
+    "CreateConsumableResource": ("CreateConsumableResourceRequest", "consumableResources[]", modelled(CO + "test_the_head_waits_in_runnable_until_its_licence_comes_back")),
     "CancelJob": ("CancelJobRequest", "actions[].CancelJob", modelled(AC + "test_cancel_fails_waiting_jobs_and_leaves_running_ones")),
     "TerminateJob": ("TerminateJobRequest", "actions[].TerminateJob", modelled(AC + "test_terminate_stops_a_running_attempt_and_fails_its_dependents")),
 }  # fmt: skip
@@ -362,6 +425,17 @@ SCHEMA_SHAPES: dict[str, tuple[str, ...]] = {
     "FairsharePolicy": ("FairsharePolicy",),
     "ShareAttributes": ("ShareAttributes",),
     "JobAction": ("CancelJobRequest", "TerminateJobRequest"),
+    "UpdatePolicy": ("UpdatePolicy",),
+    "EcsProperties": ("EcsProperties",),
+    "EcsTaskProperties": ("EcsTaskProperties",),
+    "TaskContainerProperties": ("TaskContainerProperties",),
+    "ConsumableResourceProperties": ("ConsumableResourceProperties",),
+    "ConsumableResourceRequirement": ("ConsumableResourceRequirement",),
+    "NodeOverrides": ("NodeOverrides",),
+    "EcsPropertiesOverride": ("EcsPropertiesOverride",),
+    "TaskPropertiesOverride": ("TaskPropertiesOverride",),
+    "TaskContainerOverrides": ("TaskContainerOverrides",),
+    "ConsumableResource": ("CreateConsumableResourceRequest",),
 }
 """The botocore shape(s) each scenario model mirrors, by the model's class name."""
 

@@ -854,21 +854,6 @@ def _array_size(entry: WorkloadEntry) -> int | None:
     return props.size if props is not None else None
 
 
-# ----------------------------------------------------------------------------- queues
-def _time_limit_actions(scenario: Scenario) -> Iterator[Problem]:
-    """AWS takes TERMINATE only on queues of a SAGEMAKER_TRAINING service environment; a queue
-    of EC2, Spot or Fargate compute environments (all batchsim models) takes CANCEL."""
-    for index, queue in _each(scenario.jobQueues):
-        for position, action in enumerate(queue.jobStateTimeLimitActions):
-            if action.action == "TERMINATE":
-                yield _problem(
-                    ("jobQueues", index, "jobStateTimeLimitActions", position, "action"),
-                    "TERMINATE is for job queues of a SAGEMAKER_TRAINING service environment "
-                    "(AWS), which batchsim does not model; a queue of compute environments "
-                    "takes CANCEL, which does to a RUNNABLE job what TERMINATE would",
-                )
-
-
 # ----------------------------------------------------------------------------- actions
 def _known(items: list, attribute: str) -> set[str] | None:
     """The names of ``items``, or None when one failed validation (its name is unknown, so no
@@ -1140,7 +1125,6 @@ _RULES = (
     _actions,
     _fair_share,
     consumable_problems,
-    _time_limit_actions,
 )
 
 

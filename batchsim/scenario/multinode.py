@@ -243,18 +243,16 @@ def _override_problems(
     if not low <= high < nodes:
         yield (*path, "targetNodes"), f"{override.targetNodes!r} is not a range of nodes 0–{nodes - 1}"
         return
+    # NOTE: late import, so `python3 -m batchsim.scenario.aws_fields` runs without a warning
+    from batchsim.scenario.aws_fields import FIELDS
+
     containers = override.containerOverrides
     if override.instanceTypes is not None or (containers and containers.instanceType is not None):
-        yield path, (
-            "overriding the node instance type is not supported yet in this release: "
-            "batchsim sizes every node by the job definition's instance type"
-        )
-    if override.eksPropertiesOverride is not None:
-        yield (*path, "eksPropertiesOverride"), "EKS jobs are not supported: batchsim models ECS jobs"
-    if override.consumableResourcePropertiesOverride is not None:
-        yield (*path, "consumableResourcePropertiesOverride"), (
-            "consumable resources are not supported yet in this release"
-        )
+        yield path, FIELDS["NodePropertyOverride.instanceTypes"].detail
+    # NOTE: refused here, not by the schema, so the entry's other checks still run
+    for key in ("eksPropertiesOverride", "consumableResourcePropertiesOverride"):
+        if getattr(override, key) is not None:
+            yield (*path, key), FIELDS[f"NodePropertyOverride.{key}"].detail
     name = node_instance_type(definition)
     itype = catalog.get(name) if name is not None else None
     if itype is None:

@@ -297,7 +297,8 @@ class JobStateTimeLimitAction(StrictModel):
     ]
     state: Literal["RUNNABLE"] = "RUNNABLE"
     maxTimeSeconds: int = Field(ge=600, le=86400)
-    action: Literal["CANCEL", "TERMINATE"] = "CANCEL"
+    # NOTE: TERMINATE is refused from the service-model table (SageMaker queues only on AWS).
+    action: Literal["CANCEL"] = "CANCEL"
 
 
 class ShareAttributes(StrictModel):
