@@ -200,7 +200,7 @@ def test_lifecycle_stamps_each_state_of_an_attempt():
     stamps = (job.created_at, job.runnable_at, job.starting_at, job.started_at, job.stopped_at)
     assert stamps == (0.0, 1.0, 3.0, 8.0, 108.0)
     assert (job.attempts, job.exit_code, job.status_reason, job.instance) == (1, 0, "done", None)
-    (row,) = lifecycle.env.recorder.attempts
+    (row,) = lifecycle.env.recorder.attempts.rows
     assert row[:5] == (job.index, 1, "ce", "i-0", "c5.test")
     assert row[8:15] == (1.0, 3.0, 8.0, 108.0, Outcome.SUCCEEDED, 0, "done")
 

@@ -164,6 +164,25 @@ def test_attempts_sealed_in_small_chunks_give_the_same_table(monkeypatch):
     pd.testing.assert_frame_equal(chunked.jobs, whole.jobs, check_exact=True)
 
 
+@pytest.mark.parametrize("name", ["hourly-jobs-spot", "genomics-array", "fair-share-teams"])
+def test_every_record_kind_sealed_in_small_chunks_gives_the_same_tables(monkeypatch, name):
+    # Instances, capacity changes and blocked heads are sealed into columns like attempts:
+    # three rows at a time here, the tables and the summary must not change.
+    import batchsim
+    from batchsim.engine import recorder
+
+    path = REPO / "scenarios" / f"{name}.yaml"
+    whole = batchsim.simulate(path)
+    monkeypatch.setattr(recorder, "CHUNK_ROWS", 3)
+    chunked = batchsim.simulate(path)
+    assert len(whole.instances) > 3 and len(whole.capacity) > 3
+    for table in ("instances", "capacity", "blocked", "attempts", "jobs"):
+        pd.testing.assert_frame_equal(
+            getattr(chunked, table), getattr(whole, table), check_exact=True
+        )
+    assert chunked.summary == whole.summary
+
+
 def test_whole_numbers_with_gaps_become_int64_with_na_and_a_fraction_keeps_float():
     vcpus = Field("vcpus", "Int64")
     whole = typed(vcpus, np.array([2.0, np.nan, 4.0]))

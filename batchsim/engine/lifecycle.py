@@ -78,7 +78,8 @@ class Lifecycle:
         self.waiting = 0
         self._request_pass = passes.request_pass
         self._recorder = env.recorder
-        self._attempts = env.recorder.attempts
+        self._attempt_records = env.recorder.attempts
+        self._attempts = self._attempt_records.rows
         self._ended: tuple[JobEnded, ...] = ()
         self.limits = {
             queue: TimeLimits(env, queue, queue.time_limits, self.cancel)
@@ -240,7 +241,7 @@ class Lifecycle:
             job.started_at, now, outcome, exit_code, reason, "", wasted_vcpu_h,
         ))  # fmt: skip
         if len(self._attempts) >= CHUNK_ROWS:
-            self.env.recorder.seal_attempts()  # NOTE: columns, a chunk at a time (memory)
+            self._attempt_records.seal()  # NOTE: columns, a chunk at a time (memory)
 
     # ------------------------------------------------------------------ SUCCEEDED, FAILED
     def finish(self, job: Job, state: JobState, now: float) -> None:

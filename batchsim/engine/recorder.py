@@ -1,8 +1,8 @@
 """Flat records appended during a run; they become DataFrames once, after it (in results/).
 
 One record type per grain (their columns are named once, in :mod:`batchsim.records`). The hot
-loop appends plain tuples; attempts are sealed into columns every :data:`CHUNK_ROWS` records,
-so a million-attempt run never holds a million tuples. An attempt names its job by
+loop appends plain tuples; each kind is sealed into columns every :data:`CHUNK_ROWS` records,
+so a million-attempt run never holds a million tuples, and ended jobs are sealed too. An attempt names its job by
 ``jobIndex``, the job's position in the run's job list, so the hot loop never formats a job id.
 """
 
@@ -18,12 +18,12 @@ from batchsim.records import (
     ATTEMPT,
     BLOCKED,
     CAPACITY,
+    CONSUMABLE,
     INSTANCE,
     TERMINAL_STATES,
-    AttemptRow,
-    BlockedRow,
     Columns,
     Outcome,
+    RecordSpec,
 )
 
 if TYPE_CHECKING:
@@ -32,28 +32,69 @@ if TYPE_CHECKING:
 __all__ = ["Outcome", "Recorder"]
 
 CHUNK_ROWS = 65_536
-"""Attempt tuples kept before they are sealed into columns (bounds their memory: ~20 MiB)."""
+"""Record tuples kept before they are sealed into columns (bounds their memory: ~20 MiB)."""
+
+
+class RecordBuffer:
+    """The records of one kind (``spec``): tuples appended to an open chunk (``rows``), sealed
+    into columns every :data:`CHUNK_ROWS`, so a long run never holds a tuple per record.
+
+    The attempt runner appends to ``rows`` itself and calls :meth:`seal` when the chunk is
+    full (one method call less per attempt on the hot path); the rest use :meth:`append`.
+    """
+
+    __slots__ = ("spec", "rows", "_chunks")
+
+    def __init__(self, spec: RecordSpec):
+        self.spec = spec
+        self.rows: list[tuple] = []
+        self._chunks: list[Columns] = []
+
+    def append(self, row: tuple) -> None:
+        """Add one record (a tuple in ``spec``'s column order)."""
+        rows = self.rows
+        rows.append(row)
+        if len(rows) >= CHUNK_ROWS:
+            self.seal()
+
+    def seal(self) -> None:
+        """Turn the open chunk into columns and empty it (in place: callers may hold it)."""
+        if self.rows:
+            self._chunks.append(self.spec.columns(self.rows))
+            self.rows.clear()
+
+    def __len__(self) -> int:
+        """How many records so far, sealed or not; safe to call from another thread."""
+        first = self.spec.fields[0].name
+        return sum(len(chunk[first]) for chunk in list(self._chunks)) + len(self.rows)
+
+    def columns(self) -> Columns:
+        """Return every record as columns, releasing the chunks."""
+        self.seal()
+        chunks, self._chunks = self._chunks, []
+        if not chunks:
+            return self.spec.empty()
+        return {name: np.concatenate([c.pop(name) for c in chunks]) for name in self.spec.names}
 
 
 class Recorder:
     """Append-only buffers of the run's records."""
 
     __slots__ = (
-        "attempts", "instances", "capacity", "jobs", "blocked", "consumables", "_attempt_chunks",
+        "attempts", "instances", "capacity", "jobs", "blocked", "consumables",
         "jobs_created", "_job_blocks", "_compact_at",
     )  # fmt: skip
 
     def __init__(self) -> None:
-        self.attempts: list[AttemptRow] = []  # the open chunk of attempt records
-        self.instances: list[tuple] = []
-        self.capacity: list[tuple] = []
+        self.attempts = RecordBuffer(ATTEMPT)
+        self.instances = RecordBuffer(INSTANCE)
+        self.capacity = RecordBuffer(CAPACITY)
+        self.blocked = RecordBuffer(BLOCKED)  # blocked head jobs
+        self.consumables = RecordBuffer(CONSUMABLE)  # changes of consumable resources' quantities
         self.jobs: list[Job] = []  # the Jobs not yet sealed, in creation order
         self.jobs_created = 0
         self._job_blocks: list[tuple[np.ndarray, Columns]] = []  # sealed: (index, columns)
         self._compact_at = job_columns.JOBS_PER_BLOCK
-        self.blocked: list[BlockedRow] = []  # blocked head jobs
-        self.consumables: list[tuple] = []  # changes of consumable resources' quantities
-        self._attempt_chunks: list[Columns] = []
 
     def add_job(self, job: Job) -> None:
         """Record a new ``job``: give it the next ``index`` (its row among all the run's jobs)."""
@@ -87,35 +128,3 @@ class Recorder:
         blocks.extend(sealed_in_blocks(self.jobs))
         self.jobs = []
         return in_creation_order(blocks)
-
-    def seal_attempts(self) -> None:
-        """Turn the open chunk of attempt tuples into columns and empty it (in place: the
-        lifecycle holds the same list)."""
-        if self.attempts:
-            self._attempt_chunks.append(ATTEMPT.columns(self.attempts))
-            self.attempts.clear()
-
-    def attempts_recorded(self) -> int:
-        """Return how many attempt records there are so far (sealed chunks and the open one);
-        safe to call from another thread while the run goes on."""
-        sealed = sum(len(chunk["attempt"]) for chunk in list(self._attempt_chunks))
-        return sealed + len(self.attempts)
-
-    def attempt_columns(self) -> Columns:
-        """Return every attempt record as columns, releasing the chunks."""
-        self.seal_attempts()
-        chunks, self._attempt_chunks = self._attempt_chunks, []
-        if not chunks:
-            return ATTEMPT.empty()
-        columns = {}
-        for name in ATTEMPT.names:
-            columns[name] = np.concatenate([chunk.pop(name) for chunk in chunks])
-        return columns
-
-    def other_columns(self) -> tuple[Columns, Columns, Columns]:
-        """Return the instance, capacity and blocked records as columns."""
-        return (
-            INSTANCE.columns(self.instances),
-            CAPACITY.columns(self.capacity),
-            BLOCKED.columns(self.blocked),
-        )

@@ -23,7 +23,7 @@ from batchsim.engine.spec import Shape, build_job_spec, multinode_shape
 from batchsim.engine.workload import Submitter
 from batchsim.gc_pause import paused_gc
 from batchsim.observer import RunObserver, RunSample
-from batchsim.records import CONSUMABLE, EngineRun
+from batchsim.records import EngineRun
 from batchsim.scenario.checks import definition_name, policy_name
 from batchsim.scenario.multinode import node_count, node_instance_type
 from batchsim.scenario.schema import Scenario
@@ -129,7 +129,7 @@ class Model:
     def sample(self) -> RunSample:
         """Return how far the run has got (reads list lengths; any thread may call it)."""
         recorder = self.env.recorder
-        return RunSample(self.env.now, recorder.jobs_created, recorder.attempts_recorded())
+        return RunSample(self.env.now, recorder.jobs_created, len(recorder.attempts))
 
     def finalize(self, end_at: float) -> None:
         """Close attempts still open and instances still running at the end of the run."""
@@ -153,18 +153,16 @@ class Model:
         recorder = self.env.recorder
         for queue in self.queues.values():
             queue.lines.clear()
-        jobs = recorder.job_columns()
-        instances, capacity, blocked = recorder.other_columns()
         return EngineRun(
             seed=self.env.seed,
             end_at=end_at,
             wall_time_s=0.0,
-            jobs=jobs,
-            attempts=recorder.attempt_columns(),
-            instances=instances,
-            capacity=capacity,
-            blocked=blocked,
-            consumables=CONSUMABLE.columns(recorder.consumables),
+            jobs=recorder.job_columns(),
+            attempts=recorder.attempts.columns(),
+            instances=recorder.instances.columns(),
+            capacity=recorder.capacity.columns(),
+            blocked=recorder.blocked.columns(),
+            consumables=recorder.consumables.columns(),
             compute_environments={
                 name: {"minvCpus": ce.min_vcpus, "maxvCpus": ce.max_vcpus}
                 for name, ce in self.ces.items()
