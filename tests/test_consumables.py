@@ -10,6 +10,7 @@ import pytest
 import yaml
 from conftest import REPO, base_scenario, cli, job, run
 from test_multinode import mpi_scenario
+from test_surface import lifetimes, one_hour_job_then_update
 
 import batchsim
 from batchsim.engine.consumables import WAITING_FOR_RESOURCES
@@ -186,6 +187,29 @@ def test_a_retried_job_keeps_its_licence_until_it_succeeds_or_fails():
         ("a-1", 0.0, 100.0), ("a-1", 100.0, 200.0), ("g-1", 200.0, 300.0), ("g-1", 300.0, 400.0),
     ]  # fmt: skip
     assert levels(result) == [(0.0, 0, 1, 1), (0.0, 1, 0, 1), (200.0, 0, 1, 1), (200.0, 1, 0, 1), (400.0, 0, 1, 1)]
+
+
+def test_a_job_retried_off_a_replaced_host_keeps_its_licence_and_gets_an_instance():
+    # base_scenario timings (boot 100, pull 20, start 5), a 3,600 s job, two of them, one licence.
+    # a-1 locks it at 100 on a c5.large; at 200 instanceTypes become [m5.large] and
+    # terminateJobsOnUpdate ends a-1, which is retried holding the licence: scale-out must still
+    # ask for it (one m5.large at 200, not one for a-2, which waits for the licence). a-1 runs
+    # 300 → 3,925; a-2 takes the licence and the idle m5.large (image cached) 3,925 → 7,530;
+    # scale-in at 7,830.
+    data = one_hour_job_then_update({"terminateJobsOnUpdate": True})
+    data["workload"][0]["count"] = 2
+    data["consumableResources"] = [{"consumableResourceName": "licence", "totalQuantity": 1}]
+    data["jobDefinitions"][0]["consumableResourceProperties"] = LICENCE
+    result = run(data)
+    assert lifetimes(result) == [
+        ("c5.large", 0, 200, "infrastructure_update"),
+        ("m5.large", 200, 7830, "scale_in"),
+    ]
+    attempts = result.attempts
+    assert list(zip(attempts["jobId"], attempts["startingAt"], attempts["stoppedAt"], attempts["outcome"], strict=True)) == [
+        ("a-1", 100.0, 200.0, "host_replaced"), ("a-1", 300.0, 3925.0, "succeeded"), ("a-2", 3925.0, 7530.0, "succeeded"),
+    ]  # fmt: skip
+    assert levels(result) == [(0.0, 0, 1, 1), (100.0, 1, 0, 1), (3925.0, 0, 1, 1), (3925.0, 1, 0, 1), (7530.0, 0, 1, 1)]
 
 
 def test_consumables_file_and_summary_key_only_with_consumable_resources(tmp_path):

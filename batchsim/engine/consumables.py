@@ -13,6 +13,7 @@ scenario has consumable resources, so other runs pay nothing.
 
 from __future__ import annotations
 
+from itertools import takewhile
 from typing import TYPE_CHECKING
 
 from batchsim.scenario.consumables import job_needs
@@ -74,12 +75,15 @@ class Consumables:
         return all(available[i] >= quantity for i, quantity in needs)
 
     def startable(self, line: ShapeLine) -> int | None:
-        """Return how many jobs of the head's needs the available quantities allow now (None:
-        no limit), which caps the scale-out demand of a line."""
+        """Return how many jobs of the head's needs may start now (None: no limit), which caps
+        the scale-out demand of a line: the retried jobs at its front that hold their
+        quantities already, then as many as the available quantities allow."""
         needs = line.jobs[0].spec.needs
         if needs is None:
             return None
-        return min(self.available[i] // quantity for i, quantity in needs)
+        # NOTE: retries join the front of their line, so the holders in it come first.
+        held = sum(1 for _ in takewhile(self.holders.__contains__, line.jobs))
+        return held + min(self.available[i] // quantity for i, quantity in needs)
 
     def lock(self, job: Job, now: float) -> None:
         """``job`` moved to STARTING: lock its quantities (once per job, not per attempt)."""
