@@ -155,6 +155,37 @@ def test_a_multinode_job_needs_its_node_ranges_quantity_per_node():
     assert result.summary["consumables_peak_in_use"] == {"licence": 3}
 
 
+def test_a_multinode_jobs_needs_count_the_nodes_of_its_node_overrides():
+    # The definition has 3 nodes ("0:" open-ended); each SubmitJob overrides numNodes to 2, so a
+    # job locks 2 licences of 4, not 3: both jobs start together on four c5.large (ready 100,
+    # STARTING 100, end 725), as the engine counts two nodes each.
+    data = mpi_scenario(nodes=3)
+    data["consumableResources"] = [{"consumableResourceName": "licence", "totalQuantity": 4}]
+    data["jobDefinitions"][1]["nodeProperties"]["nodeRangeProperties"][0]["consumableResourceProperties"] = LICENCE
+    data["workload"][0]["count"] = 2
+    data["workload"][0]["submit"]["nodeOverrides"] = {"numNodes": 2}
+    result = run(data)
+    assert [(job(result, j)["startingAt"], job(result, j)["stoppedAt"]) for j in ("m-1", "m-2")] == [(100.0, 725.0)] * 2
+    assert len(result.instances) == 4
+    assert result.summary["consumables_peak_in_use"] == {"licence": 4}
+
+
+def test_loader_sums_a_multinode_jobs_needs_over_its_overridden_node_count():
+    data = mpi_scenario(nodes=3)
+    data["consumableResources"] = [{"consumableResourceName": "licence", "totalQuantity": 4}]
+    data["jobDefinitions"][1]["nodeProperties"]["nodeRangeProperties"][0]["consumableResourceProperties"] = LICENCE
+    data["workload"][0]["submit"]["nodeOverrides"] = {"numNodes": 5}  # 5 licences of 4
+    with pytest.raises(ScenarioError) as caught:
+        parse_scenario(yaml.safe_dump(data))
+    assert {p.path: p.message for p in caught.value.problems} == {
+        "workload[0].submit": "one job needs 5 of consumable resource 'licence' (its nodes and overrides "
+        "summed) but its totalQuantity is 4: the job could never start"
+    }
+    data["workload"][0]["submit"]["nodeOverrides"] = {"numNodes": 2}
+    data["consumableResources"][0]["totalQuantity"] = 2  # 2 of 2: fine, though the definition has 3
+    parse_scenario(yaml.safe_dump(data))
+
+
 def fair(data: dict) -> dict:
     """Put ``data``'s queue under a fair-share policy with entries a (share A) and b (B)."""
     data["jobQueues"][0]["schedulingPolicyArn"] = "fair"

@@ -4,7 +4,8 @@ checks of the names and quantities.
 A job needs the ``consumableResourceProperties`` of its job definition, with SubmitJob's
 ``consumableResourcePropertiesOverride`` replacing the quantity of each resource it names. A
 multi-node parallel job also needs, for every node of a node range, that range's list (the
-definition's own list counts once per job). Pure functions of the validated scenario: the
+definition's own list counts once per job), its nodes counted as the engine does (SubmitJob's
+``nodeOverrides.numNodes`` when given). Pure functions of the validated scenario: the
 engine and the loader's checks share them.
 """
 
@@ -16,6 +17,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from batchsim.errors import Problem
+from batchsim.scenario.multinode import node_count
 from batchsim.scenario.yamlmap import Path, format_path
 
 if TYPE_CHECKING:
@@ -53,9 +55,10 @@ def job_needs(definition: JobDefinition, entry: WorkloadEntry) -> dict[str, int]
     needs.update(_quantities(entry.submit.consumableResourcePropertiesOverride))
     nodes = definition.nodeProperties
     if definition.type == "multinode" and nodes is not None:
+        num_nodes = node_count(definition, entry.submit)  # SubmitJob's nodeOverrides count
         for node_range in nodes.nodeRangeProperties:
-            low, high = node_range.bounds(nodes.numNodes)
-            count = max(min(high, nodes.numNodes - 1) - low + 1, 0)
+            low, high = node_range.bounds(num_nodes)
+            count = max(min(high, num_nodes - 1) - low + 1, 0)
             for name, quantity in _quantities(node_range.consumableResourceProperties).items():
                 needs[name] = needs.get(name, 0) + quantity * count
     return {name: quantity for name, quantity in needs.items() if quantity > 0}
