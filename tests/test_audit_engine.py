@@ -205,6 +205,27 @@ def test_min_scale_down_delay_does_not_keep_an_instance_that_never_ran_a_job():
     assert result.summary["total_cost_usd"] == pytest.approx(expected)
 
 
+def test_a_long_scale_down_delay_waits_on_fresh_instances_only():
+    """scaleDownDelay 2 h, minScaleDownDelayMinutes 20: as above, a runs on the first c5.large
+    (ends 725) and b is canceled at 50. The first scales in 20 min after a ends, at 1925 (its
+    idle timer from ready time, armed for a fresh instance, must not hold it to 100 + 7200); the
+    second never runs a job and keeps the fresh delay: 100 + 7200 = 7300."""
+    data = base_scenario()
+    data["computeEnvironments"][0]["computeResources"]["scalingPolicy"] = {"minScaleDownDelayMinutes": 20}
+    data["computeEnvironments"][0]["simulation"]["scaleDownDelay"] = "2h"
+    submit = {"jobQueue": "q", "jobDefinition": "work"}
+    data["workload"] = [
+        {"name": "a", "submit": {**submit, "jobName": "a"}},
+        {"name": "b", "submit": {**submit, "jobName": "b"}},
+    ]
+    data["actions"] = [{"at": "50s", "CancelJob": {"jobId": "b", "reason": "not needed"}}]
+    result = run(data)
+    assert _times(result, "a-1") == (100, 125, 725)
+    ended = dict(zip(result.instances["instanceId"], result.instances["terminatedAt"], strict=True))
+    assert ended == {"i-00000000000000001": 1925, "i-00000000000000002": 7300}
+    assert result.summary["total_cost_usd"] == pytest.approx(C5_LARGE * (1925 + 7300) / 3600)
+
+
 @pytest.mark.parametrize("limit", [False, True])
 def test_a_job_waiting_for_a_disabled_compute_environment_has_no_blocked_reason(limit):
     """The only CE is DISABLED at 10 s and ENABLED again at 1000 s; a job submitted at 20 s

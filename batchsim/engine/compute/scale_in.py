@@ -34,9 +34,12 @@ def start_idle_timer(ce: ComputeEnvironment, instance: Instance) -> None:
         # not one timer per release: an instance that takes a job at every release would
         # otherwise add an event per job.
         if instance.idle_timer is None:
-            instance.idle_timer = ce.env.call_later(
-                idle_delay(ce, instance), partial(idle_due, ce, instance)
-            )
+            delay = idle_delay(ce, instance)
+            if not instance.busy_vcpu_s:
+                # NOTE: a fresh instance's timer may still be pending when its first job ends,
+                # and must not fire after that release's (shorter) delay: idle_due re-arms.
+                delay = min(delay, ce.scale_down_delay_s)
+            instance.idle_timer = ce.env.call_later(delay, partial(idle_due, ce, instance))
         return
     instance.idle_token += 1
     token = instance.idle_token
