@@ -375,6 +375,26 @@ def test_an_update_on_an_idle_instance_terminates_it_and_the_floor_comes_back_ne
     assert result.attempts["startingAt"].tolist() == [150]
 
 
+def test_an_update_raising_the_floor_with_new_types_launches_only_the_new_type():
+    # minvCpus 0 → 2 and instanceTypes → [m5.large] in one call at 50: the floor is filled with
+    # an m5.large (launched 50, ready 150), and no c5.large of the old settings is launched and
+    # terminated at once (it used to be, and billed its 60 s minimum). a (at 60) runs 150 → 775;
+    # the run ends at its idle check, 1,075, which the floor refuses.
+    data = base_scenario()
+    data["workload"][0]["at"] = "60s"
+    update = {"minvCpus": 2, "instanceTypes": ["m5.large"]}
+    data["actions"] = [
+        {
+            "at": "50s",
+            "UpdateComputeEnvironment": {"computeEnvironment": "od", "computeResources": update},
+        }
+    ]
+    result = run(data)
+    assert lifetimes(result) == [("m5.large", 50, 1075, "end_of_run")]
+    assert result.attempts[["startingAt", "stoppedAt"]].values.tolist() == [[150, 775]]
+    assert result.summary["total_cost_usd"] == pytest.approx(1025 * 0.096 / 3600, rel=1e-9)
+
+
 def test_loader_holds_infrastructure_updates_to_aws_rules():
     data = base_scenario()
     data["computeEnvironments"][0]["computeResources"]["allocationStrategy"] = "BEST_FIT"

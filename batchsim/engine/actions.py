@@ -122,9 +122,10 @@ class Timeline:
                 ce.max_vcpus = resources.maxvCpus
             if resources.minvCpus is not None:
                 ce.min_vcpus = resources.minvCpus
-        ce.update_limits()
         # NOTE: on Fargate the loader lets only subnets and security groups through: no effect.
         if resources and resources.infrastructure_keys() and ce.lifecycle in ("on-demand", "spot"):
+            # NOTE: infrastructure_update applies the new limits once the new settings are in
+            # (updating them first would launch a floor instance of the old settings, billed).
             policy = request.updatePolicy or UpdatePolicy()
             infrastructure_update(
                 ce,
@@ -133,6 +134,8 @@ class Timeline:
                 policy.terminateJobsOnUpdate,
                 policy.jobExecutionTimeoutMinutes * 60.0,
             )
+        else:
+            ce.update_limits()
 
     def _new_settings(self, resources: UpdateComputeResources) -> NewSettings:
         """What an infrastructure update changes, with its instance types resolved."""
