@@ -395,6 +395,60 @@ def test_an_update_raising_the_floor_with_new_types_launches_only_the_new_type()
     assert result.summary["total_cost_usd"] == pytest.approx(1025 * 0.096 / 3600, rel=1e-9)
 
 
+REQUIREMENT = "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT"
+
+
+def four_vcpu_job_then_update(first: str, update: dict, at: str) -> dict:
+    """One 4-vCPU job at 0 on a CE of ``[first]``, a 600 s time limit on JOB_RESOURCE_REQUIREMENT,
+    and ``update`` (its computeResources) at ``at``."""
+    data = base_scenario()
+    data["computeEnvironments"][0]["computeResources"]["instanceTypes"] = [first]
+    requirements = [{"type": "VCPU", "value": "4"}, {"type": "MEMORY", "value": "4096"}]
+    data["jobDefinitions"][0]["containerProperties"]["resourceRequirements"] = requirements
+    data["jobQueues"][0]["jobStateTimeLimitActions"] = [
+        {"reason": REQUIREMENT, "maxTimeSeconds": 600, "state": "RUNNABLE", "action": "CANCEL"}
+    ]
+    update = {"computeEnvironment": "od", "computeResources": update}
+    data["actions"] = [{"at": at, "UpdateComputeEnvironment": update}]
+    return data
+
+
+def test_new_instance_types_lift_a_job_resource_requirement_block():
+    # [c5.large] cannot run 4 vCPUs: blocked at 0. At 500 instanceTypes become [c5.xlarge]: the
+    # block lifts (and its time-limit clock, which would cancel at 600), a c5.xlarge launches at
+    # 500 (ready 600): RUNNING 625 → 1,225, scale-in 1,525.
+    result = run(four_vcpu_job_then_update("c5.large", {"instanceTypes": ["c5.xlarge"]}, "500s"))
+    assert lifetimes(result) == [("c5.xlarge", 500, 1525, "scale_in")]
+    row = result.jobs.set_index("jobId").loc["a-1"]
+    assert (row["status"], row["startingAt"], row["stoppedAt"]) == ("SUCCEEDED", 600, 1225)
+    assert [(t, j) for t, j, _, _ in result.blocked.values.tolist()] == [(0, "a-1")]
+    assert result.summary["total_cost_usd"] == pytest.approx(1025 * 0.17 / 3600, rel=1e-9)
+
+
+def test_instance_types_too_small_block_a_waiting_job_from_the_update():
+    # The c5.xlarge launched for the job at 0 is replaced at 50 (billed its 60 s minimum) by
+    # [c5.large], which can never run it: the job gets JOB_RESOURCE_REQUIREMENT at 50, is
+    # reported blocked then, and the 600 s time limit cancels it at 650.
+    result = run(four_vcpu_job_then_update("c5.xlarge", {"instanceTypes": ["c5.large"]}, "50s"))
+    assert lifetimes(result) == [("c5.xlarge", 0, 50, "infrastructure_update")]
+    row = result.jobs.set_index("jobId").loc["a-1"]
+    reason = f"Canceled by JobStateTimeLimit action due to reason: {REQUIREMENT}"
+    assert (row["status"], row["statusReason"], row["stoppedAt"]) == ("FAILED", reason, 650)
+    blocked = result.blocked.values.tolist()
+    assert [(t, j) for t, j, _, _ in blocked] == [(50, "a-1")]
+    assert blocked[0][3].startswith(REQUIREMENT)
+    assert result.summary["total_cost_usd"] == pytest.approx(60 * 0.17 / 3600, rel=1e-9)
+
+
+def test_a_lower_maxvcpus_leaves_a_job_to_the_instance_that_fits_it():
+    # maxvCpus 16 → 2 at 50 while the job's c5.xlarge boots: no new one could run it, but the
+    # live one does (ready 100, RUNNING 125 → 725) and scales in at 1,025; no block reported.
+    result = run(four_vcpu_job_then_update("c5.xlarge", {"maxvCpus": 2}, "50s"))
+    assert lifetimes(result) == [("c5.xlarge", 0, 1025, "scale_in")]
+    assert result.attempts[["startingAt", "stoppedAt"]].values.tolist() == [[100, 725]]
+    assert result.blocked.empty
+
+
 def test_loader_holds_infrastructure_updates_to_aws_rules():
     data = base_scenario()
     data["computeEnvironments"][0]["computeResources"]["allocationStrategy"] = "BEST_FIT"

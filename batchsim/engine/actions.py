@@ -136,6 +136,8 @@ class Timeline:
             )
         else:
             ce.update_limits()
+        if resources is not None:
+            self.lifecycle.recheck_blocked(ce)  # NOTE: new limits or types: lines may (not) fit
 
     def _new_settings(self, resources: UpdateComputeResources) -> NewSettings:
         """What an infrastructure update changes, with its instance types resolved."""

@@ -150,6 +150,47 @@ class Lifecycle:
         line.clear_stuck()
         self.watch.lifted(queue, line)
 
+    def recheck_blocked(self, ce: ComputeEnvironment) -> None:
+        """``ce``'s limits or instance types changed (UpdateComputeEnvironment): give every line
+        of the queues using it the blocked reason it has now (JobQueue.never_placeable_reason),
+        its jobs that statusReason, their time-limit clocks and the blocked-head watch; a line
+        that may run again gets a pass. A line that could run until now and fits an instance
+        still alive is left to the passes (they place it there, or explain its wait)."""
+        for queue in self.queues.values():
+            if ce not in queue.ces:
+                continue
+            for line in queue.lines.values():
+                reason = queue.never_placeable_reason(line.shape)
+                if reason == line.blocked_reason:
+                    continue
+                if line.blocked_reason is None and any(c.fits_live(line.shape) for c in queue.ces):
+                    continue  # NOTE: e.g. a lower maxvCpus: an instance it fits runs on
+                self._reblock(queue, line, reason)
+
+    def _reblock(self, queue: JobQueue, line: ShapeLine, reason: str | None) -> None:
+        """Replace the blocked reason of ``line`` by ``reason`` (None: it can run now)."""
+        old = line.blocked_reason
+        if old is not None:
+            limits = self.limits.get(queue)
+            if limits is not None:
+                limits.unblocked(line.jobs)
+            for job in line.jobs:
+                if job.status_reason == old:
+                    job.status_reason = None
+            line.blocked_reason = None
+            self.watch.lifted(queue, line)
+        line.waits_for_room_at = None
+        if reason is None:
+            self._request_pass()
+            return
+        if line.stuck_reason is not None:
+            self.clear_stuck(queue, line)
+        line.blocked_reason = reason
+        for job in line.jobs:
+            job.status_reason = reason
+        if line.jobs:
+            self.note_blocked(queue, line.jobs)
+
     # ------------------------------------------------------------------ STARTING, RUNNING
     def start(
         self,

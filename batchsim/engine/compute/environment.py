@@ -170,19 +170,22 @@ class ComputeEnvironment:
             return False
         if shape.nodes:
             return self._could_hold_nodes(shape)
-        fits_live = self._fits_live.get(shape)
-        if fits_live is None:
-            options = self.options(shape)
-            fits_live = self._fits_live[shape] = any(
-                o.itype.name in self._live_types for o in options
-            )
-        if fits_live:
+        if self.fits_live(shape):
             return True
         # NOTE: a type short of capacity or over the Spot cap now may launch later.
         budget = self.max_vcpus - self.total_vcpus
         return self.can_grow() and bool(
             self.provisioning.plan(self.options(shape), 1, budget, never)
         )
+
+    def fits_live(self, shape: Shape) -> bool:
+        """Return whether an instance alive here (booting, ready or retiring) is of an allowed
+        type that fits ``shape`` (cached until the live types or the limits change)."""
+        fits = self._fits_live.get(shape)
+        if fits is None:
+            live = self._live_types
+            fits = self._fits_live[shape] = any(o.itype.name in live for o in self.options(shape))
+        return fits
 
     def _could_hold_nodes(self, shape: Shape) -> bool:
         """Whether all nodes of an MNP job could be alive here at once: the node-type vCPUs
