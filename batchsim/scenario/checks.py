@@ -1051,21 +1051,25 @@ def _quotas(scenario: Scenario) -> Iterator[Problem]:
 
 
 def _named_fields(node: Any, names: frozenset[str], path: Path = ()) -> Iterator[tuple[Path, Any]]:
-    """Yield (path, value) for every key or model field in ``names`` below ``node`` (models,
-    mappings and lists are searched, the values found are not)."""
+    """Yield (path, value) for every model field in ``names`` below ``node`` (models, mappings
+    and lists are searched, the values found are not). Only model fields match: a key of a
+    free-form mapping (``parameters: {tags: …}``) is a user's name, not AWS's field."""
     if isinstance(node, BaseModel):
-        items: Any = ((key, getattr(node, key)) for key in type(node).model_fields)
-    elif isinstance(node, dict):
-        items = node.items()
+        for key in type(node).model_fields:
+            value = getattr(node, key)
+            if key in names and value is not None:
+                yield (*path, key), value
+            else:
+                yield from _named_fields(value, names, (*path, key))
+        return
+    if isinstance(node, dict):
+        items: Any = node.items()
     elif isinstance(node, list):
         items = enumerate(node)
     else:
         return
     for key, value in items:
-        if key in names and value is not None:
-            yield (*path, key), value
-        else:
-            yield from _named_fields(value, names, (*path, key))
+        yield from _named_fields(value, names, (*path, key))
 
 
 def _tag_problem(tags: Any) -> str | None:
