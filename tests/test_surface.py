@@ -18,6 +18,7 @@ from batchsim.catalog import load_catalog
 from batchsim.catalog.spot import advisor_price
 from batchsim.engine.compute.allocation import STRATEGIES, options_for
 from batchsim.errors import ScenarioError
+from batchsim.results.report import summary_table
 from batchsim.scenario.loader import parse_scenario
 from batchsim.scenario.schema import SimulationSettings
 from batchsim.scenario.shapes import Shape
@@ -316,6 +317,18 @@ def test_an_infrastructure_update_replaces_the_instance_under_its_update_policy(
     )
     cost = (ended_at * 0.085 + 4025 * 0.096) / 3600
     assert result.summary["total_cost_usd"] == pytest.approx(cost, rel=1e-9)
+
+
+def test_work_lost_to_a_replaced_host_is_wasted_but_no_spot_interruption():
+    # terminateJobsOnUpdate ends a-1's first attempt at 200, RUNNING since 125: 75 s × 2 vCPUs
+    # lost, with no checkpoint. summary.json counts it in wasted_vcpu_hours (work lost to any
+    # host taken away), not in interruptions (Spot reclaims only), and the report says so.
+    result = run(one_hour_job_then_update({"terminateJobsOnUpdate": True}))
+    assert result.summary["interruptions"] == 0
+    assert result.summary["wasted_vcpu_hours"] == pytest.approx(2 * 75 / 3600, rel=1e-12)
+    table = summary_table(result.summary)
+    assert "Spot interruptions (attempts)         0" in table
+    assert "Work lost (reclaims, replaced hosts)  0.04 vCPU-h" in table
 
 
 def test_a_job_ended_by_an_update_fails_without_attempts_left():

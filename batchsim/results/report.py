@@ -90,7 +90,7 @@ def headline_rows(summary: dict) -> list[tuple[str, str]]:
         ("Utilisation", _utilisation(summary)),
         ("Idle cost", format_usd(summary.get("idle_cost_usd"))),
         ("Spot interruptions (attempts)", str(summary.get("interruptions", MISSING))),
-        ("Work lost to interruptions", _wasted(summary)),
+        ("Work lost (reclaims, replaced hosts)", _wasted(summary)),
         ("Instances launched", str(summary.get("instances_launched", MISSING))),
     ]
 
