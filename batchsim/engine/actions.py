@@ -21,7 +21,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from batchsim.engine.compute.updates import NewSettings, infrastructure_update
-from batchsim.engine.job import TERMINAL, JobState
+from batchsim.engine.job import ON_AN_INSTANCE, TERMINAL, JobState
 from batchsim.scenario.schema import UpdatePolicy
 
 if TYPE_CHECKING:
@@ -42,7 +42,6 @@ if TYPE_CHECKING:
     )
 
 WAITING = frozenset({JobState.SUBMITTED, JobState.PENDING, JobState.RUNNABLE})
-ON_AN_INSTANCE = frozenset({JobState.STARTING, JobState.RUNNING})
 
 
 class Timeline:

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 S = JobState
 TERMINAL = TERMINAL_STATES
+ON_AN_INSTANCE = frozenset({S.STARTING, S.RUNNING})
+"""The states of a job placed on an instance (its attempt holds the host)."""
 TRANSITIONS: dict[JobState, frozenset[JobState]] = {
     S.SUBMITTED: frozenset({S.PENDING, S.RUNNABLE, S.FAILED}),
     S.PENDING: frozenset({S.RUNNABLE, S.SUCCEEDED, S.FAILED}),  # array parents finish from PENDING

@@ -24,9 +24,9 @@ from batchsim.engine.workload import Submitter
 from batchsim.gc_pause import paused_gc
 from batchsim.observer import RunObserver, RunSample
 from batchsim.records import EngineRun
-from batchsim.scenario.checks import definition_name, policy_name
+from batchsim.scenario.checks import policy_name
 from batchsim.scenario.multinode import node_count, node_instance_type
-from batchsim.scenario.schema import Scenario
+from batchsim.scenario.schema import Scenario, definition_name
 
 
 class Model:

@@ -27,6 +27,7 @@ from batchsim.scenario.distributions import mean_of
 from batchsim.scenario.multinode import definition_problems, node_override_problems
 from batchsim.scenario.schedules import parse_schedule
 from batchsim.scenario.schema import (
+    REVISION,
     Action,
     ComputeEnvironment,
     ComputeResources,
@@ -42,6 +43,7 @@ from batchsim.scenario.schema import (
     SpotSettings,
     SpotTypeSettings,
     WorkloadEntry,
+    definition_name,
 )
 from batchsim.scenario.shapes import resolve_shape
 from batchsim.scenario.yamlmap import Path, format_path
@@ -69,7 +71,6 @@ _NAMED_LISTS = (
 _LEGACY_KEY = {"VCPU": "vcpus", "MEMORY": "memory"}
 _EXIT_CODE = re.compile(r"[0-9]*\*?")
 _REASON_CHARACTERS = frozenset(".: \t")
-_REVISION = re.compile(r":(\d+)$")
 QUOTAS = (("jobQueues", "job queues", 50), ("computeEnvironments", "compute environments", 50))
 """AWS Batch's fixed per-Region quotas on how many of each a scenario (an account) may have."""
 MAX_TAGS = 50
@@ -93,15 +94,10 @@ def _problem(path: Path, message: str) -> Problem:
     return Problem(format_path(path), message)
 
 
-def definition_name(reference: str) -> str:
-    """Return the job definition name in ``reference``: ``'work:3'`` → ``'work'``."""
-    return _REVISION.sub("", reference)
-
-
 def _revision_problem(reference: str) -> str | None:
     """Each ``jobDefinitions`` entry is revision 1 of its name: only ``name`` and ``name:1``
     name a revision that exists."""
-    match = _REVISION.search(reference)
+    match = REVISION.search(reference)
     if match is None or int(match.group(1)) == 1:
         return None
     name = definition_name(reference)

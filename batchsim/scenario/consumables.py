@@ -12,12 +12,12 @@ engine and the loader's checks share them.
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from batchsim.errors import Problem
 from batchsim.scenario.multinode import node_count
+from batchsim.scenario.schema import definition_name
 from batchsim.scenario.yamlmap import Path, format_path
 
 if TYPE_CHECKING:
@@ -29,7 +29,6 @@ if TYPE_CHECKING:
     )
 
 LIST = ("consumableResourceProperties", "consumableResourceList")
-_REVISION = re.compile(r":\d+$")
 
 
 def resource_name(reference: str) -> str:
@@ -89,7 +88,7 @@ def consumable_problems(scenario: Scenario) -> Iterator[Problem]:
         override = entry.submit.consumableResourcePropertiesOverride
         path = ("workload", index, "submit")
         yield from _list_problems(override, path, totals, "consumableResourcePropertiesOverride")
-        used = definitions.get(_REVISION.sub("", entry.submit.jobDefinition))
+        used = definitions.get(definition_name(entry.submit.jobDefinition))
         if used is not None and used.type == "multinode":
             yield from _job_problems(used, entry, path, totals)
 

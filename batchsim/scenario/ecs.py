@@ -34,11 +34,6 @@ Requirements = tuple[tuple, "list[ResourceRequirement]"]  # (relative path, requ
 CONTAINERS = ("taskProperties", 0, "containers")
 
 
-def container_label(container: TaskContainerProperties, index: int) -> str:
-    """The container's name, or ``containers[index]`` when it has none."""
-    return container.name if container.name is not None else f"containers[{index}]"
-
-
 def task_images(properties: EcsProperties) -> str:
     """The images a task pulls, as one key ('a' or 'a + b'): pulled once per instance."""
     return " + ".join(sorted({c.image for c in properties.containers}))

@@ -23,6 +23,13 @@ from batchsim.scenario.units import parse_memory_mib
 AnyAws = Any  # AWS fields accepted for pasting convenience; they do not change the simulation.
 
 DEFAULT_BOOT_TIME = {"lognormal": {"median": "90s", "p95": "180s"}}
+REVISION = re.compile(r":(\d+)$")
+"""The revision at the end of a job definition reference (``'work:3'``)."""
+
+
+def definition_name(reference: str) -> str:
+    """Return the job definition name in ``reference``: ``'work:3'`` → ``'work'``."""
+    return REVISION.sub("", reference)
 
 
 # ----------------------------------------------------------------------------- global settings

@@ -26,7 +26,7 @@ from batchsim.engine.compute.environment import REPLACED
 from batchsim.engine.compute.provisioning import Ec2Provisioning, SpotProvisioning
 from batchsim.engine.compute.scale_out import fill_floor
 from batchsim.engine.compute.spot import HOST_TERMINATED, SpotInterruption
-from batchsim.engine.job import JobState
+from batchsim.engine.job import ON_AN_INSTANCE
 from batchsim.records import Outcome
 
 if TYPE_CHECKING:
@@ -36,9 +36,6 @@ if TYPE_CHECKING:
     from batchsim.engine.compute.environment import ComputeEnvironment
     from batchsim.engine.compute.instance import Instance
     from batchsim.engine.job import Job
-
-ON_AN_INSTANCE = frozenset({JobState.STARTING, JobState.RUNNING})
-DEFAULT_TIMEOUT_MINUTES = 30  # AWS UpdatePolicy.jobExecutionTimeoutMinutes default
 
 
 class NewSettings:
