@@ -46,7 +46,12 @@ def build_ce(
         # without it "no vCPU capacity is reserved".
         reserve = spec.unmanagedvCpus or 0
         scaling = Scaling(
-            total, total, boot_time, spec.simulation.scaleDownDelay, warm, reservation_vcpus=reserve
+            total,
+            total,
+            boot_time,
+            spec.simulation.scaleDownDelay,
+            warm_start=warm,
+            reservation_vcpus=reserve,
         )
         return ComputeEnvironment(env, name, fixed, fixed.types, scaling, shortages, links, enabled)
     resources = spec.computeResources
@@ -55,7 +60,7 @@ def build_ce(
         if "bootTime" not in spec.simulation.model_fields_set:
             boot_time = constant(DEFAULT_PROVISIONING_S)
         # NOTE: a task that finds no job stops at once.
-        scaling = Scaling(resources.minvCpus, resources.maxvCpus, boot_time, 0.0, warm)
+        scaling = Scaling(resources.minvCpus, resources.maxvCpus, boot_time, 0.0, warm_start=warm)
         tasks = FargateProvisioning(env, spec)
         return ComputeEnvironment(env, name, tasks, [], scaling, shortages, links, enabled)
     policy = resources.scalingPolicy
@@ -63,7 +68,14 @@ def build_ce(
     fresh_s = spec.simulation.scaleDownDelay
     delay_s = minutes * 60.0 if minutes else fresh_s
     # NOTE: AWS: the scaling policy does not apply to new instances that have not run jobs.
-    scaling = Scaling(resources.minvCpus, resources.maxvCpus, boot_time, delay_s, warm, fresh_s)
+    scaling = Scaling(
+        resources.minvCpus,
+        resources.maxvCpus,
+        boot_time,
+        delay_s,
+        warm_start=warm,
+        fresh_delay_s=fresh_s,
+    )
     types = catalog.resolve(resources.instanceTypes)
     ranks = catalog.priorities(resources.instanceTypes)
     strategy = resources.allocationStrategy

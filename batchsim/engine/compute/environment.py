@@ -9,7 +9,7 @@ modules of this package.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -44,12 +44,14 @@ class Scaling:
     ready at t=0, the idle time of a host that never ran a job (None: the same delay;
     AWS's ``minScaleDownDelayMinutes`` does not apply to such hosts), and the vCPUs a fair-share
     reservation is a share of (None: maxvCpus; an UNMANAGED CE's ``unmanagedvCpus``, 0 when
-    unset)."""
+    unset). The fields after the delay are keyword-only, so a new one cannot take the place of
+    another in a positional call."""
 
     min_vcpus: int
     max_vcpus: int
     boot_time: Callable[[], float]
     scale_down_delay_s: float
+    _: KW_ONLY
     warm_start: bool = False
     fresh_delay_s: float | None = None
     reservation_vcpus: int | None = None

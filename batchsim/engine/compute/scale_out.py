@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 from batchsim.scenario.shapes import Shape
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from batchsim.catalog import InstanceType
     from batchsim.engine.compute.allocation import TypeOption
     from batchsim.engine.compute.environment import ComputeEnvironment
@@ -44,18 +46,7 @@ def promise_ready(ce: ComputeEnvironment, shape: Shape, jobs: int) -> int:
     """Promise room on ready instances to up to ``jobs`` jobs of ``shape`` that the pass did
     not try (they wait behind a strict-FIFO head); return how many it takes. Without it each
     pass would launch for them again while the room they were given stands idle."""
-    promised = 0
-    one_job = ce.tasks is not None
-    for instance in ce.ready:
-        if promised >= jobs:
-            break
-        if one_job and instance.jobs:
-            continue  # NOTE: a Fargate task with its job takes no other
-        taken = ce.promise(instance, shape, jobs - promised)
-        if taken:
-            ce.ready_promised.append(instance)
-            promised += taken
-    return promised
+    return _promise_on(ce, ce.ready, shape, jobs, ce.ready_promised)
 
 
 def absorb(ce: ComputeEnvironment, shape: Shape, jobs: int) -> int:
@@ -68,7 +59,7 @@ def absorb(ce: ComputeEnvironment, shape: Shape, jobs: int) -> int:
     left = jobs
     if shape.nodes:
         left -= _promise_idle_nodes(ce, shape, left)
-    left -= _promise_booting(ce, shape, left)
+    left -= _promise_on(ce, ce.booting, shape, left)
     if left > 0 and ce.can_grow():
         left -= launch_for(ce, shape, left)
     return jobs - max(left, 0)
@@ -156,16 +147,31 @@ def _promise_idle_nodes(ce: ComputeEnvironment, shape: Shape, nodes: int) -> int
     return promised
 
 
-def _promise_booting(ce: ComputeEnvironment, shape: Shape, jobs: int) -> int:
+def _promise_on(
+    ce: ComputeEnvironment,
+    instances: Iterable[Instance],
+    shape: Shape,
+    jobs: int,
+    promised_on: list[Instance] | None = None,
+) -> int:
+    """Promise room on ``instances`` (booting or ready) of ``ce`` to up to ``jobs`` jobs of
+    ``shape``; return how many they take. Those that took some are added to ``promised_on``
+    when given (room on ready instances is forgotten through it at the next round)."""
     promised = 0
     node_type = shape.node_type
+    one_job = ce.tasks is not None
     promise = ce.promise
-    for instance in ce.booting:
+    for instance in instances:
         if promised >= jobs:
             break
         if node_type is not None and instance.itype.name != node_type:
             continue  # NOTE: MNP nodes are of one type
-        promised += promise(instance, shape, jobs - promised)
+        if one_job and instance.jobs:
+            continue  # NOTE: a Fargate task with its job takes no other
+        taken = promise(instance, shape, jobs - promised)
+        if taken and promised_on is not None:
+            promised_on.append(instance)
+        promised += taken
     return promised
 
 
