@@ -2,8 +2,9 @@
 
 One record type per grain (their columns are named once, in :mod:`batchsim.records`). The hot
 loop appends plain tuples; each kind is sealed into columns every :data:`CHUNK_ROWS` records,
-so a million-attempt run never holds a million tuples, and ended jobs are sealed too. An attempt names its job by
-``jobIndex``, the job's position in the run's job list, so the hot loop never formats a job id.
+so a million-attempt run never holds a million tuples, and ended jobs are sealed too. An
+attempt names its job by ``jobIndex``, the job's position in the run's job list, so the hot
+loop never formats a job id.
 """
 
 from __future__ import annotations
@@ -78,7 +79,10 @@ class RecordBuffer:
 
 
 class Recorder:
-    """Append-only buffers of the run's records."""
+    """The run's records: a :class:`RecordBuffer` per kind (attempts, instances, capacity,
+    blocked heads, consumables), each sealed into columns every :data:`CHUNK_ROWS` rows, and
+    the Jobs still under way (``jobs``), those that have ended sealed into columns whenever
+    the list has doubled."""
 
     __slots__ = (
         "attempts", "instances", "capacity", "jobs", "blocked", "consumables",
