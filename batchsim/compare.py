@@ -459,7 +459,7 @@ def _deadline_rows(comparison: Comparison, width: int) -> list[list[str]]:
         cells = [_quantile_text(comparison.makespan_quantiles(label)[name]) for label in comparison.labels]
         rows.append([f"Makespan {name}", *cells])
     risks = [comparison.deadline_risk(label) for label in comparison.labels]
-    label = f"P(makespan ≤ {_duration_text(comparison.deadline_s)})"
+    label = f"P(makespan ≤ {duration_text(comparison.deadline_s)})"
     rows.append([label, *(risk.text() if risk else MISSING for risk in risks)])
     return [row + [""] * (width - len(row)) for row in rows]
 
@@ -472,7 +472,8 @@ def _quantile_text(seconds: float | None) -> str:
     return f"{seconds / scale:.2f}{suffix}"
 
 
-def _duration_text(seconds: float) -> str:
+def duration_text(seconds: float) -> str:
+    """Return a target duration as written by a user: "4 h", "25 min", "1 d", else "90 s"."""
     for size, unit in ((86400, "d"), (3600, "h"), (60, "min")):
         if seconds >= size and seconds % size == 0:
             return f"{seconds / size:g} {unit}"

@@ -108,7 +108,7 @@ def format_points(result: SweepResult) -> str:
 
     spec, size = result.spec, result.spec.replications
     header = ["point", *(_short(path) for path in spec.paths), "ok", "makespan", "cost"]
-    header += [f"P({name})" for name in _target_labels(spec)]
+    header += [f"P({label})" for label in _target_labels(spec)]
     lines = [header]
     for row in result.point_rows():
         runs = [r for r in result.rows if r["point"] == row["point"] and r["status"] == "ok"]
@@ -130,12 +130,14 @@ def format_points(result: SweepResult) -> str:
 
 
 def _target_labels(spec: SweepSpec) -> list[str]:
-    labels = {
-        "deadline": "makespan ≤ deadline",
-        "maxWaitP95": "wait p95 ≤ max",
-        "budget": "cost ≤ budget",
+    from batchsim.compare import duration_text
+
+    texts = {
+        "deadline": lambda limit: f"makespan ≤ {duration_text(limit)}",
+        "maxWaitP95": lambda limit: f"wait p95 ≤ {duration_text(limit)}",
+        "budget": lambda limit: f"cost ≤ ${limit:g}",
     }
-    names = [labels[name] for name in spec.targets.named()]
+    names = [texts[name](limit) for name, limit in spec.targets.named().items()]
     return [*names, "all"] if len(names) > 1 else names
 
 

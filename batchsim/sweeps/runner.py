@@ -113,6 +113,8 @@ class LocalPool:
         self, function: Callable[[T], R], tasks: Sequence[T]
     ) -> Iterator[tuple[int, R]]:
         """Yield ``(index, function(task))`` as the processes finish them."""
+        import batchsim.api  # noqa: F401  NOTE: loaded once here, so forked workers inherit it
+
         waiting = iter(enumerate(tasks))
         with ProcessPoolExecutor(max_workers=min(self.workers, max(len(tasks), 1))) as pool:
             running: dict[Future, int] = {}
