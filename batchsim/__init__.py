@@ -11,6 +11,7 @@ from batchsim.api import load_scenario, package_version, simulate
 from batchsim.errors import BatchsimError, ScenarioError
 from batchsim.results.run_result import RunResult
 from batchsim.scenario.schema import Scenario
+from batchsim.sweeps import sweep
 
 __all__ = [
     "BatchsimError",
@@ -20,5 +21,6 @@ __all__ = [
     "load_scenario",
     "package_version",
     "simulate",
+    "sweep",
 ]
 __version__ = package_version()

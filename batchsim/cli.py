@@ -1,4 +1,4 @@
-"""The command line: ``batchsim run | compare | validate | schema | catalog``.
+"""The command line: ``batchsim run | compare | sweep | validate | schema | catalog``.
 
 ``main(argv, stdout, stderr)`` returns an :class:`ExitStatus` and never lets a traceback reach
 the user for a problem they can fix; tests call it in-process with their own streams.
@@ -78,8 +78,11 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--seed", type=_seed, default=1, metavar="S", help="first seed (≥ 0, default 1)")
     compare.add_argument("--workers", type=_at_least_one, default=1, metavar="W", help="processes (default 1)")
     compare.add_argument("-o", "--output", default="out/compare", help="output folder (default: out/compare)")
+    compare.add_argument("--deadline", type=_duration, default=None, metavar="D",
+                         help="add P(makespan ≤ D) and makespan p50/p90/p95, e.g. 4h")  # fmt: skip
     _add_guards(compare)
     _add_set(compare)
+    _add_sweep(commands)
     validate = commands.add_parser("validate", help="check a scenario and report every problem")
     validate.add_argument("scenario", help="scenario YAML file")
     _add_set(validate)
@@ -87,6 +90,50 @@ def build_parser() -> argparse.ArgumentParser:
     catalog = commands.add_parser("catalog", help="list instance types and us-east-1 prices")
     catalog.add_argument("--family", action="append", help="only these families or types (repeatable)")
     return parser
+
+
+def _add_sweep(commands) -> None:
+    sweep = commands.add_parser("sweep", help="run a scenario over a grid of values × replications")
+    sweep.add_argument("scenario", metavar="FILE", help="scenario YAML file, or a sweep file")
+    sweep.add_argument(
+        "--vary", action="append", default=[], metavar="PATH=VALUES",
+        help="values of a scenario value: 64,128 | [c5],[c6i,m6i] | 64..1024*2 | 0..60+15 (repeatable)",
+    )  # fmt: skip
+    sweep.add_argument("--replications", type=_at_least_one, default=None, metavar="N",
+                       help="runs per point, on seeds S … S+N−1 (default 10)")  # fmt: skip
+    sweep.add_argument("--seed", type=_seed, default=None, metavar="S", help="first seed (default 1)")
+    sweep.add_argument("--latin", type=_at_least_one, default=None, metavar="N",
+                       help="N points of a Latin hypercube over the ranges instead of the grid")  # fmt: skip
+    sweep.add_argument("--workers", type=_at_least_one, default=None, metavar="W",
+                       help="processes (default: all cores); results are the same for every W")  # fmt: skip
+    sweep.add_argument("--deadline", type=_duration, default=None, metavar="D", help="add P(makespan ≤ D)")
+    sweep.add_argument("--max-wait-p95", type=_duration, default=None, metavar="D",
+                       help="add P(queue wait p95 ≤ D)")  # fmt: skip
+    sweep.add_argument("--budget", type=_budget, default=None, metavar="USD", help="add P(total cost ≤ USD)")
+    sweep.add_argument("-o", "--output", default="out/sweep", help="output folder (default: out/sweep)")
+    sweep.add_argument("--resume", action="store_true", help="keep the finished runs of the folder's runs.csv")
+    sweep.add_argument("-q", "--quiet", action="store_true", help="no progress line on a terminal's stderr")
+    _add_guards(sweep)
+    _add_set(sweep)
+
+
+def _duration(text: str) -> float:
+    from batchsim.scenario.units import parse_duration
+
+    try:
+        return parse_duration(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _budget(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"a budget is a number of dollars ≥ 0, got {text}")
+    return value
 
 
 def _seed(text: str) -> int:
@@ -167,12 +214,43 @@ def cmd_compare(args, out: TextIO, err: TextIO) -> ExitStatus:
     if args.size_check:
         check_size(scenarios, parallel=min(args.workers, len(scenarios) * args.replications))
     started_at = time.perf_counter()
-    comparison = compare(scenarios, args.replications, args.seed, args.workers, sources=args.scenarios)
+    comparison = compare(scenarios, args.replications, args.seed, args.workers,
+                         sources=args.scenarios, deadline_s=args.deadline)  # fmt: skip
     elapsed_s = time.perf_counter() - started_at
     comparison.write(folder, replace=args.replace)
     out.write(comparison.table() + "\n")
     runs = len(scenarios) * args.replications
     out.write(f"results written to {folder}/ ({runs} runs simulated in {elapsed_s:.2f} s)\n")
+    return ExitStatus.SUCCESS
+
+
+def cmd_sweep(args, out: TextIO, err: TextIO) -> ExitStatus:
+    """Run the sweep, write its folder, print one line per point; exit 1 if any run failed.
+
+    Interrupted, it keeps the finished runs in the folder for ``--resume``.
+    """
+    from batchsim.results.folder import check_output_folder
+    from batchsim.scenario.loader import parse_scenario
+    from batchsim.sweeps.command import build_spec, run_sweep
+    from batchsim.sweeps.outputs import format_points
+
+    spec = build_spec(args)
+    folder = Path(args.output)
+    check_output_folder(folder, args.replace)
+    runs = len(spec.points()) * spec.replications
+    workers = args.workers or os.cpu_count() or 1
+    if args.size_check:
+        base = parse_scenario(spec.scenario_text, spec.source, spec.overrides)
+        check_size([base], parallel=min(workers, runs))
+    started_at = time.perf_counter()
+    result = run_sweep(spec, args, folder, workers, err)
+    elapsed_s = time.perf_counter() - started_at
+    out.write(format_points(result) + "\n")
+    reused = f", {runs - result.ran} resumed" if result.ran < runs else ""
+    out.write(f"results written to {folder}/ ({result.ran} runs simulated in {elapsed_s:.2f} s{reused})\n")
+    if result.failed:
+        err.write(f"batchsim: {result.failed} of {runs} runs failed; see status and error in runs.csv\n")
+        return ExitStatus.RUN_FAILED
     return ExitStatus.SUCCESS
 
 
@@ -228,6 +306,7 @@ def cmd_catalog(args, out: TextIO, err: TextIO) -> ExitStatus:
 COMMANDS = {
     "run": cmd_run,
     "compare": cmd_compare,
+    "sweep": cmd_sweep,
     "validate": cmd_validate,
     "schema": cmd_schema,
     "catalog": cmd_catalog,

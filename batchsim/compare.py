@@ -7,7 +7,9 @@ arrivals and runtimes on the same seed. The per-seed difference between a scenar
 (the baseline) then cancels most of the noise both share, which is why its interval is usually
 much tighter than the two separate intervals suggest.
 
-Intervals are Student t intervals over the replications: ``mean ± t(0.975, n−1) · s / √n``.
+Intervals are Student t intervals over the replications: ``mean ± t(0.975, n−1) · s / √n``,
+with the quantile from ``scipy.stats.t``. With a deadline, P(makespan ≤ deadline) is the share
+of replications that meet it, with its 95 % Wilson interval (``scipy.stats.binomtest``).
 """
 
 from __future__ import annotations
@@ -21,19 +23,16 @@ from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 from batchsim.api import load_scenario, simulate
 from batchsim.errors import ScenarioError, ScenariosError
 from batchsim.scenario.schema import Scenario
+from batchsim.sweeps.stats import Probability, meets, quantiles, t_975
 
 CSV_COLUMNS = ("scenario", "metric", "mean", "ci95", "n", "diff_vs_first", "diff_ci95")
 """Columns of ``compare.csv``: one row per scenario × metric."""
 MISSING = "n/a"
-NORMAL_QUANTILE_975 = 1.959963984540054
-# t(0.975, df) falls from 12.706 (df=1) towards the normal quantile as df grows: a safe bracket.
-_T_BRACKET = (NORMAL_QUANTILE_975, 12.8)
 
 
 @dataclass(frozen=True)
@@ -61,43 +60,10 @@ METRICS: tuple[Metric, ...] = (
 
 
 # ----------------------------------------------------------------------------- statistics
-def _two_sided_t_probability(t: float, df: int) -> float:
-    """Return P(|T| ≤ t) for Student's t with a whole number ``df`` of degrees of freedom.
-
-    The finite closed forms of Abramowitz & Stegun 26.7.3 (odd df) and 26.7.4 (even df), with
-    θ = atan(t / √df): a sum of df/2 terms, exact up to float rounding.
-    """
-    theta = math.atan(t / math.sqrt(df))
-    sin, cos = math.sin(theta), math.cos(theta)
-    odd = df % 2 == 1
-    term, total = 1.0, 0.0
-    for k in range((df - 1) // 2 if odd else df // 2):
-        if k:
-            term *= cos * cos * ((2 * k) / (2 * k + 1) if odd else (2 * k - 1) / (2 * k))
-        total += term
-    if odd:
-        return 2.0 / math.pi * (theta + sin * cos * total)
-    return sin * total
-
-
-@lru_cache(maxsize=256)
 def t_quantile_975(df: int) -> float:
-    """Return t(0.975, df), the Student t quantile of a two-sided 95 % interval.
-
-    Solved by bisection on the exact CDF (:func:`_two_sided_t_probability`) between the normal
-    quantile 1.96 and 12.8, which bracket it for every df ≥ 1; accurate to about 1e-12. Each
-    evaluation sums df/2 terms: negligible next to the df + 1 simulations behind the interval.
-    """
-    if not isinstance(df, int) or df < 1:
-        raise ValueError(f"degrees of freedom must be a whole number ≥ 1, got {df!r}")
-    low, high = _T_BRACKET
-    for _ in range(64):
-        middle = (low + high) / 2
-        if _two_sided_t_probability(middle, df) < 0.95:
-            low = middle
-        else:
-            high = middle
-    return (low + high) / 2
+    """Return t(0.975, df), the Student t quantile of a two-sided 95 % interval, from
+    ``scipy.stats.t``; raises ValueError unless ``df`` is a whole number ≥ 1."""
+    return t_975(df)
 
 
 @dataclass(frozen=True)
@@ -210,12 +176,14 @@ def compare(
     seed: int = 1,
     workers: int = 1,
     sources: Sequence[str | Path | None] | None = None,
+    deadline_s: float | None = None,
 ) -> Comparison:
     """Run each scenario ``replications`` times on seeds ``seed … seed+replications−1``.
 
     Every scenario uses the same seeds (common random numbers); the first is the baseline of the
     paired differences. ``workers > 1`` runs in that many processes with identical results.
     ``sources`` are the scenarios' files, used for labels when names repeat and in compare.json.
+    ``deadline_s`` (seconds) adds P(makespan ≤ deadline) and makespan quantiles to the outputs.
     """
     scenarios = list(scenarios)
     sources = list(sources) if sources is not None else [None] * len(scenarios)
@@ -233,6 +201,7 @@ def compare(
         sources=tuple(None if source is None else str(source) for source in sources),
         seeds=tuple(seeds),
         values=values,
+        deadline_s=deadline_s,
     )
 
 
@@ -266,6 +235,7 @@ class Comparison:
     sources: tuple[str | None, ...]
     seeds: tuple[int, ...]
     values: dict[str, dict[str, list[float | None]]]
+    deadline_s: float | None = None
 
     @property
     def baseline(self) -> str:
@@ -283,6 +253,17 @@ class Comparison:
         return estimate(
             paired_differences(self.values[label][metric], self.values[self.baseline][metric])
         )
+
+    def deadline_risk(self, label: str) -> Probability | None:
+        """Return how many replications of ``label`` met the deadline (makespan ≤ deadline_s;
+        a run without a makespan does not), with its Wilson interval; None without a deadline."""
+        if self.deadline_s is None:
+            return None
+        return meets(self.values[label]["makespan_s"], self.deadline_s)
+
+    def makespan_quantiles(self, label: str) -> dict[str, float | None]:
+        """Return the p50, p90 and p95 of ``label``'s makespan across replications (seconds)."""
+        return quantiles([v for v in self.values[label]["makespan_s"] if v is not None])
 
     def rows(self) -> list[dict]:
         """Return the tidy rows of ``compare.csv``: one per scenario × metric."""
@@ -327,7 +308,21 @@ class Comparison:
             ],
             "metrics": {metric.key: metric.label for metric in METRICS},
             "results": results,
-        }
+        } | self._deadline_dict()
+
+    def _deadline_dict(self) -> dict:
+        """The ``deadline`` block of compare.json (nothing without a deadline)."""
+        if self.deadline_s is None:
+            return {}
+        block: dict[str, dict] = {}
+        for label in self.labels:
+            risk = self.deadline_risk(label)
+            assert risk is not None
+            low, high = risk.interval
+            block[label] = {"met": risk.met, "n": risk.n, "probability": risk.value,
+                            "ci95_low": low, "ci95_high": high,
+                            "makespan_quantiles_s": self.makespan_quantiles(label)}  # fmt: skip
+        return {"deadline": {"deadline_s": self.deadline_s, "interval": "wilson", "scenarios": block}}
 
     def csv_text(self) -> str:
         """Return the text of ``compare.csv`` (empty cells for missing values)."""
@@ -342,7 +337,8 @@ class Comparison:
         return format_table(self)
 
     def write(self, directory: str | Path, replace: bool = False) -> list[Path]:
-        """Write ``compare.csv`` and ``compare.json`` into ``directory``, all or nothing.
+        """Write ``compare.csv`` and ``compare.json`` (with a ``deadline`` block when the
+        comparison has a deadline) into ``directory``, all or nothing.
 
         The folder is replaced whole (:func:`batchsim.results.folder.staged_folder`); one
         holding anything but batchsim results raises OutputFolderError unless ``replace``.
@@ -429,6 +425,7 @@ def format_table(comparison: Comparison) -> str:
         *[f"Δ vs {comparison.baseline}" if i == 0 else "" for i in range(len(others))],
     ]
     rows = [_table_row(comparison, metric, replications) for metric in METRICS]
+    rows += _deadline_rows(comparison, len(header))
     widths = [
         max(len(line[column]) for line in (group, header, *rows)) for column in range(len(header))
     ]
@@ -451,6 +448,36 @@ def _has_missing_values(comparison: Comparison) -> bool:
         for runs in metrics.values()
         for value in runs
     )
+
+
+def _deadline_rows(comparison: Comparison, width: int) -> list[list[str]]:
+    """The makespan quantile rows and the P(makespan ≤ deadline) row (none without a deadline)."""
+    if comparison.deadline_s is None:
+        return []
+    rows = []
+    for name in ("p50", "p90", "p95"):
+        cells = [_quantile_text(comparison.makespan_quantiles(label)[name]) for label in comparison.labels]
+        rows.append([f"Makespan {name}", *cells])
+    risks = [comparison.deadline_risk(label) for label in comparison.labels]
+    label = f"P(makespan ≤ {duration_text(comparison.deadline_s)})"
+    rows.append([label, *(risk.text() if risk else MISSING for risk in risks)])
+    return [row + [""] * (width - len(row)) for row in rows]
+
+
+def _quantile_text(seconds: float | None) -> str:
+    """A makespan quantile in s, min or h with two decimals ("8.17 h"); "n/a" without runs."""
+    if seconds is None:
+        return MISSING
+    scale, suffix = _duration_unit(seconds)
+    return f"{seconds / scale:.2f}{suffix}"
+
+
+def duration_text(seconds: float) -> str:
+    """Return a target duration as written by a user: "4 h", "25 min", "1 d", else "90 s"."""
+    for size, unit in ((86400, "d"), (3600, "h"), (60, "min")):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds / size:g} {unit}"
+    return f"{seconds:g} s"
 
 
 def _table_row(comparison: Comparison, metric: Metric, replications: int) -> list[str]:

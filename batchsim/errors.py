@@ -71,6 +71,15 @@ class ScenariosError(ScenarioError):
         return "\n".join(error.format() for error in self.errors)
 
 
+class SweepError(ScenarioError):
+    """A sweep spec that cannot be used (a sweep file or ``--vary`` options); carries every
+    problem found, each with its path in the sweep file (and line) or the option at fault."""
+
+    def format(self) -> str:
+        """Return the problems as one message, one problem per line."""
+        return super().format().replace(" in scenario:", " in sweep:", 1)
+
+
 class ScheduleError(UserError, ValueError):
     """An EventBridge schedule expression AWS would reject; the message says why.
 

@@ -6,8 +6,8 @@ or SIGTERM midway removes the sibling and leaves the folder as it was; a rerun i
 never mixes old and new files (no stale ``events.jsonl`` beside a ``--no-events`` run).
 
 batchsim replaces a folder only when it is missing, empty, or holds batchsim's own results:
-``summary.json`` and ``scenario.resolved.yaml`` (a run) or ``compare.json`` and ``compare.csv``
-(a comparison), and nothing but files named like batchsim's outputs. Anything else is refused
+``summary.json`` and ``scenario.resolved.yaml`` (a run), ``compare.json`` and ``compare.csv``
+(a comparison) or ``sweep.yaml`` and ``runs.csv`` (a sweep), and nothing but files named like batchsim's outputs. Anything else is refused
 with :class:`~batchsim.errors.OutputFolderError` unless ``replace`` is given.
 """
 
@@ -25,8 +25,9 @@ from batchsim.errors import OutputFolderError
 MARKERS = (
     frozenset({"summary.json", "scenario.resolved.yaml"}),
     frozenset({"compare.json", "compare.csv"}),
+    frozenset({"sweep.yaml", "runs.csv"}),
 )
-"""Files that together mark a folder as a batchsim run, or as a batchsim comparison."""
+"""Files that together mark a folder as a batchsim run, comparison or sweep."""
 OUTPUT_SUFFIXES = frozenset({".csv", ".json", ".jsonl", ".md", ".yaml", ".png", ".tmp"})
 """Suffixes of every file batchsim writes (``.tmp``: a temporary left by a killed writer)."""
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)

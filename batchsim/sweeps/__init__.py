@@ -1,0 +1,74 @@
+"""Sweeps: a scenario run at every point of a grid (or a Latin hypercube) × replications.
+
+``batchsim.sweep(scenario, vary={...}, replications=…, workers=…)`` returns a DataFrame with
+one row per run; ``batchsim sweep`` on the command line also writes the output folder (see
+``docs/sweep.md``). Modules: ``values`` (value lists and ranges), ``spec`` (points, seeds),
+``load`` (sweep files and ``--vary`` options), ``runner`` (one run, executors, progress),
+``execute`` (the runs in order, resume), ``table`` and ``stats`` (runs.csv, points.csv,
+intervals), ``outputs`` and ``plots`` (the folder).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from batchsim.sweeps.spec import Factor, SweepSpec, Targets
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from batchsim.scenario.schema import Scenario
+
+__all__ = ["Factor", "SweepSpec", "Targets", "sweep"]
+
+
+def _vary_texts(vary: Mapping[str, Any]) -> list[str]:
+    """Turn ``{path: values}`` into ``--vary`` texts (a list's items, or a range string)."""
+    from batchsim.sweeps.values import value_text
+
+    texts = []
+    for path, values in vary.items():
+        if isinstance(values, str):
+            texts.append(f"{path}={values}")
+        else:
+            texts.append(f"{path}=" + ",".join(value_text(value) or "null" for value in values))
+    return texts
+
+
+def sweep(
+    scenario: str | Path | Scenario,
+    vary: Mapping[str, Any] | Sequence[str] = (),
+    replications: int = 10,
+    workers: int | None = 1,
+    seed: int = 1,
+    overrides: Sequence[str] = (),
+    targets: Targets | None = None,
+    latin: int | None = None,
+) -> pd.DataFrame:
+    """Run ``scenario`` at every point of ``vary`` × ``replications`` and return the runs.
+
+    ``scenario`` is a path or a :class:`Scenario`; ``vary`` maps a PATH to a list of values or
+    a range text ("64..1024*2"), or is a list of ``PATH=VALUES`` texts as on the command line.
+    Replication r runs on seed ``seed + r`` at every point. ``workers`` processes run the
+    runs (None: all cores); the result is the same for every count. The DataFrame has the
+    columns of ``runs.csv`` (see docs/sweep.md). Raises ScenarioError or SweepError for bad
+    input; a failed run is a row with status "error".
+    """
+    import tempfile
+
+    from batchsim.scenario.loader import resolved_yaml
+    from batchsim.scenario.schema import Scenario
+    from batchsim.sweeps.execute import execute
+    from batchsim.sweeps.load import spec_from_options
+    from batchsim.sweeps.runner import executor_for
+
+    texts = _vary_texts(vary) if isinstance(vary, Mapping) else list(vary)
+    with tempfile.TemporaryDirectory() as folder:
+        if isinstance(scenario, Scenario):
+            path = Path(folder) / f"{scenario.name}.yaml"
+            path.write_text(resolved_yaml(scenario), encoding="utf-8")
+            scenario = path
+        spec = spec_from_options(scenario, texts, replications, seed, overrides, targets, latin)
+    return execute(spec, executor_for(workers)).runs_frame()

@@ -1,0 +1,105 @@
+"""Run a sweep: every point × replication, through an executor, keeping resumed rows.
+
+Runs are numbered point-major (run ``k`` is point ``k // R``, replication ``k % R``) and their
+rows are kept in that order, whatever order the executor finishes them in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from batchsim.sweeps.runner import OK, Executor, SweepProgress, Task, run_task
+from batchsim.sweeps.spec import Point, SweepSpec, assignments
+from batchsim.sweeps.table import point_row, run_row
+from batchsim.sweeps.values import value_text
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """A finished sweep: its spec, points, one row per run (point-major) and how many ran now
+    (the others came from a resumed ``runs.csv``)."""
+
+    spec: SweepSpec
+    points: list[Point]
+    rows: list[dict]
+    ran: int
+
+    @property
+    def failed(self) -> int:
+        """How many runs ended with an error."""
+        return sum(row["status"] != OK for row in self.rows)
+
+    def point_rows(self) -> list[dict]:
+        """Return the rows of ``points.csv``: one per point, from its replications."""
+        size = self.spec.replications
+        return [
+            point_row(self.spec, index, point, self.rows[index * size : (index + 1) * size])
+            for index, point in enumerate(self.points)
+        ]
+
+    def runs_frame(self) -> pd.DataFrame:
+        """Return the runs as a DataFrame with the columns of ``runs.csv``."""
+        import pandas as pd
+
+        from batchsim.sweeps.table import run_columns
+
+        return pd.DataFrame(self.rows, columns=run_columns(self.spec))
+
+
+def _tasks(spec: SweepSpec, points: Sequence[Point]) -> list[Task]:
+    return [
+        Task(spec.scenario_text, spec.source, (*spec.overrides, *assignments(point)), seed)
+        for point in points
+        for seed in spec.seeds
+    ]
+
+
+def _matches(row: dict, point: Point, seed: int) -> bool:
+    same_values = all(row.get(path) == value_text(value) for path, value in point)
+    return row["status"] == OK and row["seed"] == seed and same_values
+
+
+def reusable(spec: SweepSpec, points: Sequence[Point], previous: Sequence[dict]) -> dict[int, dict]:
+    """Return the finished rows of ``previous`` (a resumed runs.csv) by run number."""
+    size, kept = spec.replications, {}
+    for row in previous:
+        point, replication = row["point"], row["replication"]
+        if not (isinstance(point, int) and isinstance(replication, int)):
+            continue
+        inside = 0 <= point < len(points) and 0 <= replication < size
+        if inside and _matches(row, points[point], spec.seeds[replication]):
+            kept[point * size + replication] = row
+    return kept
+
+
+def execute(
+    spec: SweepSpec,
+    executor: Executor,
+    progress: SweepProgress | None = None,
+    finished: dict[int, dict] | None = None,
+) -> SweepResult:
+    """Run every run of ``spec`` not already in ``finished`` (run number → row).
+
+    ``finished`` is filled as runs end, so a caller interrupted midway still holds every
+    finished row. Failed runs are rows with status "error"; the sweep goes on.
+    """
+    points = spec.points()
+    finished = {} if finished is None else finished
+    tasks = _tasks(spec, points)
+    todo = [k for k in range(len(tasks)) if k not in finished]
+    size, failed = spec.replications, 0
+    for done, (position, outcome) in enumerate(
+        executor.map_unordered(run_task, [tasks[k] for k in todo]), start=1
+    ):
+        k = todo[position]
+        finished[k] = run_row(k // size, points[k // size], k % size, tasks[k].seed, outcome)
+        failed += outcome.status != OK
+        if progress is not None:
+            progress.update(done, failed)
+    rows = [finished[k] for k in range(len(tasks))]
+    return SweepResult(spec, points, rows, ran=len(todo))

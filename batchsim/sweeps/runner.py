@@ -1,0 +1,173 @@
+"""Running a sweep's runs: the task of one run, the executors, the progress line.
+
+An executor takes a function and a list of tasks and yields ``(index, result)`` as each task
+finishes, in any order; the sweep files its results by index, so the outputs never depend on
+the executor or its worker count. :class:`InProcess` runs them one after the other;
+:class:`LocalPool` in a ``concurrent.futures.ProcessPoolExecutor`` (the platform's default
+start method, as ``batchsim compare``: fork on Linux). A Dask executor would be one more
+class with the same :meth:`~Executor.map_unordered`.
+
+This module imports no scipy or pandas: worker processes load only what a run needs.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Protocol, TextIO, TypeVar
+
+from batchsim.errors import ScenarioError
+from batchsim.scenario.schema import Scenario
+
+T = TypeVar("T")
+R = TypeVar("R")
+OK, ERROR = "ok", "error"
+"""The ``status`` of a run: it ran to its end, or it raised (its ``error`` says what)."""
+
+
+@dataclass(frozen=True)
+class Task:
+    """One run: the scenario text and every override (the sweep's, then the point's), a seed."""
+
+    scenario_text: str
+    source: str
+    overrides: tuple[str, ...]
+    seed: int
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one run gave: its status, error message ("" when ok) and summary (empty on error)."""
+
+    status: str
+    error: str = ""
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+@lru_cache(maxsize=64)
+def _scenario(text: str, source: str, overrides: tuple[str, ...]) -> Scenario:
+    # NOTE: cached, so a worker validates each point once however many replications it runs.
+    from batchsim.scenario.loader import parse_scenario
+
+    return parse_scenario(text, source, overrides)
+
+
+def one_line(error: BaseException) -> str:
+    """Return ``error`` as one line: a ScenarioError's problems joined by "; "."""
+    if isinstance(error, ScenarioError):
+        return "; ".join(str(problem) for problem in error.problems)
+    text = " ".join(str(error).split())
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def run_task(task: Task) -> Outcome:
+    """Run one task; any exception (not an interrupt) becomes an ``error`` outcome."""
+    from batchsim.api import simulate
+
+    try:
+        scenario = _scenario(task.scenario_text, task.source, task.overrides)
+        return Outcome(OK, summary=simulate(scenario, seed=task.seed).summary)
+    except Exception as error:  # NOTE: one failed run must not end the sweep
+        return Outcome(ERROR, one_line(error))
+
+
+# ----------------------------------------------------------------------------- executors
+class Executor(Protocol):
+    """Runs tasks and yields ``(index, result)`` as each finishes, in any order."""
+
+    def map_unordered(
+        self, function: Callable[[T], R], tasks: Sequence[T]
+    ) -> Iterator[tuple[int, R]]:
+        """Yield ``(index of the task, function(task))`` for every task."""
+        ...
+
+
+class InProcess:
+    """Runs every task in this process, in order (the executor of ``workers=1``)."""
+
+    def map_unordered(
+        self, function: Callable[[T], R], tasks: Sequence[T]
+    ) -> Iterator[tuple[int, R]]:
+        """Yield ``(index, function(task))`` task by task."""
+        for index, task in enumerate(tasks):
+            yield index, function(task)
+
+
+class LocalPool:
+    """Runs tasks in ``workers`` processes, keeping at most two tasks per worker queued.
+
+    The bound keeps little work queued, so an interrupt has few runs to wait for and a resumed
+    sweep loses at most those in flight.
+    """
+
+    def __init__(self, workers: int):
+        if workers < 1:
+            raise ValueError(f"workers must be a whole number ≥ 1, got {workers!r}")
+        self.workers = workers
+
+    def map_unordered(
+        self, function: Callable[[T], R], tasks: Sequence[T]
+    ) -> Iterator[tuple[int, R]]:
+        """Yield ``(index, function(task))`` as the processes finish them."""
+        import batchsim.api  # noqa: F401  NOTE: loaded once here, so forked workers inherit it
+
+        waiting = iter(enumerate(tasks))
+        with ProcessPoolExecutor(max_workers=min(self.workers, max(len(tasks), 1))) as pool:
+            running: dict[Future, int] = {}
+            try:
+                yield from self._drain(pool, function, waiting, running)
+            except BaseException:
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
+
+    def _drain(self, pool, function, waiting, running) -> Iterator[tuple[int, Any]]:
+        while True:
+            while len(running) < 2 * self.workers:
+                next_task = next(waiting, None)
+                if next_task is None:
+                    break
+                running[pool.submit(function, next_task[1])] = next_task[0]
+            if not running:
+                return
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in sorted(done, key=running.__getitem__):
+                yield running.pop(future), future.result()
+
+
+def executor_for(workers: int | None) -> Executor:
+    """Return :class:`InProcess` for one worker, else a :class:`LocalPool` (None: all cores)."""
+    count = workers if workers is not None else (os.cpu_count() or 1)
+    return InProcess() if count == 1 else LocalPool(count)
+
+
+# ----------------------------------------------------------------------------- progress
+class SweepProgress:
+    """One line on a terminal's stderr: runs done of the total, failures, elapsed, ETA."""
+
+    def __init__(self, stream: TextIO, total: int, clock: Callable[[], float] = time.monotonic):
+        self.stream, self.total, self.clock = stream, total, clock
+        self.started_at = clock()
+
+    def update(self, done: int, failed: int) -> None:
+        """Redraw the line after ``done`` of the runs to do (``failed`` of them failed)."""
+        elapsed = self.clock() - self.started_at
+        eta = elapsed / done * (self.total - done) if done else None
+        text = f"sweep: {done}/{self.total} runs ({100 * done // max(self.total, 1)} %)"
+        text += f", {failed} failed" if failed else ""
+        text += f", {_clock(elapsed)} elapsed, ETA {_clock(eta) if eta is not None else '?'}"
+        self.stream.write("\r\x1b[K" + text)
+        self.stream.flush()
+
+    def close(self) -> None:
+        """Erase the line."""
+        self.stream.write("\r\x1b[K")
+        self.stream.flush()
+
+
+def _clock(seconds: float) -> str:
+    whole = int(seconds)
+    return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}"
