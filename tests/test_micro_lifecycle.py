@@ -364,3 +364,15 @@ def test_an_unmanaged_ce_runs_on_its_fixed_instances_and_never_scales():
     end = result.summary["end_of_run_s"]
     assert end == 1230 + 300  # the last job ends at 1230; the idle check follows
     assert result.summary["total_cost_usd"] == pytest.approx(2 * 0.085 * end / 3600)
+
+
+def test_first_start_counts_the_first_attempt_of_a_retried_job():
+    # The only job RUNS at 125 and fails at 725; its retry runs 730 → 1330 on the same instance.
+    # jobs.csv keeps the last attempt's startedAt (730); the cold-start wait is still 125 s.
+    data = base_scenario()
+    data["jobDefinitions"][0]["simulation"]["failure"] = {"probability": 1, "exitCode": 3}
+    data["jobDefinitions"][0]["retryStrategy"] = {"attempts": 2}
+    result = run(data)
+    assert result.attempts["startedAt"].tolist() == [125, 730]
+    assert job(result, "a-1")["startedAt"] == 730
+    assert result.summary["first_start_s"] == 125

@@ -51,9 +51,13 @@ def waits_by_workload(jobs: pd.DataFrame, attempts: pd.DataFrame) -> dict[str, d
     return {str(entry): wait_stats(waits) for entry, waits in grouped}
 
 
-def first_start(jobs: pd.DataFrame) -> float | None:
-    """Return seconds from the first submission to the first job RUNNING (the cold-start wait)."""
-    started = jobs["startedAt"].dropna()
+def first_start(jobs: pd.DataFrame, attempts: pd.DataFrame) -> float | None:
+    """Return seconds from the first submission to the first job RUNNING (the cold-start wait).
+
+    Read from the attempts: a job's own ``startedAt`` is its last attempt's, so a first job
+    interrupted and retried would hide the moment anything first ran.
+    """
+    started = attempts["startedAt"].dropna()
     if started.empty:
         return None
     return float(started.min() - jobs["createdAt"].min())
@@ -105,7 +109,7 @@ def summarize(jobs: pd.DataFrame, attempts: pd.DataFrame, instances: pd.DataFram
         "array_jobs_by_status": {state: int(parents.get(state, 0)) for state in JOB_STATES},
         "queue_wait_s": wait_stats(attempts["queueWaitSeconds"]),
         "queue_wait_by_workload_s": waits_by_workload(jobs, attempts),
-        "first_start_s": first_start(jobs),
+        "first_start_s": first_start(jobs, attempts),
         "instances_by_type": {str(k): int(v) for k, v in instances["instanceType"].value_counts().sort_index().items()},
         "utilization": used_vcpu_s / paid_vcpu_s if paid_vcpu_s > 0 else None,
         "idle_cost_usd": instance_idle_cost(instances),
