@@ -487,3 +487,18 @@ def test_an_allocation_strategy_update_applies_to_later_launches(
         (first, 0, 725, "infrastructure_update"),
         (second, 300, 1325, "scale_in"),
     ]
+
+
+def test_the_limits_a_scenario_meets_are_the_model_s():
+    # botocore gives min/max on few shapes; those a scenario speaks are checked with the same
+    # bounds: tags (TagrisTagsMap, TagKey, TagValue) and updatePolicy's timeout.
+    from batchsim.scenario import checks
+
+    assert SHAPES["TagrisTagsMap"]["max"] == checks.MAX_TAGS
+    assert (SHAPES["TagKey"]["min"], SHAPES["TagKey"]["max"]) == checks.TAG_KEY_LENGTH
+    assert SHAPES["TagValue"]["max"] == checks.TAG_VALUE_MAX_LENGTH
+    timeout = schema.UpdatePolicy.model_fields["jobExecutionTimeoutMinutes"].metadata
+    ge = next(m.ge for m in timeout if hasattr(m, "ge"))
+    le = next(m.le for m in timeout if hasattr(m, "le"))
+    limits = SHAPES["JobExecutionTimeoutMinutes"]
+    assert (ge, le) == (limits["min"], limits["max"])

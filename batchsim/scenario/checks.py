@@ -74,6 +74,8 @@ _REASON_CHARACTERS = frozenset(".: \t")
 QUOTAS = (("jobQueues", "job queues", 50), ("computeEnvironments", "compute environments", 50))
 """AWS Batch's fixed per-Region quotas on how many of each a scenario (an account) may have."""
 MAX_TAGS = 50
+TAG_KEY_LENGTH = (1, 128)  # AWS TagKey: min, max characters
+TAG_VALUE_MAX_LENGTH = 256  # AWS TagValue
 """AWS's most tags per resource (the tag restrictions of every Batch resource)."""
 RESERVED_ENVIRONMENT_PREFIX = "AWS_BATCH"
 """AWS reserves environment variable names with this prefix for the variables Batch sets."""
@@ -1074,10 +1076,15 @@ def _tag_problem(tags: Any) -> str | None:
     if len(tags) > MAX_TAGS:
         return f"AWS allows at most {MAX_TAGS} tags per resource, got {len(tags)}"
     for key, value in tags.items():
-        if not 1 <= len(key) <= 128 or not isinstance(value, str) or len(value) > 256:
+        shortest, longest = TAG_KEY_LENGTH
+        if (
+            not shortest <= len(key) <= longest
+            or not isinstance(value, str)
+            or len(value) > TAG_VALUE_MAX_LENGTH
+        ):
             return (
-                "a tag key has 1–128 characters and its value is text of at most 256 "
-                f"characters, got {key!r:.60}: {value!r:.60}"
+                f"a tag key has {shortest}–{longest} characters and its value is text of at "
+                f"most {TAG_VALUE_MAX_LENGTH} characters, got {key!r:.60}: {value!r:.60}"
             )
     return None
 
