@@ -1,4 +1,4 @@
-"""The command line: ``batchsim run | compare | sweep | validate | schema | catalog``.
+"""The command line: ``batchsim run | compare | sweep | plan | validate | schema | catalog``.
 
 ``main(argv, stdout, stderr)`` returns an :class:`ExitStatus` and never lets a traceback reach
 the user for a problem they can fix; tests call it in-process with their own streams.
@@ -83,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_guards(compare)
     _add_set(compare)
     _add_sweep(commands)
+    _add_plan(commands)
     validate = commands.add_parser("validate", help="check a scenario and report every problem")
     validate.add_argument("scenario", help="scenario YAML file")
     _add_set(validate)
@@ -115,6 +116,38 @@ def _add_sweep(commands) -> None:
     sweep.add_argument("-q", "--quiet", action="store_true", help="no progress line on a terminal's stderr")
     _add_guards(sweep)
     _add_set(sweep)
+
+
+def _add_plan(commands) -> None:
+    plan = commands.add_parser("plan", help="the cheapest configuration that meets the targets with a confidence")
+    plan.add_argument("scenario", metavar="FILE", help="scenario YAML file, or a sweep file")
+    plan.add_argument("--vary", action="append", default=[], metavar="PATH=VALUES",
+                      help="values of a scenario value, as for sweep (repeatable)")  # fmt: skip
+    plan.add_argument("--deadline", type=_duration, default=None, metavar="D", help="makespan ≤ D, e.g. 8h")
+    plan.add_argument("--max-wait-p95", type=_duration, default=None, metavar="D", help="queue wait p95 ≤ D")
+    plan.add_argument("--budget", type=_budget, default=None, metavar="USD", help="total cost ≤ USD")
+    plan.add_argument("--confidence", type=_probability, default=0.9, metavar="P",
+                      help="P(every target met) to show, 0 < P < 1 (default 0.9)")  # fmt: skip
+    plan.add_argument("--replications-max", dest="replications", type=_at_least_one, default=None,
+                      metavar="N", help="most runs per configuration (default 30, or the file's)")  # fmt: skip
+    plan.add_argument("--seed", type=_seed, default=None, metavar="S", help="first seed (default 1)")
+    plan.add_argument("--workers", type=_at_least_one, default=None, metavar="W",
+                      help="processes (default: all cores); results are the same for every W")  # fmt: skip
+    plan.add_argument("--exhaustive", action="store_true",
+                      help="run every configuration at every replication (to check the search)")  # fmt: skip
+    plan.add_argument("-o", "--output", default="out/plan", help="output folder (default: out/plan)")
+    _add_guards(plan)
+    _add_set(plan)
+
+
+def _probability(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"a probability strictly between 0 and 1, got {text}")
+    return value
 
 
 def _duration(text: str) -> float:
@@ -254,6 +287,32 @@ def cmd_sweep(args, out: TextIO, err: TextIO) -> ExitStatus:
     return ExitStatus.SUCCESS
 
 
+def cmd_plan(args, out: TextIO, err: TextIO) -> ExitStatus:
+    """Search for the cheapest configuration meeting every target; exit 1 when none does."""
+    from batchsim.results.folder import check_output_folder
+    from batchsim.scenario.loader import parse_scenario
+    from batchsim.sweeps.plan_output import format_plan, write_plan
+    from batchsim.sweeps.planning import plan_spec, run_plan
+
+    spec = plan_spec(args)
+    folder = Path(args.output)
+    check_output_folder(folder, args.replace)
+    workers = args.workers or os.cpu_count() or 1
+    if args.size_check:
+        check_size([parse_scenario(spec.scenario_text, spec.source, spec.overrides)], parallel=workers)
+    started_at = time.perf_counter()
+    plan = run_plan(spec, args.confidence, workers, args.exhaustive)
+    elapsed_s = time.perf_counter() - started_at
+    grid_runs = len(plan.points) * spec.replications
+    write_plan(folder, plan, grid_runs, args.replace)
+    out.write(format_plan(plan, grid_runs) + "\n")
+    out.write(f"results written to {folder}/ ({plan.runs} runs simulated in {elapsed_s:.2f} s)\n")
+    if plan.answer is None:
+        err.write(f"batchsim: no configuration meets every target with confidence {args.confidence:g}\n")
+        return ExitStatus.RUN_FAILED
+    return ExitStatus.SUCCESS
+
+
 def check_size(scenarios: list[Scenario], parallel: int = 1) -> None:
     """Raise RunTooLargeError when ``parallel`` runs of the largest scenario would not fit in
     the memory available now (nothing is checked when the system does not say)."""
@@ -307,6 +366,7 @@ COMMANDS = {
     "run": cmd_run,
     "compare": cmd_compare,
     "sweep": cmd_sweep,
+    "plan": cmd_plan,
     "validate": cmd_validate,
     "schema": cmd_schema,
     "catalog": cmd_catalog,

@@ -26,8 +26,9 @@ MARKERS = (
     frozenset({"summary.json", "scenario.resolved.yaml"}),
     frozenset({"compare.json", "compare.csv"}),
     frozenset({"sweep.yaml", "runs.csv"}),
+    frozenset({"plan.json", "runs.csv"}),
 )
-"""Files that together mark a folder as a batchsim run, comparison or sweep."""
+"""Files that together mark a folder as a batchsim run, comparison, sweep or plan."""
 OUTPUT_SUFFIXES = frozenset({".csv", ".json", ".jsonl", ".md", ".yaml", ".png", ".tmp"})
 """Suffixes of every file batchsim writes (``.tmp``: a temporary left by a killed writer)."""
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
