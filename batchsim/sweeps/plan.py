@@ -252,8 +252,3 @@ class Plan:
     def rows(self) -> list[dict]:
         """Every run made, by point then replication (the rows of runs.csv)."""
         return [row for point in self.points for row in point.rows]
-
-
-def evaluated(points: Sequence[PointRuns]) -> list[PointRuns]:
-    """The points that ran at least once."""
-    return [point for point in points if point.rows]
