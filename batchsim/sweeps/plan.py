@@ -25,7 +25,6 @@ its decision is fixed. The answer is the point of lowest mean cost among those d
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from statistics import mean
 
