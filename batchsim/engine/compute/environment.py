@@ -167,7 +167,8 @@ class ComputeEnvironment:
         if not self.enabled:
             return False
         if shape.nodes:
-            return self._could_hold_nodes(shape)
+            # NOTE: an infrastructure update may have taken the node type off instanceTypes.
+            return bool(self.options(shape)) and self._could_hold_nodes(shape)
         fits_live = self._fits_live.get(shape)
         if fits_live is None:
             options = self.options(shape)
