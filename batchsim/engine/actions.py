@@ -133,6 +133,10 @@ class Timeline:
                 policy.terminateJobsOnUpdate,
                 policy.jobExecutionTimeoutMinutes * 60.0,
             )
+        for queue in self.queues.values():
+            if ce in queue.ces:
+                queue.recheck_blocked()
+        self.scheduler.request_pass()
 
     def _new_settings(self, resources: UpdateComputeResources) -> NewSettings:
         """What an infrastructure update changes, with its instance types resolved."""

@@ -134,6 +134,18 @@ class JobQueue:
             return COMPUTE_ENVIRONMENT_MAX_RESOURCE
         return JOB_RESOURCE_REQUIREMENT
 
+    def recheck_blocked(self) -> None:
+        """A CE of this queue got new limits or instance types (UpdateComputeEnvironment): work
+        out again which lines can never run; the jobs of a line that can run again lose its
+        reason (a raised maxvCpus lets them scale out, as on AWS)."""
+        for line in self.lines.values():
+            reason = self.never_placeable_reason(line.shape)
+            if reason != line.blocked_reason:
+                for job in line.jobs:
+                    if job.status_reason == line.blocked_reason:
+                        job.status_reason = reason
+                line.blocked_reason = reason
+
     def push(self, job: Job) -> bool:
         """Append a newly RUNNABLE job at the back of the queue; return whether it joined a
         blocked line (it then carries the line's blocked statusReason)."""
