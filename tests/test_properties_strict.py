@@ -430,3 +430,42 @@ def test_raising_max_vcpus_lifts_a_max_resource_wait_of_a_job_queued_before():
     inst = result.instances
     assert list(zip(inst["launchedAt"], inst["terminatedAt"], strict=True)) == [(1000.0, 2025.0)]
     assert result.summary["total_cost_usd"] == pytest.approx(C5_XLARGE * 1025 / 3600)
+
+
+def test_a_max_resource_wait_that_lifts_keeps_the_instance_launched_for_it():
+    # Found by the property above (a 30-day run launching an instance every 30 s): b waited
+    # with COMPUTE_ENVIRONMENT_MAX_RESOURCE while a's retiring c5.2xlarge held maxvCpus 8; when
+    # it went, scale-out launched a c5.xlarge for b but kept the stale reason, so the idle
+    # check (delay 0) did not keep the instance for b: scaled in at once, relaunched at the
+    # next tick, for ever. Now: passes every 30 s, boot 100 s. a: c5.2xlarge launched 0, ready
+    # 100, STARTING 120, RUNNING 145, ends 745; the update at 200 retires it (it terminates
+    # with a at 745). b (4 vCPUs) at 300 waits; the tick at 750 launches a c5.xlarge (ready
+    # 850); b STARTING 870, RUNNING 895, ends 1495, and the c5.xlarge scales in then.
+    data = base_scenario(simulation={"schedulerInterval": 30, "stopAt": "30d"})
+    ce = data["computeEnvironments"][0]
+    ce["computeResources"].update(maxvCpus=8, instanceTypes=["c5.2xlarge"])
+    ce["simulation"]["scaleDownDelay"] = "0s"
+    big = {"resourceRequirements": [{"type": "VCPU", "value": "4"}]}
+    submit = {"jobQueue": "q", "jobDefinition": "work"}
+    data["workload"] = [
+        {"name": "a", "submit": {**submit, "jobName": "a"}},
+        {
+            "name": "b",
+            "at": "300s",
+            "submit": {**submit, "jobName": "b", "containerOverrides": big},
+        },
+    ]
+    update = {"computeEnvironment": "od", "computeResources": {"instanceTypes": ["c5.xlarge"]}}
+    data["actions"] = [{"at": "200s", "UpdateComputeEnvironment": update}]
+    with wall_clock_limit(RUN_WALL_LIMIT_S):
+        result = run(data)
+    times = result.jobs.set_index("jobId")[["startingAt", "startedAt", "stoppedAt"]]
+    assert times.loc["a-1"].tolist() == [120.0, 145.0, 745.0]
+    assert times.loc["b-1"].tolist() == [870.0, 895.0, 1495.0]
+    inst = result.instances
+    assert list(
+        zip(inst["instanceType"], inst["launchedAt"], inst["terminatedAt"], strict=True)
+    ) == [
+        ("c5.2xlarge", 0.0, 745.0),
+        ("c5.xlarge", 750.0, 1495.0),
+    ]

@@ -307,7 +307,9 @@ class Scheduler:
                 room[queue] = headroom - (asked - max(left, 0)) // nodes * shape.held_vcpus
             if left > 0:
                 self._explain_wait(queue, line)
-            elif _capacity_reason(line):
+            elif _capacity_reason(line) or _misconfigured(line):
+                # NOTE: the CEs took the whole demand on: the reason has lifted (a stale
+                # MISCONFIGURATION one would keep is_wanted from keeping the new instance).
                 self.lifecycle.clear_stuck(queue, line)
             if not queue.backfill and (left > 0 or jobs < len(line.jobs)):
                 halted.add(queue)
