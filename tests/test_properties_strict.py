@@ -469,3 +469,19 @@ def test_a_max_resource_wait_that_lifts_keeps_the_instance_launched_for_it():
         ("c5.2xlarge", 0.0, 745.0),
         ("c5.xlarge", 750.0, 1495.0),
     ]
+
+
+def test_a_job_retried_by_an_update_that_leaves_no_fitting_type_gets_the_reason():
+    # Found by the property above: the job retried off its replaced host kept the host's
+    # statusReason while no type left could hold it. A 4-vCPU job at 0 on c5.xlarge (launched
+    # 0, ready 100, RUNNING 125); at 200 an update to [c5.large] with terminateJobsOnUpdate
+    # ends the attempt (host_replaced) and the retry waits with JOB_RESOURCE_REQUIREMENT.
+    data = types_taken_away("200s", multinode=False)
+    data["jobDefinitions"][0]["retryStrategy"] = {"attempts": 2}
+    data["actions"][0]["UpdateComputeEnvironment"]["updatePolicy"] = {"terminateJobsOnUpdate": True}
+    result = run(data)
+    a = result.jobs.iloc[0]
+    assert (a["status"], a["attempts"]) == ("RUNNABLE", 1)
+    assert a["statusReason"].startswith("MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT")
+    assert result.attempts["outcome"].tolist() == ["host_replaced"]
+    assert result.instances["terminatedAt"].tolist() == [200.0]

@@ -142,7 +142,8 @@ class JobQueue:
             reason = self.never_placeable_reason(line.shape)
             if reason != line.blocked_reason:
                 for job in line.jobs:
-                    if job.status_reason == line.blocked_reason:
+                    # NOTE: a job retried by the same update may still show its host's end
+                    if reason is not None or job.status_reason == line.blocked_reason:
                         job.status_reason = reason
                 line.blocked_reason = reason
 
