@@ -311,7 +311,9 @@ class Scheduler:
                 room[queue] = headroom - (asked - max(left, 0)) // nodes * shape.held_vcpus
             if left > 0:
                 self._explain_wait(queue, line)
-            elif _capacity_reason(line):
+            elif _capacity_reason(line) or _misconfigured(line):
+                # NOTE: the CEs took the whole demand on: the reason has lifted (a stale
+                # MISCONFIGURATION one would keep is_wanted from keeping the new instance).
                 self.lifecycle.clear_stuck(queue, line)
             if not queue.backfill and (left > 0 or jobs < len(line.jobs)):
                 halted.add(queue)
@@ -339,7 +341,10 @@ class Scheduler:
             return
         if not any(ce.could_place_later(line.shape) for ce in queue.ces):
             if not any(not ce.enabled and ce.can_ever_serve(line.shape) for ce in queue.ces):
-                self.lifecycle.mark_stuck(queue, line, COMPUTE_ENVIRONMENT_MAX_RESOURCE)
+                # NOTE: after an infrastructure update no type may fit: the reason a queue
+                # created with those types gives (JOB_RESOURCE_REQUIREMENT), else MAX_RESOURCE.
+                reason = queue.never_placeable_reason(line.shape)
+                self.lifecycle.mark_stuck(queue, line, reason or COMPUTE_ENVIRONMENT_MAX_RESOURCE)
                 return
             # NOTE: it waits for a DISABLED CE, for which AWS documents no blocked reason: none
             # (a time-limit action must not cancel jobs during a temporary disable).

@@ -171,7 +171,8 @@ class ComputeEnvironment:
         if not self.enabled:
             return False
         if shape.nodes:
-            return self._could_hold_nodes(shape)
+            # NOTE: an infrastructure update may have taken the node type off instanceTypes.
+            return bool(self.options(shape)) and self._could_hold_nodes(shape)
         if self.fits_live(shape):
             return True
         # NOTE: a type short of capacity or over the Spot cap now may launch later.
