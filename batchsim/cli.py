@@ -35,7 +35,8 @@ class ExitStatus(IntEnum):
 
     2 is every mistake the user can fix (scenario, arguments, output folder, a run too big for
     the machine); 3 is a bug in batchsim; 1 a run that failed for another reason (a full disk,
-    memory exhausted); 130 and 143 are SIGINT and SIGTERM (128 + the signal number).
+    memory exhausted); 130 and 143 are SIGINT and SIGTERM (128 + the signal number), 141 a reader
+    that closed the pipe early (SIGPIPE, as ``git log | head`` gives).
     """
 
     SUCCESS = 0
@@ -43,6 +44,7 @@ class ExitStatus(IntEnum):
     INVALID_SCENARIO = 2
     INTERNAL_ERROR = 3
     INTERRUPTED = 130
+    PIPE_CLOSED = 141
     TERMINATED = 143
 
 
@@ -431,11 +433,24 @@ def _dispatch(args, out: TextIO, err: TextIO) -> ExitStatus:
     except MemoryError:
         err.write("batchsim: out of memory; shorten the run (simulation.stopAt, until, count)\n")
         return ExitStatus.RUN_FAILED
+    except BrokenPipeError:
+        _drop_stdout()
+        return ExitStatus.PIPE_CLOSED
     except OSError as error:
         err.write(f"batchsim: {error.strerror or error}: {error.filename or ''}\n")
         return ExitStatus.RUN_FAILED
     except Exception as error:  # InternalError, or a bug nobody named
         return _internal_error(error, err)
+
+
+def _drop_stdout() -> None:
+    """The reader of our output went away (``batchsim run … | head``): say nothing more, and
+    point stdout at /dev/null so the interpreter's last flush does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # NOTE: stdout replaced by a non-file (tests): nothing to do
+        pass
 
 
 def _internal_error(error: Exception, err: TextIO) -> ExitStatus:

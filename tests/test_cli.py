@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from conftest import TINY_YAML, cli
+from conftest import REPO, TINY_YAML, cli
 
 from batchsim.cli import ExitStatus
 
@@ -120,3 +122,17 @@ def test_run_no_events_leaves_out_the_event_log(scenario_file, tmp_path):
     assert status == 0, err
     assert (tmp_path / "o" / "summary.json").is_file()
     assert not (tmp_path / "o" / "events.jsonl").exists()
+
+
+def test_a_reader_that_closes_the_pipe_gets_status_141_no_message_and_the_results(tmp_path):
+    # `batchsim run … | head`: the reader is gone before the summary is printed. The files are
+    # written first, so they are all there; the command says nothing more and exits as git
+    # does on SIGPIPE.
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "batchsim", "run", "scenarios/quickstart.yaml", "-o", str(out)]
+    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()
+    assert process.wait(timeout=120) == 141
+    assert process.stderr.read() == b""
+    assert json.loads((out / "summary.json").read_text())["jobs_by_status"]["SUCCEEDED"] > 0
