@@ -4,6 +4,7 @@
     python benchmarks/run.py --quick                          # shapes a–h; 10k and 100k only
     python benchmarks/run.py --shapes a,b,c,d --sizes 1e4,1e5,1e6 --repeats 3
     python benchmarks/run.py --case batchsim-engine --shape c --jobs 100000 [--profile]
+    python benchmarks/run.py --shapes a,b,c,d --sizes 1e5 --pythonpath /tmp/batchsim-compiled
 
 Every (shape, case, N, repeat) runs in a fresh interpreter, so its peak RSS is its own; repeats
 interleave the cases so machine noise hits all of them. Only the simulation is timed (not
@@ -27,6 +28,12 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # use the checkout's batchsim even when it is not installed
+if "--pythonpath" in sys.argv[:-1]:
+    # NOTE: read before argparse, since batchsim is imported below: a compiled copy goes first
+    PYTHONPATH = str(Path(sys.argv[sys.argv.index("--pythonpath") + 1]).resolve())
+    sys.path.insert(0, PYTHONPATH)
+else:
+    PYTHONPATH = None
 
 from cases import CASE_FUNCS  # noqa: E402  (after the path set-up above)
 from report import BASELINE, markdown, summarize, theory  # noqa: E402
@@ -56,8 +63,16 @@ def run_one_case(args) -> None:
         jobs_per_s=out["jobs_done"] / out["wall_s"],
         jobs_per_cpu_s=out["jobs_done"] / out["cpu_s"],
         peak_rss_mib=peak_rss_mib(),
+        compiled=engine_compiled(),
     )
     print(RESULT_TAG + json.dumps(out), flush=True)
+
+
+def engine_compiled() -> bool:
+    """Whether the batchsim engine imported here is the mypyc-compiled one (setup.py)."""
+    import batchsim.engine.env
+
+    return not batchsim.engine.env.__file__.endswith(".py")
 
 
 # ------------------------------------------------------------------------------------ driver
@@ -69,6 +84,8 @@ def spawn(shape: str, case: str, jobs: int, seed: int, args) -> dict:
                         ("--mean-service", args.mean_service)):  # fmt: skip
         if value is not None:
             command += [flag, str(value)]
+    if PYTHONPATH is not None:
+        command += ["--pythonpath", PYTHONPATH]
     head = {"shape": shape, "case": case, "jobs": jobs, "seed": seed}
     try:
         done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=args.timeout)  # fmt: skip
@@ -101,6 +118,8 @@ def machine_info() -> dict:
         except PackageNotFoundError:
             info[package] = None
     info["commit"] = _git("rev-parse", "--short", "HEAD")
+    info["pythonpath"] = PYTHONPATH  # a compiled copy, when one was measured
+    info["compiled_engine"] = engine_compiled()
     changed = _git("status", "--porcelain", "--", "batchsim")
     info["batchsim_modified_since_commit"] = bool(changed) if changed is not None else None
     info["loadavg"] = os.getloadavg()
@@ -213,6 +232,7 @@ def parse_args(argv=None):
     add("--capacity", type=int, help="shape a: one-vCPU slots, even (default 64)")
     add("--load", type=float, help="shape a: utilisation ρ (default 0.85)")
     add("--mean-service", type=float, help="shape a: mean runtime in s (default 60)")
+    add("--pythonpath", help="import batchsim from this folder first (e.g. a compiled copy)")
     args = parser.parse_args(argv)
     if args.capacity is not None and args.capacity % 2:
         parser.error("--capacity must be even (c5.large instances have 2 vCPUs)")

@@ -44,7 +44,7 @@ class InstanceType:
 
     name: str
     family: str
-    vcpus: float
+    vcpus: int | float  # NOTE: not `float`, which mypyc would store as 16.0 (see setup.py)
     memory_mib: int
     gpus: int
     architecture: str

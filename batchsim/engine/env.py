@@ -28,7 +28,7 @@ class Timer:
     _value = None
 
     def __init__(self, callback: TimerCallback):
-        self.callbacks = [callback]
+        self.callbacks: list[TimerCallback] | None = [callback]
 
 
 class BatchEnv(simpy.Environment):
@@ -110,8 +110,10 @@ class BatchEnv(simpy.Environment):
             while queue and queue[0][0] < horizon:
                 self._now, _, _, event = heappop(queue)
                 # SimPy types Event.callbacks as a list yet marks a processed event with None
-                # (its own step() does the same under an ignore)
-                callbacks, event.callbacks = event.callbacks, None  # type: ignore[assignment]
+                # (its own step() does the same under an ignore); NOTE: two statements, so that
+                # mypyc never stores None in a list-typed local
+                callbacks = event.callbacks
+                event.callbacks = None  # type: ignore[assignment]
                 for callback in callbacks:
                     callback(event)
                 if not event._ok and not hasattr(event, "_defused"):
@@ -127,8 +129,10 @@ class BatchEnv(simpy.Environment):
                     continue
                 self._now, _, _, event = heappop(queue)
                 # SimPy types Event.callbacks as a list yet marks a processed event with None
-                # (its own step() does the same under an ignore)
-                callbacks, event.callbacks = event.callbacks, None  # type: ignore[assignment]
+                # (its own step() does the same under an ignore); NOTE: two statements, so that
+                # mypyc never stores None in a list-typed local
+                callbacks = event.callbacks
+                event.callbacks = None  # type: ignore[assignment]
                 for callback in callbacks:
                     callback(event)
                 if not event._ok and not hasattr(event, "_defused"):

@@ -22,7 +22,7 @@ MISCONFIGURATION = "MISCONFIGURATION:"
 if TYPE_CHECKING:
     from batchsim.engine.blocked import BlockedHeads
     from batchsim.engine.compute import ComputeEnvironment
-    from batchsim.engine.consumables import Consumables
+    from batchsim.engine.consumables import Consumables, Placer
     from batchsim.engine.env import BatchEnv
     from batchsim.engine.queue import JobQueue, ShapeLine
 
@@ -55,12 +55,15 @@ class Scheduler:
         self.lifecycle = Lifecycle(env, queues, self, watch)
         self._start = self.lifecycle.start
         self.consumables = consumables
+        # NOTE: the two placers are attributes, not methods replaced on the instance (which a
+        # mypyc-compiled class forbids): only runs with consumable resources place through the
+        # gate (consumables.py).
+        self._placer_single: Placer = self._place_single
+        self._placer_nodes: Placer = self._place_nodes
         if consumables is not None:
-            # NOTE: only runs with consumable resources place through the gate (consumables.py):
-            # instance attributes shadow the two methods, which mypy cannot type.
             gate, life = consumables.gate, self.lifecycle
-            self._place_single = gate(self._place_single, life)  # type: ignore[method-assign,assignment]
-            self._place_nodes = gate(self._place_nodes, life)  # type: ignore[method-assign,assignment]
+            self._placer_single = gate(self._place_single, life)
+            self._placer_nodes = gate(self._place_nodes, life)
             self.lifecycle.on_job_ended(consumables.listener(self.request_pass))
 
     def reorder(self) -> None:
@@ -234,8 +237,8 @@ class Scheduler:
     def _place_head(self, queue: JobQueue, line: ShapeLine) -> bool:
         """Place the first job of ``line`` on the first CE with room; return whether it was."""
         if line.shape.nodes:
-            return self._place_nodes(queue, line)
-        return self._place_single(queue, line)
+            return self._placer_nodes(queue, line)
+        return self._placer_single(queue, line)
 
     def _place_single(self, queue: JobQueue, line: ShapeLine) -> bool:
         """Place the first job of a line of single-node jobs (see _place_head)."""
@@ -258,7 +261,7 @@ class Scheduler:
 
     def _place_line(self, queue: JobQueue, line: ShapeLine) -> bool:
         """Place jobs of one shape while some CE has room; return whether all were placed."""
-        place = self._place_nodes if line.shape.nodes else self._place_single
+        place = self._placer_nodes if line.shape.nodes else self._placer_single
         while line.jobs and place(queue, line):
             pass
         return not line.jobs

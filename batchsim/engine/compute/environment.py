@@ -108,8 +108,8 @@ class ComputeEnvironment:
         self.alive: dict[Instance, None] = {}
         self._live_types: dict[str, int] = {}  # instance type -> instances booting or ready
         self._fits_live: dict[Shape, bool] = {}  # shape -> a live instance type fits it
-        self.total_vcpus: float = 0  # vCPUs of instances booting or ready (AWS desiredvCpus)
-        self.free_vcpus: float = 0  # free vCPUs on ready instances
+        self.total_vcpus: int | float = 0  # NOTE: an int unless Fargate: capacity.csv dtype
+        self.free_vcpus = 0.0  # free vCPUs on ready instances
         self.option_cache: dict[Shape, list[TypeOption]] = {}
         self.idle_nodes_promised: dict[str, int] = {}  # node type -> promised this round
         self.ready_promised: list[Instance] = []  # ready instances with room promised this round
@@ -118,10 +118,20 @@ class ComputeEnvironment:
         # the scheduler re-explains a wait only when it moves.
         self.version = 0
 
-    # Scaling out (scale_out.py): the scheduler's round of demand.
-    begin_round = scale_out.begin_round
-    absorb = scale_out.absorb
-    promise_ready = scale_out.promise_ready
+    # Scaling out (scale_out.py): the scheduler's round of demand. NOTE: methods that call the
+    # module's functions, not class attributes bound to them, which a mypyc-compiled class
+    # would not bind as methods (see docs/architecture.md, "The compiled engine").
+    def begin_round(self) -> None:
+        """Forget room promised this round (``scale_out.begin_round``)."""
+        scale_out.begin_round(self)
+
+    def absorb(self, shape: Shape, jobs: int) -> int:
+        """Take on up to ``jobs`` RUNNABLE jobs of ``shape``; see ``scale_out.absorb``."""
+        return scale_out.absorb(self, shape, jobs)
+
+    def promise_ready(self, shape: Shape, jobs: int) -> int:
+        """Promise ready room to ``jobs`` jobs of ``shape``; see ``scale_out.promise_ready``."""
+        return scale_out.promise_ready(self, shape, jobs)
 
     # --------------------------------------------------------------------- capacity questions
     def options(self, shape: Shape) -> list[TypeOption]:
@@ -345,7 +355,8 @@ class ComputeEnvironment:
             return
         instance.state = InstanceState.READY
         instance.ready_at = self.env.now
-        instance.reserved_vcpus = instance.reserved_mib = instance.reserved_gpus = 0
+        instance.reserved_vcpus = instance.reserved_mib = 0.0
+        instance.reserved_gpus = 0
         self.booting.remove(instance)
         self.ready.append(instance)
         if self.tasks is not None:

@@ -57,7 +57,7 @@ class Instance:
         self.idle_token = 0
         self.busy_vcpu_s = 0.0
         # Room promised to RUNNABLE jobs while this instance boots (scale-out bookkeeping).
-        self.reserved_vcpus: float = 0
+        self.reserved_vcpus = 0.0
         self.reserved_mib = 0.0
         self.reserved_gpus = 0
         # Jobs STARTING or RUNNING here, kept only where a reclaim may end them all.

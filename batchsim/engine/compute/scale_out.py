@@ -31,11 +31,11 @@ def never(_itype: InstanceType) -> bool:
 def begin_round(ce: ComputeEnvironment) -> None:
     """Forget room promised on booting instances; the scheduler re-promises it each round."""
     for instance in ce.booting:
-        instance.reserved_vcpus = 0
+        instance.reserved_vcpus = 0.0
         instance.reserved_mib = 0.0
         instance.reserved_gpus = 0
     for instance in ce.ready_promised:
-        instance.reserved_vcpus = 0
+        instance.reserved_vcpus = 0.0
         instance.reserved_mib = 0.0
         instance.reserved_gpus = 0
     ce.ready_promised.clear()
