@@ -3,7 +3,8 @@
 :class:`DaskExecutor` has the :meth:`~batchsim.sweeps.runner.Executor.map_unordered` of the
 other executors, so the sweep files its rows by run number and ``runs.csv`` is the same, byte
 for byte, as with the process pool. Dask is an optional extra (``pip install
-'batchsim[dask]'``); this module imports it only when an executor is made.
+'batchsim[dask]'``); this module imports it only when an executor runs, so batchsim imports
+without it.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import importlib.util
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -25,6 +27,14 @@ LOCAL = "local"
 """The address that starts a ``distributed.LocalCluster`` instead of connecting to one."""
 CONNECT_TIMEOUT_S = 10.0
 """How long to wait for a scheduler before giving up (seconds)."""
+CHUNK_S = 0.25
+"""How long one Dask task should take (seconds): runs are sent in chunks of about this length."""
+LOCAL_CONFIG = {
+    "distributed.worker.multiprocessing-method": "fork",
+    "distributed.worker.profile.enabled": False,
+}
+"""Dask settings of a LocalCluster: workers forked, not spawned, and not profiled (see
+:func:`start_local_cluster`)."""
 DASHBOARD = "127.0.0.1:0"
 """Where a LocalCluster serves its HTTP endpoints: any free port on this machine only (Dask's
 default, 8787 on every interface, clashes with a second cluster)."""
@@ -40,7 +50,8 @@ def require_dask() -> None:
 
 
 class DaskExecutor:
-    """Runs tasks on Dask workers, keeping at most two tasks per worker thread submitted.
+    """Runs tasks on Dask workers in chunks of about ``CHUNK_S``, two chunks per worker thread
+    submitted at a time.
 
     ``address`` is "local" — start a ``distributed.LocalCluster`` of ``workers`` processes
     (None: one per core) with one thread each, for the length of one sweep — or a scheduler's
@@ -102,9 +113,10 @@ def start_local_cluster(workers: int | None) -> Any:
     import batchsim.api  # noqa: F401  NOTE: loaded once here, so forked workers inherit it
 
     # NOTE: fork, not Dask's default spawn: a spawned worker imports distributed, pandas and
-    # batchsim anew, seconds on a loaded machine for a cluster that lives one sweep. One
-    # thread per process: a run holds the GIL from start to end.
-    with dask.config.set({"distributed.worker.multiprocessing-method": "fork"}), _quiet_children():
+    # batchsim anew, seconds on a loaded machine for a cluster that lives one sweep. No
+    # profiler: it samples the running thread every 10 ms, CPU the runs need. One thread per
+    # process: a run holds the GIL from start to end.
+    with dask.config.set(LOCAL_CONFIG), _quiet_children():
         return LocalCluster(
             n_workers=workers, threads_per_worker=1, processes=True,
             dashboard_address=DASHBOARD, silence_logs=logging.ERROR,
@@ -155,36 +167,77 @@ def check_workers(client: Any) -> None:
         )
 
 
-def _window(client: Any) -> int:
-    """How many tasks to keep submitted: two per worker thread (at least two)."""
-    return 2 * max(sum(client.nthreads().values()), 1)
+def run_chunk(function: Callable[[T], R], tasks: Sequence[T]) -> tuple[list[R], float]:
+    """Run ``tasks`` one after the other on a worker; return the results and the time taken (s)."""
+    started_at = time.perf_counter()
+    results = [function(task) for task in tasks]
+    return results, time.perf_counter() - started_at
+
+
+class Chunks:
+    """Cuts the tasks into chunks that take about ``CHUNK_S`` each, measured as runs finish.
+
+    NOTE: one Dask task costs milliseconds of scheduler, client and worker time, a large share
+    of a short run; a chunk of runs pays it once. The first chunks hold one task (nothing is
+    measured yet) and no chunk holds more than a fair share of what is left (left / (2 ×
+    threads)), so the last chunks stay small and every worker finishes at about the same time.
+    """
+
+    def __init__(self, tasks: Sequence[Any]):
+        self.tasks, self.taken = tasks, 0
+        self.runs, self.busy_s = 0, 0.0
+
+    def take(self, threads: int) -> list[int]:
+        """Return the indices of the next chunk for a cluster of ``threads`` (empty at the end)."""
+        size = self.size(threads)
+        chunk = list(range(self.taken, min(self.taken + size, len(self.tasks))))
+        self.taken += len(chunk)
+        return chunk
+
+    def size(self, threads: int) -> int:
+        """How many tasks the next chunk holds."""
+        fair = max((len(self.tasks) - self.taken) // (2 * threads), 1)
+        if self.runs == 0 or self.busy_s <= 0:
+            return 1 if self.runs == 0 else fair
+        return max(min(round(CHUNK_S * self.runs / self.busy_s), fair), 1)
+
+    def record(self, runs: int, busy_s: float) -> None:
+        """Count ``runs`` finished in ``busy_s`` seconds of a worker's time."""
+        self.runs, self.busy_s = self.runs + runs, self.busy_s + busy_s
+
+
+def _threads(client: Any) -> int:
+    """How many worker threads the cluster has now (at least one)."""
+    return max(sum(client.nthreads().values()), 1)
 
 
 def _drain(client: Any, function: Callable, tasks: Sequence) -> Iterator[tuple[int, Any]]:
-    """Submit tasks a window at a time; yield ``(index, result)`` as each finishes.
+    """Submit chunks, two per worker thread at a time; yield ``(index, result)`` as they finish.
 
-    NOTE: the window, re-read as workers come and go, keeps little work queued, so an
+    NOTE: the bound, re-read as workers come and go, keeps little work queued, so an
     interrupt loses few runs and the scheduler never holds the whole sweep.
     """
     from distributed import as_completed
 
-    waiting = iter(enumerate(tasks))
-    index_of: dict[Any, int] = {}
+    chunks, pending = Chunks(tasks), dict[Any, list[int]]()
     finished = as_completed()
     try:
-        _top_up(client, function, waiting, index_of, finished)
+        _top_up(client, function, chunks, pending, finished)
         for future in finished:
-            index = index_of.pop(future)
-            yield index, future.result()
-            _top_up(client, function, waiting, index_of, finished)
+            indices = pending.pop(future)
+            results, busy_s = future.result()
+            chunks.record(len(indices), busy_s)
+            _top_up(client, function, chunks, pending, finished)  # NOTE: before the caller's work
+            yield from zip(indices, results, strict=True)
     finally:
-        if index_of:
-            client.cancel(list(index_of))
+        if pending:
+            client.cancel(list(pending))
 
 
-def _top_up(client, function, waiting, index_of, finished) -> None:
-    limit = _window(client)
-    while len(index_of) < limit and (next_task := next(waiting, None)) is not None:
-        future = client.submit(function, next_task[1], pure=False)
-        index_of[future] = next_task[0]
+def _top_up(client, function, chunks: Chunks, pending: dict, finished) -> None:
+    threads = _threads(client)
+    while len(pending) < 2 * threads and (indices := chunks.take(threads)):
+        batch = [chunks.tasks[index] for index in indices]
+        future = client.submit(run_chunk, function, batch, pure=False)
+        pending[future] = indices
         finished.add(future)
