@@ -120,6 +120,11 @@ class DaskUnavailable(UserError):
     workers do not run this batchsim version. The message says what to do."""
 
 
+class DaskClusterLost(DaskUnavailable):
+    """The Dask cluster failed during a sweep (the scheduler lost, a worker killed); the
+    finished runs are kept for ``--resume``."""
+
+
 class IllegalTransition(InternalError):
     """A job was asked to move between two states that AWS Batch never connects."""
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -22,7 +23,9 @@ from test_sweep import random_scenario
 import batchsim
 from batchsim.errors import DaskUnavailable
 from batchsim.sweeps import dask_executor
+from batchsim.sweeps import execute as execute_module
 from batchsim.sweeps.dask_executor import CHUNK_S, Chunks, DaskExecutor
+from batchsim.sweeps.runner import run_task
 
 FILES = ("runs.csv", "points.csv")
 VARY = ["--vary", "maxvCpus=4,8,16", "--replications", "3", "--deadline", "40m"]
@@ -129,6 +132,36 @@ def test_resume_on_dask_runs_only_the_missing_runs(address, scenario_file, one_w
     status, out, _ = cli("sweep", str(scenario_file), *VARY, "--dask", address, "-o", str(part),
                          "--resume")  # fmt: skip
     assert status == 0 and "4 runs simulated" in out and "5 resumed" in out
+    assert same_files(part, one_worker)
+
+
+def test_a_worker_lost_midway_keeps_the_finished_runs_for_resume(
+    scenario_file, one_worker, tmp_path, monkeypatch
+):
+    pytest.importorskip("distributed")  # NOTE: before dask.config.set, which needs its defaults
+    import dask
+
+    def dying(task):
+        if task.seed == 3 and "maxvCpus=16" in task.overrides[-1]:
+            os._exit(1)  # the worker process dies, as when the machine reclaims it
+        return run_task(task)
+
+    monkeypatch.setattr(execute_module, "run_task", dying)
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+        cluster = dask_executor.start_local_cluster(2)
+    try:
+        part = tmp_path / "part"
+        status, _, err = cli("sweep", str(scenario_file), *VARY, "--dask",
+                             cluster.scheduler_address, "-o", str(part))  # fmt: skip
+    finally:
+        cluster.close()
+    assert status == 2 and "failed during the sweep: KilledWorker" in err
+    kept = len(read_csv(part / "runs.csv"))
+    assert kept < 9 and f"{kept} finished runs kept" in err
+    monkeypatch.setattr(execute_module, "run_task", run_task)
+    status, out, _ = cli("sweep", str(scenario_file), *VARY, "--workers", "1", "-o", str(part),
+                         "--resume")  # fmt: skip
+    assert status == 0 and f"{kept} resumed" in out
     assert same_files(part, one_worker)
 
 

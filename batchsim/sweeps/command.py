@@ -6,7 +6,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any, TextIO
 
-from batchsim.errors import Interrupted, Problem, SweepError
+from batchsim.errors import DaskClusterLost, Interrupted, Problem, SweepError
 from batchsim.sweeps.execute import SweepResult, execute, reusable
 from batchsim.sweeps.load import is_sweep_file, load_sweep_file, spec_from_options
 from batchsim.sweeps.outputs import resumed_rows, write_partial, write_sweep
@@ -73,8 +73,8 @@ def run_sweep(
     """Run the sweep on ``executor`` (resuming the folder's finished runs with ``--resume``)
     and write it.
 
-    On SIGINT/SIGTERM the finished runs are written for a later ``--resume``, then the
-    interruption goes on up to the command line.
+    On SIGINT/SIGTERM, or a Dask cluster lost midway, the finished runs are written for a
+    later ``--resume``, then the interruption or error goes on up to the command line.
     """
     points = spec.points()
     finished = reusable(spec, points, resumed_rows(folder, spec)) if args.resume else {}
@@ -83,7 +83,7 @@ def run_sweep(
     progress = SweepProgress(err, todo) if shown else None
     try:
         result = execute(spec, executor, progress, finished)
-    except (KeyboardInterrupt, Interrupted):
+    except (KeyboardInterrupt, Interrupted, DaskClusterLost):
         if progress is not None:
             progress.close()
         write_partial(folder, spec, finished, args.replace)

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from batchsim.api import package_version
-from batchsim.errors import DaskUnavailable
+from batchsim.errors import DaskClusterLost, DaskUnavailable
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -75,9 +75,18 @@ class DaskExecutor:
         self, function: Callable[[T], R], tasks: Sequence[T]
     ) -> Iterator[tuple[int, R]]:
         """Yield ``(index, function(task))`` as the workers finish them."""
+        from distributed import CancelledError, KilledWorker
+        from distributed.comm import CommClosedError
+
         client, cluster = self._connect()
         try:
             yield from _drain(client, function, tasks)
+        except (CancelledError, KilledWorker, CommClosedError) as error:
+            text = " ".join(str(error).split())
+            raise DaskClusterLost(
+                f"the Dask cluster at {self.address} failed during the sweep: "
+                f"{type(error).__name__}: {text}"
+            ) from error
         finally:
             client.close()
             if cluster is not None:
