@@ -6,6 +6,7 @@ the configurations so that load on a shared machine hits both alike, and prints 
 time of each and their ratio. Usage: ``python3 benchmarks/sweep_workers.py [repeats]`` (1 and 2
 workers) or ``python3 benchmarks/sweep_workers.py [repeats] --dask`` (2 pool workers against a
 Dask LocalCluster of 2 workers, ``--dask local --workers 2``; needs the dask extra).
+``--replications N`` changes the 50 replications per point (4 × N runs).
 """
 
 from __future__ import annotations
@@ -29,21 +30,23 @@ DASK = {
 
 
 def timed(options: list[str], folder: Path) -> float:
-    """Return the wall time (s) of one sweep run with ``options``."""
+    """Return the wall time (s) of one sweep run with ``options`` (they may replace SWEEP's)."""
     argv = [sys.executable, "-m", "batchsim", "sweep", *SWEEP, *options]
     started = time.perf_counter()
     subprocess.run([*argv, "-q", "-o", str(folder)], cwd=REPO, check=True, capture_output=True)
     return time.perf_counter() - started
 
 
-def main(repeats: int = 3, configurations: dict[str, list[str]] = WORKERS) -> None:
-    """Print the median of ``repeats`` sweeps per configuration and the baseline's ratio to the
-    second (above 1: the second is faster)."""
+def main(
+    repeats: int = 3, configurations: dict[str, list[str]] = WORKERS, extra: list[str] | None = None
+) -> None:
+    """Print the median of ``repeats`` sweeps per configuration (each with the ``extra``
+    options) and the baseline's ratio to the second (above 1: the second is faster)."""
     times: dict[str, list[float]] = {name: [] for name in configurations}
     with tempfile.TemporaryDirectory() as scratch:
         for _ in range(repeats):
             for number, (name, options) in enumerate(configurations.items()):
-                times[name].append(timed(options, Path(scratch) / str(number)))
+                times[name].append(timed([*options, *(extra or [])], Path(scratch) / str(number)))
     medians = {name: statistics.median(values) for name, values in times.items()}
     for name, values in times.items():
         shown = ", ".join(f"{value:.2f}" for value in values)
@@ -53,5 +56,7 @@ def main(repeats: int = 3, configurations: dict[str, list[str]] = WORKERS) -> No
 
 
 if __name__ == "__main__":
-    numbers = [int(arg) for arg in sys.argv[1:] if arg.isdigit()]
-    main(numbers[0] if numbers else 3, DASK if "--dask" in sys.argv[1:] else WORKERS)
+    args = sys.argv[1:]
+    extra = args[args.index("--replications") :][:2] if "--replications" in args else []
+    repeats = [int(arg) for arg in args if arg.isdigit() and arg not in extra]
+    main(repeats[0] if repeats else 3, DASK if "--dask" in args else WORKERS, extra)

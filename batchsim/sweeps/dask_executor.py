@@ -32,9 +32,10 @@ CHUNK_S = 0.25
 LOCAL_CONFIG = {
     "distributed.worker.multiprocessing-method": "fork",
     "distributed.worker.profile.enabled": False,
+    "distributed.admin.tick.interval": "1s",
 }
-"""Dask settings of a LocalCluster: workers forked, not spawned, and not profiled (see
-:func:`start_local_cluster`)."""
+"""Dask settings of a LocalCluster: workers forked, not spawned, not profiled, and their event
+loops checked once a second instead of every 20 ms (see :func:`start_local_cluster`)."""
 DASHBOARD = "127.0.0.1:0"
 """Where a LocalCluster serves its HTTP endpoints: any free port on this machine only (Dask's
 default, 8787 on every interface, clashes with a second cluster)."""
@@ -123,7 +124,8 @@ def start_local_cluster(workers: int | None) -> Any:
 
     # NOTE: fork, not Dask's default spawn: a spawned worker imports distributed, pandas and
     # batchsim anew, seconds on a loaded machine for a cluster that lives one sweep. No
-    # profiler: it samples the running thread every 10 ms, CPU the runs need. One thread per
+    # profiler (it samples the running thread every 10 ms) and a slow tick (20 ms by default):
+    # both wake a worker's event loop, which then takes the GIL from the run. One thread per
     # process: a run holds the GIL from start to end.
     with dask.config.set(LOCAL_CONFIG), _quiet_children():
         return LocalCluster(
