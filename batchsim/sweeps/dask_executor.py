@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import multiprocessing
 import signal
 import threading
 import time
@@ -127,7 +128,10 @@ def start_local_cluster(workers: int | None) -> Any:
     # profiler (it samples the running thread every 10 ms) and a slow tick (20 ms by default):
     # both wake a worker's event loop, which then takes the GIL from the run. One thread per
     # process: a run holds the GIL from start to end.
-    with dask.config.set(LOCAL_CONFIG), _quiet_children():
+    config = dict(LOCAL_CONFIG)
+    if "fork" not in multiprocessing.get_all_start_methods():
+        config.pop("distributed.worker.multiprocessing-method")  # NOTE: Windows: Dask's spawn
+    with dask.config.set(config), _quiet_children():
         return LocalCluster(
             n_workers=workers, threads_per_worker=1, processes=True,
             dashboard_address=DASHBOARD, silence_logs=logging.ERROR,
