@@ -109,6 +109,9 @@ def _add_sweep(commands) -> None:
                        help="N points of a Latin hypercube over the ranges instead of the grid")  # fmt: skip
     sweep.add_argument("--workers", type=_at_least_one, default=None, metavar="W",
                        help="processes (default: all cores); results are the same for every W")  # fmt: skip
+    sweep.add_argument("--dask", default=None, metavar="ADDRESS",
+                       help="run on Dask: 'local' starts a LocalCluster of --workers processes, "
+                            "tcp://host:8786 uses a running scheduler (pip install 'batchsim[dask]')")  # fmt: skip
     sweep.add_argument("--deadline", type=_duration, default=None, metavar="D", help="add P(makespan ≤ D)")
     sweep.add_argument("--max-wait-p95", type=_duration, default=None, metavar="D",
                        help="add P(queue wait p95 ≤ D)")  # fmt: skip
@@ -266,19 +269,20 @@ def cmd_sweep(args, out: TextIO, err: TextIO) -> ExitStatus:
     """
     from batchsim.results.folder import check_output_folder
     from batchsim.scenario.loader import parse_scenario
-    from batchsim.sweeps.command import build_spec, run_sweep
+    from batchsim.sweeps.command import build_spec, run_sweep, sweep_executor
     from batchsim.sweeps.outputs import format_points
 
     spec = build_spec(args)
+    workers = args.workers or os.cpu_count() or 1
+    executor = sweep_executor(args, workers)
     folder = Path(args.output)
     check_output_folder(folder, args.replace)
     runs = len(spec.points()) * spec.replications
-    workers = args.workers or os.cpu_count() or 1
-    if args.size_check:
+    if args.size_check and args.dask in (None, "local"):  # a remote cluster's memory is its own
         base = parse_scenario(spec.scenario_text, spec.source, spec.overrides)
         check_size([base], parallel=min(workers, runs))
     started_at = time.perf_counter()
-    result = run_sweep(spec, args, folder, workers, err)
+    result = run_sweep(spec, args, folder, executor, err)
     elapsed_s = time.perf_counter() - started_at
     out.write(format_points(result) + "\n")
     reused = f", {runs - result.ran} resumed" if result.ran < runs else ""

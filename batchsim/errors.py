@@ -115,6 +115,16 @@ class RunTooLargeError(UserError):
     """A scenario whose estimated size exceeds the memory available (without ``--no-size-check``)."""
 
 
+class DaskUnavailable(UserError):
+    """Dask cannot run a sweep: it is not installed, its scheduler cannot be reached, or its
+    workers do not run this batchsim version. The message says what to do."""
+
+
+class DaskClusterLost(DaskUnavailable):
+    """The Dask cluster failed during a sweep (the scheduler lost, a worker killed); the
+    finished runs are kept for ``--resume``."""
+
+
 class IllegalTransition(InternalError):
     """A job was asked to move between two states that AWS Batch never connects."""
 

@@ -14,14 +14,16 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from batchsim.sweeps.dask_executor import DaskExecutor
 from batchsim.sweeps.spec import Factor, SweepSpec, Targets
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from batchsim.scenario.schema import Scenario
+    from batchsim.sweeps.runner import Executor
 
-__all__ = ["Factor", "SweepSpec", "Targets", "sweep"]
+__all__ = ["DaskExecutor", "Factor", "SweepSpec", "Targets", "sweep"]
 
 
 def _vary_texts(vary: Mapping[str, Any]) -> list[str]:
@@ -46,14 +48,16 @@ def sweep(
     overrides: Sequence[str] = (),
     targets: Targets | None = None,
     latin: int | None = None,
+    executor: Executor | None = None,
 ) -> pd.DataFrame:
     """Run ``scenario`` at every point of ``vary`` × ``replications`` and return the runs.
 
     ``scenario`` is a path or a :class:`Scenario`; ``vary`` maps a PATH to a list of values or
     a range text ("64..1024*2"), or is a list of ``PATH=VALUES`` texts as on the command line.
     Replication r runs on seed ``seed + r`` at every point. ``workers`` processes run the
-    runs (None: all cores); the result is the same for every count. The DataFrame has the
-    columns of ``runs.csv`` (see docs/sweep.md). Raises ScenarioError or SweepError for bad
+    runs (None: all cores); ``executor`` (such as ``DaskExecutor("tcp://host:8786")``), when
+    given, runs them instead. The result is the same for every count and executor. The
+    DataFrame has the columns of ``runs.csv`` (see docs/sweep.md). Raises ScenarioError or SweepError for bad
     input; a failed run is a row with status "error".
     """
     import tempfile
@@ -71,4 +75,4 @@ def sweep(
             path.write_text(resolved_yaml(scenario), encoding="utf-8")
             scenario = path
         spec = spec_from_options(scenario, texts, replications, seed, overrides, targets, latin)
-    return execute(spec, executor_for(workers)).runs_frame()
+    return execute(spec, executor or executor_for(workers)).runs_frame()

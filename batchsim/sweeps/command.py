@@ -6,11 +6,11 @@ import dataclasses
 from pathlib import Path
 from typing import Any, TextIO
 
-from batchsim.errors import Interrupted, Problem, SweepError
+from batchsim.errors import DaskClusterLost, Interrupted, Problem, SweepError
 from batchsim.sweeps.execute import SweepResult, execute, reusable
 from batchsim.sweeps.load import is_sweep_file, load_sweep_file, spec_from_options
 from batchsim.sweeps.outputs import resumed_rows, write_partial, write_sweep
-from batchsim.sweeps.runner import SweepProgress, executor_for
+from batchsim.sweeps.runner import Executor, SweepProgress, executor_for
 from batchsim.sweeps.spec import SweepSpec, Targets
 
 
@@ -52,11 +52,29 @@ def build_spec(args: Any) -> SweepSpec:
     return dataclasses.replace(spec, **changes)
 
 
-def run_sweep(spec: SweepSpec, args: Any, folder: Path, workers: int, err: TextIO) -> SweepResult:
-    """Run the sweep (resuming the folder's finished runs with ``--resume``) and write it.
+def sweep_executor(args: Any, workers: int) -> Executor:
+    """Return the executor of the options: Dask with ``--dask``, else ``workers`` processes.
 
-    On SIGINT/SIGTERM the finished runs are written for a later ``--resume``, then the
-    interruption goes on up to the command line.
+    Raises DaskUnavailable (a UserError) when ``--dask`` is given and Dask is not installed.
+    """
+    if args.dask is None:
+        return executor_for(workers)
+    from batchsim.sweeps.dask_executor import LOCAL, DaskExecutor
+
+    if args.dask != LOCAL and args.workers is not None:
+        raise SweepError([Problem("--workers", f"the Dask scheduler at {args.dask} has its own "
+                                  "workers; --workers sizes only --dask local")], args.scenario)  # fmt: skip
+    return DaskExecutor(args.dask, workers if args.dask == LOCAL else None)
+
+
+def run_sweep(
+    spec: SweepSpec, args: Any, folder: Path, executor: Executor, err: TextIO
+) -> SweepResult:
+    """Run the sweep on ``executor`` (resuming the folder's finished runs with ``--resume``)
+    and write it.
+
+    On SIGINT/SIGTERM, or a Dask cluster lost midway, the finished runs are written for a
+    later ``--resume``, then the interruption or error goes on up to the command line.
     """
     points = spec.points()
     finished = reusable(spec, points, resumed_rows(folder, spec)) if args.resume else {}
@@ -64,8 +82,8 @@ def run_sweep(spec: SweepSpec, args: Any, folder: Path, workers: int, err: TextI
     shown = not args.quiet and err.isatty()
     progress = SweepProgress(err, todo) if shown else None
     try:
-        result = execute(spec, executor_for(workers), progress, finished)
-    except (KeyboardInterrupt, Interrupted):
+        result = execute(spec, executor, progress, finished)
+    except (KeyboardInterrupt, Interrupted, DaskClusterLost):
         if progress is not None:
             progress.close()
         write_partial(folder, spec, finished, args.replace)
