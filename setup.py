@@ -31,6 +31,8 @@ COMPILED_MODULES = [
     "batchsim/engine/compute/scale_in.py",
     "batchsim/engine/compute/scale_out.py",
     "batchsim/scenario/samplers.py",
+    "batchsim/scenario/shapes.py",
+    "batchsim/engine/job_columns.py",
 ]
 """The modules mypyc compiles, chosen by measurement (benchmarks/README.md, "Compiled engine")."""
 
