@@ -25,10 +25,14 @@ COMPILED_MODULES = [
     "batchsim/engine/workload.py",
     "batchsim/engine/job.py",
     "batchsim/engine/recorder.py",
+    "batchsim/engine/spec.py",
     "batchsim/engine/compute/environment.py",
     "batchsim/engine/compute/instance.py",
     "batchsim/engine/compute/scale_in.py",
     "batchsim/engine/compute/scale_out.py",
+    "batchsim/scenario/samplers.py",
+    "batchsim/scenario/shapes.py",
+    "batchsim/engine/job_columns.py",
 ]
 """The modules mypyc compiles, chosen by measurement (benchmarks/README.md, "Compiled engine")."""
 

@@ -21,10 +21,11 @@ MISCONFIGURATION = "MISCONFIGURATION:"
 
 if TYPE_CHECKING:
     from batchsim.engine.blocked import BlockedHeads
-    from batchsim.engine.compute import ComputeEnvironment
+    from batchsim.engine.compute import ComputeEnvironment, Instance
     from batchsim.engine.consumables import Consumables, Placer
     from batchsim.engine.env import BatchEnv
     from batchsim.engine.queue import JobQueue, ShapeLine
+    from batchsim.scenario.shapes import Shape
 
     # a line a pass left waiting, and whether the pass never tried it (strict FIFO, behind)
     Unplaced = tuple[JobQueue, ShapeLine, bool]
@@ -101,7 +102,7 @@ class Scheduler:
         else:
             self.env.at_instant_end = self._run_pass
 
-    def is_wanted(self, ce: ComputeEnvironment, instance) -> bool:
+    def is_wanted(self, ce: ComputeEnvironment, instance: Instance) -> bool:
         """Return whether a placeable waiting job of a queue using ``ce`` could use ``instance``
         (as a node, for an MNP job) and may start (within a fair-share queue's reservation).
 
@@ -368,7 +369,7 @@ class Scheduler:
         line.waits_for_room_at = version
 
 
-def _whole_jobs(absorbed: int, shape) -> int:
+def _whole_jobs(absorbed: int, shape: Shape) -> int:
     """Round the nodes a CE absorbed up to whole MNP jobs: a job partly served by a CE waits
     for that CE, its other nodes are not asked of the next one."""
     if not shape.nodes or not absorbed:
@@ -376,7 +377,7 @@ def _whole_jobs(absorbed: int, shape) -> int:
     return math.ceil(absorbed / shape.nodes) * shape.nodes
 
 
-def _wants(ce: ComputeEnvironment, instance, shape) -> bool:
+def _wants(ce: ComputeEnvironment, instance: Instance, shape: Shape) -> bool:
     """Whether a job of ``shape`` could use ``instance`` of ``ce`` (an MNP job: as a node)."""
     if shape.nodes:
         return ce.multinode_ok and instance.itype.name == shape.node_type

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from batchsim.engine.retry import ExitRule, RetryPolicy
-from batchsim.scenario.distributions import Sampler, chunked, make_sampler
+from batchsim.scenario.distributions import make_sampler
 from batchsim.scenario.ecs import task_images
 from batchsim.scenario.multinode import main_range
+from batchsim.scenario.samplers import Sampler, chunked
 from batchsim.scenario.shapes import Shape, resolve_shape
 
 if TYPE_CHECKING:

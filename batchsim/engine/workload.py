@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from batchsim.engine.job import Job, JobState
 from batchsim.engine.spec import child_runtime
-from batchsim.scenario.distributions import chunked
+from batchsim.scenario.samplers import chunked
 from batchsim.scenario.schedules import parse_schedule
 
 if TYPE_CHECKING:

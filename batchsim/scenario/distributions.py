@@ -9,34 +9,15 @@ vectorised draw of a thousand values costs about as much as three scalar draws.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import Annotated, Any
 
 import numpy as np
 from pydantic import Discriminator, Field, Tag, model_validator
 
+from batchsim.scenario.samplers import Sampler, chunked, constant
 from batchsim.scenario.types import Duration, StrictModel
 
-Sampler = Callable[[], float]
-CHUNK = 1024
 Z95 = 1.6448536269514722  # standard normal 95th percentile
-
-
-def chunked(draw: Callable[[int], np.ndarray]) -> Sampler:
-    """Wrap a vectorised ``draw(n)`` into a scalar sampler that refills in chunks."""
-    buffer: list[float] = []
-
-    def sample() -> float:
-        if not buffer:
-            buffer.extend(draw(CHUNK).tolist()[::-1])
-        return buffer.pop()
-
-    return sample
-
-
-def constant(value: float) -> Sampler:
-    """Return a sampler that always gives ``value``."""
-    return lambda: value
 
 
 class FixedParams(StrictModel):
