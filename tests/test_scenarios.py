@@ -638,3 +638,13 @@ def test_mpi_nightly_runs_once_a_night_on_all_its_nodes():
         assert len(ready) >= 8
         assert start > created
     assert len(big) == 8 * 3  # the nodes scale in between nights (10 min idle)
+
+
+def test_everything_shipped_under_scenarios_is_a_scenario_that_validates():
+    # Sweep and plan files are not scenarios: they live in docs/plans/, never under scenarios/,
+    # whose every YAML file (subfolders included) a user may hand to `batchsim validate`.
+    shipped = sorted(SCENARIO_DIR.rglob("*.y*ml"))
+    assert shipped == SCENARIOS
+    for path in shipped:
+        status = main(["validate", str(path)], out=io.StringIO(), err=io.StringIO())
+        assert status == ExitStatus.SUCCESS, path
