@@ -646,5 +646,5 @@ def test_everything_shipped_under_scenarios_is_a_scenario_that_validates():
     shipped = sorted(SCENARIO_DIR.rglob("*.y*ml"))
     assert shipped == SCENARIOS
     for path in shipped:
-        status = main(["validate", str(path)], out=io.StringIO(), err=io.StringIO())
+        status = main(["validate", str(path)], stdout=io.StringIO(), stderr=io.StringIO())
         assert status == ExitStatus.SUCCESS, path
