@@ -184,20 +184,28 @@ def test_with_backfill_a_misconfigured_head_does_not_hold_the_queue():
     assert _times(result, "a-1") == (110, 135, 735)
 
 
-def test_min_scale_down_delay_does_not_keep_an_instance_that_never_ran_a_job():
-    """Two 2-vCPU jobs at 0 launch two c5.large (ready 100); b is canceled at 50, so the second
-    instance never runs a job and scales in after scaleDownDelay (300 s) at 400, not after the
-    20 min of minScaleDownDelayMinutes. The first runs a (RUNNING 125, ends 725) and keeps the
-    policy's delay: it scales in at 725 + 1200 = 1925."""
+def _one_job_one_idle_instance(scale_down_delay: str | None = None) -> dict:
+    """Two 2-vCPU jobs at 0 under minScaleDownDelayMinutes 20; b is canceled at 50, so one of
+    the two c5.large launched for them never runs a job."""
     data = base_scenario()
     data["computeEnvironments"][0]["computeResources"]["scalingPolicy"] = {"minScaleDownDelayMinutes": 20}
+    if scale_down_delay is not None:
+        data["computeEnvironments"][0]["simulation"]["scaleDownDelay"] = scale_down_delay
     submit = {"jobQueue": "q", "jobDefinition": "work"}
     data["workload"] = [
         {"name": "a", "submit": {**submit, "jobName": "a"}},
         {"name": "b", "submit": {**submit, "jobName": "b"}},
     ]
     data["actions"] = [{"at": "50s", "CancelJob": {"jobId": "b", "reason": "not needed"}}]
-    result = run(data)
+    return data
+
+
+def test_min_scale_down_delay_does_not_keep_an_instance_that_never_ran_a_job():
+    """Two 2-vCPU jobs at 0 launch two c5.large (ready 100); b is canceled at 50, so the second
+    instance never runs a job and scales in after scaleDownDelay (300 s) at 400, not after the
+    20 min of minScaleDownDelayMinutes. The first runs a (RUNNING 125, ends 725) and keeps the
+    policy's delay: it scales in at 725 + 1200 = 1925."""
+    result = run(_one_job_one_idle_instance())
     assert _times(result, "a-1") == (100, 125, 725)
     ended = dict(zip(result.instances["instanceId"], result.instances["terminatedAt"], strict=True))
     assert ended == {"i-00000000000000001": 1925, "i-00000000000000002": 400}
@@ -210,16 +218,7 @@ def test_a_long_scale_down_delay_waits_on_fresh_instances_only():
     (ends 725) and b is canceled at 50. The first scales in 20 min after a ends, at 1925 (its
     idle timer from ready time, armed for a fresh instance, must not hold it to 100 + 7200); the
     second never runs a job and keeps the fresh delay: 100 + 7200 = 7300."""
-    data = base_scenario()
-    data["computeEnvironments"][0]["computeResources"]["scalingPolicy"] = {"minScaleDownDelayMinutes": 20}
-    data["computeEnvironments"][0]["simulation"]["scaleDownDelay"] = "2h"
-    submit = {"jobQueue": "q", "jobDefinition": "work"}
-    data["workload"] = [
-        {"name": "a", "submit": {**submit, "jobName": "a"}},
-        {"name": "b", "submit": {**submit, "jobName": "b"}},
-    ]
-    data["actions"] = [{"at": "50s", "CancelJob": {"jobId": "b", "reason": "not needed"}}]
-    result = run(data)
+    result = run(_one_job_one_idle_instance(scale_down_delay="2h"))
     assert _times(result, "a-1") == (100, 125, 725)
     ended = dict(zip(result.instances["instanceId"], result.instances["terminatedAt"], strict=True))
     assert ended == {"i-00000000000000001": 1925, "i-00000000000000002": 7300}

@@ -483,8 +483,10 @@ def check_no_job_lost(data: dict, result) -> None:
         raise AssertionError(f"{row.jobId} stuck RUNNABLE without reason ({why})")
 
 
-def endless_shortages(data: dict, queue_name: str) -> set[str]:
-    """The types that a sure shortage without end keeps from launching in some CE of the queue."""
+def endless_shortages(data: dict, queue_name: str, types_of=None) -> set[str]:
+    """The types that a sure shortage without end keeps from launching in some CE of the queue
+    (a window without instanceTypes covers ``types_of(ce)``: by default the CE's own types)."""
+    types_of = types_of or (lambda ce: ce["computeResources"]["instanceTypes"])
     ces = {ce["computeEnvironmentName"]: ce for ce in data["computeEnvironments"]}
     queue = next(q for q in data["jobQueues"] if q["jobQueueName"] == queue_name)
     short = set()
@@ -492,7 +494,7 @@ def endless_shortages(data: dict, queue_name: str) -> set[str]:
         ce = ces[order["computeEnvironment"]]
         for window in ce["simulation"].get("capacityShortages", []):
             if "end" not in window and window["probability"] >= 1:
-                short |= set(window.get("instanceTypes", ce["computeResources"]["instanceTypes"]))
+                short |= set(window.get("instanceTypes", types_of(ce)))
     return short
 
 

@@ -42,6 +42,7 @@ from test_properties import (
     check_loader_accepts,
     check_summary,
     check_timestamps,
+    endless_shortages,
     fair_policy,
     first_firing,
     held_vcpus,
@@ -146,20 +147,6 @@ def types_ever(data: dict, ce: dict) -> set[str]:
     return types
 
 
-def endless_types(data: dict, queue_name: str) -> set[str]:
-    """The types a sure shortage without end keeps from launching in some CE of the queue (a
-    window without instanceTypes covers every type the CE may launch)."""
-    ces = {ce["computeEnvironmentName"]: ce for ce in data["computeEnvironments"]}
-    queue = next(q for q in data["jobQueues"] if q["jobQueueName"] == queue_name)
-    short = set()
-    for order in queue["computeEnvironmentOrder"]:
-        ce = ces[order["computeEnvironment"]]
-        for window in ce["simulation"].get("capacityShortages", []):
-            if "end" not in window and window["probability"] >= 1:
-                short |= set(window.get("instanceTypes", types_ever(data, ce)))
-    return short
-
-
 def waits(result, queue_name: str) -> pd.DataFrame:
     """The RUNNABLE spans of a queue's jobs in queue order: one per attempt (runnableAt →
     startingAt) and one, never ending, per job still RUNNABLE at the end. ``front`` marks a
@@ -232,7 +219,7 @@ def excused(row, data: dict, result) -> bool:
         return True
     if reason.startswith("CAPACITY:"):
         short = reason.rsplit("[", 1)[-1].rstrip("]")
-        return short in endless_types(data, row.jobQueue)
+        return short in endless_shortages(data, row.jobQueue, lambda ce: types_ever(data, ce))
     queue = next(q for q in data["jobQueues"] if q["jobQueueName"] == row.jobQueue)
     if reason or fair_policy(data, queue) is None:
         return False
