@@ -274,10 +274,6 @@ class Scheduler:
         cannot take on in full: those jobs cannot start before it, and instances launched for
         them would idle (and be launched again after each scale-in) while it waits.
         """
-        if self._nothing_can_absorb(unplaced):
-            for queue, line, _ in unplaced:
-                self._explain_wait(queue, line)
-            return
         for ce in self.ces:
             ce.begin_round()
         room: dict[JobQueue, float] = {}  # fair-share queues: vCPUs left before the reservation
@@ -321,16 +317,6 @@ class Scheduler:
                 self.lifecycle.clear_stuck(queue, line)
             if not queue.backfill and (left > 0 or jobs < len(line.jobs)):
                 halted.add(queue)
-
-    def _nothing_can_absorb(self, unplaced: list[Unplaced]) -> bool:
-        """Whether no CE can promise or launch room (a fixed pool, or all at maxvCpus) and every
-        line left is a plain FIFO queue's: then a scale-out round only explains the waits.
-
-        NOTE: a backed-up queue comes here once per pass; the full round costs ~5 % of a run.
-        """
-        if self.consumables is not None or any(ce.booting or ce.can_grow() for ce in self.ces):
-            return False
-        return all(queue.backfill and queue.fair is None for queue, _, _ in unplaced)
 
     def _explain_wait(self, queue: JobQueue, line: ShapeLine) -> None:
         """Give jobs left without capacity AWS's blocked reason, when there is one.
