@@ -57,11 +57,6 @@ def test_a_notebook_runs_to_its_end(name):
     # NOTE: the kernel runs in notebooks/ (as Jupyter would); PYTHONPATH makes it, and the
     # `python -m batchsim` it starts, import this checkout rather than another installed one.
     paths = [str(REPO), os.environ.get("PYTHONPATH", "")]
+    # NOTE: execute raises CellExecutionError at the first cell that fails, a failed assert included.
     client.execute(env=dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, paths))))
-    errors = [
-        output
-        for cell in notebook.cells
-        for output in cell.get("outputs", [])
-        if output["output_type"] == "error"
-    ]
-    assert errors == []
+    assert all(cell.get("execution_count") for cell in notebook.cells if cell.cell_type == "code")
