@@ -66,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-events", dest="events", action="store_false",
         help="do not write events.jsonl (default: written up to 1,000,000 events)",
     )  # fmt: skip
+    _add_aws_json(run)
     run.add_argument(
         "-q", "--quiet", action="store_true", help="no progress line on a terminal's stderr"
     )
@@ -145,6 +146,37 @@ def _add_plan(commands) -> None:
     _add_set(plan)
 
 
+def _add_aws_json(run: argparse.ArgumentParser) -> None:
+    aws = run.add_mutually_exclusive_group()
+    aws.add_argument(
+        "--aws-json", dest="aws_json", action="store_true", default=None,
+        help="write jobs.json (DescribeJobs shape) even for a run of over 250,000 jobs",
+    )  # fmt: skip
+    aws.add_argument(
+        "--no-aws-json", dest="aws_json", action="store_false",
+        help="do not write jobs.json (default: written up to 250,000 jobs)",
+    )  # fmt: skip
+    run.add_argument(
+        "--start-time", type=_start_time, default=None, metavar="WHEN",
+        help="wall-clock instant of t=0 in jobs.json: ISO 8601 (UTC unless it says) or epoch "
+             "milliseconds (default 2026-01-01T00:00:00Z)",
+    )  # fmt: skip
+
+
+def _start_time(text: str):
+    from datetime import UTC, datetime
+
+    try:
+        if text.isdigit():
+            return datetime.fromtimestamp(int(text) / 1000, tz=UTC)
+        when = datetime.fromisoformat(text)
+    except (ValueError, OverflowError, OSError):
+        raise argparse.ArgumentTypeError(
+            f"a start time is ISO 8601 (2026-01-01T00:00:00Z) or epoch milliseconds, got {text}"
+        ) from None
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
 def _probability(text: str) -> float:
     try:
         value = float(text)
@@ -216,7 +248,13 @@ def cmd_run(args, out: TextIO, err: TextIO) -> ExitStatus:
     from batchsim.results.folder import check_output_folder
     from batchsim.results.progress import Progress, expected_jobs
     from batchsim.results.report import summary_table
-    from batchsim.results.writer import EVENTS_BY_DEFAULT_MAX, estimated_events, events_by_default
+    from batchsim.results.writer import (
+        AWS_JSON_BY_DEFAULT_MAX,
+        EVENTS_BY_DEFAULT_MAX,
+        aws_json_by_default,
+        estimated_events,
+        events_by_default,
+    )
 
     scenario = load_scenario(args.scenario, args.overrides)
     folder = Path(args.output) if args.output else Path("out") / scenario.name
@@ -227,7 +265,8 @@ def cmd_run(args, out: TextIO, err: TextIO) -> ExitStatus:
     progress = Progress(err, expected_jobs(scenario)) if shown else None
     try:
         result = simulate(scenario, seed=args.seed, observer=progress)
-        result.write(folder, events=args.events, replace=args.replace, progress=progress)
+        result.write(folder, events=args.events, replace=args.replace, progress=progress,
+                     aws_json=args.aws_json, start_time=args.start_time)  # fmt: skip
     finally:
         if progress is not None:
             progress.close()
@@ -236,6 +275,11 @@ def cmd_run(args, out: TextIO, err: TextIO) -> ExitStatus:
         out.write(
             f"events.jsonl not written: about {estimated_events(result):,} events, over "
             f"{EVENTS_BY_DEFAULT_MAX:,}; add --events to write it\n"
+        )
+    if args.aws_json is None and not aws_json_by_default(result):
+        out.write(
+            f"jobs.json not written: {len(result.jobs):,} jobs, over "
+            f"{AWS_JSON_BY_DEFAULT_MAX:,}; add --aws-json to write it\n"
         )
     out.write(f"results written to {folder}/ (simulated in {result.wall_time_s:.2f} s)\n")
     return ExitStatus.SUCCESS
