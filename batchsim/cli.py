@@ -1,4 +1,4 @@
-"""The command line: ``batchsim run | compare | sweep | plan | validate | schema | catalog``.
+"""The command line: ``batchsim run | compare | sweep | plan | fit | validate | schema | catalog``.
 
 ``main(argv, stdout, stderr)`` returns an :class:`ExitStatus` and never lets a traceback reach
 the user for a problem they can fix; tests call it in-process with their own streams.
@@ -87,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_set(compare)
     _add_sweep(commands)
     _add_plan(commands)
+    _add_fit(commands)
     validate = commands.add_parser("validate", help="check a scenario and report every problem")
     validate.add_argument("scenario", help="scenario YAML file")
     _add_set(validate)
@@ -175,6 +176,15 @@ def _start_time(text: str):
             f"a start time is ISO 8601 (2026-01-01T00:00:00Z) or epoch milliseconds, got {text}"
         ) from None
     return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
+def _add_fit(commands) -> None:
+    fit = commands.add_parser("fit", help="fit runtimes, delays and failure rates to job history")
+    fit.add_argument("history", nargs="+", metavar="HISTORY",
+                     help="DescribeJobs JSON ({\"jobs\": [...]} or a list, PascalCase too) or "
+                          "EventBridge job state change events (JSON or JSON Lines)")  # fmt: skip
+    fit.add_argument("-o", "--output", default=None, metavar="FILE",
+                     help="write the scenario fragment here (default: print it)")  # fmt: skip
 
 
 def _probability(text: str) -> float:
@@ -380,6 +390,22 @@ def check_size(scenarios: list[Scenario], parallel: int = 1) -> None:
     )
 
 
+def cmd_fit(args, out: TextIO, err: TextIO) -> ExitStatus:
+    """Fit every job definition in the history; print or write the scenario fragment."""
+    from batchsim.fit import fit_history, fragment_yaml, load_history
+
+    jobs = load_history([Path(p) for p in args.history])
+    text = fragment_yaml(fit_history(jobs), list(args.history), len(jobs))
+    if args.output is None:
+        out.write(text)
+    else:
+        from batchsim.results.writer import write_text
+
+        write_text(Path(args.output), text)
+        out.write(f"scenario fragment for {len(jobs):,} jobs written to {args.output}\n")
+    return ExitStatus.SUCCESS
+
+
 def cmd_validate(args, out: TextIO, err: TextIO) -> ExitStatus:
     """Validate the scenario; print a one-line confirmation with the estimated size."""
     from batchsim.api import load_scenario
@@ -417,6 +443,7 @@ COMMANDS = {
     "compare": cmd_compare,
     "sweep": cmd_sweep,
     "plan": cmd_plan,
+    "fit": cmd_fit,
     "validate": cmd_validate,
     "schema": cmd_schema,
     "catalog": cmd_catalog,
