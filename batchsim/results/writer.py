@@ -232,7 +232,7 @@ def events_by_default(result: RunResult) -> bool:
 
 AWS_JSON_BY_DEFAULT_MAX = 250_000
 """``jobs.json`` is written by default for runs of at most this many jobs. It costs about 12 µs
-per job (2.5 KB per job with one attempt), which at a million jobs would take ``batchsim run``
+per job (about 1.1 KB of JSON with one attempt), which at a million jobs would take ``batchsim run``
 past issue 9's budget of twice ``simulate()``; bigger runs write it on request."""
 
 
