@@ -3,6 +3,7 @@ a scenario fragment; a round trip through a simulated run; the real samples; bad
 
 from __future__ import annotations
 
+import gzip
 import math
 
 import pytest
@@ -185,6 +186,17 @@ def test_every_problem_is_reported_at_once(tmp_path):
         f"{path}: jobs[1].jobId: expected a non-empty string, got null",
         f"{path}: jobs[2].jobId: expected a non-empty string, got a number",
     ]
+
+
+def test_gzipped_history_reads_as_plain(roundtrip, tmp_path):
+    _, _, fit, folder = roundtrip
+    packed = tmp_path / "events.jsonl.gz"
+    packed.write_bytes(gzip.compress((folder / "events.jsonl").read_bytes()))
+    (again,) = fit_history(load_history([folder / "jobs.json", packed]))
+    assert again == fit
+    (tmp_path / "bad.json.gz").write_bytes(b"not gzip")
+    status, _, err = cli("fit", str(tmp_path / "bad.json.gz"))
+    assert status == 2 and "bad.json.gz: Not a gzipped file" in err
 
 
 def test_missing_file_is_exit_2(tmp_path):

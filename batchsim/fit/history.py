@@ -3,7 +3,7 @@
 Accepted, in any number of files: ``{"jobs": [JobDetail…]}`` (``aws batch describe-jobs``, and
 batchsim's own ``jobs.json``), a list of JobDetails, the PascalCase form Step Functions returns
 (``{"Jobs": …}`` or a list), one EventBridge event, a list of events, or JSON Lines of events
-(``events.jsonl``). Records of one job from several files are merged: its latest JobDetail gives
+(``events.jsonl``), each possibly gzipped (``.gz``). Records of one job from several files are merged: its latest JobDetail gives
 the attempts, its events give when it entered each state.
 
 Every problem is reported with its file and position (line and column for JSON syntax, the path
@@ -12,6 +12,7 @@ of the value otherwise), all at once, as a :class:`HistoryError` (exit status 2)
 
 from __future__ import annotations
 
+import gzip
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -85,11 +86,14 @@ def camel(value):
 
 
 def read_documents(path: Path) -> list[object]:
-    """Return the JSON values in ``path``: one document, or one per line (JSON Lines)."""
+    """Return the JSON values in ``path``: one document, or one per line (JSON Lines); a name
+    ending in ``.gz`` is decompressed first."""
     try:
         data = path.read_bytes()
-    except OSError as error:
-        raise HistoryError([f"{path}: {error.strerror or error}"]) from None
+        if path.suffix == ".gz":
+            data = gzip.decompress(data)
+    except (OSError, EOFError) as error:
+        raise HistoryError([f"{path}: {getattr(error, 'strerror', None) or error}"]) from None
     try:
         return [orjson.loads(data)]
     except orjson.JSONDecodeError as whole:
