@@ -172,7 +172,13 @@ def _extras(entry: WorkloadEntry, definition, first_ids: dict[str, str]) -> dict
         out["tags"] = {str(k): str(v) for k, v in tags.items()}
     if definition is not None and definition.platformCapabilities:
         out["platformCapabilities"] = list(definition.platformCapabilities)
-    out["image"] = definition.containerProperties.image if definition else None
+    # NOTE: a multi-node or multi-container job has no single image to name.
+    single = (
+        definition is not None
+        and definition.type == "container"
+        and definition.ecsProperties is None
+    )
+    out["image"] = definition.containerProperties.image if single else None
     return out
 
 
