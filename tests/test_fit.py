@@ -199,6 +199,14 @@ def test_gzipped_history_reads_as_plain(roundtrip, tmp_path):
     assert status == 2 and "bad.json.gz: Not a gzipped file" in err
 
 
+def test_long_lists_of_problems_are_cut_at_twenty(tmp_path):
+    path = tmp_path / "h.json"
+    path.write_text('{"jobs": [' + ",".join(['{"jobId": "a"}'] * 25) + "]}")
+    status, _, err = cli("fit", str(path))
+    assert status == 2 and err.startswith("batchsim: 25 problems in job history:\n")
+    assert err.count("\n  - ") == 20 and err.endswith("  … and 5 more\n")
+
+
 def test_missing_file_is_exit_2(tmp_path):
     status, _, err = cli("fit", str(tmp_path / "nope.json"))
     assert status == 2 and "nope.json: No such file or directory" in err

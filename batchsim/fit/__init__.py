@@ -5,9 +5,10 @@
 and retry rates, and :func:`fragment_yaml` writes them as a scenario fragment to paste.
 """
 
+from batchsim.errors import HistoryError
 from batchsim.fit.estimate import DefinitionFit, Delay, RuntimeFit, fit_history
 from batchsim.fit.fragment import fragment_yaml
-from batchsim.fit.history import HistoryError, JobHistory, load_history
+from batchsim.fit.history import JobHistory, load_history
 
 __all__ = [
     "Delay",

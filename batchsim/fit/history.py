@@ -20,29 +20,12 @@ from pathlib import Path
 
 import orjson
 
-from batchsim.errors import UserError
+from batchsim.errors import HistoryError
 
 EVENT_TYPE = "Batch Job State Change"
 STATUS_ORDER = ("SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING", "SUCCEEDED", "FAILED")
 _RANK = {status: rank for rank, status in enumerate(STATUS_ORDER)}
 _DEFINITION = re.compile(r"^(?:arn:[^/]*:job-definition/)?(?P<name>[^:/]+)(?::\d+)?$")
-MAX_SHOWN = 20
-"""Problems shown at most in one :class:`HistoryError` (the count says how many there were)."""
-
-
-class HistoryError(UserError):
-    """History that cannot be read; carries every problem found, each with file and position."""
-
-    def __init__(self, problems: list[str]):
-        self.problems = list(problems)
-        shown = self.problems[:MAX_SHOWN]
-        more = len(self.problems) - len(shown)
-        tail = [f"  … and {more} more"] if more else []
-        noun = "problem" if len(self.problems) == 1 else "problems"
-        text = "\n".join(
-            [f"{len(self.problems)} {noun} in job history:"] + [f"  - {p}" for p in shown] + tail
-        )
-        super().__init__(text)
 
 
 @dataclass(frozen=True)
