@@ -4,6 +4,7 @@ a scenario fragment; a round trip through a simulated run; the real samples; bad
 from __future__ import annotations
 
 import gzip
+import json
 import math
 
 import pytest
@@ -109,6 +110,61 @@ def test_describe_jobs_alone_has_no_delays(roundtrip):
     (alone,) = fit_history(load_history([folder / "jobs.json"]))
     assert alone.starting_to_running.count == 0 and alone.runnable_to_starting.count == 0
     assert alone.runtime == fit.runtime and alone.attempts == fit.attempts
+
+
+def event(time: str, status: str, **detail) -> dict:
+    """A "Batch Job State Change" event of job j1 (definition arn …/etl:4)."""
+    body = {"jobId": "j1", "jobDefinition": "arn:aws:batch:us-east-1:1:job-definition/etl:4"}
+    return {"detail-type": "Batch Job State Change", "source": "aws.batch", "time": time,
+            "detail": {**body, "status": status, **detail}}  # fmt: skip
+
+
+def test_events_alone_give_exact_delays_runtimes_and_retries(tmp_path):
+    # Attempt 1: RUNNABLE 10:00:00 → STARTING 10:01:30 (90 s) → RUNNING 10:01:42 (12 s), exits 1
+    # after 100 s; attempt 2: RUNNABLE 10:03:22 → STARTING 10:03:32 (10 s) → RUNNING 10:03:40
+    # (8 s), exits 0 after 600 s. Lines are shuffled: the reader orders them by time.
+    first = {
+        "container": {"exitCode": 1},
+        "startedAt": 1_767_261_702_000,
+        "stoppedAt": 1_767_261_802_000,
+    }
+    second = {
+        "container": {"exitCode": 0},
+        "startedAt": 1_767_261_820_000,
+        "stoppedAt": 1_767_262_420_000,
+    }
+    events = [
+        event("2026-01-01T10:13:40Z", "SUCCEEDED", attempts=[first, second]),
+        event("2026-01-01T10:00:00Z", "RUNNABLE", attempts=[]),
+        event("2026-01-01T10:01:30Z", "STARTING", attempts=[]),
+        event("2026-01-01T10:03:22Z", "RUNNABLE", attempts=[first]),
+        event("2026-01-01T10:01:42Z", "RUNNING", attempts=[]),
+        event("2026-01-01T10:03:32Z", "STARTING", attempts=[first]),
+        event("2026-01-01T10:03:40Z", "RUNNING", attempts=[first]),
+    ]
+    path = tmp_path / "events.jsonl"
+    path.write_text("\n".join(json.dumps(e) for e in events) + "\n")
+    (fit,) = fit_history(load_history([path]))
+    assert fit.definition == "etl" and (fit.jobs, fit.attempts) == (1, 2)
+    assert fit.runtime.family == "fixed" and fit.runtime.values == (600.0,)
+    assert (fit.runnable_to_starting.count, fit.runnable_to_starting.max_s) == (2, 90.0)
+    assert fit.runnable_to_starting.median_s == 50.0  # the median of 90 and 10
+    assert (fit.starting_to_running.median_s, fit.starting_to_running.max_s) == (10.0, 12.0)
+    assert (fit.failed_attempts, fit.failure_probability, fit.exit_code) == (1, 0.5, 1)
+    assert (fit.retried_jobs, fit.most_attempts, fit.failed_jobs, fit.ended_jobs) == (1, 2, 0, 1)
+    text = fragment_yaml([fit], [str(path)], 1)
+    assert "      runtime: 600s\n      # STARTING→RUNNING: 2 observed, median 10 s" in text
+    assert "      startTime: 10s\n      imagePullTime: 0s\n" in text
+    assert "      failure: {probability: 0.5, exitCode: 1}\n" in text
+    assert "    # retryStrategy: {attempts: 2}" in text
+
+
+def test_pascal_case_jobs_wrapper(tmp_path):
+    path = tmp_path / "h.json"
+    path.write_text('{"Jobs": [{"JobId": "a", "JobDefinition": "d", "Status": "SUCCEEDED", "Attempts": '
+                    '[{"Container": {"ExitCode": 0}, "StartedAt": 0, "StoppedAt": 1500}]}]}')  # fmt: skip
+    (fit,) = fit_history(load_history([path]))
+    assert (fit.definition, fit.runtime.values, fit.ended_jobs) == ("d", (1.5,), 1)
 
 
 def test_fit_runtime_small_and_degenerate_samples():
