@@ -9,10 +9,17 @@ import math
 
 import pytest
 import yaml
-from conftest import SHARED_DATA, base_scenario, cli
+from conftest import REPO, SHARED_DATA, base_scenario, cli
 
 import batchsim
-from batchsim.fit import HistoryError, fit_history, fragment_yaml, load_history
+from batchsim.fit import (
+    DefinitionFit,
+    Delay,
+    HistoryError,
+    fit_history,
+    fragment_yaml,
+    load_history,
+)
 from batchsim.fit.estimate import Z95, fit_runtime
 from batchsim.scenario.schema import JobSimulation
 
@@ -105,6 +112,13 @@ def test_roundtrip_fragment_pastes_into_the_scenario_and_runs(roundtrip):
     assert len(batchsim.simulate(batchsim.Scenario.model_validate(data)).jobs) == 20
 
 
+def test_the_fragment_in_docs_fit_md_is_this_round_trip(roundtrip):
+    _, jobs, fit, _ = roundtrip
+    doc = (REPO / "docs" / "fit.md").read_text()
+    shown = doc.split("```yaml\n", 1)[1].split("```", 1)[0]
+    assert shown == fragment_yaml([fit], ["jobs.json", "events.jsonl"], len(jobs))
+
+
 def test_describe_jobs_alone_has_no_delays(roundtrip):
     _, _, fit, folder = roundtrip
     (alone,) = fit_history(load_history([folder / "jobs.json"]))
@@ -157,6 +171,14 @@ def test_events_alone_give_exact_delays_runtimes_and_retries(tmp_path):
     assert "      startTime: 10s\n      imagePullTime: 0s\n" in text
     assert "      failure: {probability: 0.5, exitCode: 1}\n" in text
     assert "    # retryStrategy: {attempts: 2}" in text
+    simulation = JobSimulation.model_validate(
+        yaml.safe_load(text)["jobDefinitions"][0]["simulation"]
+    )
+    assert (simulation.runtime, simulation.startTime, simulation.failure.probability) == (
+        600.0,
+        10.0,
+        0.5,
+    )
 
 
 def test_pascal_case_jobs_wrapper(tmp_path):
@@ -181,6 +203,14 @@ def test_fit_runtime_rejects_a_lognormal_for_two_clusters():
     fit = fit_runtime(values)
     assert fit.family == "empirical" and fit.ks_pvalue < 1e-6
     assert len(fit.values) == 200 and fit.values[0] == 10.0 and fit.values[-1] == 1099.0
+    text = fragment_yaml(
+        [DefinitionFit("d", 200, 200, fit, Delay(0), Delay(0), 0, 0, 1, 0, 1, 0, 200)], ["h"], 200
+    )
+    simulation = JobSimulation.model_validate(
+        yaml.safe_load(text)["jobDefinitions"][0]["simulation"]
+    )
+    assert simulation.runtime.empirical.values == list(fit.values)
+    assert "runtime: {empirical: {values: [10s, 10.01s, 10.02s," in text
 
 
 def test_pascal_case_step_functions_records(tmp_path):

@@ -11,7 +11,7 @@ from batchsim.fit.estimate import DefinitionFit, Delay, RuntimeFit
 
 def _seconds(value: float) -> str:
     """A duration in the scenario's syntax, to the millisecond ('600.25s')."""
-    return f"{round(value, 3):g}s" if abs(value) < 1e6 else f"{round(value, 3)}s"
+    return f"{value:.3f}".rstrip("0").rstrip(".") + "s"
 
 
 def runtime_yaml(fit: RuntimeFit) -> str:
