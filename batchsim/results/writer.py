@@ -231,7 +231,7 @@ def events_by_default(result: RunResult) -> bool:
 
 
 AWS_JSON_BY_DEFAULT_MAX = 250_000
-"""``jobs.json`` is written by default for runs of at most this many jobs. It costs about 12 µs
+"""``jobs.json`` is written by default for runs of at most this many jobs. It costs about 12–15 µs
 per job (about 1.1 KB of JSON with one attempt), which at a million jobs would take ``batchsim run``
 past issue 9's budget of twice ``simulate()``; bigger runs write it on request."""
 
