@@ -1,4 +1,4 @@
-"""The command line: ``batchsim run | compare | sweep | plan | validate | schema | catalog``.
+"""The command line: ``batchsim run | compare | sweep | plan | fit | validate | schema | catalog``.
 
 ``main(argv, stdout, stderr)`` returns an :class:`ExitStatus` and never lets a traceback reach
 the user for a problem they can fix; tests call it in-process with their own streams.
@@ -66,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-events", dest="events", action="store_false",
         help="do not write events.jsonl (default: written up to 1,000,000 events)",
     )  # fmt: skip
+    _add_aws_json(run)
     run.add_argument(
         "-q", "--quiet", action="store_true", help="no progress line on a terminal's stderr"
     )
@@ -86,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_set(compare)
     _add_sweep(commands)
     _add_plan(commands)
+    _add_fit(commands)
     validate = commands.add_parser("validate", help="check a scenario and report every problem")
     validate.add_argument("scenario", help="scenario YAML file")
     _add_set(validate)
@@ -143,6 +145,46 @@ def _add_plan(commands) -> None:
     plan.add_argument("-o", "--output", default="out/plan", help="output folder (default: out/plan)")
     _add_guards(plan)
     _add_set(plan)
+
+
+def _add_aws_json(run: argparse.ArgumentParser) -> None:
+    aws = run.add_mutually_exclusive_group()
+    aws.add_argument(
+        "--aws-json", dest="aws_json", action="store_true", default=None,
+        help="write jobs.json (DescribeJobs shape) even for a run of over 250,000 jobs",
+    )  # fmt: skip
+    aws.add_argument(
+        "--no-aws-json", dest="aws_json", action="store_false",
+        help="do not write jobs.json (default: written up to 250,000 jobs)",
+    )  # fmt: skip
+    run.add_argument(
+        "--start-time", type=_start_time, default=None, metavar="WHEN",
+        help="wall-clock instant of t=0 in jobs.json: ISO 8601 (UTC unless it says) or epoch "
+             "milliseconds (default 2026-01-01T00:00:00Z)",
+    )  # fmt: skip
+
+
+def _start_time(text: str):
+    from datetime import UTC, datetime
+
+    try:
+        if text.isdigit():
+            return datetime.fromtimestamp(int(text) / 1000, tz=UTC)
+        when = datetime.fromisoformat(text)
+    except (ValueError, OverflowError, OSError):
+        raise argparse.ArgumentTypeError(
+            f"a start time is ISO 8601 (2026-01-01T00:00:00Z) or epoch milliseconds, got {text}"
+        ) from None
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
+def _add_fit(commands) -> None:
+    fit = commands.add_parser("fit", help="fit runtimes, delays and failure rates to job history")
+    fit.add_argument("history", nargs="+", metavar="HISTORY",
+                     help="DescribeJobs JSON ({\"jobs\": [...]} or a list, PascalCase too) or "
+                          "EventBridge job state change events (JSON or JSON Lines)")  # fmt: skip
+    fit.add_argument("-o", "--output", default=None, metavar="FILE",
+                     help="write the scenario fragment here (default: print it)")  # fmt: skip
 
 
 def _probability(text: str) -> float:
@@ -216,7 +258,13 @@ def cmd_run(args, out: TextIO, err: TextIO) -> ExitStatus:
     from batchsim.results.folder import check_output_folder
     from batchsim.results.progress import Progress, expected_jobs
     from batchsim.results.report import summary_table
-    from batchsim.results.writer import EVENTS_BY_DEFAULT_MAX, estimated_events, events_by_default
+    from batchsim.results.writer import (
+        AWS_JSON_BY_DEFAULT_MAX,
+        EVENTS_BY_DEFAULT_MAX,
+        aws_json_by_default,
+        estimated_events,
+        events_by_default,
+    )
 
     scenario = load_scenario(args.scenario, args.overrides)
     folder = Path(args.output) if args.output else Path("out") / scenario.name
@@ -227,7 +275,8 @@ def cmd_run(args, out: TextIO, err: TextIO) -> ExitStatus:
     progress = Progress(err, expected_jobs(scenario)) if shown else None
     try:
         result = simulate(scenario, seed=args.seed, observer=progress)
-        result.write(folder, events=args.events, replace=args.replace, progress=progress)
+        result.write(folder, events=args.events, replace=args.replace, progress=progress,
+                     aws_json=args.aws_json, start_time=args.start_time)  # fmt: skip
     finally:
         if progress is not None:
             progress.close()
@@ -236,6 +285,11 @@ def cmd_run(args, out: TextIO, err: TextIO) -> ExitStatus:
         out.write(
             f"events.jsonl not written: about {estimated_events(result):,} events, over "
             f"{EVENTS_BY_DEFAULT_MAX:,}; add --events to write it\n"
+        )
+    if args.aws_json is None and not aws_json_by_default(result):
+        out.write(
+            f"jobs.json not written: {len(result.jobs):,} jobs, over "
+            f"{AWS_JSON_BY_DEFAULT_MAX:,}; add --aws-json to write it\n"
         )
     out.write(f"results written to {folder}/ (simulated in {result.wall_time_s:.2f} s)\n")
     return ExitStatus.SUCCESS
@@ -336,6 +390,22 @@ def check_size(scenarios: list[Scenario], parallel: int = 1) -> None:
     )
 
 
+def cmd_fit(args, out: TextIO, err: TextIO) -> ExitStatus:
+    """Fit every job definition in the history; print or write the scenario fragment."""
+    from batchsim.fit import fit_history, fragment_yaml, load_history
+
+    jobs = load_history([Path(p) for p in args.history])
+    text = fragment_yaml(fit_history(jobs), list(args.history), len(jobs))
+    if args.output is None:
+        out.write(text)
+    else:
+        from batchsim.results.writer import write_text
+
+        write_text(Path(args.output), text)
+        out.write(f"scenario fragment for {len(jobs):,} jobs written to {args.output}\n")
+    return ExitStatus.SUCCESS
+
+
 def cmd_validate(args, out: TextIO, err: TextIO) -> ExitStatus:
     """Validate the scenario; print a one-line confirmation with the estimated size."""
     from batchsim.api import load_scenario
@@ -373,6 +443,7 @@ COMMANDS = {
     "compare": cmd_compare,
     "sweep": cmd_sweep,
     "plan": cmd_plan,
+    "fit": cmd_fit,
     "validate": cmd_validate,
     "schema": cmd_schema,
     "catalog": cmd_catalog,

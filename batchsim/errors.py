@@ -106,6 +106,24 @@ class UnknownInstanceType(UserError):
         super().__init__(message)
 
 
+class HistoryError(UserError):
+    """Job history ``batchsim fit`` cannot read; carries every problem found, each with its file
+    and position (at most ``MAX_SHOWN`` are shown; the count says how many there were)."""
+
+    MAX_SHOWN = 20
+
+    def __init__(self, problems: list[str]):
+        self.problems = list(problems)
+        shown = self.problems[: self.MAX_SHOWN]
+        more = len(self.problems) - len(shown)
+        tail = [f"  … and {more} more"] if more else []
+        noun = "problem" if len(self.problems) == 1 else "problems"
+        text = "\n".join(
+            [f"{len(self.problems)} {noun} in job history:"] + [f"  - {p}" for p in shown] + tail
+        )
+        super().__init__(text)
+
+
 class OutputFolderError(UserError):
     """An output folder batchsim must not or cannot write: a file, a folder holding something
     other than batchsim's results (without ``--replace``), a path it cannot create."""

@@ -86,7 +86,7 @@ def case_outputs(scenario: Path, folder: Path, args) -> dict:
 
     result = batchsim.simulate(batchsim.load_scenario(scenario))
     files: dict[str, float] = {}
-    for name in ("write_csv", "write_events", "write_png", "write_text"):
+    for name in ("write_csv", "write_events", "write_chunks", "write_png", "write_text"):
         original = getattr(writer, name)
 
         def timed(path, *rest, _original=original, **kw):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -78,16 +79,21 @@ class RunResult:
         events: bool | None = None,
         replace: bool = False,
         progress: Progress | None = None,
+        aws_json: bool | None = None,
+        start_time: datetime | None = None,
     ) -> list[Path]:
         """Write every output file into ``directory`` (created if needed); return their paths.
 
         ``events``: True or False writes or leaves out ``events.jsonl``; None (the default)
         writes it unless the run is too big (see ``writer.events_by_default``). The folder is
         replaced whole; one holding anything but batchsim results raises OutputFolderError
-        unless ``replace``. ``progress`` shows which file is being written.
+        unless ``replace``. ``progress`` shows which file is being written. ``aws_json``
+        writes or leaves out ``jobs.json`` (DescribeJobs shape) likewise, None by run size;
+        its epoch milliseconds count from ``start_time`` (default 2026-01-01T00:00Z).
         """
         from batchsim.results.writer import write_outputs
 
         return write_outputs(
-            self, Path(directory), events=events, replace=replace, progress=progress
-        )
+            self, Path(directory), events=events, replace=replace, progress=progress,
+            aws_json=aws_json, start_time=start_time,
+        )  # fmt: skip

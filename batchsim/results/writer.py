@@ -16,6 +16,7 @@ import math
 import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from itertools import islice
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
@@ -25,6 +26,7 @@ import orjson
 import pandas as pd
 
 from batchsim.gc_pause import paused_gc
+from batchsim.results.aws_jobs import epoch_ms_of, jobs_json_chunks
 from batchsim.results.events import run_event_lines
 from batchsim.results.folder import staged_folder
 from batchsim.results.plots import standard_figures
@@ -176,6 +178,15 @@ def write_events(path: Path, lines: Iterable[str]) -> Path:
     return path
 
 
+def write_chunks(path: Path, chunks: Iterable[bytes]) -> Path:
+    """Write ``chunks`` of bytes to ``path`` atomically, with the cyclic collector paused (the
+    pieces are built from many small dicts and lists); return ``path``."""
+    with atomic_open(path, "wb") as stream, paused_gc():
+        for chunk in chunks:
+            stream.write(chunk)
+    return path
+
+
 def write_png(path: Path, figure: Figure) -> Path:
     """Render ``figure`` to PNG (Agg, ``PNG_DPI``, no version metadata) and write it atomically."""
     buffer = io.BytesIO()
@@ -219,12 +230,25 @@ def events_by_default(result: RunResult) -> bool:
     return estimated_events(result) <= EVENTS_BY_DEFAULT_MAX
 
 
+AWS_JSON_BY_DEFAULT_MAX = 250_000
+"""``jobs.json`` is written by default for runs of at most this many jobs. It costs about 12–15 µs
+per job (about 1.1 KB of JSON with one attempt), which at a million jobs would take ``batchsim run``
+past issue 9's budget of twice ``simulate()``; bigger runs write it on request."""
+
+
+def aws_json_by_default(result: RunResult) -> bool:
+    """Whether ``jobs.json`` is written when not asked for or against (a small enough run)."""
+    return len(result.jobs) <= AWS_JSON_BY_DEFAULT_MAX
+
+
 def write_outputs(
     result: RunResult,
     directory: Path,
     events: bool | None = None,
     replace: bool = False,
     progress: Progress | None = None,
+    aws_json: bool | None = None,
+    start_time: datetime | None = None,
 ) -> list[Path]:
     """Write every output file of ``result`` into ``directory``, all or nothing.
 
@@ -234,22 +258,36 @@ def write_outputs(
     skips ``events.jsonl`` (about 2.5 KB per job); None writes it when
     :func:`events_by_default` says the run is small enough. A folder holding anything but
     batchsim results is refused with OutputFolderError unless ``replace``. ``progress``, if
-    given, shows which file is being written. Returns the paths written, ``summary.json``
-    last; raises OSError if a file cannot be written.
+    given, shows which file is being written. ``aws_json`` writes or skips ``jobs.json``
+    (DescribeJobs shape, :mod:`batchsim.results.aws_jobs`) the same way, None by
+    :func:`aws_json_by_default`; its times count from ``start_time`` (default: the run's epoch,
+    2026-01-01 UTC). Returns the paths written, ``summary.json`` last; raises OSError if a
+    file cannot be written.
     """
     with_events = events_by_default(result) if events is None else events
+    with_aws = aws_json_by_default(result) if aws_json is None else aws_json
+    start_ms = epoch_ms_of(start_time) if with_aws else None
     with staged_folder(directory, replace) as staging:
-        names = [path.name for path in _write_files(result, staging, with_events, progress)]
+        files = _write_files(result, staging, with_events, progress, start_ms)
+        names = [path.name for path in files]
     return [Path(directory) / name for name in names]
 
 
 def _write_files(
-    result: RunResult, directory: Path, events: bool, progress: Progress | None
+    result: RunResult,
+    directory: Path,
+    events: bool,
+    progress: Progress | None,
+    start_ms: int | None = None,
 ) -> list[Path]:
     written = []
     for name in TABLES:
         _phase(progress, f"writing {name}.csv")
         written.append(write_csv(directory / f"{name}.csv", getattr(result, name)))
+    if start_ms is not None:
+        _phase(progress, "writing jobs.json")
+        chunks = jobs_json_chunks(result.jobs, result.attempts, result.scenario, start_ms)
+        written.append(write_chunks(directory / "jobs.json", chunks))
     if result.scenario.consumableResources:
         written.append(write_csv(directory / "consumables.csv", result.consumables))
     if events:
