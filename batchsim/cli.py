@@ -78,8 +78,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="runs per scenario, on seeds S … S+N−1 (default 10)",
     )  # fmt: skip
     compare.add_argument("--seed", type=_seed, default=1, metavar="S", help="first seed (≥ 0, default 1)")
-    compare.add_argument("--workers", type=_at_least_one, default=1, metavar="W", help="processes (default 1)")
+    compare.add_argument("--workers", type=_at_least_one, default=None, metavar="W",
+                         help="processes (default 1; with --dask local: all cores)")  # fmt: skip
+    _add_dask(compare)
     compare.add_argument("-o", "--output", default="out/compare", help="output folder (default: out/compare)")
+    compare.add_argument("--resume", action="store_true", help="keep the finished runs of the folder's runs.csv")
+    compare.add_argument("-q", "--quiet", action="store_true", help="no progress line on a terminal's stderr")
     compare.add_argument("--deadline", type=_duration, default=None, metavar="D",
                          help="add P(makespan ≤ D) and makespan p50/p90/p95, e.g. 4h")  # fmt: skip
     _add_guards(compare)
@@ -109,9 +113,7 @@ def _add_sweep(commands) -> None:
                        help="N points of a Latin hypercube over the ranges instead of the grid")  # fmt: skip
     sweep.add_argument("--workers", type=_at_least_one, default=None, metavar="W",
                        help="processes (default: all cores); results are the same for every W")  # fmt: skip
-    sweep.add_argument("--dask", default=None, metavar="ADDRESS",
-                       help="run on Dask: 'local' starts a LocalCluster of --workers processes, "
-                            "tcp://host:8786 uses a running scheduler (pip install 'batchsim[dask]')")  # fmt: skip
+    _add_dask(sweep)
     sweep.add_argument("--deadline", type=_duration, default=None, metavar="D", help="add P(makespan ≤ D)")
     sweep.add_argument("--max-wait-p95", type=_duration, default=None, metavar="D",
                        help="add P(queue wait p95 ≤ D)")  # fmt: skip
@@ -121,6 +123,12 @@ def _add_sweep(commands) -> None:
     sweep.add_argument("-q", "--quiet", action="store_true", help="no progress line on a terminal's stderr")
     _add_guards(sweep)
     _add_set(sweep)
+
+
+def _add_dask(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dask", default=None, metavar="ADDRESS",
+                        help="run on Dask: 'local' starts a LocalCluster of --workers processes, "
+                             "tcp://host:8786 uses a running scheduler (pip install 'batchsim[dask]')")  # fmt: skip
 
 
 def _add_plan(commands) -> None:
@@ -242,23 +250,33 @@ def cmd_run(args, out: TextIO, err: TextIO) -> ExitStatus:
 
 
 def cmd_compare(args, out: TextIO, err: TextIO) -> ExitStatus:
-    """Load every scenario (all problems of all files at once), run the replications, print the table."""
-    from batchsim.compare import compare, load_scenarios
+    """Load every scenario (all problems of all files at once), run the replications through
+    the sweep's executors, print the table; exit 1 if any run failed.
+
+    Interrupted, it keeps the finished runs in the folder for ``--resume``.
+    """
+    from batchsim.compare import load_scenarios
     from batchsim.results.folder import check_output_folder
+    from batchsim.sweeps.command import sweep_executor
+    from batchsim.sweeps.comparing import run_compare
 
     scenarios = load_scenarios(args.scenarios, args.overrides)
     folder = Path(args.output)
     check_output_folder(folder, args.replace)
-    if args.size_check:
-        check_size(scenarios, parallel=min(args.workers, len(scenarios) * args.replications))
-    started_at = time.perf_counter()
-    comparison = compare(scenarios, args.replications, args.seed, args.workers,
-                         sources=args.scenarios, deadline_s=args.deadline)  # fmt: skip
-    elapsed_s = time.perf_counter() - started_at
-    comparison.write(folder, replace=args.replace)
-    out.write(comparison.table() + "\n")
+    workers = args.workers or ((os.cpu_count() or 1) if args.dask == "local" else 1)
+    executor = sweep_executor(args, workers)
     runs = len(scenarios) * args.replications
-    out.write(f"results written to {folder}/ ({runs} runs simulated in {elapsed_s:.2f} s)\n")
+    if args.size_check and args.dask in (None, "local"):  # a remote cluster's memory is its own
+        check_size(scenarios, parallel=min(workers, runs))
+    started_at = time.perf_counter()
+    comparison, ran = run_compare(scenarios, args, executor, err)
+    elapsed_s = time.perf_counter() - started_at
+    out.write(comparison.table() + "\n")
+    reused = f", {runs - ran} resumed" if ran < runs else ""
+    out.write(f"results written to {folder}/ ({ran} runs simulated in {elapsed_s:.2f} s{reused})\n")
+    if comparison.failed:
+        err.write(f"batchsim: {comparison.failed} of {runs} runs failed; see status and error in runs.csv\n")
+        return ExitStatus.RUN_FAILED
     return ExitStatus.SUCCESS
 
 

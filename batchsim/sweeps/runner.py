@@ -31,12 +31,17 @@ OK, ERROR = "ok", "error"
 
 @dataclass(frozen=True)
 class Task:
-    """One run: the scenario text and every override (the sweep's, then the point's), a seed."""
+    """One run: the scenario text and every override (the sweep's, then the point's), a seed.
+
+    ``scenario``, when given, is the validated scenario itself and the text is not read
+    (``batchsim compare`` runs scenarios it has loaded, some of which no text would rebuild).
+    """
 
     scenario_text: str
     source: str
     overrides: tuple[str, ...]
     seed: int
+    scenario: Scenario | None = None
 
 
 @dataclass(frozen=True)
@@ -69,7 +74,7 @@ def run_task(task: Task) -> Outcome:
     from batchsim.api import simulate
 
     try:
-        scenario = _scenario(task.scenario_text, task.source, task.overrides)
+        scenario = task.scenario or _scenario(task.scenario_text, task.source, task.overrides)
         return Outcome(OK, summary=simulate(scenario, seed=task.seed).summary)
     except Exception as error:  # NOTE: one failed run must not end the sweep
         return Outcome(ERROR, one_line(error))
@@ -146,17 +151,26 @@ def executor_for(workers: int | None) -> Executor:
 
 # ----------------------------------------------------------------------------- progress
 class SweepProgress:
-    """One line on a terminal's stderr: runs done of the total, failures, elapsed, ETA."""
+    """One line on a terminal's stderr: runs done of the total, failures, elapsed, ETA.
 
-    def __init__(self, stream: TextIO, total: int, clock: Callable[[], float] = time.monotonic):
-        self.stream, self.total, self.clock = stream, total, clock
+    ``label`` starts the line ("sweep", "compare").
+    """
+
+    def __init__(
+        self,
+        stream: TextIO,
+        total: int,
+        clock: Callable[[], float] = time.monotonic,
+        label: str = "sweep",
+    ):
+        self.stream, self.total, self.clock, self.label = stream, total, clock, label
         self.started_at = clock()
 
     def update(self, done: int, failed: int) -> None:
         """Redraw the line after ``done`` of the runs to do (``failed`` of them failed)."""
         elapsed = self.clock() - self.started_at
         eta = elapsed / done * (self.total - done) if done else None
-        text = f"sweep: {done}/{self.total} runs ({100 * done // max(self.total, 1)} %)"
+        text = f"{self.label}: {done}/{self.total} runs ({100 * done // max(self.total, 1)} %)"
         text += f", {failed} failed" if failed else ""
         text += f", {_clock(elapsed)} elapsed, ETA {_clock(eta) if eta is not None else '?'}"
         self.stream.write("\r\x1b[K" + text)
