@@ -146,6 +146,9 @@ def _add_plan(commands) -> None:
     plan.add_argument("--seed", type=_seed, default=None, metavar="S", help="first seed (default 1)")
     plan.add_argument("--workers", type=_at_least_one, default=None, metavar="W",
                       help="processes (default: all cores); results are the same for every W")  # fmt: skip
+    _add_dask(plan)
+    plan.add_argument("--resume", action="store_true", help="keep the finished runs of the folder's runs.csv")
+    plan.add_argument("-q", "--quiet", action="store_true", help="no progress line on a terminal's stderr")
     plan.add_argument("--exhaustive", action="store_true",
                       help="run every configuration at every replication (to check the search)")  # fmt: skip
     plan.add_argument("-o", "--output", default="out/plan", help="output folder (default: out/plan)")
@@ -312,26 +315,30 @@ def cmd_sweep(args, out: TextIO, err: TextIO) -> ExitStatus:
 
 
 def cmd_plan(args, out: TextIO, err: TextIO) -> ExitStatus:
-    """Search for the cheapest configuration meeting every target; exit 1 when none does."""
+    """Search for the cheapest configuration meeting every target; exit 1 when none does.
+
+    Interrupted, it keeps the finished runs in the folder for ``--resume``.
+    """
     from batchsim.results.folder import check_output_folder
     from batchsim.scenario.loader import parse_scenario
-    from batchsim.sweeps.plan_output import format_plan, write_plan
-    from batchsim.sweeps.planning import plan_spec, run_plan
+    from batchsim.sweeps.command import sweep_executor
+    from batchsim.sweeps.planning import plan_spec, run_plan_command
 
     spec = plan_spec(args)
     folder = Path(args.output)
     check_output_folder(folder, args.replace)
     workers = args.workers or os.cpu_count() or 1
-    if args.size_check:
+    executor = sweep_executor(args, workers)
+    if args.size_check and args.dask in (None, "local"):  # a remote cluster's memory is its own
         check_size([parse_scenario(spec.scenario_text, spec.source, spec.overrides)], parallel=workers)
     started_at = time.perf_counter()
-    plan = run_plan(spec, args.confidence, workers, args.exhaustive)
+    result = run_plan_command(spec, args, folder, executor, err)
     elapsed_s = time.perf_counter() - started_at
-    grid_runs = len(plan.points) * spec.replications
-    write_plan(folder, plan, grid_runs, args.replace)
-    out.write(format_plan(plan, grid_runs) + "\n")
-    out.write(f"results written to {folder}/ ({plan.runs} runs simulated in {elapsed_s:.2f} s)\n")
-    if plan.answer is None:
+    out.write(result.table() + "\n")
+    ran = result.plan.ran
+    reused = f", {result.runs_made - ran} resumed" if ran < result.runs_made else ""
+    out.write(f"results written to {folder}/ ({ran} runs simulated in {elapsed_s:.2f} s{reused})\n")
+    if result.answer is None:
         err.write(f"batchsim: no configuration meets every target with confidence {args.confidence:g}\n")
         return ExitStatus.RUN_FAILED
     return ExitStatus.SUCCESS

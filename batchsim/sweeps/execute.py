@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from batchsim.sweeps.runner import OK, Executor, Outcome, SweepProgress, Task, run_task
+from batchsim.sweeps.runner import OK, Executor, Outcome, RunProgress, SweepProgress, Task, run_task
 from batchsim.sweeps.spec import Point, SweepSpec, assignments
 from batchsim.sweeps.table import point_row, run_row
 from batchsim.sweeps.values import value_text
@@ -82,7 +82,7 @@ def run_tasks(
     executor: Executor,
     row_of: Callable[[int, Outcome], dict],
     finished: dict[int, dict],
-    progress: SweepProgress | None = None,
+    progress: RunProgress | None = None,
 ) -> int:
     """Run every task whose number is not in ``finished`` and file ``row_of(number, outcome)``
     there as each run ends; return how many ran.
