@@ -27,11 +27,12 @@ from pathlib import Path
 from batchsim.api import load_scenario
 from batchsim.errors import ScenarioError, ScenariosError
 from batchsim.scenario.schema import Scenario
-from batchsim.sweeps.execute import _matches, run_tasks
-from batchsim.sweeps.runner import OK, Executor, SweepProgress, Task, executor_for
+from batchsim.sweeps.execute import run_tasks
+from batchsim.sweeps.runner import OK, Executor, Outcome, SweepProgress, Task, executor_for
 from batchsim.sweeps.stats import Probability, mean_ci, meets, quantiles, t_975
 from batchsim.sweeps.table import METRICS as RUN_METRICS
 from batchsim.sweeps.table import RUN_KEYS, run_row
+from batchsim.sweeps.values import value_text
 
 CSV_COLUMNS = ("scenario", "metric", "mean", "ci95", "n", "diff_vs_first", "diff_ci95")
 """Columns of ``compare.csv``: one row per scenario × metric."""
@@ -145,13 +146,16 @@ def reusable_runs(
 ) -> dict[int, dict]:
     """Return the ok rows of an earlier ``runs.csv`` that this comparison would run again, by
     run number (scenario-major): same label and digest (``identities``) and a seed it uses."""
-    by_identity = {identity: index for index, identity in enumerate(identities)}
+    numbers = {
+        (*(value_text(value) for _, value in identity), seed): index * len(seeds) + replication
+        for index, identity in enumerate(identities)
+        for replication, seed in enumerate(seeds)
+    }
     kept: dict[int, dict] = {}
     for row in rows:
-        for identity, index in by_identity.items():
-            for replication, seed in enumerate(seeds):
-                if _matches(row, identity, seed):
-                    kept[index * len(seeds) + replication] = row
+        number = numbers.get((row.get("scenario"), row.get("scenario_digest"), row.get("seed")))
+        if number is not None and row.get("status") == OK:
+            kept[number] = row
     return kept
 
 
@@ -218,11 +222,14 @@ def compare(
     seeds = [seed + replication for replication in range(replications)]
     labels = column_labels([scenario.name for scenario in scenarios], sources)
     identities = run_identities(scenarios, labels)
-    tasks = [Task("", label, (), s, scenario) for scenario, label in zip(scenarios, labels, strict=True)
-             for s in seeds]  # fmt: skip
+    tasks = [
+        Task("", label, (), run_seed, scenario)
+        for scenario, label in zip(scenarios, labels, strict=True)
+        for run_seed in seeds
+    ]
     finished = {} if finished is None else finished
 
-    def row_of(k: int, outcome) -> dict:
+    def row_of(k: int, outcome: Outcome) -> dict:
         return run_row(k // replications, identities[k // replications], k % replications,
                        seeds[k % replications], outcome)  # fmt: skip
 

@@ -111,6 +111,9 @@ class Plan:
     ``confidence`` is the P(meet) to show (see :mod:`batchsim.sweeps.decide`); the spec's
     ``replications`` is the most runs a point gets, and its targets are the constraints.
     Call :meth:`search` (adaptive) or :meth:`exhaustive` (every point, every replication).
+    ``resumed`` (run number → row, an earlier plan's ``runs.csv``) serves the runs it holds
+    instead of the executor; ``progress`` is told each round's size and redrawn as runs end.
+    ``runs`` counts the runs the search used, ``ran`` those made now.
     """
 
     def __init__(
