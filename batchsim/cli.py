@@ -278,7 +278,8 @@ def cmd_compare(args, out: TextIO, err: TextIO) -> ExitStatus:
     reused = f", {runs - ran} resumed" if ran < runs else ""
     out.write(f"results written to {folder}/ ({ran} runs simulated in {elapsed_s:.2f} s{reused})\n")
     if comparison.failed:
-        err.write(f"batchsim: {comparison.failed} of {runs} runs failed; see status and error in runs.csv\n")
+        failures = "".join(f"  {line}\n" for line in comparison.failures())
+        err.write(f"batchsim: {comparison.failed} of {runs} runs failed:\n{failures}")
         return ExitStatus.RUN_FAILED
     return ExitStatus.SUCCESS
 

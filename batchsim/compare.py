@@ -123,8 +123,8 @@ def _finite_or_none(value: float | None) -> float | None:
 
 RUN_COLUMNS: tuple[str, ...] = (*RUN_KEYS, "scenario", "scenario_digest", "status", "error",
                                  *RUN_METRICS)  # fmt: skip
-"""Columns of the command's ``runs.csv``: the sweep's, with the scenario's label and digest
-(``point`` is the scenario's position, 0 the baseline)."""
+"""Columns of an interrupted comparison's ``runs.csv``: the sweep's, with the scenario's label
+and digest (``point`` is the scenario's position, 0 the baseline)."""
 _ROW_KEYS = {metric.key: metric.key for metric in METRICS} | {"failed_jobs": "jobs_failed"}
 
 
@@ -402,18 +402,15 @@ class Comparison:
         return format_table(self)
 
     def runs_csv_text(self) -> str:
-        """Return the text of the command's ``runs.csv``: one row per run, scenario-major, in
-        the sweep's format (:data:`RUN_COLUMNS`)."""
+        """Return every run as ``runs.csv`` text (what an interrupted comparison keeps): one row
+        per run, scenario-major, in the sweep's format (:data:`RUN_COLUMNS`)."""
         from batchsim.sweeps.table import csv_text
 
         return csv_text(RUN_COLUMNS, self.runs)
 
-    def write(
-        self, directory: str | Path, replace: bool = False, with_runs: bool = False
-    ) -> list[Path]:
+    def write(self, directory: str | Path, replace: bool = False) -> list[Path]:
         """Write ``compare.csv`` and ``compare.json`` (with a ``deadline`` block when the
-        comparison has a deadline) into ``directory``, all or nothing; with ``with_runs`` also
-        ``runs.csv``, which ``batchsim compare --resume`` reads.
+        comparison has a deadline) into ``directory``, all or nothing.
 
         The folder is replaced whole (:func:`batchsim.results.folder.staged_folder`); one
         holding anything but batchsim results raises OutputFolderError unless ``replace``.
@@ -423,13 +420,18 @@ class Comparison:
         from batchsim.results.writer import write_text
 
         as_json = json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
-        names = ["compare.csv", "compare.json", *(["runs.csv"] if with_runs else [])]
         with staged_folder(directory, replace) as staging:
             write_text(staging / "compare.csv", self.csv_text())
             write_text(staging / "compare.json", as_json)
-            if with_runs:
-                write_text(staging / "runs.csv", self.runs_csv_text())
-        return [Path(directory) / name for name in names]
+        return [Path(directory) / "compare.csv", Path(directory) / "compare.json"]
+
+    def failures(self) -> list[str]:
+        """Return one line per failed run: its scenario label, seed and error."""
+        return [
+            f"{self.labels[row['point']]}, seed {row['seed']}: {row['error']}"
+            for row in self.runs
+            if row["status"] != OK
+        ]
 
 
 # ----------------------------------------------------------------------------- the table
@@ -518,7 +520,7 @@ def format_table(comparison: Comparison) -> str:
         )
     if comparison.failed:
         lines.append(f"{comparison.failed} of {len(comparison.runs)} runs failed and are left "
-                     "out; their errors are in runs.csv (status, error).")  # fmt: skip
+                     "out (their errors are on stderr).")  # fmt: skip
     return "\n".join(lines)
 
 

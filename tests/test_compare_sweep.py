@@ -20,7 +20,7 @@ from batchsim.compare import compare
 from batchsim.sweeps import execute as execute_module
 from batchsim.sweeps.runner import InProcess, LocalPool, run_task
 
-FILES = ("compare.csv", "compare.json", "runs.csv")
+FILES = ("compare.csv", "compare.json")
 
 
 @pytest.fixture
@@ -97,52 +97,63 @@ def test_intervals_are_the_sweeps_own_on_the_same_runs(files, tmp_path):
 
 
 # ----------------------------------------------------------------------------- resume
-def test_resume_runs_only_the_missing_replications_and_gives_the_fresh_files(
-    files, tmp_path, monkeypatch
-):
-    fresh, resumed = tmp_path / "fresh", tmp_path / "resumed"
-    assert cli("compare", *files, "--replications", "5", "-o", str(fresh))[0] == 0
-    assert cli("compare", *files, "--replications", "3", "-o", str(resumed))[0] == 0
-    seeds = counting(monkeypatch)
-    status, out, err = cli("compare", *files, "--replications", "5", "--resume", "-o", str(resumed))
-    assert status == 0, err
-    assert sorted(seeds) == [4, 4, 5, 5]  # replications 3 and 4 of both scenarios
-    assert "(4 runs simulated in" in out and ", 6 resumed)" in out
-    assert folder_bytes(resumed) == folder_bytes(fresh)
-
-
-def test_resume_reruns_a_scenario_whose_file_changed(files, tmp_path, monkeypatch):
-    folder = tmp_path / "out"
-    assert cli("compare", *files, "--replications", "2", "-o", str(folder))[0] == 0
-    seeds = counting(monkeypatch)
-    argv = [*files, "--replications", "2", "--resume", "-o", str(folder)]
-    assert (
-        cli("compare", *argv, "--set", "computeEnvironments[0].computeResources.maxvCpus=8")[0] == 0
-    )
-    assert len(seeds) == 4  # --set changed both scenarios' digests: nothing is reused
-
-
-def test_an_interrupt_keeps_the_finished_runs_for_resume(files, tmp_path, monkeypatch):
-    fresh, folder = tmp_path / "fresh", tmp_path / "out"
-    assert cli("compare", *files, "--replications", "3", "-o", str(fresh))[0] == 0
+def interrupted(files, folder: Path, monkeypatch, after: int, replications: str = "3") -> None:
+    """Run a comparison into ``folder`` and interrupt it after ``after`` runs."""
     made: list[int] = []
 
     def stopping(task):
-        if len(made) == 4:
+        if len(made) == after:
             raise KeyboardInterrupt
         made.append(task.seed)
         return run_task(task)
 
     monkeypatch.setattr(execute_module, "run_task", stopping)
-    status, _, err = cli("compare", *files, "--replications", "3", "-o", str(folder))
-    assert status == 130 and "4 finished runs kept" in err
+    status, _, err = cli("compare", *files, "--replications", replications, "-o", str(folder))
+    assert status == 130 and f"{after} finished runs kept" in err
+
+
+def test_an_interrupt_keeps_the_finished_runs_and_resume_makes_the_rest(
+    files, tmp_path, monkeypatch
+):
+    fresh, folder = tmp_path / "fresh", tmp_path / "out"
+    assert cli("compare", *files, "--replications", "3", "-o", str(fresh))[0] == 0
+    assert sorted(p.name for p in fresh.iterdir()) == ["compare.csv", "compare.json"]
+    interrupted(files, folder, monkeypatch, after=4)
     assert sorted(p.name for p in folder.iterdir()) == ["compare.partial.json", "runs.csv"]
-    assert len((folder / "runs.csv").read_text().splitlines()) == 1 + 4
+    with open(folder / "runs.csv", newline="") as stream:
+        rows = list(csv.DictReader(stream))
+    assert [(r["scenario"], r["seed"], r["status"]) for r in rows] == [
+        ("wide", "1", "ok"), ("wide", "2", "ok"), ("wide", "3", "ok"), ("narrow", "1", "ok"),
+    ]  # fmt: skip
+    assert json.loads((folder / "compare.partial.json").read_text())["runs_finished"] == 4
     seeds = counting(monkeypatch)
     status, out, err = cli("compare", *files, "--replications", "3", "--resume", "-o", str(folder))
     assert status == 0, err
-    assert len(seeds) == 2 and ", 4 resumed)" in out
+    assert sorted(seeds) == [2, 3] and "(2 runs simulated in" in out and ", 4 resumed)" in out
     assert folder_bytes(folder) == folder_bytes(fresh)
+    assert sorted(p.name for p in folder.iterdir()) == ["compare.csv", "compare.json"]
+
+
+def test_resume_with_more_replications_keeps_the_finished_seeds(files, tmp_path, monkeypatch):
+    fresh, folder = tmp_path / "fresh", tmp_path / "out"
+    assert cli("compare", *files, "--replications", "5", "-o", str(fresh))[0] == 0
+    interrupted(files, folder, monkeypatch, after=3)
+    seeds = counting(monkeypatch)
+    argv = [*files, "--replications", "5", "--resume", "-o", str(folder)]
+    assert cli("compare", *argv)[0] == 0
+    assert sorted(seeds) == [1, 2, 3, 4, 4, 5, 5]  # wide's seeds 1–3 were kept
+    assert folder_bytes(folder) == folder_bytes(fresh)
+
+
+def test_resume_reruns_a_scenario_whose_file_changed(files, tmp_path, monkeypatch):
+    folder = tmp_path / "out"
+    interrupted(files, folder, monkeypatch, after=3)
+    seeds = counting(monkeypatch)
+    argv = [*files, "--replications", "3", "--resume", "-o", str(folder)]
+    assert (
+        cli("compare", *argv, "--set", "computeEnvironments[0].computeResources.maxvCpus=8")[0] == 0
+    )
+    assert len(seeds) == 6  # --set changed both scenarios' digests: nothing is reused
 
 
 # ----------------------------------------------------------------------------- failures
@@ -158,14 +169,13 @@ def test_a_failed_run_is_left_out_and_the_others_go_on(files, tmp_path, monkeypa
     folder = tmp_path / "out"
     status, out, err = cli("compare", *files, "--replications", "3", "-o", str(folder))
     assert status == 1
-    assert "2 of 6 runs failed; see status and error in runs.csv" in err
+    assert err == (
+        "batchsim: 2 of 6 runs failed:\n"
+        "  wide, seed 2: RuntimeError: disk on fire\n"
+        "  narrow, seed 2: RuntimeError: disk on fire\n"
+    )
     assert "2 of 6 runs failed and are left out" in out and "(n=2)" in out
-    with open(folder / "runs.csv", newline="") as stream:
-        rows = list(csv.DictReader(stream))
-    assert [(r["seed"], r["status"]) for r in rows] == [
-        (s, "error" if s == "2" else "ok") for _ in range(2) for s in ("1", "2", "3")
-    ]
-    assert rows[1]["error"] == "RuntimeError: disk on fire" and rows[1]["total_cost_usd"] == ""
+    assert sorted(p.name for p in folder.iterdir()) == ["compare.csv", "compare.json"]
     cost = json.loads((folder / "compare.json").read_text())["results"]["wide"]["total_cost_usd"]
     assert cost["n"] == 2 and cost["values"][1] is None
     assert cost["mean"] == (cost["values"][0] + cost["values"][2]) / 2

@@ -2,10 +2,10 @@
 runs through the sweep's executors, its progress line, ``--resume`` and an interrupted
 comparison's finished runs.
 
-The folder gets ``runs.csv`` (one row per run, the sweep's format, see
-:data:`batchsim.compare.RUN_COLUMNS`) beside ``compare.csv`` and ``compare.json``. An
-interrupted comparison writes only ``runs.csv`` and ``compare.partial.json`` (how many runs
-finished), which ``--resume`` reads.
+A finished comparison's folder holds ``compare.csv`` and ``compare.json`` only. An interrupted
+one holds ``runs.csv`` (one row per finished run, the sweep's format, see
+:data:`batchsim.compare.RUN_COLUMNS`) and ``compare.partial.json`` (how many runs finished),
+which ``--resume`` reads.
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ def run_compare(
                   f"{folder}/runs.csv (add --resume to go on)\n")  # fmt: skip
         raise
     _close(progress)
-    comparison.write(folder, replace=args.replace, with_runs=True)
+    comparison.write(folder, replace=args.replace)
     return comparison, total - reused
 
 
