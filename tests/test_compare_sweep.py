@@ -191,3 +191,11 @@ def test_progress_line_only_on_a_terminal(files, tmp_path, stream, quiet, shown)
     assert main(argv + (["-q"] if quiet else []), stdout=io.StringIO(), stderr=err) == 0
     assert ("compare: 4/4 runs (100 %)" in err.getvalue()) is shown
     assert ("\r" in err.getvalue()) is shown
+
+
+def test_workers_with_a_scheduler_address_is_refused_before_any_run(files, tmp_path):
+    pytest.importorskip("distributed")
+    argv = [*files, "--dask", "tcp://127.0.0.1:9", "--workers", "2", "-o", str(tmp_path / "o")]
+    status, out, err = cli("compare", *argv)
+    assert status == 2 and "--workers sizes only --dask local" in err
+    assert out == "" and not (tmp_path / "o").exists()
