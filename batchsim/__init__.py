@@ -11,7 +11,7 @@ from batchsim.api import load_scenario, package_version, simulate
 from batchsim.errors import BatchsimError, ScenarioError
 from batchsim.results.run_result import RunResult
 from batchsim.scenario.schema import Scenario
-from batchsim.sweeps import sweep
+from batchsim.sweeps import plan, sweep
 
 __all__ = [
     "BatchsimError",
@@ -20,6 +20,7 @@ __all__ = [
     "ScenarioError",
     "load_scenario",
     "package_version",
+    "plan",
     "simulate",
     "sweep",
 ]

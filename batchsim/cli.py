@@ -79,8 +79,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="runs per scenario, on seeds S … S+N−1 (default 10)",
     )  # fmt: skip
     compare.add_argument("--seed", type=_seed, default=1, metavar="S", help="first seed (≥ 0, default 1)")
-    compare.add_argument("--workers", type=_at_least_one, default=1, metavar="W", help="processes (default 1)")
+    compare.add_argument("--workers", type=_at_least_one, default=None, metavar="W",
+                         help="processes (default 1; with --dask local: all cores)")  # fmt: skip
+    _add_dask(compare)
     compare.add_argument("-o", "--output", default="out/compare", help="output folder (default: out/compare)")
+    compare.add_argument("--resume", action="store_true", help="keep the finished runs of the folder's runs.csv")
+    compare.add_argument("-q", "--quiet", action="store_true", help="no progress line on a terminal's stderr")
     compare.add_argument("--deadline", type=_duration, default=None, metavar="D",
                          help="add P(makespan ≤ D) and makespan p50/p90/p95, e.g. 4h")  # fmt: skip
     _add_guards(compare)
@@ -111,9 +115,7 @@ def _add_sweep(commands) -> None:
                        help="N points of a Latin hypercube over the ranges instead of the grid")  # fmt: skip
     sweep.add_argument("--workers", type=_at_least_one, default=None, metavar="W",
                        help="processes (default: all cores); results are the same for every W")  # fmt: skip
-    sweep.add_argument("--dask", default=None, metavar="ADDRESS",
-                       help="run on Dask: 'local' starts a LocalCluster of --workers processes, "
-                            "tcp://host:8786 uses a running scheduler (pip install 'batchsim[dask]')")  # fmt: skip
+    _add_dask(sweep)
     sweep.add_argument("--deadline", type=_duration, default=None, metavar="D", help="add P(makespan ≤ D)")
     sweep.add_argument("--max-wait-p95", type=_duration, default=None, metavar="D",
                        help="add P(queue wait p95 ≤ D)")  # fmt: skip
@@ -123,6 +125,12 @@ def _add_sweep(commands) -> None:
     sweep.add_argument("-q", "--quiet", action="store_true", help="no progress line on a terminal's stderr")
     _add_guards(sweep)
     _add_set(sweep)
+
+
+def _add_dask(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dask", default=None, metavar="ADDRESS",
+                        help="run on Dask: 'local' starts a LocalCluster of --workers processes, "
+                             "tcp://host:8786 uses a running scheduler (pip install 'batchsim[dask]')")  # fmt: skip
 
 
 def _add_plan(commands) -> None:
@@ -140,6 +148,9 @@ def _add_plan(commands) -> None:
     plan.add_argument("--seed", type=_seed, default=None, metavar="S", help="first seed (default 1)")
     plan.add_argument("--workers", type=_at_least_one, default=None, metavar="W",
                       help="processes (default: all cores); results are the same for every W")  # fmt: skip
+    _add_dask(plan)
+    plan.add_argument("--resume", action="store_true", help="keep the finished runs of the folder's runs.csv")
+    plan.add_argument("-q", "--quiet", action="store_true", help="no progress line on a terminal's stderr")
     plan.add_argument("--exhaustive", action="store_true",
                       help="run every configuration at every replication (to check the search)")  # fmt: skip
     plan.add_argument("-o", "--output", default="out/plan", help="output folder (default: out/plan)")
@@ -296,23 +307,34 @@ def cmd_run(args, out: TextIO, err: TextIO) -> ExitStatus:
 
 
 def cmd_compare(args, out: TextIO, err: TextIO) -> ExitStatus:
-    """Load every scenario (all problems of all files at once), run the replications, print the table."""
-    from batchsim.compare import compare, load_scenarios
+    """Load every scenario (all problems of all files at once), run the replications through
+    the sweep's executors, print the table; exit 1 if any run failed.
+
+    Interrupted, it keeps the finished runs in the folder for ``--resume``.
+    """
+    from batchsim.compare import load_scenarios
     from batchsim.results.folder import check_output_folder
+    from batchsim.sweeps.command import sweep_executor
+    from batchsim.sweeps.comparing import run_compare
 
     scenarios = load_scenarios(args.scenarios, args.overrides)
     folder = Path(args.output)
     check_output_folder(folder, args.replace)
-    if args.size_check:
-        check_size(scenarios, parallel=min(args.workers, len(scenarios) * args.replications))
-    started_at = time.perf_counter()
-    comparison = compare(scenarios, args.replications, args.seed, args.workers,
-                         sources=args.scenarios, deadline_s=args.deadline)  # fmt: skip
-    elapsed_s = time.perf_counter() - started_at
-    comparison.write(folder, replace=args.replace)
-    out.write(comparison.table() + "\n")
+    workers = args.workers or ((os.cpu_count() or 1) if args.dask == "local" else 1)
+    executor = sweep_executor(args, workers)
     runs = len(scenarios) * args.replications
-    out.write(f"results written to {folder}/ ({runs} runs simulated in {elapsed_s:.2f} s)\n")
+    if args.size_check and args.dask in (None, "local"):  # a remote cluster's memory is its own
+        check_size(scenarios, parallel=min(workers, runs))
+    started_at = time.perf_counter()
+    comparison, ran = run_compare(scenarios, args, executor, err)
+    elapsed_s = time.perf_counter() - started_at
+    out.write(comparison.table() + "\n")
+    reused = f", {runs - ran} resumed" if ran < runs else ""
+    out.write(f"results written to {folder}/ ({ran} runs simulated in {elapsed_s:.2f} s{reused})\n")
+    if comparison.failed:
+        failures = "".join(f"  {line}\n" for line in comparison.failures())
+        err.write(f"batchsim: {comparison.failed} of {runs} runs failed:\n{failures}")
+        return ExitStatus.RUN_FAILED
     return ExitStatus.SUCCESS
 
 
@@ -348,26 +370,30 @@ def cmd_sweep(args, out: TextIO, err: TextIO) -> ExitStatus:
 
 
 def cmd_plan(args, out: TextIO, err: TextIO) -> ExitStatus:
-    """Search for the cheapest configuration meeting every target; exit 1 when none does."""
+    """Search for the cheapest configuration meeting every target; exit 1 when none does.
+
+    Interrupted, it keeps the finished runs in the folder for ``--resume``.
+    """
     from batchsim.results.folder import check_output_folder
     from batchsim.scenario.loader import parse_scenario
-    from batchsim.sweeps.plan_output import format_plan, write_plan
-    from batchsim.sweeps.planning import plan_spec, run_plan
+    from batchsim.sweeps.command import sweep_executor
+    from batchsim.sweeps.planning import plan_spec, run_plan_command
 
     spec = plan_spec(args)
     folder = Path(args.output)
     check_output_folder(folder, args.replace)
     workers = args.workers or os.cpu_count() or 1
-    if args.size_check:
+    executor = sweep_executor(args, workers)
+    if args.size_check and args.dask in (None, "local"):  # a remote cluster's memory is its own
         check_size([parse_scenario(spec.scenario_text, spec.source, spec.overrides)], parallel=workers)
     started_at = time.perf_counter()
-    plan = run_plan(spec, args.confidence, workers, args.exhaustive)
+    result = run_plan_command(spec, args, folder, executor, err)
     elapsed_s = time.perf_counter() - started_at
-    grid_runs = len(plan.points) * spec.replications
-    write_plan(folder, plan, grid_runs, args.replace)
-    out.write(format_plan(plan, grid_runs) + "\n")
-    out.write(f"results written to {folder}/ ({plan.runs} runs simulated in {elapsed_s:.2f} s)\n")
-    if plan.answer is None:
+    out.write(result.table() + "\n")
+    ran = result.plan.ran
+    reused = f", {result.runs_made - ran} resumed" if ran < result.runs_made else ""
+    out.write(f"results written to {folder}/ ({ran} runs simulated in {elapsed_s:.2f} s{reused})\n")
+    if result.answer is None:
         err.write(f"batchsim: no configuration meets every target with confidence {args.confidence:g}\n")
         return ExitStatus.RUN_FAILED
     return ExitStatus.SUCCESS

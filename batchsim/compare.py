@@ -15,20 +15,24 @@ of replications that meet it, with its 95 % Wilson interval (``scipy.stats.binom
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import math
-import statistics
 from collections import Counter
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from batchsim.api import load_scenario, simulate
+from batchsim.api import load_scenario
 from batchsim.errors import ScenarioError, ScenariosError
 from batchsim.scenario.schema import Scenario
-from batchsim.sweeps.stats import Probability, meets, quantiles, t_975
+from batchsim.sweeps.execute import run_tasks
+from batchsim.sweeps.runner import OK, Executor, Outcome, SweepProgress, Task, executor_for
+from batchsim.sweeps.stats import Probability, mean_ci, meets, quantiles, t_975
+from batchsim.sweeps.table import METRICS as RUN_METRICS
+from batchsim.sweeps.table import RUN_KEYS, run_row
+from batchsim.sweeps.values import value_text
 
 CSV_COLUMNS = ("scenario", "metric", "mean", "ci95", "n", "diff_vs_first", "diff_ci95")
 """Columns of ``compare.csv``: one row per scenario × metric."""
@@ -78,17 +82,12 @@ class Estimate:
 def estimate(values: Sequence[float | None]) -> Estimate:
     """Return the mean and Student t 95 % CI half-width of ``values``, leaving out the Nones.
 
-    Uses :mod:`statistics` (exactly rounded), so identical values give a half-width of exactly 0.
+    The sweep's :func:`~batchsim.sweeps.stats.mean_ci` (:mod:`statistics`, exactly rounded), so
+    identical values give a half-width of exactly 0.
     """
     present = [value for value in values if value is not None]
-    n = len(present)
-    if n == 0:
-        return Estimate(None, None, 0)
-    mean = float(statistics.mean(present))
-    if n == 1:
-        return Estimate(mean, None, 1)
-    half_width = t_quantile_975(n - 1) * statistics.stdev(present) / math.sqrt(n)
-    return Estimate(mean, float(half_width), n)
+    mean, half_width = mean_ci(present)
+    return Estimate(mean, None if half_width is None else float(half_width), len(present))
 
 
 def paired_differences(
@@ -122,18 +121,42 @@ def _finite_or_none(value: float | None) -> float | None:
     return value
 
 
-def _run_replication(scenario: Scenario, seed: int) -> dict[str, float | None]:
-    # Module level and returning only the metrics: cheap to pickle to and from worker processes.
-    return metric_values(simulate(scenario, seed=seed).summary)
+RUN_COLUMNS: tuple[str, ...] = (*RUN_KEYS, "scenario", "scenario_digest", "status", "error",
+                                 *RUN_METRICS)  # fmt: skip
+"""Columns of an interrupted comparison's ``runs.csv``: the sweep's, with the scenario's label
+and digest (``point`` is the scenario's position, 0 the baseline)."""
+_ROW_KEYS = {metric.key: metric.key for metric in METRICS} | {"failed_jobs": "jobs_failed"}
 
 
-def _run_all(scenarios: list[Scenario], seeds: list[int], workers: int) -> list[dict]:
-    """Run every (scenario, seed) pair, scenario-major; the order never depends on ``workers``."""
-    tasks = [(scenario, seed) for scenario in scenarios for seed in seeds]
-    if workers == 1:
-        return [_run_replication(scenario, seed) for scenario, seed in tasks]
-    with ProcessPoolExecutor(max_workers=min(workers, len(tasks))) as pool:
-        return list(pool.map(_run_replication, *zip(*tasks, strict=True)))
+def scenario_digest(scenario: Scenario) -> str:
+    """Return the first 16 hex digits of the SHA-256 of the resolved scenario: a changed file
+    or ``--set`` gives another digest, so ``--resume`` never reuses its runs."""
+    from batchsim.scenario.loader import resolved_yaml
+
+    return hashlib.sha256(resolved_yaml(scenario).encode("utf-8")).hexdigest()[:16]
+
+
+def row_values(row: dict) -> dict[str, float | None]:
+    """Return the compared metrics of one ``runs.csv`` row (all None when the run failed)."""
+    return {key: _finite_or_none(row[column]) for key, column in _ROW_KEYS.items()}
+
+
+def reusable_runs(
+    rows: Sequence[dict], identities: Sequence[tuple], seeds: Sequence[int]
+) -> dict[int, dict]:
+    """Return the ok rows of an earlier ``runs.csv`` that this comparison would run again, by
+    run number (scenario-major): same label and digest (``identities``) and a seed it uses."""
+    numbers = {
+        (*(value_text(value) for _, value in identity), seed): index * len(seeds) + replication
+        for index, identity in enumerate(identities)
+        for replication, seed in enumerate(seeds)
+    }
+    kept: dict[int, dict] = {}
+    for row in rows:
+        number = numbers.get((row.get("scenario"), row.get("scenario_digest"), row.get("seed")))
+        if number is not None and row.get("status") == OK:
+            kept[number] = row
+    return kept
 
 
 def column_labels(names: Sequence[str], sources: Sequence[str | Path | None]) -> list[str]:
@@ -177,23 +200,46 @@ def compare(
     workers: int = 1,
     sources: Sequence[str | Path | None] | None = None,
     deadline_s: float | None = None,
+    executor: Executor | None = None,
+    progress: SweepProgress | None = None,
+    finished: dict[int, dict] | None = None,
 ) -> Comparison:
     """Run each scenario ``replications`` times on seeds ``seed … seed+replications−1``.
 
     Every scenario uses the same seeds (common random numbers); the first is the baseline of the
-    paired differences. ``workers > 1`` runs in that many processes with identical results.
-    ``sources`` are the scenarios' files, used for labels when names repeat and in compare.json.
-    ``deadline_s`` (seconds) adds P(makespan ≤ deadline) and makespan quantiles to the outputs.
+    paired differences. The runs go through the sweep's run loop and executors: ``workers > 1``
+    runs them in that many processes, ``executor`` (such as a
+    :class:`~batchsim.sweeps.DaskExecutor`) instead of them, with identical results. A run
+    that raises is a failed row and leaves its values out. ``sources`` are the scenarios'
+    files, used for labels when names repeat and in compare.json. ``deadline_s`` (seconds)
+    adds P(makespan ≤ deadline) and makespan quantiles to the outputs. ``finished`` (run
+    number, scenario-major → row, see :func:`reusable_runs`) holds runs not to make again, and
+    is filled as runs end; ``progress`` is redrawn after each.
     """
     scenarios = list(scenarios)
     sources = list(sources) if sources is not None else [None] * len(scenarios)
     _check_arguments(scenarios, sources, replications, seed, workers)
     seeds = [seed + replication for replication in range(replications)]
-    runs = iter(_run_all(scenarios, seeds, workers))
     labels = column_labels([scenario.name for scenario in scenarios], sources)
+    identities = run_identities(scenarios, labels)
+    tasks = [
+        Task("", label, (), run_seed, scenario)
+        for scenario, label in zip(scenarios, labels, strict=True)
+        for run_seed in seeds
+    ]
+    finished = {} if finished is None else finished
+
+    def row_of(k: int, outcome: Outcome) -> dict:
+        return run_row(k // replications, identities[k // replications], k % replications,
+                       seeds[k % replications], outcome)  # fmt: skip
+
+    run_tasks(tasks, executor or executor_for(workers), row_of, finished, progress)
+    rows = [finished[k] for k in range(len(tasks))]
     values = {}
-    for label in labels:
-        per_seed = [next(runs) for _ in seeds]
+    for index, label in enumerate(labels):
+        per_seed = [
+            row_values(row) for row in rows[index * replications : (index + 1) * replications]
+        ]
         values[label] = {metric.key: [run[metric.key] for run in per_seed] for metric in METRICS}
     return Comparison(
         labels=tuple(labels),
@@ -202,7 +248,17 @@ def compare(
         seeds=tuple(seeds),
         values=values,
         deadline_s=deadline_s,
+        runs=tuple(rows),
     )
+
+
+def run_identities(scenarios: Sequence[Scenario], labels: Sequence[str]) -> list[tuple]:
+    """Return each scenario's identity in ``runs.csv``: ``(("scenario", label),
+    ("scenario_digest", digest))``, a sweep point's shape."""
+    return [
+        (("scenario", label), ("scenario_digest", scenario_digest(scenario)))
+        for scenario, label in zip(scenarios, labels, strict=True)
+    ]
 
 
 def _check_arguments(
@@ -236,6 +292,13 @@ class Comparison:
     seeds: tuple[int, ...]
     values: dict[str, dict[str, list[float | None]]]
     deadline_s: float | None = None
+    runs: tuple[dict, ...] = field(default=(), compare=False, repr=False)
+    """Every run's row of ``runs.csv`` (scenario-major), failed runs included."""
+
+    @property
+    def failed(self) -> int:
+        """How many runs raised an error (their values are left out)."""
+        return sum(row["status"] != OK for row in self.runs)
 
     @property
     def baseline(self) -> str:
@@ -322,7 +385,9 @@ class Comparison:
             block[label] = {"met": risk.met, "n": risk.n, "probability": risk.value,
                             "ci95_low": low, "ci95_high": high,
                             "makespan_quantiles_s": self.makespan_quantiles(label)}  # fmt: skip
-        return {"deadline": {"deadline_s": self.deadline_s, "interval": "wilson", "scenarios": block}}
+        return {
+            "deadline": {"deadline_s": self.deadline_s, "interval": "wilson", "scenarios": block}
+        }
 
     def csv_text(self) -> str:
         """Return the text of ``compare.csv`` (empty cells for missing values)."""
@@ -335,6 +400,13 @@ class Comparison:
     def table(self) -> str:
         """Return the plain-text side-by-side table (see :func:`format_table`)."""
         return format_table(self)
+
+    def runs_csv_text(self) -> str:
+        """Return every run as ``runs.csv`` text (what an interrupted comparison keeps): one row
+        per run, scenario-major, in the sweep's format (:data:`RUN_COLUMNS`)."""
+        from batchsim.sweeps.table import csv_text
+
+        return csv_text(RUN_COLUMNS, self.runs)
 
     def write(self, directory: str | Path, replace: bool = False) -> list[Path]:
         """Write ``compare.csv`` and ``compare.json`` (with a ``deadline`` block when the
@@ -352,6 +424,14 @@ class Comparison:
             write_text(staging / "compare.csv", self.csv_text())
             write_text(staging / "compare.json", as_json)
         return [Path(directory) / "compare.csv", Path(directory) / "compare.json"]
+
+    def failures(self) -> list[str]:
+        """Return one line per failed run: its scenario label, seed and error."""
+        return [
+            f"{self.labels[row['point']]}, seed {row['seed']}: {row['error']}"
+            for row in self.runs
+            if row["status"] != OK
+        ]
 
 
 # ----------------------------------------------------------------------------- the table
@@ -438,6 +518,9 @@ def format_table(comparison: Comparison) -> str:
         lines.append(
             "(n=k): only k runs had a value, e.g. no makespan when jobs were left unfinished."
         )
+    if comparison.failed:
+        lines.append(f"{comparison.failed} of {len(comparison.runs)} runs failed and are left "
+                     "out (their errors are on stderr).")  # fmt: skip
     return "\n".join(lines)
 
 
@@ -456,7 +539,10 @@ def _deadline_rows(comparison: Comparison, width: int) -> list[list[str]]:
         return []
     rows = []
     for name in ("p50", "p90", "p95"):
-        cells = [_quantile_text(comparison.makespan_quantiles(label)[name]) for label in comparison.labels]
+        cells = [
+            _quantile_text(comparison.makespan_quantiles(label)[name])
+            for label in comparison.labels
+        ]
         rows.append([f"Makespan {name}", *cells])
     risks = [comparison.deadline_risk(label) for label in comparison.labels]
     label = f"P(makespan ≤ {duration_text(comparison.deadline_s)})"

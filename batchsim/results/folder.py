@@ -27,8 +27,10 @@ MARKERS = (
     frozenset({"compare.json", "compare.csv"}),
     frozenset({"sweep.yaml", "runs.csv"}),
     frozenset({"plan.json", "runs.csv"}),
+    frozenset({"compare.partial.json", "runs.csv"}),
 )
-"""Files that together mark a folder as a batchsim run, comparison, sweep or plan."""
+"""Files that together mark a folder as a batchsim run, comparison, sweep or plan (or an
+interrupted comparison)."""
 OUTPUT_SUFFIXES = frozenset({".csv", ".json", ".jsonl", ".md", ".yaml", ".png", ".tmp"})
 """Suffixes of every file batchsim writes (``.tmp``: a temporary left by a killed writer)."""
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)

@@ -63,7 +63,8 @@ def sweep_executor(args: Any, workers: int) -> Executor:
 
     if args.dask != LOCAL and args.workers is not None:
         raise SweepError([Problem("--workers", f"the Dask scheduler at {args.dask} has its own "
-                                  "workers; --workers sizes only --dask local")], args.scenario)  # fmt: skip
+                                  "workers; --workers sizes only --dask local")],
+                          getattr(args, "scenario", None) or args.scenarios[0])  # fmt: skip
     return DaskExecutor(args.dask, workers if args.dask == LOCAL else None)
 
 

@@ -72,6 +72,21 @@ class DaskExecutor:
             )
         self.address, self.workers = address, workers
         self.timeout_s = CONNECT_TIMEOUT_S
+        self._open: tuple[Any, Any] | None = None
+
+    @contextmanager
+    def session(self) -> Iterator[DaskExecutor]:
+        """Keep one client (and LocalCluster) open for every :meth:`map_unordered` inside.
+
+        A plan calls the executor once per round; without a session each call would connect
+        (and start a LocalCluster) anew.
+        """
+        self._open = self._connect()
+        try:
+            yield self
+        finally:
+            opened, self._open = self._open, None
+            _close(*opened)
 
     def map_unordered(
         self, function: Callable[[T], R], tasks: Sequence[T]
@@ -80,7 +95,8 @@ class DaskExecutor:
         from distributed import CancelledError, KilledWorker
         from distributed.comm import CommClosedError
 
-        client, cluster = self._connect()
+        owned = self._open is None
+        client, cluster = self._open if self._open is not None else self._connect()
         try:
             yield from _drain(client, function, tasks)
         except (CancelledError, KilledWorker, CommClosedError) as error:
@@ -90,9 +106,8 @@ class DaskExecutor:
                 f"{type(error).__name__}: {text}"
             ) from error
         finally:
-            client.close()
-            if cluster is not None:
-                cluster.close()
+            if owned:
+                _close(client, cluster)
 
     def _connect(self) -> tuple[Any, Any]:
         """Return a connected client and the LocalCluster it started (None for an address)."""
@@ -113,6 +128,12 @@ class DaskExecutor:
             client.close()
             raise
         return client, None
+
+
+def _close(client: Any, cluster: Any) -> None:
+    client.close()
+    if cluster is not None:
+        cluster.close()
 
 
 def start_local_cluster(workers: int | None) -> Any:

@@ -6,11 +6,11 @@ rows are kept in that order, whatever order the executor finishes them in.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from batchsim.sweeps.runner import OK, Executor, SweepProgress, Task, run_task
+from batchsim.sweeps.runner import OK, Executor, Outcome, RunProgress, SweepProgress, Task, run_task
 from batchsim.sweeps.spec import Point, SweepSpec, assignments
 from batchsim.sweeps.table import point_row, run_row
 from batchsim.sweeps.values import value_text
@@ -77,6 +77,32 @@ def reusable(spec: SweepSpec, points: Sequence[Point], previous: Sequence[dict])
     return kept
 
 
+def run_tasks(
+    tasks: Sequence[Task],
+    executor: Executor,
+    row_of: Callable[[int, Outcome], dict],
+    finished: dict[int, dict],
+    progress: RunProgress | None = None,
+) -> int:
+    """Run every task whose number is not in ``finished`` and file ``row_of(number, outcome)``
+    there as each run ends; return how many ran.
+
+    The one run loop of sweep, plan and compare: ``finished`` is filled as runs end, so a
+    caller interrupted midway still holds every finished row, and a run that raised is a row
+    too (its outcome's status is "error"), so one failure never ends the others.
+    """
+    todo = [k for k in range(len(tasks)) if k not in finished]
+    failed = 0
+    for done, (position, outcome) in enumerate(
+        executor.map_unordered(run_task, [tasks[k] for k in todo]), start=1
+    ):
+        finished[todo[position]] = row_of(todo[position], outcome)
+        failed += outcome.status != OK
+        if progress is not None:
+            progress.update(done, failed)
+    return len(todo)
+
+
 def execute(
     spec: SweepSpec,
     executor: Executor,
@@ -90,16 +116,11 @@ def execute(
     """
     points = spec.points()
     finished = {} if finished is None else finished
-    tasks = _tasks(spec, points)
-    todo = [k for k in range(len(tasks)) if k not in finished]
-    size, failed = spec.replications, 0
-    for done, (position, outcome) in enumerate(
-        executor.map_unordered(run_task, [tasks[k] for k in todo]), start=1
-    ):
-        k = todo[position]
-        finished[k] = run_row(k // size, points[k // size], k % size, tasks[k].seed, outcome)
-        failed += outcome.status != OK
-        if progress is not None:
-            progress.update(done, failed)
+    tasks, size = _tasks(spec, points), spec.replications
+
+    def row_of(k: int, outcome: Outcome) -> dict:
+        return run_row(k // size, points[k // size], k % size, tasks[k].seed, outcome)
+
+    ran = run_tasks(tasks, executor, row_of, finished, progress)
     rows = [finished[k] for k in range(len(tasks))]
-    return SweepResult(spec, points, rows, ran=len(todo))
+    return SweepResult(spec, points, rows, ran=ran)

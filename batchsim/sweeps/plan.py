@@ -29,7 +29,8 @@ from dataclasses import dataclass, field
 from statistics import mean
 
 from batchsim.sweeps.decide import decided, meets
-from batchsim.sweeps.runner import OK, Executor, Task, run_task
+from batchsim.sweeps.execute import run_tasks
+from batchsim.sweeps.runner import OK, Executor, Outcome, PlanProgress, Task
 from batchsim.sweeps.spec import Point, SweepSpec, assignments
 from batchsim.sweeps.table import TARGET_COLUMNS, run_row
 
@@ -110,9 +111,19 @@ class Plan:
     ``confidence`` is the P(meet) to show (see :mod:`batchsim.sweeps.decide`); the spec's
     ``replications`` is the most runs a point gets, and its targets are the constraints.
     Call :meth:`search` (adaptive) or :meth:`exhaustive` (every point, every replication).
+    ``resumed`` (run number → row, an earlier plan's ``runs.csv``) serves the runs it holds
+    instead of the executor; ``progress`` is told each round's size and redrawn as runs end.
+    ``runs`` counts the runs the search used, ``ran`` those made now.
     """
 
-    def __init__(self, spec: SweepSpec, confidence: float, coarse: int = COARSE):
+    def __init__(
+        self,
+        spec: SweepSpec,
+        confidence: float,
+        coarse: int = COARSE,
+        resumed: dict[int, dict] | None = None,
+        progress: PlanProgress | None = None,
+    ):
         self.spec, self.confidence = spec, confidence
         self.coarse = min(coarse, spec.replications)
         self.limits = spec.targets.named()
@@ -120,28 +131,54 @@ class Plan:
         self.combinations = combinations(spec)
         self.decisions: dict[int, bool] = {}
         self.runs = 0
+        self.ran = 0
+        self.resumed = resumed or {}
+        self.progress = progress
+        self._round: tuple[list[tuple[int, int]], dict[int, dict]] = ([], {})
 
     # ------------------------------------------------------------------ running
     def _extend(self, executor: Executor, totals: dict[int, int]) -> None:
-        """Run each point up to ``totals[index]`` replications, all in one executor call."""
+        """Run each point up to ``totals[index]`` replications, all in one executor call.
+
+        A run in ``resumed`` (run number → row, an earlier plan's) is taken from there, so a
+        resumed plan makes the same search with fewer runs.
+        """
+        size, seeds = self.spec.replications, self.spec.seeds
         wanted = [
             (i, r)
             for i, total in sorted(totals.items())
             for r in range(len(self.points[i].rows), total)
         ]
-        seeds = self.spec.seeds
         tasks = [
             Task(self.spec.scenario_text, self.spec.source,
                  (*self.spec.overrides, *assignments(self.points[i].point)), seeds[r])
             for i, r in wanted
         ]  # fmt: skip
-        found: dict[int, dict] = {}
-        for position, outcome in executor.map_unordered(run_task, tasks):
-            i, r = wanted[position]
-            found[position] = run_row(i, self.points[i].point, r, seeds[r], outcome)
-        for position in range(len(wanted)):  # NOTE: replication order, whatever finished first
-            self.points[wanted[position][0]].rows.append(found[position])
+        found = {
+            n: self.resumed[i * size + r]
+            for n, (i, r) in enumerate(wanted)
+            if i * size + r in self.resumed
+        }
+        self._round = (wanted, found)
+        progress = self.progress.round(len(wanted) - len(found)) if self.progress else None
+
+        def row_of(n: int, outcome: Outcome) -> dict:
+            i, r = wanted[n]
+            return run_row(i, self.points[i].point, r, seeds[r], outcome)
+
+        self.ran += run_tasks(tasks, executor, row_of, found, progress)
+        for n, (i, _) in enumerate(wanted):  # NOTE: replication order, whatever finished first
+            self.points[i].rows.append(found[n])
+        self._round = ([], {})
         self.runs += len(wanted)
+
+    def finished(self) -> dict[int, dict]:
+        """Every run made so far, by run number (point × replications + replication), the
+        round under way included: what an interrupted plan keeps for ``--resume``."""
+        size = self.spec.replications
+        rows = {p.index * size + r: row for p in self.points for r, row in enumerate(p.rows)}
+        wanted, found = self._round
+        return rows | {wanted[n][0] * size + wanted[n][1]: row for n, row in found.items()}
 
     def decision(self, index: int) -> bool | None:
         """Return the point's decision at full replications if its runs so far fix it."""

@@ -16,8 +16,6 @@ RUNNERS_UP = 3
 """How many configurations after the answer the table shows."""
 SHOWN_FAILURES = 8
 """How many cheaper failed configurations the table shows (plan.json lists them all)."""
-SHOWN_FAILURES = 8
-"""How many cheaper failed configurations the table shows (plan.json lists them all)."""
 RULE = (
     "a run meets the targets when it ended ok and every target holds; a configuration meets "
     "the plan when the one-sided {level:.0%} Clopper-Pearson lower bound of P(meet) over its "
@@ -75,11 +73,14 @@ def plan_json(plan: Plan, grid_runs: int) -> str:
 
 
 def write_plan(folder: str | Path, plan: Plan, grid_runs: int, replace: bool = False) -> None:
-    """Write ``plan.json``, ``runs.csv`` and ``plan.png`` into ``folder``, all or nothing."""
+    """Write ``plan.json``, ``runs.csv`` and ``plan.png`` into ``folder``, all or nothing,
+    with the sweep's ``sweep.yaml`` and ``scenario.yaml``, which ``--resume`` checks."""
     from batchsim.results.folder import staged_folder
     from batchsim.results.writer import write_png, write_text
+    from batchsim.sweeps.outputs import _write_spec
 
     with staged_folder(folder, replace) as staging:
+        _write_spec(staging, plan.spec)
         write_text(staging / "plan.json", plan_json(plan, grid_runs))
         write_text(staging / "runs.csv", csv_text(run_columns(plan.spec), plan.rows()))
         write_png(staging / "plan.png", plan_figure(plan))

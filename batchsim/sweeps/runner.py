@@ -31,12 +31,17 @@ OK, ERROR = "ok", "error"
 
 @dataclass(frozen=True)
 class Task:
-    """One run: the scenario text and every override (the sweep's, then the point's), a seed."""
+    """One run: the scenario text and every override (the sweep's, then the point's), a seed.
+
+    ``scenario``, when given, is the validated scenario itself and the text is not read
+    (``batchsim compare`` runs scenarios it has loaded, some of which no text would rebuild).
+    """
 
     scenario_text: str
     source: str
     overrides: tuple[str, ...]
     seed: int
+    scenario: Scenario | None = None
 
 
 @dataclass(frozen=True)
@@ -69,7 +74,7 @@ def run_task(task: Task) -> Outcome:
     from batchsim.api import simulate
 
     try:
-        scenario = _scenario(task.scenario_text, task.source, task.overrides)
+        scenario = task.scenario or _scenario(task.scenario_text, task.source, task.overrides)
         return Outcome(OK, summary=simulate(scenario, seed=task.seed).summary)
     except Exception as error:  # NOTE: one failed run must not end the sweep
         return Outcome(ERROR, one_line(error))
@@ -145,20 +150,72 @@ def executor_for(workers: int | None) -> Executor:
 
 
 # ----------------------------------------------------------------------------- progress
-class SweepProgress:
-    """One line on a terminal's stderr: runs done of the total, failures, elapsed, ETA."""
+class RunProgress(Protocol):
+    """What the run loop redraws after each run: :class:`SweepProgress`, :class:`PlanProgress`."""
 
-    def __init__(self, stream: TextIO, total: int, clock: Callable[[], float] = time.monotonic):
-        self.stream, self.total, self.clock = stream, total, clock
+    def update(self, done: int, failed: int) -> None:
+        """Redraw after ``done`` runs, ``failed`` of them failed."""
+        ...
+
+
+class SweepProgress:
+    """One line on a terminal's stderr: runs done of the total, failures, elapsed, ETA.
+
+    ``label`` starts the line ("sweep", "compare").
+    """
+
+    def __init__(
+        self,
+        stream: TextIO,
+        total: int,
+        clock: Callable[[], float] = time.monotonic,
+        label: str = "sweep",
+    ):
+        self.stream, self.total, self.clock, self.label = stream, total, clock, label
         self.started_at = clock()
 
     def update(self, done: int, failed: int) -> None:
         """Redraw the line after ``done`` of the runs to do (``failed`` of them failed)."""
         elapsed = self.clock() - self.started_at
         eta = elapsed / done * (self.total - done) if done else None
-        text = f"sweep: {done}/{self.total} runs ({100 * done // max(self.total, 1)} %)"
+        text = f"{self.label}: {done}/{self.total} runs ({100 * done // max(self.total, 1)} %)"
         text += f", {failed} failed" if failed else ""
         text += f", {_clock(elapsed)} elapsed, ETA {_clock(eta) if eta is not None else '?'}"
+        self.stream.write("\r\x1b[K" + text)
+        self.stream.flush()
+
+    def close(self) -> None:
+        """Erase the line."""
+        self.stream.write("\r\x1b[K")
+        self.stream.flush()
+
+
+class PlanProgress:
+    """One line on a terminal's stderr for a plan, whose runs come in rounds of unknown number:
+    the round, its runs done, the runs made so far against the grid's, failures, elapsed."""
+
+    def __init__(self, stream: TextIO, grid_runs: int, clock: Callable[[], float] = time.monotonic):
+        self.stream, self.grid_runs, self.clock = stream, grid_runs, clock
+        self.started_at = clock()
+        self.rounds = self.total = self.done = self.failed = 0
+        self.before = self.failed_before = 0
+
+    def round(self, total: int) -> PlanProgress:
+        """Start a round of ``total`` runs; return self, whose :meth:`update` the run loop calls."""
+        self.rounds, self.total = self.rounds + 1, total
+        self.before, self.failed_before = self.before + self.done, self.failed_before + self.failed
+        self.done = self.failed = 0
+        return self
+
+    def update(self, done: int, failed: int) -> None:
+        """Redraw the line after ``done`` of the round's runs (``failed`` of them failed)."""
+        self.done, self.failed = done, failed
+        made, failures = self.before + done, self.failed_before + failed
+        share = 100 * made / max(self.grid_runs, 1)
+        text = f"plan: round {self.rounds}, {done}/{self.total} runs; {made} made"
+        text += f" ({share:.1f} % of the grid's {self.grid_runs:,})"
+        text += f", {failures} failed" if failures else ""
+        text += f", {_clock(self.clock() - self.started_at)} elapsed"
         self.stream.write("\r\x1b[K" + text)
         self.stream.flush()
 
