@@ -171,7 +171,9 @@ def test_swf_header_is_metadata_and_gzip_reads_directly():
     assert len(table) == 300
     assert table.metadata["MaxProcs"] == "240"
     assert table.metadata["Computer"].startswith("Linux cluster")
-    assert int(table.lines[0]) == table.metadata.__len__() or int(table.lines[0]) > 1
+    text = gzip.decompress((DATA / "hpc2n-excerpt.swf.gz").read_bytes()).decode()
+    header = sum(1 for line in text.splitlines() if line.startswith(";"))
+    assert list(table.lines[:2]) == [header + 1, header + 2]  # data lines, numbered in the file
 
 
 def test_options_window_limit_scales_and_vcpus(tmp_path):
@@ -352,3 +354,45 @@ def test_shipped_scenario_replays_its_excerpt_row_for_row():
     ran = (jobs["stoppedAt"] - jobs["startedAt"]).to_numpy()
     assert ran == pytest.approx([float(r[3]) for r in kept], abs=1e-6)  # float times ~1e5 s
     assert list(result.summary["queue_wait_by_workload_s"]) == ["kth"]
+
+
+def test_describe_jobs_replay_keeps_resources_and_the_failure(tmp_path):
+    (tmp_path / "steps.json").write_text(json.dumps(PASCAL))
+    trace = "{path: steps.json, format: aws-jobs, memory: used}"
+    result = batchsim.simulate(parse_scenario(fixed_cluster(4, trace), base_dir=tmp_path))
+    (job,) = result.jobs.itertuples()
+    assert (job.createdAt, job.startedAt, job.stoppedAt, job.status) == (0.0, 0.0, 30.0, "FAILED")
+    assert result.summary["vcpu_hours_used"] == pytest.approx(2 * 30 / 3600)
+    assert result.summary["traces"]["site"]["array_parents"] == 1
+    (attempt,) = result.attempts.itertuples()
+    assert attempt.exitCode == 7
+
+
+def test_bad_csv_number_names_its_line(tmp_path):
+    (tmp_path / "log.csv").write_text("submit_time,run_time\n0,10\n5,abc\n")
+    with pytest.raises(
+        ScenarioError, match=r"log.csv: line 3: run_time must be a number, got 'abc'"
+    ):
+        parse_scenario(fixed_cluster(2, "{path: log.csv, format: csv}"), base_dir=tmp_path)
+
+
+def test_describe_jobs_window_counts_from_the_first_record(tmp_path):
+    records = [
+        {"jobId": str(i), "createdAt": 1_600_000_000_000 + 1000 * i, "status": "SUCCEEDED",
+         "startedAt": 1_600_000_000_000 + 1000 * i, "stoppedAt": 1_600_000_010_000 + 1000 * i,
+         "container": {"vcpus": 1, "memory": 64}}
+        for i in range(4)
+    ]  # fmt: skip
+    (tmp_path / "jobs.json").write_text(json.dumps({"jobs": records}))
+    trace = "{path: jobs.json, format: aws-jobs, start: 1s, end: 3s}"
+    result = batchsim.simulate(parse_scenario(fixed_cluster(4, trace), base_dir=tmp_path))
+    assert list(result.jobs["createdAt"]) == [0.0, 1.0]  # records 1 and 2, from the first kept
+    assert result.summary["traces"]["site"]["outside_window"] == 2
+
+
+def test_size_estimate_counts_the_trace_jobs(tmp_path):
+    from batchsim.scenario.estimate import estimate_size
+
+    (tmp_path / "log.swf").write_text(swf([(0, 10, 1), (5, -1, 1), (9, 10, 1)]))
+    scenario = parse_scenario(fixed_cluster(2, "{path: log.swf, format: swf}"), base_dir=tmp_path)
+    assert estimate_size(scenario).jobs == 2.0  # the row without a run time is not submitted

@@ -45,26 +45,26 @@ def _records(path: Path, text: str) -> list[dict]:
     return jobs
 
 
-def _epoch_s(path: Path, job: dict, index: int, key: str) -> float:
+def _epoch_ms(path: Path, job: dict, index: int, key: str) -> float:
+    """Epoch milliseconds at ``key`` of ``job`` (NaN when absent)."""
     value = job.get(key)
     if value is None:
         return np.nan
     if not isinstance(value, int | float) or isinstance(value, bool):
-        raise TraceError(
-            path,
-            None,
-            f"job {index} ({job.get('jobId', '?')}): {key} must be epoch milliseconds, got {value!r}",
-        )
-    return float(value) / 1000.0
+        job_id = job.get("jobId", "?")
+        message = f"{key} must be epoch milliseconds, got {value!r}"
+        raise TraceError(path, None, f"job {index + 1} ({job_id}): {message}")
+    return float(value)
 
 
 def _run_time(path: Path, job: dict, index: int) -> float:
     """The last attempt's started→stopped seconds (the job's own when it lists no attempts)."""
     attempts = job.get("attempts") or []
     timed = attempts[-1] if attempts and isinstance(attempts[-1], dict) else job
-    started = _epoch_s(path, timed, index, "startedAt")
-    stopped = _epoch_s(path, timed, index, "stoppedAt")
-    return stopped - started if stopped >= started else np.nan
+    started = _epoch_ms(path, timed, index, "startedAt")
+    stopped = _epoch_ms(path, timed, index, "stoppedAt")
+    # NOTE: the difference in whole milliseconds, then seconds: 731 ms is 0.731 s, not 0.7309999
+    return (stopped - started) / 1000.0 if stopped >= started else np.nan
 
 
 def _requirements(container: dict) -> tuple[float, float]:
@@ -122,8 +122,12 @@ def read_aws_jobs(path: Path, text: str) -> TraceTable:
     status = np.array([_STATUS.get(str(job.get("status")), CANCELLED) for _, job in rows], np.int64)
     exit_code = np.array([_exit_code(job) for _, job in rows], np.float64)
     failed_default = np.where(status == FAILED, 1, 0)
+    submit = np.array(
+        [_epoch_ms(path, job, i, "createdAt") / 1000.0 for i, job in rows], np.float64
+    )
     return TraceTable(
-        submit=np.array([_epoch_s(path, job, i, "createdAt") for i, job in rows], np.float64),
+        submit=submit,
+        origin=float(np.nanmin(submit)) if len(submit) and not np.isnan(submit).all() else 0.0,
         run_time=np.array([_run_time(path, job, i) for i, job in rows], np.float64),
         allocated=resources[:, 0],
         requested=resources[:, 0],

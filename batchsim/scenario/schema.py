@@ -862,6 +862,17 @@ class TraceSource(StrictModel):
         default="skip", description="Jobs no compute environment of their queue can ever hold."
     )
 
+    _jobs: int | None = PrivateAttr(default=None)
+
+    @property
+    def jobs(self) -> int | None:
+        """The jobs the trace submits at most (known once the loader has read it), else None."""
+        return self._jobs
+
+    def read_as(self, jobs: int) -> None:
+        """Note how many jobs the loader found in the trace (for size estimates, progress)."""
+        self._jobs = jobs
+
     @model_validator(mode="after")
     def _window(self) -> TraceSource:
         if self.start is not None and self.end is not None and self.end <= self.start:

@@ -39,7 +39,8 @@ def _read_problem(trace, base_dir: str | None, queue: str) -> str | None:
     from batchsim.scenario.traces import TraceError
 
     try:
-        load_trace_jobs(trace, Path(base_dir) if base_dir is not None else None, queue)
+        jobs = load_trace_jobs(trace, Path(base_dir) if base_dir is not None else None, queue)
     except TraceError as error:
         return str(error)
+    trace.read_as(len(jobs))
     return None

@@ -58,9 +58,9 @@ def trace_jobs(source: TraceSource, table: TraceTable, queue: str) -> TraceJobs:
     submit, run_time = table.submit[order], table.run_time[order]
     window = np.ones(len(order), dtype=bool)
     if source.start is not None:
-        window &= submit >= source.start + _origin(table)
+        window &= submit >= source.start + table.origin
     if source.end is not None:
-        window &= submit < source.end + _origin(table)
+        window &= submit < source.end + table.origin
     no_runtime = window & np.isnan(run_time)
     no_processors = window & ~no_runtime & ~(processors >= 1)
     keep = np.flatnonzero(window & ~no_runtime & ~no_processors)
@@ -80,23 +80,11 @@ def trace_jobs(source: TraceSource, table: TraceTable, queue: str) -> TraceJobs:
         work_s=run_time[limited] * source.runtimeScale,
         vcpus=np.ceil(processors[limited] * source.vcpusPerProcessor - 1e-9),
         memory_mib=_memory(source, table, rows, processors[limited]),
-        exit_code=np.where(
-            table.status[rows] == FAILED,
-            np.maximum(table.exit_code[rows], 1),
-            table.exit_code[rows] * 0,
-        ),
+        exit_code=np.where(table.status[rows] == FAILED, np.maximum(table.exit_code[rows], 1), 0),
         queue=_queues(source, table, rows, queue),
         counts=counts,
         metadata=dict(table.metadata),
     )
-
-
-def _origin(table: TraceTable) -> float:
-    """Where the window's clock starts: 0 on SWF/CSV clocks, the first record for epoch times."""
-    first = float(np.nanmin(table.submit)) if len(table) else 0.0
-    return (
-        first if first > 1e8 else 0.0
-    )  # NOTE: epoch seconds (DescribeJobs) start at the first job
 
 
 def _processors(source: TraceSource, table: TraceTable) -> np.ndarray:
@@ -131,7 +119,7 @@ def _queues(source: TraceSource, table: TraceTable, rows: np.ndarray, queue: str
     if values is None:
         return np.full(len(rows), queue, dtype=object)
     mapped = np.full(len(rows), queue, dtype=object)
-    chosen = values[rows]
+    chosen = values[rows].astype(str)  # NOTE: SWF's numbers as text only here, for the keys
     for value, name in source.queues.map.items():
         mapped[chosen == str(value)] = name
     return mapped

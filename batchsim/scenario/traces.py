@@ -46,7 +46,7 @@ class TraceTable:
     seconds); ``run_time`` is NaN when the trace has none; processors and memory (MiB, per
     processor when ``memory_per_processor``) are NaN when unknown; ``status`` uses SWF codes
     (1 completed, 0 failed, 5 cancelled); ``groups`` holds the queue/partition/user/group of
-    each row as strings (absent fields are left out).
+    each row (SWF: numbers; CSV, DescribeJobs: strings; absent fields are left out).
     """
 
     submit: np.ndarray
@@ -62,6 +62,7 @@ class TraceTable:
     groups: dict[str, np.ndarray] = field(default_factory=dict)
     metadata: dict[str, str] = field(default_factory=dict)
     array_parents: int = 0
+    origin: float = 0.0  # where the clock of a time window starts (DescribeJobs: the first job)
 
     def __len__(self) -> int:
         return len(self.submit)
@@ -144,7 +145,7 @@ def read_swf(path: Path, text: str) -> TraceTable:
         exit_code=np.where(values["status"] == FAILED, 1, 0).astype(np.int64),
         lines=lines,
         memory_per_processor=True,
-        groups={name: values[name].astype(np.int64).astype(str) for name in GROUP_FIELDS},
+        groups={name: values[name].astype(np.int64) for name in GROUP_FIELDS},
         metadata=metadata,
     )
 
@@ -155,25 +156,19 @@ def _known(values: np.ndarray) -> np.ndarray:
 
 
 def _data_line_numbers(text: str) -> np.ndarray:
-    """The 1-based numbers of the lines that hold data, found without a Python object per line."""
-    raw = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
-    ends = np.flatnonzero(raw == ord("\n"))
-    starts = np.concatenate(([0], ends + 1))
-    starts = starts[starts < len(raw)]
-    # first non-blank character of each line
-    blank = (raw == ord(" ")) | (raw == ord("\t")) | (raw == ord("\r"))
-    first = _first_nonblank(blank, starts, len(raw))
-    is_data = (first < len(raw)) & (raw[np.minimum(first, len(raw) - 1)] != ord(";"))
-    line_end = np.concatenate((ends, [len(raw)]))[: len(starts)]
-    is_data &= first < line_end
-    return np.flatnonzero(is_data) + 1
-
-
-def _first_nonblank(blank: np.ndarray, starts: np.ndarray, size: int) -> np.ndarray:
-    """The index of the first non-blank byte at or after each line start (``size`` if none)."""
-    positions = np.flatnonzero(~blank)
-    at = np.searchsorted(positions, starts)
-    return np.where(at < len(positions), positions[np.minimum(at, len(positions) - 1)], size)
+    """The 1-based numbers of the lines that hold data (not blank, not a ``;`` comment), found
+    with arrays of one number per line, not a Python object per line."""
+    raw = np.append(np.frombuffer(text.encode("utf-8"), dtype=np.uint8), np.uint8(10))
+    first = np.concatenate(([0], np.flatnonzero(raw[:-1] == 10) + 1))
+    # NOTE: step every line start past its indentation, one column at a time (SWF indents by a
+    # few spaces); the newline appended above stops the last line.
+    moving = np.arange(len(first))
+    while len(moving):
+        at = raw[first[moving]]
+        moving = moving[(at == 32) | (at == 9) | (at == 13)]
+        first[moving] += 1
+    lead = raw[first]
+    return np.flatnonzero((lead != 10) & (lead != ord(";"))) + 1
 
 
 def _swf_problem(path: Path, text: str) -> TraceError:
