@@ -396,3 +396,15 @@ def test_size_estimate_counts_the_trace_jobs(tmp_path):
     (tmp_path / "log.swf").write_text(swf([(0, 10, 1), (5, -1, 1), (9, 10, 1)]))
     scenario = parse_scenario(fixed_cluster(2, "{path: log.swf, format: swf}"), base_dir=tmp_path)
     assert estimate_size(scenario).jobs == 2.0  # the row without a run time is not submitted
+
+
+def test_unplaceable_keep_leaves_the_job_runnable_and_blocking(tmp_path):
+    (tmp_path / "log.swf").write_text(swf([(0, 10, 3), (5, 10, 1)]))
+    result = replay(tmp_path / "log.swf", 2, ", unplaceable: keep")
+    jobs = result.jobs.set_index("jobId")
+    assert jobs.loc["site-1", "status"] == "RUNNABLE"  # 3 vCPUs: no instance of 2 can hold it
+    assert jobs.loc["site-1", "statusReason"].startswith(
+        "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT"
+    )
+    assert jobs.loc["site-2", "status"] == "RUNNABLE"  # strict FIFO: blocked behind it
+    assert result.summary["makespan_s"] is None and result.summary["jobs_unfinished"] == 2
