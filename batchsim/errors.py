@@ -26,6 +26,16 @@ class InternalError(BatchsimError):
     """An internal check failed: a bug in batchsim, not a mistake in the scenario."""
 
 
+class TraceError(UserError):
+    """Bad trace content (a ``trace:`` workload entry): the ``file``, the 1-based ``line``
+    (None: the whole file) and what is wrong, all in the message."""
+
+    def __init__(self, file: object, line: int | None, message: str):
+        where = f"{file}: line {line}" if line is not None else str(file)
+        super().__init__(f"{where}: {message}")
+        self.file, self.line = file, line
+
+
 @dataclass(frozen=True)
 class Problem:
     """One problem found in a scenario: where it is (YAML path and line) and what is wrong."""

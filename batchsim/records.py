@@ -223,6 +223,7 @@ class EngineRun:
     compute_environments: dict[str, dict]
     blocked: Columns = field(default_factory=BLOCKED.empty)
     consumables: Columns = field(default_factory=CONSUMABLE.empty)
+    traces: dict[str, dict[str, int]] = field(default_factory=dict)  # trace entry → counts
 
     @property
     def job_count(self) -> int:

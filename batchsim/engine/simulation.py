@@ -7,6 +7,7 @@ metrics and files is the job of :mod:`batchsim.results`.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from batchsim.catalog import load_catalog
 from batchsim.engine.actions import Timeline
@@ -20,6 +21,7 @@ from batchsim.engine.job import JobState
 from batchsim.engine.queue import JobQueue
 from batchsim.engine.scheduler import Scheduler
 from batchsim.engine.spec import Shape, build_job_spec, multinode_shape
+from batchsim.engine.traces import TraceReplay
 from batchsim.engine.workload import Submitter
 from batchsim.gc_pause import paused_gc
 from batchsim.observer import RunObserver, RunSample
@@ -64,6 +66,7 @@ class Model:
         links.attach(self.scheduler, self.runner)
         self.dependencies = self._dependencies(scenario)
         self.submitter = Submitter(env, self.lifecycle, self.dependencies, settings.submitJobRate)
+        self.traces: dict[str, dict[str, int]] = {}  # trace entry → rows read, skipped, submitted
 
     def _dependencies(self, scenario: Scenario) -> Dependencies | None:
         """Track dependencies only when some workload entry has dependsOn (no cost otherwise)."""
@@ -97,7 +100,10 @@ class Model:
             shape = self._multinode_shape(definition, entry)
             needs = self.consumables.needs_of(definition, entry) if self.consumables else None
             spec = build_job_spec(self.env, entry, definition, shape, fair, needs)
-            self.submitter.start(entry, spec, self.scenario.simulation.stopAt)
+            if entry.trace is not None:
+                self._replay(entry, spec)
+            else:
+                self.submitter.start(entry, spec, self.scenario.simulation.stopAt)
         if self.scenario.actions:
             timeline = Timeline(
                 self.env,
@@ -109,6 +115,17 @@ class Model:
                 self.dependencies,
             )
             timeline.start(self.scenario.actions)
+
+    def _replay(self, entry, spec) -> None:
+        """Start the replay of a trace entry (read by the loader already: cached)."""
+        from batchsim.scenario.trace_jobs import load_trace_jobs  # NOTE: loads pandas: late
+
+        base_dir = self.scenario.base_dir
+        folder = Path(base_dir) if base_dir is not None else None
+        jobs = load_trace_jobs(entry.trace, folder, entry.submit.jobQueue)
+        replay = TraceReplay(self.env, self.submitter, self.queues, spec, entry.trace, jobs)
+        self.traces[entry.name] = replay.counts
+        replay.start()
 
     def _multinode_shape(self, definition, entry) -> Shape | None:
         """The shape of a multi-node parallel job, its SubmitJob's nodeOverrides.numNodes
@@ -163,6 +180,7 @@ class Model:
             capacity=recorder.capacity.columns(),
             blocked=recorder.blocked.columns(),
             consumables=recorder.consumables.columns(),
+            traces=self.traces,
             compute_environments={
                 name: {"minvCpus": ce.min_vcpus, "maxvCpus": ce.max_vcpus}
                 for name, ce in self.ces.items()

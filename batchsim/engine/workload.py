@@ -122,14 +122,16 @@ class Submitter:
         if first <= until:
             self.env.call_later(first, arrive)
 
-    def submit(self, spec: JobSpec) -> Job:
-        """Make one SubmitJob call for ``spec`` now and return the job (the parent for arrays)."""
+    def submit(self, spec: JobSpec, work_s: float | None = None) -> Job:
+        """Make one SubmitJob call for ``spec`` now and return the job (the parent for arrays);
+        ``work_s`` is the job's work when known (a trace), else drawn from the spec."""
         spec.submitted += 1
         serial = spec.submitted
         now = self.env._now  # NOTE: the attribute, not SimPy's property: hot path
         # NOTE: work is drawn per job at submission, in submission order, so variants of a
         # scenario (warm vs cold pool) give each job the same runtime: common random numbers.
-        work_s = spec.runtime() if spec.array_size is None else 0.0
+        if work_s is None:
+            work_s = spec.runtime() if spec.array_size is None else 0.0
         job = Job(serial, spec.job_name, spec, now, work_s=work_s)
         lifecycle = self.lifecycle
         lifecycle.submitted(job)

@@ -51,6 +51,24 @@ def waits_by_workload(jobs: pd.DataFrame, attempts: pd.DataFrame) -> dict[str, d
     return {str(entry): wait_stats(waits) for entry, waits in grouped}
 
 
+def trace_summary(
+    traces: dict[str, dict[str, int]], jobs: pd.DataFrame, attempts: pd.DataFrame
+) -> dict:
+    """Return each trace entry's row counts (read, skipped, submitted) with its queue waits per
+    job queue (a trace mapped onto several queues: one line per queue, not per job)."""
+    found = {}
+    for entry, counts in traces.items():
+        queue_of = jobs.loc[jobs["workload"] == entry].set_index("jobId")["jobQueue"]
+        mine = attempts[attempts["jobId"].isin(queue_of.index)]
+        queues = mine["jobId"].map(queue_of).to_numpy(object)
+        grouped = mine["queueWaitSeconds"].groupby(queues, sort=True)
+        found[entry] = {
+            **counts,
+            "queue_wait_by_queue_s": {str(q): wait_stats(w) for q, w in grouped},
+        }
+    return found
+
+
 def first_start(jobs: pd.DataFrame, attempts: pd.DataFrame) -> float | None:
     """Return seconds from the first submission to the first job RUNNING (the cold-start wait).
 
@@ -77,7 +95,11 @@ def makespan(jobs: pd.DataFrame) -> float | None:
 def instance_idle_cost(instances: pd.DataFrame) -> float:
     """Return the part of the bill paid for vCPUs that held no job (boot, idle, fragmentation)."""
     capacity_s = instances["vcpus"] * instances["runSeconds"]
-    busy_share = (instances["busyVcpuSeconds"] / capacity_s.where(capacity_s > 0)).fillna(0.0).clip(upper=1.0)
+    busy_share = (
+        (instances["busyVcpuSeconds"] / capacity_s.where(capacity_s > 0))
+        .fillna(0.0)
+        .clip(upper=1.0)
+    )
     return float((instances["costUsd"] * (1.0 - busy_share)).sum())
 
 
@@ -87,7 +109,9 @@ def peak_in_use(consumables: pd.DataFrame) -> dict[str, int]:
     return {str(name): int(peak) for name, peak in peaks.items()}
 
 
-def summarize(jobs: pd.DataFrame, attempts: pd.DataFrame, instances: pd.DataFrame, end_at: float) -> dict:
+def summarize(
+    jobs: pd.DataFrame, attempts: pd.DataFrame, instances: pd.DataFrame, end_at: float
+) -> dict:
     """Return the summary dict: makespan, cost, jobs by status, queue waits, utilisation."""
     # NOTE: filter the status column only; a filtered copy of the whole table would be the
     # largest allocation of a big run's results.
@@ -110,7 +134,9 @@ def summarize(jobs: pd.DataFrame, attempts: pd.DataFrame, instances: pd.DataFram
         "queue_wait_s": wait_stats(attempts["queueWaitSeconds"]),
         "queue_wait_by_workload_s": waits_by_workload(jobs, attempts),
         "first_start_s": first_start(jobs, attempts),
-        "instances_by_type": {str(k): int(v) for k, v in instances["instanceType"].value_counts().sort_index().items()},
+        "instances_by_type": {
+            str(k): int(v) for k, v in instances["instanceType"].value_counts().sort_index().items()
+        },
         "utilization": used_vcpu_s / paid_vcpu_s if paid_vcpu_s > 0 else None,
         "idle_cost_usd": instance_idle_cost(instances),
         "vcpu_hours_paid": paid_vcpu_s / 3600.0,

@@ -56,6 +56,8 @@ class RunResult:
         summary = {"scenario": scenario.name, "seed": run.seed}
         summary.update(metrics.summarize(jobs, attempts, instances, run.end_at))
         consumables = tables.consumables_frame(run)
+        if run.traces:
+            summary["traces"] = metrics.trace_summary(run.traces, jobs, attempts)
         if scenario.consumableResources:
             summary["consumables_peak_in_use"] = metrics.peak_in_use(consumables)
         return cls(

@@ -759,7 +759,9 @@ def _runtimes(scenario: Scenario) -> Iterator[Problem]:
     for index, entry in _each(scenario.workload):
         yield from _index_runtimes(entry, index)
         d_index = definitions.get(definition_name(entry.submit.jobDefinition))
-        if entry.runtime is not None or d_index is None or _all_indexes_covered(entry):
+        if entry.runtime is not None or entry.trace is not None or d_index is None:
+            continue  # a trace gives every run time
+        if _all_indexes_covered(entry):
             continue  # an unknown definition is reported by _submit_references
         if scenario.jobDefinitions[d_index].simulation.runtime is None:
             yield _problem(

@@ -72,7 +72,10 @@ def entry_jobs(entry: WorkloadEntry, stop_at: float | None = None) -> float:
 
 
 def requests(entry: WorkloadEntry, stop_at: float | None = None) -> float:
-    """Return the SubmitJob calls of ``entry`` made before ``stop_at``."""
+    """Return the SubmitJob calls of ``entry`` made before ``stop_at`` (a trace: its jobs,
+    once the loader has read it)."""
+    if entry.trace is not None:
+        return float(entry.trace.jobs or 0)
     at = entry.at or 0.0
     horizon = math.inf if stop_at is None else stop_at
     if entry.schedule is not None:

@@ -23,6 +23,7 @@ from batchsim.scenario.checks import check_references, check_scenario, partial_s
 from batchsim.scenario.distributions import FAMILIES
 from batchsim.scenario.overrides import apply_overrides
 from batchsim.scenario.schema import Scenario
+from batchsim.scenario.trace_check import trace_problems
 from batchsim.scenario.yamlmap import Path, YamlDoc, format_path, load_yaml, parse_path
 
 if TYPE_CHECKING:
@@ -145,7 +146,7 @@ def _suggest(word: str, choices: list[str]) -> str:
 
 
 # Keys of batchsim's own that later releases will read: say so rather than suggest a typo.
-NOT_YET = frozenset({"trace"})
+NOT_YET: frozenset[str] = frozenset()
 
 
 def _extra_message(error: ErrorDetails) -> str:
@@ -295,12 +296,14 @@ def parse_scenario(
     overrides: Sequence[str] = (),
     *,
     catalog: Catalog | None = None,
+    base_dir: str | FilePath | None = None,
 ) -> Scenario:
     """Return the validated :class:`Scenario` written in the YAML ``text``.
 
     ``overrides`` are ``PATH=VALUE`` assignments applied before validation (see
     :mod:`batchsim.scenario.overrides`); ``catalog`` defaults to the packaged one; ``source``
-    names the text in messages. Raises :class:`ScenarioError` carrying every problem found,
+    names the text in messages; trace paths are relative to ``base_dir`` (default: the folder
+    of ``source`` if it is a file, else the working directory), and every trace is read. Raises :class:`ScenarioError` carrying every problem found,
     sorted by line, each with its dotted path.
     """
     doc, problems = load_yaml(text)
@@ -311,11 +314,29 @@ def parse_scenario(
     problems += _name_problems(doc, applied)
     scenario, found = _validate(doc, applied, catalog)
     problems += found
+    folder = _base_dir(source, base_dir)
+    if scenario is not None and not found:
+        problems += [
+            _located(path, message, doc, applied)
+            for path, message in trace_problems(scenario, folder)
+        ]
     if problems or scenario is None:
         raise ScenarioError(
             sorted(problems, key=lambda p: (p.line is not None, p.line or 0)), source
         )
-    return scenario
+    return scenario.with_base_dir(folder)
+
+
+def _base_dir(source: str, base_dir: str | FilePath | None) -> str | None:
+    """The folder trace paths are relative to: ``base_dir``, else the folder of ``source``
+    when it names a file, else None (the working directory)."""
+    if base_dir is not None:
+        return str(base_dir)
+    try:
+        is_file = FilePath(source).is_file()
+    except (OSError, ValueError):
+        is_file = False
+    return str(FilePath(source).resolve().parent) if is_file else None
 
 
 def _read(path: FilePath) -> str:

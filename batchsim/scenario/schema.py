@@ -13,7 +13,7 @@ import math
 import re
 from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from batchsim.scenario.distributions import DistributionModel, Exponential, ExponentialParams
 from batchsim.scenario.schedules import parse_schedule
@@ -472,7 +472,6 @@ class JobSimulation(StrictModel):
     checkpoint: Checkpoint | None = None
 
 
-
 # ----------------------------------------------------------------------------- ecsProperties
 class TaskContainerDependency(StrictModel):
     """AWS ``TaskContainerDependency``: start this container after ``containerName`` has
@@ -824,11 +823,73 @@ class IndexRuntime(StrictModel):
         return self
 
 
+class TraceQueues(StrictModel):
+    """Job queues by a trace field: a job whose ``by`` field has a value in ``map`` goes to
+    that queue; the others go to the entry's ``submit.jobQueue``."""
+
+    by: Literal["queue", "partition", "user", "group"]
+    map: dict[str, str] = Field(min_length=1, description="Trace value → jobQueueName.")
+
+
+class TraceSource(StrictModel):
+    """A job trace replayed as submissions (docs/traces.md): the file, its format, and how its
+    rows become jobs."""
+
+    path: str = Field(min_length=1, description="Relative to the scenario file; .gz read directly.")
+    format: Literal["swf", "csv", "aws-jobs"]
+    processors: Literal["allocated", "requested"] = Field(
+        default="allocated", description="Which processor count to use (the other if unknown)."
+    )
+    vcpusPerProcessor: float = Field(
+        default=1.0, gt=0, description="Rounded up to whole vCPUs per job."
+    )
+    memory: Literal["definition", "requested", "used"] = Field(
+        default="definition", description="The job definition's memory, or the trace's."
+    )
+    memoryPer: Literal["processor", "job"] | None = Field(
+        default=None,
+        description="Default: per processor for SWF (the format's), per job otherwise.",
+    )
+    start: Duration | None = Field(default=None, description="Window start on the trace's clock.")
+    end: Duration | None = Field(default=None, description="Window end (exclusive).")
+    maxJobs: int | None = Field(default=None, ge=1, description="Replay at most this many jobs.")
+    timeScale: float = Field(
+        default=1.0, gt=0, description="Multiplies the gaps between submissions."
+    )
+    runtimeScale: float = Field(default=1.0, gt=0, description="Multiplies every run time.")
+    queues: TraceQueues | None = None
+    unplaceable: Literal["skip", "keep"] = Field(
+        default="skip", description="Jobs no compute environment of their queue can ever hold."
+    )
+
+    _jobs: int | None = PrivateAttr(default=None)
+
+    @property
+    def jobs(self) -> int | None:
+        """The jobs the trace submits at most (known once the loader has read it), else None."""
+        return self._jobs
+
+    def read_as(self, jobs: int) -> None:
+        """Note how many jobs the loader found in the trace (for size estimates, progress)."""
+        self._jobs = jobs
+
+    @model_validator(mode="after")
+    def _window(self) -> TraceSource:
+        if self.start is not None and self.end is not None and self.end <= self.start:
+            raise ValueError(f"end ({self.end:g} s) must come after start ({self.start:g} s)")
+        return self
+
+
+_TRACE_EXCLUDES = ("at", "arrivals", "schedule", "until", "runtime", "runtimeByIndex")
+
+
 class WorkloadEntry(StrictModel):
-    """One line of the workload: a SubmitJob request and when (and how often) it is made."""
+    """One line of the workload: a SubmitJob request and when (and how often) it is made, or a
+    job trace replayed through that request (``trace``)."""
 
     name: str = Field(min_length=1)
     submit: SubmitJob
+    trace: TraceSource | None = None
     at: Duration | None = Field(default=None, description="Submission time (default 0).")
     count: int = Field(default=1, ge=1, description="Identical submissions made at 'at'.")
     arrivals: Arrivals | None = None
@@ -854,6 +915,23 @@ class WorkloadEntry(StrictModel):
         return value
 
     @model_validator(mode="after")
+    def _trace_alone(self) -> WorkloadEntry:
+        if self.trace is None:
+            return self
+        given = [k for k in _TRACE_EXCLUDES if k in self.model_fields_set]
+        if self.count != 1:
+            given.append("count")
+        if given:
+            raise ValueError(
+                f"a trace sets when jobs come and how long they run: leave out {', '.join(given)}"
+            )
+        if self.submit.arrayProperties is not None or self.submit.dependsOn:
+            raise ValueError(
+                "a trace entry submits single jobs: leave out arrayProperties and dependsOn"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _one_timing(self) -> WorkloadEntry:
         if self.arrivals is not None and (self.at is not None or self.count != 1):
             raise ValueError("use either 'at'/'count' or 'arrivals', not both")
@@ -868,7 +946,12 @@ class WorkloadEntry(StrictModel):
     @property
     def repeats(self) -> bool:
         """Whether the entry makes more than one SubmitJob call."""
-        return self.arrivals is not None or self.schedule is not None or self.count != 1
+        return (
+            self.arrivals is not None
+            or self.schedule is not None
+            or self.count != 1
+            or self.trace is not None
+        )
 
 
 # ----------------------------------------------------------------------------- scenario
@@ -1007,3 +1090,45 @@ class Scenario(StrictModel):
     schedulingPolicies: list[SchedulingPolicy] = Field(default_factory=list)
     actions: list[Action] = Field(default_factory=list)
     consumableResources: list[ConsumableResource] = Field(default_factory=list)
+    _base_dir: str | None = PrivateAttr(default=None)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _trace_submits(cls, data: Any) -> Any:
+        """A trace entry without ``submit`` submits to the scenario's only queue and only job
+        definition (with several, the missing ``submit`` is reported)."""
+        if not isinstance(data, dict) or not isinstance(data.get("workload"), list):
+            return data
+        queues, definitions = data.get("jobQueues"), data.get("jobDefinitions")
+        if not (isinstance(queues, list) and isinstance(definitions, list)):
+            return data
+        if len(queues) != 1 or len(definitions) != 1:
+            return data
+        queue = queues[0].get("jobQueueName") if isinstance(queues[0], dict) else None
+        definition = (
+            definitions[0].get("jobDefinitionName") if isinstance(definitions[0], dict) else None
+        )
+        workload = [_with_submit(e, queue, definition) for e in data["workload"]]
+        return {**data, "workload": workload}
+
+    @property
+    def base_dir(self) -> str | None:
+        """The folder of the scenario file (trace paths are relative to it); None: the
+        working directory."""
+        return self._base_dir
+
+    def with_base_dir(self, folder: str | None) -> Scenario:
+        """Set the folder trace paths are relative to (the loader does); return ``self``."""
+        self._base_dir = folder
+        return self
+
+
+def _with_submit(entry: Any, queue: Any, definition: Any) -> Any:
+    """``entry`` with a default ``submit`` when it is a trace entry without one."""
+    if not isinstance(entry, dict) or "trace" not in entry or "submit" in entry:
+        return entry
+    if not isinstance(queue, str) or not isinstance(definition, str):
+        return entry
+    name = re.sub(r"[^A-Za-z0-9_-]", "-", str(entry.get("name") or "trace"))[:128].lstrip("-_")
+    submit = {"jobName": name or "trace", "jobQueue": queue, "jobDefinition": definition}
+    return {**entry, "submit": submit}

@@ -1,0 +1,136 @@
+"""What the rows of a trace become: the jobs a ``trace:`` workload entry submits.
+
+:func:`trace_jobs` applies the entry's options to a :class:`~batchsim.scenario.traces.TraceTable`
+column-wise: the time window, the skips (no run time, no processors), the job limit, vCPUs per
+processor, the memory chosen, the time and runtime scales and the queue mapping. The result,
+:class:`TraceJobs`, is a handful of arrays in submission order plus the counts a report shows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from batchsim.scenario.traces import FAILED, TraceError, TraceTable, read_trace
+
+if TYPE_CHECKING:
+    from batchsim.scenario.schema import TraceSource
+
+
+@dataclass(frozen=True, eq=False)
+class TraceJobs:
+    """The jobs of one trace entry, in submission order.
+
+    ``submit_at`` is simulated seconds from the first kept submission; ``work_s`` seconds;
+    ``vcpus`` whole vCPUs; ``memory_mib`` NaN where the job definition's memory applies;
+    ``exit_code`` non-zero for a job the trace says failed; ``queue`` the job queue of each
+    job (the entry's, or the mapped one). ``counts`` says how many rows were read and why
+    rows were left out.
+    """
+
+    submit_at: np.ndarray
+    work_s: np.ndarray
+    vcpus: np.ndarray
+    memory_mib: np.ndarray
+    exit_code: np.ndarray
+    queue: np.ndarray
+    counts: dict[str, int] = field(default_factory=dict)
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.submit_at)
+
+
+def trace_path(source: TraceSource, base_dir: Path | None) -> Path:
+    """The trace file: ``source.path`` as given if absolute, else relative to ``base_dir``
+    (the scenario file's folder; the working directory when None)."""
+    path = Path(source.path)
+    return path if path.is_absolute() or base_dir is None else base_dir / path
+
+
+def trace_jobs(source: TraceSource, table: TraceTable, queue: str) -> TraceJobs:
+    """Apply ``source``'s options to ``table``; ``queue`` is where unmapped jobs go."""
+    order = np.argsort(table.submit, kind="stable")
+    processors = _processors(source, table)[order]
+    submit, run_time = table.submit[order], table.run_time[order]
+    window = np.ones(len(order), dtype=bool)
+    if source.start is not None:
+        window &= submit >= source.start + table.origin
+    if source.end is not None:
+        window &= submit < source.end + table.origin
+    no_runtime = window & np.isnan(run_time)
+    no_processors = window & ~no_runtime & ~(processors >= 1)
+    keep = np.flatnonzero(window & ~no_runtime & ~no_processors)
+    limited = keep[: source.maxJobs] if source.maxJobs is not None else keep
+    counts = {
+        "rows": len(table),
+        "outside_window": int((~window).sum()),
+        "no_run_time": int(no_runtime.sum()),
+        "no_processors": int(no_processors.sum()),
+        "over_job_limit": len(keep) - len(limited),
+        "array_parents": table.array_parents,
+    }
+    rows = order[limited]
+    start_at = submit[limited[0]] if len(limited) else 0.0
+    return TraceJobs(
+        submit_at=(submit[limited] - start_at) * source.timeScale,
+        work_s=run_time[limited] * source.runtimeScale,
+        vcpus=np.ceil(processors[limited] * source.vcpusPerProcessor - 1e-9),
+        memory_mib=_memory(source, table, rows, processors[limited]),
+        exit_code=np.where(table.status[rows] == FAILED, np.maximum(table.exit_code[rows], 1), 0),
+        queue=_queues(source, table, rows, queue),
+        counts=counts,
+        metadata=dict(table.metadata),
+    )
+
+
+def _processors(source: TraceSource, table: TraceTable) -> np.ndarray:
+    """Allocated processors, else requested (or the other way round), NaN if neither."""
+    first, second = (
+        (table.allocated, table.requested)
+        if source.processors == "allocated"
+        else (table.requested, table.allocated)
+    )
+    return np.where(np.isnan(first), second, first)
+
+
+def _memory(
+    source: TraceSource, table: TraceTable, rows: np.ndarray, processors: np.ndarray
+) -> np.ndarray:
+    """MiB per job from the chosen column (NaN: the definition's memory)."""
+    if source.memory == "definition":
+        return np.full(len(rows), np.nan)
+    column = table.used_memory if source.memory == "used" else table.requested_memory
+    per_processor = (
+        table.memory_per_processor if source.memoryPer is None else source.memoryPer == "processor"
+    )
+    values = column[rows] * (processors if per_processor else 1.0)
+    return np.ceil(values - 1e-9)
+
+
+def _queues(source: TraceSource, table: TraceTable, rows: np.ndarray, queue: str) -> np.ndarray:
+    """Each job's queue: the mapping of its trace field's value, else ``queue``."""
+    if source.queues is None:
+        return np.full(len(rows), queue, dtype=object)
+    values = table.groups.get(source.queues.by)
+    if values is None:
+        return np.full(len(rows), queue, dtype=object)
+    mapped = np.full(len(rows), queue, dtype=object)
+    chosen = values[rows].astype(str)  # NOTE: SWF's numbers as text only here, for the keys
+    for value, name in source.queues.map.items():
+        mapped[chosen == str(value)] = name
+    return mapped
+
+
+def load_trace_jobs(source: TraceSource, base_dir: Path | None, queue: str) -> TraceJobs:
+    """Read the trace of ``source`` and return its jobs; raises
+    :class:`~batchsim.scenario.traces.TraceError` for a missing file or bad content."""
+    path = trace_path(source, base_dir)
+    table = read_trace(path, source.format)
+    if np.isnan(table.submit).any():
+        line = int(table.lines[np.flatnonzero(np.isnan(table.submit))[0]])
+        raise TraceError(path, line, "no submission time")
+    return trace_jobs(source, table, queue)
