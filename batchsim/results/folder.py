@@ -29,7 +29,7 @@ MARKERS = (
     frozenset({"plan.json", "runs.csv"}),
 )
 """Files that together mark a folder as a batchsim run, comparison, sweep or plan."""
-OUTPUT_SUFFIXES = frozenset({".csv", ".json", ".jsonl", ".md", ".yaml", ".png", ".tmp"})
+OUTPUT_SUFFIXES = frozenset({".csv", ".json", ".jsonl", ".md", ".html", ".yaml", ".png", ".tmp"})
 """Suffixes of every file batchsim writes (``.tmp``: a temporary left by a killed writer)."""
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 

@@ -10,7 +10,6 @@ written depends on the wall clock, so the same scenario and seed give byte-ident
 from __future__ import annotations
 
 import csv
-import io
 import json
 import math
 import os
@@ -27,6 +26,8 @@ import pandas as pd
 from batchsim.gc_pause import paused_gc
 from batchsim.results.events import run_event_lines
 from batchsim.results.folder import staged_folder
+from batchsim.results.html import png_bytes
+from batchsim.results.html_report import max_vcpus, render_html
 from batchsim.results.plots import standard_figures
 from batchsim.results.report import render_report
 from batchsim.scenario.loader import resolved_yaml
@@ -39,9 +40,6 @@ if TYPE_CHECKING:
 
 TABLES = ("jobs", "attempts", "instances", "timeline")
 """RunResult tables written as ``<name>.csv``."""
-PNG_DPI = 110
-# Drop the "Software: matplotlib version …" chunk so the bytes do not depend on the install.
-PNG_METADATA = {"Software": None}
 
 
 @contextmanager
@@ -177,11 +175,10 @@ def write_events(path: Path, lines: Iterable[str]) -> Path:
 
 
 def write_png(path: Path, figure: Figure) -> Path:
-    """Render ``figure`` to PNG (Agg, ``PNG_DPI``, no version metadata) and write it atomically."""
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=PNG_DPI, metadata=PNG_METADATA)
+    """Render ``figure`` to PNG (``html.png_bytes``: Agg, fixed metadata) and write it atomically."""
+    data = png_bytes(figure)
     with atomic_open(path, "wb") as stream:
-        stream.write(buffer.getvalue())
+        stream.write(data)
     return path
 
 
@@ -258,9 +255,11 @@ def _write_files(
         written.append(write_events(directory / "events.jsonl", stream))
     _phase(progress, "writing plots and report")
     written.append(write_text(directory / "scenario.resolved.yaml", resolved_yaml(result.scenario)))
-    for filename, figure in standard_figures(result.timeline, result.attempts).items():
-        written.append(write_png(directory / filename, figure))
+    figures = standard_figures(result.timeline, result.attempts, max_vcpus(result))
+    images = {name: write_png(directory / name, f).read_bytes() for name, f in figures.items()}
+    written += [directory / name for name in images]
     written.append(write_text(directory / "report.md", render_report(result)))
+    written.append(write_text(directory / "report.html", render_html(result, images)))
     written.append(write_text(directory / "summary.json", summary_json(result.summary)))
     return written
 
