@@ -147,6 +147,17 @@ def test_findings_get_a_section_of_their_own(result):
     assert "The doctor found nothing to report." in section(clean, "doctor")
 
 
+def test_write_outputs_passes_findings_to_the_report(result, tmp_path):
+    from batchsim.results.writer import write_outputs
+
+    finding = {"severity": "warning", "path": "jobDefinitions[0]", "message": "no timeout"}
+    write_outputs(result, tmp_path / "o", events=False, findings=[finding])
+    page = (tmp_path / "o" / "report.html").read_text()
+    assert table_rows(section(page, "doctor")) == [
+        ["warning", "jobDefinitions[0]", "no timeout", "", ""]
+    ]
+
+
 # ----------------------------------------------------------------------------- aggregates
 def test_binned_overlap_by_hand():
     edges = np.array([0.0, 10.0, 20.0, 30.0])
@@ -190,18 +201,18 @@ def test_a_large_gantt_groups_instances_and_draws_no_glyph_per_job():
     instances, attempts = synthetic(400, 100_000)
     figure = plots.gantt_figure(instances, attempts, 1000.0)
     ax = figure.axes[0]
-    assert len(ax.images) == 1 and len(ax.patches) == 0  # one raster, no box per job
-    assert ax.images[0].get_array().shape == (bins.MAX_GANTT_ROWS, bins.TIME_BINS)
+    assert len(ax.patches) == 0  # one mesh of rows × time bins, no box per job
+    assert ax.collections[0].get_array().shape == (bins.MAX_GANTT_ROWS, bins.TIME_BINS)
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert labels[0] == "#1–10" and labels[-1] == "#391–400"
-    reclaim_marks = ax.collections[0].get_offsets()
+    reclaim_marks = ax.collections[1].get_offsets()
     assert len(reclaim_marks) == len({n * 40 // 400 for n in range(0, 400, 7)})  # one per row
 
 
 def test_a_small_gantt_draws_each_attempt_in_its_instance():
     instances, attempts = synthetic(3, 12)
     ax = plots.gantt_figure(instances, attempts, 1000.0).axes[0]
-    assert len(ax.images) == 0
+    assert len(ax.collections) == 1  # the reclaim marks only
     assert len(ax.patches) == 3 + 3 + 12  # life bars, boot bars, one box per attempt
 
 

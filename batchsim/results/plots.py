@@ -208,7 +208,7 @@ def gantt_figure(instances: pd.DataFrame, attempts: pd.DataFrame, end_s: float) 
     of vCPUs in use per time bin, so a million jobs cost what a thousand do.
     """
     title = "Instances and their jobs"
-    height = 1.5 + 0.22 * min(max(len(instances), 1), bins.MAX_GANTT_ROWS)
+    height = 1.5 + 0.18 * min(max(len(instances), 1), bins.MAX_GANTT_ROWS)
     ax = Figure(figsize=(10.0, height), layout="constrained").subplots()
     if instances.empty:
         return _no_data(ax, title)
@@ -271,11 +271,15 @@ def _lanes(placed: pd.DataFrame, row_of: dict[str, int], divisor: float) -> pd.D
 
 
 def _gantt_shares(ax: Axes, grid: bins.Occupancy, divisor: float) -> None:
-    """Draw each row's share of vCPUs in use per time bin (white where no instance was up)."""
-    extent = (0.0, grid.edges[-1] / divisor, len(grid.labels) - 0.5, -0.5)
-    image = ax.imshow(grid.share(), aspect="auto", extent=extent, cmap="Blues", vmin=0.0,
-                      vmax=1.0, interpolation="nearest")  # fmt: skip
-    ax.figure.colorbar(image, ax=ax, label="share of the row's vCPUs in use", pad=0.01)
+    """Draw each row's share of vCPUs in use per time bin (white where no instance was up).
+
+    NOTE: a mesh, not ``imshow``: Agg resamples an image to the axes' pixels, which cost twice
+    as much as drawing the 16,000 cells.
+    """
+    rows = np.arange(len(grid.labels) + 1) - 0.5
+    shares = np.ma.masked_invalid(grid.share())
+    mesh = ax.pcolormesh(grid.edges / divisor, rows, shares, cmap="Blues", vmin=0.0, vmax=1.0)
+    ax.figure.colorbar(mesh, ax=ax, label="share of the row's vCPUs in use", pad=0.01, fraction=0.03)
 
 
 LIFECYCLE_COLOURS = {"on-demand": "tab:blue", "spot": "tab:orange", "fargate": "tab:green",

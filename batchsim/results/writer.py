@@ -13,7 +13,7 @@ import csv
 import json
 import math
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from itertools import islice
 from pathlib import Path
@@ -222,6 +222,7 @@ def write_outputs(
     events: bool | None = None,
     replace: bool = False,
     progress: Progress | None = None,
+    findings: Sequence[object] | None = None,
 ) -> list[Path]:
     """Write every output file of ``result`` into ``directory``, all or nothing.
 
@@ -231,17 +232,23 @@ def write_outputs(
     skips ``events.jsonl`` (about 2.5 KB per job); None writes it when
     :func:`events_by_default` says the run is small enough. A folder holding anything but
     batchsim results is refused with OutputFolderError unless ``replace``. ``progress``, if
-    given, shows which file is being written. Returns the paths written, ``summary.json``
+    given, shows which file is being written; ``findings``, if given, become report.html's
+    findings section (see ``html_report.render_html``). Returns the paths written, ``summary.json``
     last; raises OSError if a file cannot be written.
     """
     with_events = events_by_default(result) if events is None else events
     with staged_folder(directory, replace) as staging:
-        names = [path.name for path in _write_files(result, staging, with_events, progress)]
+        files = _write_files(result, staging, with_events, progress, findings)
+        names = [path.name for path in files]
     return [Path(directory) / name for name in names]
 
 
 def _write_files(
-    result: RunResult, directory: Path, events: bool, progress: Progress | None
+    result: RunResult,
+    directory: Path,
+    events: bool,
+    progress: Progress | None,
+    findings: Sequence[object] | None,
 ) -> list[Path]:
     written = []
     for name in TABLES:
@@ -259,7 +266,7 @@ def _write_files(
     images = {name: write_png(directory / name, f).read_bytes() for name, f in figures.items()}
     written += [directory / name for name in images]
     written.append(write_text(directory / "report.md", render_report(result)))
-    written.append(write_text(directory / "report.html", render_html(result, images)))
+    written.append(write_text(directory / "report.html", render_html(result, images, findings)))
     written.append(write_text(directory / "summary.json", summary_json(result.summary)))
     return written
 
