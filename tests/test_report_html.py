@@ -179,6 +179,15 @@ def test_occupancy_of_one_instance_by_hand():
     assert grid.labels == ["c5.large …0001"]
 
 
+def test_one_long_wait_among_a_hundred_thousand_short_ones_stays_visible():
+    waits = np.concatenate([np.zeros(50_000), np.full(50_000, 30.0), [36_000.0]])
+    ax = plots.wait_histogram(pd.DataFrame({"queueWaitSeconds": waits})).axes[0]
+    heights = [patch.get_height() for patch in ax.patches]
+    assert ax.get_xscale() == ax.get_yscale() == "log" and ax.get_ylim()[0] < 1
+    assert heights[0] == 50_000 and heights[-1] == 1  # zero waits in the first bar; the tail
+    assert sum(heights) == len(waits)
+
+
 def synthetic(instances: int, attempts: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Instances of 4 vCPUs each up for 1000 s, ``attempts`` 1-vCPU attempts spread over them,
     every 7th on a reclaimed Spot instance."""

@@ -233,7 +233,7 @@ def gantt_figure(instances: pd.DataFrame, attempts: pd.DataFrame, end_s: float) 
     return _figure_of(ax)
 
 
-def _gantt_boxes(ax: Axes, instances: pd.DataFrame, attempts: pd.DataFrame, divisor: float):
+def _gantt_boxes(ax: Axes, instances: pd.DataFrame, attempts: pd.DataFrame, divisor: float) -> None:
     """Draw each instance as a grey bar (darker while booting) and its attempts as boxes in
     lanes: an attempt takes the first lane free when it starts."""
     rows = bins.instance_rows(instances)
@@ -279,7 +279,9 @@ def _gantt_shares(ax: Axes, grid: bins.Occupancy, divisor: float) -> None:
     rows = np.arange(len(grid.labels) + 1) - 0.5
     shares = np.ma.masked_invalid(grid.share())
     mesh = ax.pcolormesh(grid.edges / divisor, rows, shares, cmap="Blues", vmin=0.0, vmax=1.0)
-    ax.figure.colorbar(mesh, ax=ax, label="share of the row's vCPUs in use", pad=0.01, fraction=0.03)
+    ax.figure.colorbar(
+        mesh, ax=ax, label="share of the row's vCPUs in use", pad=0.01, fraction=0.03
+    )
 
 
 LIFECYCLE_COLOURS = {"on-demand": "tab:blue", "spot": "tab:orange", "fargate": "tab:green",
