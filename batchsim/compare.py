@@ -409,21 +409,24 @@ class Comparison:
         return csv_text(RUN_COLUMNS, self.runs)
 
     def write(self, directory: str | Path, replace: bool = False) -> list[Path]:
-        """Write ``compare.csv`` and ``compare.json`` (with a ``deadline`` block when the
-        comparison has a deadline) into ``directory``, all or nothing.
+        """Write ``compare.csv``, ``compare.json`` (with a ``deadline`` block when the
+        comparison has a deadline) and ``report.html`` into ``directory``, all or nothing.
 
         The folder is replaced whole (:func:`batchsim.results.folder.staged_folder`); one
         holding anything but batchsim results raises OutputFolderError unless ``replace``.
         Returns the paths written.
         """
+        from batchsim.compare_report import render_compare_html
         from batchsim.results.folder import staged_folder
         from batchsim.results.writer import write_text
 
         as_json = json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
+        names = ("compare.csv", "compare.json", "report.html")
         with staged_folder(directory, replace) as staging:
-            write_text(staging / "compare.csv", self.csv_text())
-            write_text(staging / "compare.json", as_json)
-        return [Path(directory) / "compare.csv", Path(directory) / "compare.json"]
+            write_text(staging / names[0], self.csv_text())
+            write_text(staging / names[1], as_json)
+            write_text(staging / names[2], render_compare_html(self))
+        return [Path(directory) / name for name in names]
 
     def failures(self) -> list[str]:
         """Return one line per failed run: its scenario label, seed and error."""
@@ -496,16 +499,13 @@ def format_table(comparison: Comparison) -> str:
     Rows are metrics, one column per scenario, then a "Δ vs <first>" block with the paired
     difference of each later scenario; cells are mean ± 95 % CI half-width.
     """
-    replications = len(comparison.seeds)
     labels, others = comparison.labels, comparison.labels[1:]
-    header = ["Metric", *labels, *others]
+    header, rows = table_cells(comparison)
     group = [
         "",
         *[""] * len(labels),
         *[f"Δ vs {comparison.baseline}" if i == 0 else "" for i in range(len(others))],
     ]
-    rows = [_table_row(comparison, metric, replications) for metric in METRICS]
-    rows += _deadline_rows(comparison, len(header))
     widths = [
         max(len(line[column]) for line in (group, header, *rows)) for column in range(len(header))
     ]
@@ -522,6 +522,20 @@ def format_table(comparison: Comparison) -> str:
         lines.append(f"{comparison.failed} of {len(comparison.runs)} runs failed and are left "
                      "out (their errors are on stderr).")  # fmt: skip
     return "\n".join(lines)
+
+
+def table_cells(comparison: Comparison) -> tuple[list[str], list[list[str]]]:
+    """Return the header (metric, each scenario, then each later scenario's Δ vs the first)
+    and the rows of the comparison table, as formatted text (the terminal's and report.html's)."""
+    replications = len(comparison.seeds)
+    header = ["Metric", *comparison.labels, *comparison.labels[1:]]
+    rows = [_table_row(comparison, metric, replications) for metric in METRICS]
+    return header, rows + _deadline_rows(comparison, len(header))
+
+
+def intro_lines(comparison: Comparison) -> list[str]:
+    """Return the lines that say how the table reads (replications, seeds, Δ)."""
+    return [line for line in _intro(comparison) if line]
 
 
 def _has_missing_values(comparison: Comparison) -> bool:

@@ -233,8 +233,9 @@ def test_csv_and_json_have_exactly_the_specified_columns_and_keys(tmp_path):
         sources=["a.yaml", "b.yaml"],
     )
     written = comparison.write(tmp_path / "out")
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["compare.csv", "compare.json"]
-    assert [p.name for p in written] == ["compare.csv", "compare.json"]
+    names = ["compare.csv", "compare.json", "report.html"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == names
+    assert [p.name for p in written] == names
     with open(tmp_path / "out" / "compare.csv", newline="") as stream:
         rows = list(csv.DictReader(stream))
     assert tuple(rows[0]) == CSV_COLUMNS == (

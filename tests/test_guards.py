@@ -18,7 +18,7 @@ from batchsim.scenario.loader import parse_scenario
 SCENARIO = TINY_YAML.replace("name: tiny", "name: guards")
 RUN_FILES = {
     "summary.json", "report.md", "jobs.csv", "jobs.json", "attempts.csv", "instances.csv", "timeline.csv",
-    "scenario.resolved.yaml", "capacity.png", "jobs.png", "queue_wait.png",
+    "scenario.resolved.yaml", "capacity.png", "jobs.png", "queue_wait.png", "report.html",
 }  # fmt: skip
 
 
@@ -153,7 +153,7 @@ def test_compare_refuses_a_foreign_folder(scenario_file, tmp_path):
     status, _, err = cli("compare", str(scenario_file), "--replications", "2", "-o", str(folder),
                          "--replace")  # fmt: skip
     assert status == 0, err
-    assert names(folder) == {"compare.csv", "compare.json"}
+    assert names(folder) == {"compare.csv", "compare.json", "report.html"}
 
 
 def test_run_replaces_a_compare_folder(scenario_file, tmp_path):

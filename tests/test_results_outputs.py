@@ -28,8 +28,8 @@ MAKESPAN_S = 1330.0
 INSTANCE_LIFETIME_S = 1630.0
 TABLE_FILES = ("jobs.csv", "attempts.csv", "instances.csv", "timeline.csv")
 ALL_FILES = (
-    *TABLE_FILES, "summary.json", "events.jsonl", "jobs.json", "report.md", "scenario.resolved.yaml",
-    *FILENAMES.values(),
+    *TABLE_FILES, "summary.json", "events.jsonl", "jobs.json", "report.md", "report.html",
+    "scenario.resolved.yaml", *FILENAMES.values(),
 )  # fmt: skip
 EVENT_KEYS = {
     "version",

@@ -416,7 +416,8 @@ def test_cli_prints_a_line_per_point_and_writes_the_folder(scenario_file, tmp_pa
     ]
     assert len(out.splitlines()) == 2 + 4 + 1
     assert sorted(p.name for p in folder.iterdir()) == [
-        "cost_vs_makespan.png", "heatmap.png", "points.csv", "runs.csv", "scenario.yaml", "sweep.yaml"
+        "cost_vs_makespan.png", "heatmap.png", "points.csv", "report.html", "runs.csv",
+        "scenario.yaml", "sweep.yaml",
     ]  # fmt: skip
     assert cli("run", str(scenario_file), "-o", str(folder))[0] == 0  # a sweep folder is batchsim's
 

@@ -31,7 +31,7 @@ MARKERS = (
 )
 """Files that together mark a folder as a batchsim run, comparison, sweep or plan (or an
 interrupted comparison)."""
-OUTPUT_SUFFIXES = frozenset({".csv", ".json", ".jsonl", ".md", ".yaml", ".png", ".tmp"})
+OUTPUT_SUFFIXES = frozenset({".csv", ".json", ".jsonl", ".md", ".html", ".yaml", ".png", ".tmp"})
 """Suffixes of every file batchsim writes (``.tmp``: a temporary left by a killed writer)."""
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 

@@ -10,11 +10,10 @@ written depends on the wall clock, so the same scenario and seed give byte-ident
 from __future__ import annotations
 
 import csv
-import io
 import json
 import math
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from itertools import islice
@@ -29,6 +28,8 @@ from batchsim.gc_pause import paused_gc
 from batchsim.results.aws_jobs import epoch_ms_of, jobs_json_chunks
 from batchsim.results.events import run_event_lines
 from batchsim.results.folder import staged_folder
+from batchsim.results.html import png_bytes
+from batchsim.results.html_report import max_vcpus, render_html
 from batchsim.results.plots import standard_figures
 from batchsim.results.report import render_report
 from batchsim.scenario.loader import resolved_yaml
@@ -41,9 +42,6 @@ if TYPE_CHECKING:
 
 TABLES = ("jobs", "attempts", "instances", "timeline")
 """RunResult tables written as ``<name>.csv``."""
-PNG_DPI = 110
-# Drop the "Software: matplotlib version …" chunk so the bytes do not depend on the install.
-PNG_METADATA = {"Software": None}
 
 
 @contextmanager
@@ -188,11 +186,10 @@ def write_chunks(path: Path, chunks: Iterable[bytes]) -> Path:
 
 
 def write_png(path: Path, figure: Figure) -> Path:
-    """Render ``figure`` to PNG (Agg, ``PNG_DPI``, no version metadata) and write it atomically."""
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=PNG_DPI, metadata=PNG_METADATA)
+    """Render ``figure`` to PNG (``html.png_bytes``: Agg, fixed metadata) and write it atomically."""
+    data = png_bytes(figure)
     with atomic_open(path, "wb") as stream:
-        stream.write(buffer.getvalue())
+        stream.write(data)
     return path
 
 
@@ -249,6 +246,7 @@ def write_outputs(
     progress: Progress | None = None,
     aws_json: bool | None = None,
     start_time: datetime | None = None,
+    findings: Sequence[object] | None = None,
 ) -> list[Path]:
     """Write every output file of ``result`` into ``directory``, all or nothing.
 
@@ -261,14 +259,15 @@ def write_outputs(
     given, shows which file is being written. ``aws_json`` writes or skips ``jobs.json``
     (DescribeJobs shape, :mod:`batchsim.results.aws_jobs`) the same way, None by
     :func:`aws_json_by_default`; its times count from ``start_time`` (default: the run's epoch,
-    2026-01-01 UTC). Returns the paths written, ``summary.json`` last; raises OSError if a
-    file cannot be written.
+    2026-01-01 UTC). ``findings``, if given, become report.html's findings section (see
+    ``html_report.render_html``). Returns the paths written, ``summary.json`` last; raises
+    OSError if a file cannot be written.
     """
     with_events = events_by_default(result) if events is None else events
     with_aws = aws_json_by_default(result) if aws_json is None else aws_json
     start_ms = epoch_ms_of(start_time) if with_aws else None
     with staged_folder(directory, replace) as staging:
-        files = _write_files(result, staging, with_events, progress, start_ms)
+        files = _write_files(result, staging, with_events, progress, start_ms, findings)
         names = [path.name for path in files]
     return [Path(directory) / name for name in names]
 
@@ -279,6 +278,7 @@ def _write_files(
     events: bool,
     progress: Progress | None,
     start_ms: int | None = None,
+    findings: Sequence[object] | None = None,
 ) -> list[Path]:
     written = []
     for name in TABLES:
@@ -296,9 +296,11 @@ def _write_files(
         written.append(write_events(directory / "events.jsonl", stream))
     _phase(progress, "writing plots and report")
     written.append(write_text(directory / "scenario.resolved.yaml", resolved_yaml(result.scenario)))
-    for filename, figure in standard_figures(result.timeline, result.attempts).items():
-        written.append(write_png(directory / filename, figure))
+    figures = standard_figures(result.timeline, result.attempts, max_vcpus(result))
+    images = {name: write_png(directory / name, f).read_bytes() for name, f in figures.items()}
+    written += [directory / name for name in images]
     written.append(write_text(directory / "report.md", render_report(result)))
+    written.append(write_text(directory / "report.html", render_html(result, images, findings)))
     written.append(write_text(directory / "summary.json", summary_json(result.summary)))
     return written
 

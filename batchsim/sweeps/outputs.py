@@ -1,8 +1,8 @@
 """A sweep's output folder and its terminal table.
 
 The folder holds ``sweep.yaml`` (the resolved spec, itself a sweep file), ``scenario.yaml``
-(the scenario swept, as read), ``runs.csv``, ``points.csv`` and the plots. It is written
-beside and swapped in whole (:func:`batchsim.results.folder.staged_folder`). An interrupted
+(the scenario swept, as read), ``runs.csv``, ``points.csv``, the plots and ``report.html``. It
+is written beside and swapped in whole (:func:`batchsim.results.folder.staged_folder`). An interrupted
 sweep writes ``sweep.yaml``, ``scenario.yaml`` and the finished rows of ``runs.csv``, which
 ``--resume`` reads.
 """
@@ -39,6 +39,7 @@ def write_sweep(folder: str | Path, result: SweepResult, replace: bool = False) 
 
     from batchsim.results.folder import staged_folder
     from batchsim.results.writer import write_png, write_text
+    from batchsim.sweeps.html_report import render_sweep_html
     from batchsim.sweeps.plots import FILENAMES, cost_makespan_figure, heatmap_figure
 
     spec, points = result.spec, result.point_rows()
@@ -47,9 +48,11 @@ def write_sweep(folder: str | Path, result: SweepResult, replace: bool = False) 
         _write_spec(staging, spec)
         write_text(staging / "runs.csv", csv_text(run_columns(spec), result.rows))
         write_text(staging / "points.csv", csv_text(point_columns(spec), points))
-        write_png(staging / FILENAMES["cost_makespan"], cost_makespan_figure(frame))
+        figures = {FILENAMES["cost_makespan"]: cost_makespan_figure(frame)}
         if is_two_parameter_grid(spec):
-            write_png(staging / FILENAMES["heatmap"], heatmap_figure(frame, *spec.paths))
+            figures[FILENAMES["heatmap"]] = heatmap_figure(frame, *spec.paths)
+        images = {name: write_png(staging / name, f).read_bytes() for name, f in figures.items()}
+        write_text(staging / "report.html", render_sweep_html(result, images))
         names = sorted(entry.name for entry in staging.iterdir())
     return [Path(folder) / name for name in names]
 
@@ -104,6 +107,11 @@ def _other(folder: Path) -> list[dict]:
 def format_points(result: SweepResult) -> str:
     """Return one line per point: its values, runs ok, makespan and cost (mean ± 95 % CI),
     and P(meet) of each target with its Wilson interval."""
+    return _aligned(point_cells(result))
+
+
+def point_cells(result: SweepResult) -> list[list[str]]:
+    """Return the header and one row per point of :func:`format_points`, as text cells."""
     from batchsim.compare import Estimate, format_estimate
 
     spec, size = result.spec, result.spec.replications
@@ -126,7 +134,7 @@ def format_points(result: SweepResult) -> str:
             )
         cells += [p.text() for p in target_probabilities(spec.targets, runs).values()]
         lines.append(cells)
-    return _aligned(lines)
+    return lines
 
 
 def _target_labels(spec: SweepSpec) -> list[str]:
