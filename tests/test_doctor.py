@@ -362,3 +362,10 @@ def test_doctor_on_an_invalid_scenario_says_what_validate_says(tmp_path):
     status, out, err = cli("doctor", str(bad))
     assert (status, out) == (ExitStatus.INVALID_SCENARIO, "")
     assert "computeEnvironments[0].computeResources.maxvCpu (line 5): unknown key 'maxvCpu'" in err
+
+
+def test_the_readme_scenario_is_clean():
+    import re
+
+    (text,) = re.findall(r"```yaml\n(.*?)```", (REPO / "README.md").read_text(), flags=re.S)
+    assert findings(text) == []
