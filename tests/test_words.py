@@ -222,3 +222,33 @@ def test_readme_lifecycle_arrow_names_every_state_in_order():
     (arrow,) = re.findall(r"`(SUBMITTED → [A-Z →/\n ]+)`", README)
     states = [s for s in re.split(r"[ →/\n]+", arrow) if s]
     assert states == [state.value for state in JobState]
+
+
+def licences_run(licences: int, seed: int) -> dict:
+    scenario = batchsim.load_scenario(
+        REPO / "scenarios" / "nightly-licences.yaml",
+        [f"consumableResources[solver].totalQuantity={licences}"],
+    )
+    return batchsim.simulate(scenario, seed).summary
+
+
+def test_readme_licences_table_is_the_runs():
+    """ "How many licences?": the table (seed 7) and the seeds each count meets 5 h at."""
+    (header, makespans, costs) = re.findall(r"^\| (licences|makespan|cost) \|(.*)\|$", README, re.M)
+    counts = [int(c) for c in header[1].split("|")]
+    runs = [licences_run(n, 7) for n in counts]
+    assert [c.strip() for c in makespans[1].split("|")] == [
+        f"{r['makespan_s'] / 3600:.2f} h" for r in runs
+    ]
+    assert [c.strip() for c in costs[1].split("|")] == [f"${r['total_cost_usd']:.2f}" for r in runs]
+    hours = {
+        n: {s: licences_run(n, s)["makespan_s"] / 3600 for s in (1, 2, 3, 4, 5, 7)}
+        for n in (18, 19, 20)
+    }
+    missed = {n: sorted(s for s, h in by_seed.items() if h > 5) for n, by_seed in hours.items()}
+    assert missed == {18: [2, 3, 4, 5], 19: [2], 20: []}
+    span = [f"{min(hours[18][s] for s in missed[18]):.2f}", f"{max(hours[18].values()):.2f}"]
+    assert "miss it at seeds 2, 3, 4 and 5 (" + "–".join(span) + " h)" in README
+    assert f"19 miss it at seed 2 ({hours[19][2]:.2f} h)" in README
+    twenty = f"{min(hours[20].values()):.2f}–{max(hours[20].values()):.2f} h"
+    assert f"(1–5 and 7:\n{twenty})" in README
