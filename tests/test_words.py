@@ -162,12 +162,15 @@ def transcripts() -> list[tuple[str, str]]:
     """Return the README's (command line, output) transcripts of ``$ batchsim …``."""
     found = []
     for block in re.findall(r"```\n(\$ batchsim .*?)```", README, flags=re.S):
-        first, _, output = block.partition("\n")
-        found.append((first[2:], output))
+        command, output = block.split("\n", 1)
+        while command.endswith(" \\"):  # a command continued on the next line
+            more, output = output.split("\n", 1)
+            command = command[:-1] + more.strip()
+        found.append((command[2:], output))
     return found
 
 
-CHECKED_COMMANDS = {"run", "doctor", "validate"}
+CHECKED_COMMANDS = {"run", "doctor", "validate", "compare"}
 # NOTE: not re-run here: sweep (100 runs) and plan (608 runs) take minutes.
 UNCHECKED_COMMANDS = {"sweep", "plan"}
 
@@ -178,7 +181,7 @@ def test_every_readme_transcript_is_checked_or_named():
 
 
 def normalised(text: str) -> str:
-    return re.sub(r"\(simulated in [\d.]+ s\)", "(simulated in … s)", text)
+    return re.sub(r"simulated in [\d.]+ s\)", "simulated in … s)", text)
 
 
 def readme_scenario_with_its_two_mistakes(folder: Path) -> Path:
