@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 from pathlib import Path
 
 import pytest
@@ -170,9 +171,9 @@ def transcripts() -> list[tuple[str, str]]:
     return found
 
 
-CHECKED_COMMANDS = {"run", "doctor", "validate", "compare"}
-# NOTE: not re-run here: sweep (100 runs) and plan (608 runs) take minutes.
-UNCHECKED_COMMANDS = {"sweep", "plan"}
+CHECKED_COMMANDS = {"run", "doctor", "validate", "compare", "sweep"}
+# NOTE: not re-run here: plan (608 runs) takes minutes.
+UNCHECKED_COMMANDS = {"plan"}
 
 
 def test_every_readme_transcript_is_checked_or_named():
@@ -210,7 +211,7 @@ def test_readme_validate_transcript_is_the_real_output(tmp_path, monkeypatch):
     ids=lambda value: value.split()[2] if value.startswith("batchsim") else "",
 )
 def test_readme_transcript_is_the_real_output(line, output, tmp_path, monkeypatch):
-    argv = line.split()[1:]
+    argv = shlex.split(line)[1:]
     if "-o" in argv:  # write into a temporary folder, shown as the README shows it
         shown = argv[argv.index("-o") + 1]
         argv[argv.index("-o") + 1] = str(tmp_path / "out")
