@@ -190,7 +190,11 @@ def test_a_submit_timeout_is_enough():
     assert findings(text) == []
 
 
-SPOT = {"kind": "SPOT, allocationStrategy: SPOT_CAPACITY_OPTIMIZED", "types": "c5.xlarge", "ce_sim": "spot: {meanTimeToInterruption: 6h}"}
+SPOT = {
+    "kind": "SPOT, allocationStrategy: SPOT_CAPACITY_OPTIMIZED",
+    "types": "c5.xlarge",
+    "ce_sim": "spot: {meanTimeToInterruption: 6h}",
+}
 
 
 def spot_warnings(text: str):
@@ -369,3 +373,29 @@ def test_the_readme_scenario_is_clean():
 
     (text,) = re.findall(r"```yaml\n(.*?)```", (REPO / "README.md").read_text(), flags=re.S)
     assert findings(text) == []
+
+
+def test_a_floor_at_maxvcpus_of_too_small_instances_blocks_for_ever(tmp_path):
+    # minvCpus 4 = maxvCpus 4 of c5.large/c5.xlarge: BEST_FIT fills the floor with 2 c5.large
+    # (2 vCPU each); the 4-vCPU job fits only a c5.xlarge, which maxvCpus leaves no room for.
+    text = text_of(min=4, max=4, types="c5.large, c5.xlarge").replace(
+        "type: EC2,", "type: EC2, allocationStrategy: BEST_FIT,"
+    )
+    floor, error = findings(text)  # by line: minvCpus (5), then workload[0] (17)
+    assert (error.code, error.path, error.line, error.reason) == (
+        "never-placeable", "workload[0]", 17, COMPUTE_ENVIRONMENT_MAX_RESOURCE,
+    )  # fmt: skip
+    assert error.message == (
+        "the 3 jobs of workload entry 'a' (4 vCPU, 4,096 MiB) can never run: no instance kept "
+        "alive fits it and none can be launched: 'ce' keeps 2 × c5.large for minvCpus 4 and "
+        "maxvCpus 4 leaves no room (scale-in never goes below minvCpus); they stay RUNNABLE with "
+        "AWS's statusReason below"
+    )
+    assert floor.code == "idle-minvcpus"
+    path = tmp_path / "floor.yaml"
+    path.write_text(text)
+    status, out, _ = cli("run", str(path), "-o", str(tmp_path / "out"), "-q")
+    assert status == ExitStatus.JOBS_CANNOT_RUN
+    assert (
+        "!! 3 JOBS CAN NEVER RUN (left RUNNABLE): 3 × MISCONFIGURATION:COMPUTE_ENVIRONMENT" in out
+    )

@@ -8,6 +8,7 @@ statusReason are therefore exactly those a run would give; this module only expl
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -69,10 +70,12 @@ def never_placeable(
     for item in shapes:
         queue = model.queues[item.queue]
         reason = queue.never_placeable_reason(item.shape)
-        if reason is None:
+        why = _why(reason, item.shape, queue.ces, item.queue) if reason else None
+        if reason is None and _held_out(queue.ces, item.shape):
+            reason, why = COMPUTE_ENVIRONMENT_MAX_RESOURCE, _floor_why(queue.ces)
+        if reason is None or why is None:
             continue
         jobs = _placed_jobs(scenario.workload[item.index], scenario.simulation.stopAt)
-        why = _why(reason, item.shape, queue.ces, item.queue)
         message = (
             f"{_jobs(jobs)} of workload entry '{item.name}' ({describe(item.shape)}) can never "
             f"run: {why}; {'it stays' if jobs == 1 else 'they stay'} RUNNABLE with AWS's statusReason below"
@@ -85,6 +88,32 @@ def never_placeable(
         path, line = locate(("workload", item.index))
         found.append(Finding(Severity.ERROR, "never-placeable", path, line, message, reason, link))
     return found
+
+
+def _held_out(ces: list[ComputeEnvironment], shape: Shape) -> bool:
+    """Whether, at t=0, no CE could ever place ``shape`` without a change of limits although
+    some allowed type fits it: the minvCpus floor holds instances too small for it at maxvCpus.
+    The scheduler's own test (``could_place_later``); a DISABLED CE that could serve it is a
+    wait, not a block, as in the scheduler."""
+    if any(ce.could_place_later(shape) for ce in ces):
+        return False
+    return not any(not ce.enabled and ce.can_ever_serve(shape) for ce in ces)
+
+
+def _floor_why(ces: list[ComputeEnvironment]) -> str:
+    """Say which minvCpus floors leave no room for a type that fits."""
+    floors = []
+    for ce in ces:
+        kept = Counter(i.itype.name for i in ce.alive)
+        types = ", ".join(f"{n} × {name}" for name, n in sorted(kept.items())) or "nothing"
+        floors.append(
+            f"'{ce.name}' keeps {types} for minvCpus {ce.min_vcpus:g} and maxvCpus "
+            f"{ce.max_vcpus:g} leaves no room"
+        )
+    return (
+        f"no instance kept alive fits it and none can be launched: {'; '.join(floors)} "
+        "(scale-in never goes below minvCpus)"
+    )
 
 
 def _placed_jobs(entry: WorkloadEntry, stop_at: float | None) -> float:
