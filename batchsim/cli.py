@@ -1,4 +1,4 @@
-"""The command line: ``batchsim run | compare | sweep | plan | fit | validate | schema | catalog``.
+"""The command line: ``batchsim run | compare | sweep | plan | fit | validate | doctor | schema | catalog``.
 
 ``main(argv, stdout, stderr)`` returns an :class:`ExitStatus` and never lets a traceback reach
 the user for a problem they can fix; tests call it in-process with their own streams.
@@ -35,14 +35,17 @@ class ExitStatus(IntEnum):
 
     2 is every mistake the user can fix (scenario, arguments, output folder, a run too big for
     the machine); 3 is a bug in batchsim; 1 a run that failed for another reason (a full disk,
-    memory exhausted); 130 and 143 are SIGINT and SIGTERM (128 + the signal number), 141 a reader
-    that closed the pipe early (SIGPIPE, as ``git log | head`` gives).
+    memory exhausted); 4 jobs that can never run (``run`` left some RUNNABLE with a
+    MISCONFIGURATION statusReason, its results written; ``doctor`` found some); 130 and 143 are
+    SIGINT and SIGTERM (128 + the signal number), 141 a reader that closed the pipe early
+    (SIGPIPE, as ``git log | head`` gives).
     """
 
     SUCCESS = 0
     RUN_FAILED = 1
     INVALID_SCENARIO = 2
     INTERNAL_ERROR = 3
+    JOBS_CANNOT_RUN = 4
     INTERRUPTED = 130
     PIPE_CLOSED = 141
     TERMINATED = 143
@@ -95,6 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
     validate = commands.add_parser("validate", help="check a scenario and report every problem")
     validate.add_argument("scenario", help="scenario YAML file")
     _add_set(validate)
+    doctor = commands.add_parser("doctor", help="find problems in a scenario before running it")
+    doctor.add_argument("scenario", help="scenario YAML file")
+    _add_set(doctor)
     commands.add_parser("schema", help="print the scenario JSON Schema (for editor completion)")
     catalog = commands.add_parser("catalog", help="list instance types and us-east-1 prices")
     catalog.add_argument("--family", action="append", help="only these families or types (repeatable)")
@@ -263,7 +269,7 @@ def cmd_run(args, out: TextIO, err: TextIO) -> ExitStatus:
     """Simulate the scenario, write every output file and print the headline figures.
 
     On a terminal, stderr shows a progress line while the run and the writing last (not with
-    ``--quiet``).
+    ``--quiet``). Jobs left that can never run end the summary with a loud line and exit 4.
     """
     from batchsim.api import load_scenario, simulate
     from batchsim.results.folder import check_output_folder
@@ -303,7 +309,18 @@ def cmd_run(args, out: TextIO, err: TextIO) -> ExitStatus:
             f"{AWS_JSON_BY_DEFAULT_MAX:,}; add --aws-json to write it\n"
         )
     out.write(f"results written to {folder}/ (simulated in {result.wall_time_s:.2f} s)\n")
-    return ExitStatus.SUCCESS
+    return _never_ran(result, args.scenario, out)
+
+
+def _never_ran(result, source: str, out: TextIO) -> ExitStatus:
+    """Say loudly how many jobs were left that can never run; exit 4 if any were."""
+    from batchsim.results.never_ran import loud_line, never_ran
+
+    left = never_ran(result.jobs)
+    if not left:
+        return ExitStatus.SUCCESS
+    out.write(loud_line(left, source) + "\n")
+    return ExitStatus.JOBS_CANNOT_RUN
 
 
 def cmd_compare(args, out: TextIO, err: TextIO) -> ExitStatus:
@@ -433,8 +450,10 @@ def cmd_fit(args, out: TextIO, err: TextIO) -> ExitStatus:
 
 
 def cmd_validate(args, out: TextIO, err: TextIO) -> ExitStatus:
-    """Validate the scenario; print a one-line confirmation with the estimated size."""
+    """Validate the scenario; print a one-line confirmation with the estimated size, and the
+    doctor's findings on stderr (they never change the exit status)."""
     from batchsim.api import load_scenario
+    from batchsim.doctor import diagnose
     from batchsim.scenario.estimate import estimate_size
 
     scenario = load_scenario(args.scenario, args.overrides)
@@ -443,6 +462,21 @@ def cmd_validate(args, out: TextIO, err: TextIO) -> ExitStatus:
         f"environments, {len(scenario.jobQueues)} queues, {len(scenario.workload)} workload entries; "
         f"{estimate_size(scenario).describe()})\n"
     )
+    text = Path(args.scenario).read_text(encoding="utf-8-sig")
+    for finding in diagnose(scenario, text, args.scenario):
+        if not finding.accepted:
+            err.write(finding.format() + "\n")
+    return ExitStatus.SUCCESS
+
+
+def cmd_doctor(args, out: TextIO, err: TextIO) -> ExitStatus:
+    """Print every finding about the scenario; exit 4 when some jobs can never run."""
+    from batchsim.doctor import Severity, counted, diagnose_file, format_findings
+
+    findings = diagnose_file(args.scenario, args.overrides)
+    out.write(format_findings(findings, args.scenario) + "\n")
+    if counted(findings, Severity.ERROR):
+        return ExitStatus.JOBS_CANNOT_RUN
     return ExitStatus.SUCCESS
 
 
@@ -471,6 +505,7 @@ COMMANDS = {
     "plan": cmd_plan,
     "fit": cmd_fit,
     "validate": cmd_validate,
+    "doctor": cmd_doctor,
     "schema": cmd_schema,
     "catalog": cmd_catalog,
 }

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from batchsim.records import TERMINAL_STATES, JobState
+from batchsim.results.never_ran import never_ran, report_section
 from batchsim.results.plots import FILENAMES
 
 if TYPE_CHECKING:
@@ -155,6 +156,7 @@ def render_report(result: RunResult) -> str:
         "",
         *_markdown_table(["Metric", "Value"], [[k.strip(), v] for k, v in headline_rows(summary)]),
         "",
+        *report_section(never_ran(result.jobs)),
         "## Cost by compute environment and instance type",
         "",
         *_cost_section(result.instances),

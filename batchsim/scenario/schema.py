@@ -208,6 +208,13 @@ class SpotSettings(_Interruptions):
     )
     instanceTypes: dict[str, SpotTypeSettings] = Field(default_factory=dict)
 
+    def type_lifetime_model(self, type_name: str) -> DistributionModel | float | None:
+        """Return the lifetime model of a Spot instance of ``type_name``: its own settings',
+        else the CE's (None: the Spot Advisor bucket of the type decides; inf: never)."""
+        override = self.instanceTypes.get(type_name)
+        own = override.lifetime_model() if override is not None else None
+        return own if own is not None else self.lifetime_model()
+
 
 class CapacityShortage(StrictModel):
     """A window in which EC2 cannot launch some instance types (InsufficientInstanceCapacity)."""

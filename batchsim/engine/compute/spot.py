@@ -101,7 +101,6 @@ class SpotMarket:
         """Price the types of ``types`` the market does not know yet (new ``instanceTypes``
         of an infrastructure update), with the scenario's Spot settings."""
         settings = self._settings
-        ce_lifetime = settings.lifetime_model()
         for itype in types:
             if itype.name in self._lifetimes:
                 continue
@@ -109,8 +108,7 @@ class SpotMarket:
             series = price_points(itype, override)
             if series is not None:
                 self._series[itype.name] = PriceSeries(series)
-            own = override.lifetime_model() if override is not None else None
-            model = own if own is not None else ce_lifetime
+            model = settings.type_lifetime_model(itype.name)
             sampler = lifetime_sampler(model, itype.interruption_bucket, self._rng)
             self._lifetimes[itype.name] = sampler
 
