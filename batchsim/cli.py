@@ -387,9 +387,7 @@ def cmd_import_aws(args, out: TextIO, err: TextIO) -> ExitStatus:
     stem = target.stem if SCENARIO_NAME.fullmatch(target.stem) else "imported"
     text, imported = import_aws(args.inputs, args.name or stem, args.all_revisions)
     target.write_text(text, encoding="utf-8")
-    sections = imported.sections.items()
-    counts = ", ".join(f"{len(items)} {key}" for key, items in sections if items)
-    out.write(f"{target} written ({counts}); edit the lines marked CHECK\n")
+    out.write(f"{target} written ({imported.counts()}); edit the lines marked CHECK\n")
     parse_scenario(text, str(target))
     return ExitStatus.SUCCESS
 

@@ -119,6 +119,14 @@ def test_pasted_describe_output_validates_with_notes_and_runs_as_the_hand_writte
     assert run(pasted.model_dump()).summary == run(base_scenario()).summary
 
 
+def test_run_prints_the_same_notes(tmp_path):
+    path = tmp_path / "pasted.yaml"
+    path.write_text(PASTED)
+    status, _, err = cli("run", str(path), "-o", str(tmp_path / "out"), "-q", "--no-events")
+    assert status == 0
+    assert err == cli("validate", str(path))[2] and err.count(": note: ") == 6
+
+
 def test_a_revision_the_pasted_definition_is_not_is_an_error_with_its_line():
     text = PASTED.replace(
         "jobDefinition: " + ARN + ":job-definition/work:4", "jobDefinition: work:1"
@@ -171,8 +179,8 @@ def test_botocore_examples_import_verbatim_validate_and_run(tmp_path):
     status, out, err, text = imported(tmp_path, *inputs)
     assert (status, err) == (0, "")
     assert out == (
-        f"{tmp_path / 'imported.yaml'} written (1 computeEnvironments, 1 jobQueues, 1 jobDefinitions, "
-        "1 workload); edit the lines marked CHECK\n"
+        f"{tmp_path / 'imported.yaml'} written (1 compute environment, 1 job queue, 1 job definition, "
+        "1 workload entry); edit the lines marked CHECK\n"
     )
     data = scenario_data(text)
     (ce,) = data["computeEnvironments"]

@@ -93,6 +93,14 @@ def test_read_only_fields_are_the_described_members_the_request_lacks():
         )  # nothing a request takes is missing from describe output
 
 
+def test_the_scenario_docs_list_the_read_only_fields():
+    text = (REPO / "docs" / "scenario-format.md").read_text()
+    for list_key, read_only in aws_fields.READ_ONLY.items():
+        row = next(line for line in text.splitlines() if line.startswith(f"| `{list_key}[]` |"))
+        assert [f for f in read_only.fields if f"`{f}`" not in row] == [], list_key
+        assert f"(`{read_only.shape}`)" in row
+
+
 def test_the_operations_are_the_ones_a_scenario_speaks():
     operations = loaders.Loader().load_service_model("batch", "service-2")["operations"]
     for name, (request, _, _) in OPERATIONS.items():

@@ -21,6 +21,14 @@ from batchsim.scenario.pasted import arn_name
 
 SECTIONS = ("computeEnvironments", "jobQueues", "jobDefinitions", "schedulingPolicies", "workload")
 """The scenario lists an import writes, in this order."""
+NOUNS = (
+    ("compute environment", "compute environments"),
+    ("job queue", "job queues"),
+    ("job definition", "job definitions"),
+    ("scheduling policy", "scheduling policies"),
+    ("workload entry", "workload entries"),
+)
+"""Each section's noun, singular and plural, for the summary line."""
 DEFAULT_RUNTIME = "10m"
 DEFAULT_COUNT = 10
 UNMANAGED_TYPE, UNMANAGED_TYPE_VCPUS = "m5.large", 2
@@ -54,6 +62,13 @@ class Imported(NamedTuple):
     sections: dict[str, list[Written]]
     skipped: list[str]
     unplaced: list[str]
+
+    def counts(self) -> str:
+        """How many objects of each kind were written: "2 compute environments, 1 job queue"."""
+        counted = [
+            (len(self.sections[key]), noun) for key, noun in zip(SECTIONS, NOUNS, strict=True)
+        ]
+        return ", ".join(f"{n} {noun[n != 1]}" for n, noun in counted if n)
 
 
 class _Revision(NamedTuple):
