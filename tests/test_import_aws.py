@@ -234,8 +234,8 @@ def test_the_whole_botocore_example_set_is_written_and_what_is_left_to_fix_is_li
 # ----------------------------------------------------------------------------- moto
 def moto_account(tmp_path: Path) -> Path:
     """Create a set-up through boto3 against moto's mocked Batch, read it back with describe_*,
-    and save the three outputs in tmp_path/aws: on-demand, Spot (both c5) and Fargate CEs, a
-    queue naming the first two by ARN and one the third, ``work`` registered three times with revision 3 deregistered, and
+    and save the four outputs in tmp_path/aws: on-demand, Spot (both c5) and Fargate CEs, a
+    queue naming the first two by ARN and a fair-share one the third, ``work`` registered three times with revision 3 deregistered, and
     ``small``, a Fargate definition."""
     boto3 = pytest.importorskip("boto3")
     moto = pytest.importorskip("moto")
@@ -271,8 +271,10 @@ def moto_account(tmp_path: Path) -> Path:
         batch.create_job_queue(jobQueueName="main", state="ENABLED", priority=10, computeEnvironmentOrder=[
             {"order": 1, "computeEnvironment": ondemand["computeEnvironmentArn"]},
             {"order": 2, "computeEnvironment": spot["computeEnvironmentArn"]}])  # fmt: skip
-        batch.create_job_queue(jobQueueName="serverless", state="ENABLED", priority=1, computeEnvironmentOrder=[
-            {"order": 1, "computeEnvironment": fargate["computeEnvironmentArn"]}])  # fmt: skip
+        fair = batch.create_scheduling_policy(name="fair", fairsharePolicy={
+            "shareDecaySeconds": 3600, "shareDistribution": [{"shareIdentifier": "team*", "weightFactor": 0.5}]})  # fmt: skip
+        batch.create_job_queue(jobQueueName="serverless", state="ENABLED", priority=1, schedulingPolicyArn=fair["arn"],
+            computeEnvironmentOrder=[{"order": 1, "computeEnvironment": fargate["computeEnvironmentArn"]}])  # fmt: skip
         for vcpus in ("1", "2", "4"):
             requirements = [{"type": "VCPU", "value": vcpus}, {"type": "MEMORY", "value": "2048"}]
             arn = batch.register_job_definition(jobDefinitionName="work", type="container",
@@ -285,7 +287,8 @@ def moto_account(tmp_path: Path) -> Path:
                 "networkConfiguration": {"assignPublicIp": "ENABLED"}, "executionRoleArn": role},
         )  # fmt: skip
         for name, call in (("ces", batch.describe_compute_environments), ("queues", batch.describe_job_queues),
-                           ("definitions", batch.describe_job_definitions)):  # fmt: skip
+                           ("definitions", batch.describe_job_definitions),
+                           ("policies", lambda: batch.describe_scheduling_policies(arns=[fair["arn"]]))):  # fmt: skip
             response = call()
             response.pop("ResponseMetadata")
             write_json(folder / f"{name}.json", response)
@@ -313,7 +316,17 @@ def test_a_moto_account_imports_validates_and_runs(tmp_path):
     }
     assert "  # not imported: work revision 1 (ACTIVE) (--all-revisions keeps it)\n" in text
     assert "  # not imported: work revision 3 (INACTIVE) (--all-revisions keeps it)\n" in text
-    # work goes to the highest-priority queue running EC2 jobs, small (Fargate) to serverless
+    # work goes to the highest-priority queue running EC2 jobs, small (Fargate) to serverless,
+    # a fair-share queue: its policy's first share prefix, team*, gives the identifier
+    assert data["workload"][1]["submit"]["shareIdentifier"] == "team"
+    assert data["schedulingPolicies"] == [{"name": "fair", "fairsharePolicy": {
+        "shareDecaySeconds": 3600, "computeReservation": 0,  # moto's describe adds the default
+        "shareDistribution": [{"shareIdentifier": "team*", "weightFactor": 0.5}]}, "tags": {}}]  # fmt: skip
+    assert "  # read-only fields dropped: arn\n" in text
+    assert (
+        data["jobQueues"][1]["schedulingPolicyArn"]
+        == "arn:aws:batch:us-east-1:123456789012:scheduling-policy/fair"
+    )
     queues = {entry["name"]: entry["submit"]["jobQueue"] for entry in data["workload"]}
     assert queues == {"work": "main", "small": "serverless"}
     result = batchsim.simulate(parse_scenario(text))

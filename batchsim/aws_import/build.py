@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 from batchsim.aws_import.reader import NAME_KEYS, Described
 from batchsim.errors import AwsInputError
 from batchsim.scenario.aws_fields import READ_ONLY
+from batchsim.scenario.checks import policy_name
 from batchsim.scenario.pasted import arn_name
 
 SECTIONS = ("computeEnvironments", "jobQueues", "jobDefinitions", "schedulingPolicies", "workload")
@@ -209,8 +210,29 @@ def _platform(kind: str | None) -> str:
     return "FARGATE" if kind in _FARGATE else "EC2"
 
 
-def _queue_platforms(queues: list[Written], ces: list[Written]) -> list[tuple[str, str]]:
-    """(queue name, platform) of the ENABLED queues with an ENABLED CE, by descending priority."""
+class _Target(NamedTuple):
+    """A queue a workload entry may go to: its name, the platform it runs, and for a fair-share
+    queue the share identifier to submit with."""
+
+    queue: str
+    platform: str
+    share: str | None
+
+
+def _share(queue: dict[str, Any], policies: dict[str, dict[str, Any]]) -> str | None:
+    """The first share identifier of a fair-share queue's policy (a prefix without its ``*``),
+    ``default`` when it names none; None for a FIFO queue."""
+    reference = queue.get("schedulingPolicyArn")
+    if not isinstance(reference, str):
+        return None
+    policy = _mapping(policies.get(policy_name(reference)))
+    shares = _list(_mapping(policy.get("fairsharePolicy")).get("shareDistribution"))
+    first = str(_mapping(shares[0]).get("shareIdentifier", "")).rstrip("*") if shares else ""
+    return first or "default"
+
+
+def _targets(queues: list[Written], ces: list[Written], policies: list[Written]) -> list[_Target]:
+    """The ENABLED queues with an ENABLED CE, by descending priority."""
     enabled = {
         str(ce.item.get("computeEnvironmentName")): _platform(
             _mapping(ce.item.get("computeResources")).get("type")
@@ -218,18 +240,20 @@ def _queue_platforms(queues: list[Written], ces: list[Written]) -> list[tuple[st
         for ce in ces
         if ce.item.get("state", "ENABLED") == "ENABLED"
     }
+    named = {str(policy.item.get("name")): policy.item for policy in policies}
     found = []
     for queue in sorted(queues, key=lambda q: -_number(q.item.get("priority"), 1)):
         entries = _list(queue.item.get("computeEnvironmentOrder"))
         order = [str(_mapping(entry).get("computeEnvironment")) for entry in entries]
         platforms = [enabled[name] for name in order if name in enabled]
         if queue.item.get("state", "ENABLED") == "ENABLED" and platforms:
-            found.append((str(queue.item.get("jobQueueName")), platforms[0]))
+            name = str(queue.item.get("jobQueueName"))
+            found.append(_Target(name, platforms[0], _share(queue.item, named)))
     return found
 
 
 def _workload(
-    definitions: list[Written], queues: list[tuple[str, str]]
+    definitions: list[Written], targets: list[_Target]
 ) -> tuple[list[Written], list[str]]:
     """One entry per definition (the latest revisions), to the first queue of its platform; a
     line for each definition no queue runs."""
@@ -238,11 +262,13 @@ def _workload(
         name = definition.item["jobDefinitionName"]
         capabilities = _list(definition.item.get("platformCapabilities"))
         platform = "FARGATE" if "FARGATE" in capabilities else "EC2"
-        queue = next((q for q, p in queues if p == platform), None)
-        if queue is None:
+        target = next((t for t in targets if t.platform == platform), None)
+        if target is None:
             unplaced.append(f"{name}: no ENABLED queue runs {platform} jobs, so no workload entry")
             continue
-        submit = {"jobName": name, "jobQueue": queue, "jobDefinition": name}
+        submit = {"jobName": name, "jobQueue": target.queue, "jobDefinition": name}
+        if target.share is not None:
+            submit["shareIdentifier"] = target.share
         entries.append(
             Written({"name": name, "submit": submit, "count": DEFAULT_COUNT}, [], CHECK_WORKLOAD)
         )
@@ -268,6 +294,6 @@ def build_import(
     queues = [_queue(d) for d in _of(objects, "jobQueues")]
     definitions, latest, skipped = _definitions(_of(objects, "jobDefinitions"), all_revisions)
     policies = [Written(*_dropped(d)) for d in _of(objects, "schedulingPolicies")]
-    workload, unplaced = _workload(latest, _queue_platforms(queues, ces))
+    workload, unplaced = _workload(latest, _targets(queues, ces, policies))
     sections = dict(zip(SECTIONS, (ces, queues, definitions, policies, workload), strict=True))
     return Imported(sources, sections, skipped, unplaced)
