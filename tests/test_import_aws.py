@@ -17,7 +17,7 @@ from conftest import base_scenario, cli, run
 
 import batchsim
 from batchsim.errors import ScenarioError
-from batchsim.scenario.loader import parse_scenario
+from batchsim.scenario.loader import parse_scenario, parse_scenario_notes
 from batchsim.scenario.pasted import arn_name
 
 botocore = pytest.importorskip("botocore")
@@ -139,6 +139,22 @@ def test_a_revision_the_pasted_definition_is_not_is_an_error_with_its_line():
         "job definition 'work' is revision 4 here (its pasted revision), so 'work:1' does not exist; "
         "use 'work' or 'work:4'"
     )
+
+
+def test_actions_name_their_queue_and_compute_environment_by_arn_too():
+    by_name = [
+        {"at": "10s", "UpdateJobQueue": {"jobQueue": "q", "priority": 5}},
+        {"at": "20s", "UpdateComputeEnvironment": {"computeEnvironment": "od", "state": "ENABLED"}},
+    ]
+    by_arn = copy.deepcopy(by_name)
+    by_arn[0]["UpdateJobQueue"]["jobQueue"] = f"{ARN}:job-queue/q"
+    by_arn[1]["UpdateComputeEnvironment"]["computeEnvironment"] = f"{ARN}:compute-environment/od"
+    scenario, notes = parse_scenario_notes(yaml.safe_dump(base_scenario(actions=by_arn)))
+    assert scenario == parse_scenario(yaml.safe_dump(base_scenario(actions=by_name)))
+    assert [(note.path, note.message) for note in notes] == [
+        ("actions[0].UpdateJobQueue.jobQueue", "ARN resolved to 'q'"),
+        ("actions[1].UpdateComputeEnvironment.computeEnvironment", "ARN resolved to 'od'"),
+    ]
 
 
 def test_a_hand_typed_status_is_ignored_with_a_hint_at_state(tmp_path):

@@ -19,6 +19,7 @@ from batchsim.errors import AwsInputError
 from batchsim.scenario.aws_fields import READ_ONLY
 from batchsim.scenario.checks import policy_name
 from batchsim.scenario.pasted import arn_name
+from batchsim.scenario.schema import DEFAULT_BOOT_TIME, ComputeEnvironmentSimulation
 
 SECTIONS = ("computeEnvironments", "jobQueues", "jobDefinitions", "schedulingPolicies", "workload")
 """The scenario lists an import writes, in this order."""
@@ -33,10 +34,9 @@ NOUNS = (
 DEFAULT_RUNTIME = "10m"
 DEFAULT_COUNT = 10
 UNMANAGED_TYPE, UNMANAGED_TYPE_VCPUS = "m5.large", 2
-CE_SIMULATION = {
-    "bootTime": {"lognormal": {"median": "90s", "p95": "180s"}},
-    "scaleDownDelay": "5m",
-}
+_IDLE_S = ComputeEnvironmentSimulation.model_fields["scaleDownDelay"].default
+CE_SIMULATION = {"bootTime": DEFAULT_BOOT_TIME, "scaleDownDelay": f"{_IDLE_S:g}s"}
+"""A compute environment's ``simulation`` block: the schema's defaults, written out to check."""
 CHECK_CE = "CHECK: not from AWS; batchsim's default boot time and idle time before scale-in"
 CHECK_UNMANAGED = "CHECK: not from AWS; the instances you register (type, count)"
 CHECK_RUNTIME = f"CHECK: not from AWS; how long a job runs (placeholder {DEFAULT_RUNTIME})"
@@ -140,7 +140,7 @@ def _duplicates(objects: Iterable[Described]) -> list[str]:
 
 def _compute_environment(described: Described) -> Written:
     item, notes = _dropped(described)
-    simulation: dict[str, Any] = dict(CE_SIMULATION)
+    simulation: dict[str, Any] = copy.deepcopy(CE_SIMULATION)
     check = CHECK_CE
     if item.get("type") == "UNMANAGED":
         vcpus = _number(item.get("unmanagedvCpus"), 0)

@@ -29,8 +29,6 @@ _REFERENCES: tuple[tuple[tuple[Any, ...], str], ...] = (
     (("workload", "*", "submit", "jobDefinition"), "job-definition"),
     (("actions", "*", "UpdateComputeEnvironment", "computeEnvironment"), "compute-environment"),
     (("actions", "*", "UpdateJobQueue", "jobQueue"), "job-queue"),
-    (("actions", "*", "UpdateJobQueue", "computeEnvironmentOrder", "*", "computeEnvironment"),
-     "compute-environment"),
 )  # fmt: skip
 """Where a scenario names another object (``*``: every list item), and the ARN type it takes."""
 
