@@ -16,6 +16,7 @@ import yaml
 from conftest import base_scenario, cli, run
 
 import batchsim
+from batchsim.aws_import import writer
 from batchsim.errors import ScenarioError
 from batchsim.scenario.loader import parse_scenario, parse_scenario_notes
 from batchsim.scenario.pasted import arn_name
@@ -419,6 +420,19 @@ def test_malformed_objects_are_problems_in_the_written_file_not_crashes(tmp_path
     status, _, err, text = imported(tmp_path, write_json(tmp_path / "g.json", garbage))
     assert status == 2 and "internal error" not in err and text
     assert err.startswith(f"{tmp_path / 'imported.yaml'}: ")
+
+
+def test_libyaml_writes_what_the_python_emitter_writes():
+    """The writer uses libyaml's emitter when present (faster); its text must be the same."""
+    fast = getattr(yaml, "CSafeDumper", None)
+    if fast is None:
+        pytest.skip("PyYAML without libyaml")
+    definition = example("RegisterJobDefinition", "input", 1)
+    definition["tags"]["Note"] = "ünïcode, a: colon, 'quotes' and a long line " + "x" * 120
+    definition["parameters"] = {"empty": "", "number-like": "0128", "bool-like": "yes"}
+    documents = [definition, example("DescribeComputeEnvironments"), example("DescribeJobQueues")]
+    for document in documents:
+        assert writer._dump(document, fast) == writer._dump(document, yaml.SafeDumper)
 
 
 # ----------------------------------------------------------------------------- bad input
