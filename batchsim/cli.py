@@ -386,7 +386,10 @@ def cmd_import_aws(args, out: TextIO, err: TextIO) -> ExitStatus:
         raise UserError(f"{target} exists; pass --replace to overwrite it")
     stem = target.stem if SCENARIO_NAME.fullmatch(target.stem) else "imported"
     text, imported = import_aws(args.inputs, args.name or stem, args.all_revisions)
-    target.write_text(text, encoding="utf-8")
+    try:
+        target.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise UserError(f"{target}: cannot be written ({error.strerror or error})") from None
     out.write(f"{target} written ({imported.counts()}); edit the lines marked CHECK\n")
     parse_scenario(text, str(target))
     return ExitStatus.SUCCESS

@@ -476,3 +476,13 @@ def test_an_existing_file_is_kept_without_replace(tmp_path):
     status, _, err, text = imported(tmp_path, queues)
     assert (status, text) == (2, "mine\n")
     assert err == f"batchsim: {tmp_path / 'imported.yaml'} exists; pass --replace to overwrite it\n"
+
+
+def test_an_output_that_cannot_be_written_is_a_user_error(tmp_path):
+    queues = write_json(tmp_path / "q.json", example("DescribeJobQueues"))
+    target = tmp_path / "absent" / "imported.yaml"
+    status, _, err = cli("import-aws", queues, "-o", str(target))
+    assert (status, err) == (
+        2,
+        f"batchsim: {target}: cannot be written (No such file or directory)\n",
+    )
