@@ -1,4 +1,5 @@
-"""The command line: ``batchsim run | compare | sweep | plan | fit | validate | doctor | schema | catalog``.
+"""The command line: ``batchsim run | compare | sweep | plan | fit | validate | doctor | import-aws |
+schema | catalog``.
 
 ``main(argv, stdout, stderr)`` returns an :class:`ExitStatus` and never lets a traceback reach
 the user for a problem they can fix; tests call it in-process with their own streams.
@@ -101,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     doctor = commands.add_parser("doctor", help="find problems in a scenario before running it")
     doctor.add_argument("scenario", help="scenario YAML file")
     _add_set(doctor)
+    _add_import_aws(commands)
     commands.add_parser("schema", help="print the scenario JSON Schema (for editor completion)")
     catalog = commands.add_parser("catalog", help="list instance types and us-east-1 prices")
     catalog.add_argument("--family", action="append", help="only these families or types (repeatable)")
@@ -137,6 +139,19 @@ def _add_dask(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dask", default=None, metavar="ADDRESS",
                         help="run on Dask: 'local' starts a LocalCluster of --workers processes, "
                              "tcp://host:8786 uses a running scheduler (pip install 'batchsim[dask]')")  # fmt: skip
+
+
+def _add_import_aws(commands) -> None:
+    command = commands.add_parser(
+        "import-aws", help="write a scenario from aws batch describe-* output (JSON files or a folder)"
+    )
+    command.add_argument("inputs", nargs="+", metavar="FILE|FOLDER",
+                         help="JSON of describe-compute-environments, -job-queues, -job-definitions")  # fmt: skip
+    command.add_argument("-o", "--output", required=True, metavar="SCENARIO", help="the YAML file to write")
+    command.add_argument("--all-revisions", action="store_true",
+                         help="keep every job definition revision (older ones as <name>-r<revision>)")  # fmt: skip
+    command.add_argument("--name", default=None, help="scenario name (default: from the file name)")
+    command.add_argument("--replace", action="store_true", help="overwrite SCENARIO if it exists")
 
 
 def _add_plan(commands) -> None:
@@ -271,7 +286,7 @@ def cmd_run(args, out: TextIO, err: TextIO) -> ExitStatus:
     On a terminal, stderr shows a progress line while the run and the writing last (not with
     ``--quiet``). Jobs left that can never run end the summary with a loud line and exit 4.
     """
-    from batchsim.api import load_scenario, simulate
+    from batchsim.api import simulate
     from batchsim.results.folder import check_output_folder
     from batchsim.results.progress import Progress, expected_jobs
     from batchsim.results.report import summary_table
@@ -283,7 +298,7 @@ def cmd_run(args, out: TextIO, err: TextIO) -> ExitStatus:
         events_by_default,
     )
 
-    scenario = load_scenario(args.scenario, args.overrides)
+    scenario = load_noted(args.scenario, args.overrides, err)
     folder = Path(args.output) if args.output else Path("out") / scenario.name
     check_output_folder(folder, args.replace)
     if args.size_check:
@@ -449,14 +464,24 @@ def cmd_fit(args, out: TextIO, err: TextIO) -> ExitStatus:
     return ExitStatus.SUCCESS
 
 
+def load_noted(path: str, overrides: list[str], err: TextIO) -> Scenario:
+    """Load the scenario file at ``path``, printing the loader's notes (pasted AWS fields
+    ignored, ARNs resolved) on ``err`` as warnings."""
+    from batchsim.scenario.loader import load_scenario_notes
+
+    scenario, notes = load_scenario_notes(path, overrides)
+    for note in notes:
+        err.write(f"{path}: note: {note}\n")
+    return scenario
+
+
 def cmd_validate(args, out: TextIO, err: TextIO) -> ExitStatus:
     """Validate the scenario; print a one-line confirmation with the estimated size, and the
     doctor's findings on stderr (they never change the exit status)."""
-    from batchsim.api import load_scenario
     from batchsim.doctor import diagnose
     from batchsim.scenario.estimate import estimate_size
 
-    scenario = load_scenario(args.scenario, args.overrides)
+    scenario = load_noted(args.scenario, args.overrides, err)
     out.write(
         f"{args.scenario}: valid scenario '{scenario.name}' ({len(scenario.computeEnvironments)} compute "
         f"environments, {len(scenario.jobQueues)} queues, {len(scenario.workload)} workload entries; "
@@ -477,6 +502,27 @@ def cmd_doctor(args, out: TextIO, err: TextIO) -> ExitStatus:
     out.write(format_findings(findings, args.scenario) + "\n")
     if counted(findings, Severity.ERROR):
         return ExitStatus.JOBS_CANNOT_RUN
+    return ExitStatus.SUCCESS
+
+
+def cmd_import_aws(args, out: TextIO, err: TextIO) -> ExitStatus:
+    """Write the scenario for the describe output given, then validate it: what is left to fix
+    (a type the catalog lacks, a queue whose compute environment was not given) is listed with
+    its line in the written file, exit status 2."""
+    from batchsim.aws_import import import_aws
+    from batchsim.scenario.loader import SCENARIO_NAME, parse_scenario
+
+    target = Path(args.output)
+    if target.exists() and not args.replace:
+        raise UserError(f"{target} exists; pass --replace to overwrite it")
+    stem = target.stem if SCENARIO_NAME.fullmatch(target.stem) else "imported"
+    text, imported = import_aws(args.inputs, args.name or stem, args.all_revisions)
+    try:
+        target.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise UserError(f"{target}: cannot be written ({error.strerror or error})") from None
+    out.write(f"{target} written ({imported.counts()}); edit the lines marked CHECK\n")
+    parse_scenario(text, str(target))
     return ExitStatus.SUCCESS
 
 
@@ -506,6 +552,7 @@ COMMANDS = {
     "fit": cmd_fit,
     "validate": cmd_validate,
     "doctor": cmd_doctor,
+    "import-aws": cmd_import_aws,
     "schema": cmd_schema,
     "catalog": cmd_catalog,
 }

@@ -139,6 +139,12 @@ class OutputFolderError(UserError):
     other than batchsim's results (without ``--replace``), a path it cannot create."""
 
 
+class AwsInputError(UserError):
+    """Input to ``batchsim import-aws`` that cannot be read: a missing file, JSON that does not
+    parse (with its file and line), a document that is not Batch describe output. The message
+    lists every problem, one per line."""
+
+
 class RunTooLargeError(UserError):
     """A scenario whose estimated size exceeds the memory available (without ``--no-size-check``)."""
 

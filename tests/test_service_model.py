@@ -77,6 +77,30 @@ def test_every_field_and_enum_value_of_the_model_is_classified_once():
     assert len(paths) == len(FIELDS) == 289  # botocore 1.44.18
 
 
+def test_read_only_fields_are_the_described_members_the_request_lacks():
+    """What describe-* returns beyond what the create request takes is read-only: the loader
+    and import-aws drop exactly these members, and the list each scenario list takes them from
+    is the one whose request the output shape answers."""
+    service = loaders.Loader().load_service_model("batch", "service-2")
+    requests = {where.removesuffix("[]"): request for request, where, _ in OPERATIONS.values()}
+    for list_key, read_only in aws_fields.READ_ONLY.items():
+        response = service["operations"][read_only.operation]["output"]["shape"]
+        assert _inner(SHAPES[response]["members"][list_key]["shape"]) == read_only.shape
+        output, request = SHAPES[read_only.shape]["members"], SHAPES[requests[list_key]]["members"]
+        assert set(read_only.fields) == set(output) - set(request), list_key
+        assert set(request) <= set(
+            output
+        )  # nothing a request takes is missing from describe output
+
+
+def test_the_scenario_docs_list_the_read_only_fields():
+    text = (REPO / "docs" / "scenario-format.md").read_text()
+    for list_key, read_only in aws_fields.READ_ONLY.items():
+        row = next(line for line in text.splitlines() if line.startswith(f"| `{list_key}[]` |"))
+        assert [f for f in read_only.fields if f"`{f}`" not in row] == [], list_key
+        assert f"(`{read_only.shape}`)" in row
+
+
 def test_the_operations_are_the_ones_a_scenario_speaks():
     operations = loaders.Loader().load_service_model("batch", "service-2")["operations"]
     for name, (request, _, _) in OPERATIONS.items():

@@ -440,6 +440,30 @@ SCHEMA_SHAPES: dict[str, tuple[str, ...]] = {
 """The botocore shape(s) each scenario model mirrors, by the model's class name."""
 
 
+class ReadOnly(NamedTuple):
+    """The members AWS returns on a described object that its create request does not take:
+    ``shape`` is the output shape (``Describe…`` response items), ``operation`` the describe
+    call that returns it."""
+
+    shape: str
+    operation: str
+    fields: tuple[str, ...]
+
+
+READ_ONLY: dict[str, ReadOnly] = {
+    "computeEnvironments": ReadOnly("ComputeEnvironmentDetail", "DescribeComputeEnvironments", (
+        "computeEnvironmentArn", "containerOrchestrationType", "ecsClusterArn", "status",
+        "statusReason", "updatePolicy", "uuid")),
+    "jobQueues": ReadOnly("JobQueueDetail", "DescribeJobQueues", ("jobQueueArn", "status", "statusReason")),
+    "jobDefinitions": ReadOnly("JobDefinition", "DescribeJobDefinitions", (
+        "containerOrchestrationType", "jobDefinitionArn", "revision", "status")),
+    "schedulingPolicies": ReadOnly("SchedulingPolicyDetail", "DescribeSchedulingPolicies", ("arn",)),
+}  # fmt: skip
+"""Read-only fields by the scenario list whose entries may carry them (pasted describe output):
+the loader and ``batchsim import-aws`` drop them with a note. ``tests/test_service_model.py``
+checks each tuple against botocore (the output shape's members minus the request's)."""
+
+
 def refusal(model: str, key: str, value: object = None) -> str | None:
     """Return the loader's message for ``key`` (or its enum ``value``) on the scenario model
     named ``model`` when the table says *not supported*; None otherwise. ``model`` "Scenario"

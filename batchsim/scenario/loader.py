@@ -13,7 +13,7 @@ import re
 import types
 from collections.abc import Sequence
 from pathlib import Path as FilePath
-from typing import TYPE_CHECKING, Annotated, Any, Union, get_args, get_origin
+from typing import TYPE_CHECKING, Annotated, Any, NamedTuple, Union, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -22,6 +22,7 @@ from batchsim.errors import Problem, ScenarioError
 from batchsim.scenario.checks import check_references, check_scenario, partial_scenario
 from batchsim.scenario.distributions import FAMILIES
 from batchsim.scenario.overrides import apply_overrides
+from batchsim.scenario.pasted import unpaste
 from batchsim.scenario.schema import Scenario
 from batchsim.scenario.trace_check import trace_problems
 from batchsim.scenario.yamlmap import Path, YamlDoc, format_path, load_yaml, parse_path
@@ -290,6 +291,51 @@ def _name_problems(doc: YamlDoc, applied: list[Path]) -> list[Problem]:
     return [_located(("name",), message, doc, applied)]
 
 
+class Loaded(NamedTuple):
+    """A validated scenario and the notes its loading made (read-only AWS fields ignored, ARNs
+    resolved to names): warnings, each with its path and line."""
+
+    scenario: Scenario
+    notes: list[Problem]
+
+
+def _by_line(problems: list[Problem]) -> list[Problem]:
+    return sorted(problems, key=lambda p: (p.line is not None, p.line or 0))
+
+
+def parse_scenario_notes(
+    text: str,
+    source: str = "<string>",
+    overrides: Sequence[str] = (),
+    *,
+    catalog: Catalog | None = None,
+    base_dir: str | FilePath | None = None,
+) -> Loaded:
+    """Return the validated scenario written in the YAML ``text`` with the loader's notes; see
+    :func:`parse_scenario`. Pasted AWS objects lose their read-only fields and have their ARNs
+    resolved to names (:mod:`batchsim.scenario.pasted`), each change a note."""
+    doc, problems = load_yaml(text)
+    if doc is None:
+        raise ScenarioError(problems, source)
+    applied: list[Path] = []
+    problems += apply_overrides(doc.data, list(overrides), applied)
+    problems += _name_problems(doc, applied)
+    pasted = unpaste(doc.data)
+    notes = [_located(change.path, change.message, doc, applied) for change in pasted.notes]
+    problems += [_located(change.path, change.message, doc, applied) for change in pasted.problems]
+    scenario, found = _validate(doc, applied, catalog)
+    problems += found
+    folder = _base_dir(source, base_dir)
+    if scenario is not None and not found:
+        problems += [
+            _located(path, message, doc, applied)
+            for path, message in trace_problems(scenario, folder)
+        ]
+    if problems or scenario is None:
+        raise ScenarioError(_by_line(problems), source)
+    return Loaded(scenario.with_base_dir(folder), _by_line(notes))
+
+
 def parse_scenario(
     text: str,
     source: str = "<string>",
@@ -303,28 +349,11 @@ def parse_scenario(
     ``overrides`` are ``PATH=VALUE`` assignments applied before validation (see
     :mod:`batchsim.scenario.overrides`); ``catalog`` defaults to the packaged one; ``source``
     names the text in messages; trace paths are relative to ``base_dir`` (default: the folder
-    of ``source`` if it is a file, else the working directory), and every trace is read. Raises :class:`ScenarioError` carrying every problem found,
-    sorted by line, each with its dotted path.
+    of ``source`` if it is a file, else the working directory), and every trace is read. Raises
+    :class:`ScenarioError` carrying every problem found, sorted by line, each with its dotted
+    path. The notes of :func:`parse_scenario_notes` are dropped.
     """
-    doc, problems = load_yaml(text)
-    if doc is None:
-        raise ScenarioError(problems, source)
-    applied: list[Path] = []
-    problems += apply_overrides(doc.data, list(overrides), applied)
-    problems += _name_problems(doc, applied)
-    scenario, found = _validate(doc, applied, catalog)
-    problems += found
-    folder = _base_dir(source, base_dir)
-    if scenario is not None and not found:
-        problems += [
-            _located(path, message, doc, applied)
-            for path, message in trace_problems(scenario, folder)
-        ]
-    if problems or scenario is None:
-        raise ScenarioError(
-            sorted(problems, key=lambda p: (p.line is not None, p.line or 0)), source
-        )
-    return scenario.with_base_dir(folder)
+    return parse_scenario_notes(text, source, overrides, catalog=catalog, base_dir=base_dir).scenario
 
 
 def _base_dir(source: str, base_dir: str | FilePath | None) -> str | None:
@@ -356,6 +385,15 @@ def load_scenario(
     """
     path = FilePath(path)
     return parse_scenario(_read(path), str(path), overrides, catalog=catalog)
+
+
+def load_scenario_notes(
+    path: str | FilePath, overrides: Sequence[str] = (), *, catalog: Catalog | None = None
+) -> Loaded:
+    """Read and validate the scenario file at ``path``, with the loader's notes; see
+    :func:`parse_scenario_notes` and :func:`load_scenario`."""
+    path = FilePath(path)
+    return parse_scenario_notes(_read(path), str(path), overrides, catalog=catalog)
 
 
 def resolved_yaml(scenario: Scenario) -> str:
