@@ -280,6 +280,7 @@ SHIPPED = sorted((REPO / "scenarios").rglob("*.yaml"))
 ACCEPTED = {
     "hourly-jobs-spot": {"single-seed-spot", "spot-without-checkpoint"},
     "hourly-jobs-spot-checkpoint": {"single-seed-spot"},
+    "trace-replay-kth": {"no-timeout"},
     "spot-with-on-demand-fallback": {"single-seed-spot"},
 }
 
