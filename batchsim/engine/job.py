@@ -46,6 +46,11 @@ STAMP = {
 }
 
 
+def child_id(parent_id: str, index: int | None) -> str:
+    """Return the id of array child ``index`` of the array ``parent_id`` (AWS: ``<id>:<index>``)."""
+    return f"{parent_id}:{index}"
+
+
 class Progress:
     """Checkpoint/restart state of one job: the work saved so far and the current attempt's
     work window (when its work starts, when it would end, what a notice checkpoint saved)."""
@@ -121,7 +126,7 @@ class Job:
     def job_id(self) -> str:
         """AWS-style id: ``<entry>-<n>`` for jobs, ``<parent>:<index>`` for array children."""
         if self.parent is not None:
-            return f"{self.parent.job_id}:{self.array_index}"
+            return child_id(self.parent.job_id, self.array_index)
         return f"{self.spec.entry}-{self.serial}"
 
     @property
