@@ -98,11 +98,12 @@ def test_cells_are_plain_strings_not_enum_members():
     assert {type(v) for v in status + outcome} == {str}
 
 
-def test_job_getters_name_every_job_column_once():
-    from batchsim.engine.job_columns import JOB_GETTERS, SPEC_GETTERS
+def test_job_values_and_spec_getters_name_every_job_column_once():
+    from batchsim.engine.job_columns import SPEC_GETTERS, job_values
 
-    assert not set(JOB_GETTERS) & set(SPEC_GETTERS)
-    assert set(JOB_GETTERS) | set(SPEC_GETTERS) == set(JOB.names)
+    per_job = set(job_values([]))
+    assert not per_job & set(SPEC_GETTERS)
+    assert per_job | set(SPEC_GETTERS) == set(JOB.names)
 
 
 def test_jobs_read_in_small_blocks_give_the_same_table(monkeypatch):

@@ -27,6 +27,13 @@ if TYPE_CHECKING:
 CONTAINER_EXITED = "Essential container in task exited"
 TIMEOUT_REASON = "Job attempt duration exceeded timeout"
 RUNNING, SUCCEEDED, FAILED = JobState.RUNNING, JobState.SUCCEEDED, JobState.FAILED
+# NOTE: members as module names: reading ``Enum.MEMBER`` is an attribute lookup on the enum
+# class at every use, several times the cost of a global (compiled, ten times).
+ATTEMPT_SUCCEEDED, ATTEMPT_FAILED, ATTEMPT_TIMED_OUT = (
+    Outcome.SUCCEEDED,
+    Outcome.FAILED,
+    Outcome.TIMED_OUT,
+)
 
 
 class AttemptRunner:
@@ -74,9 +81,9 @@ class AttemptRunner:
             job.work_s if checkpoint is None else self._checkpointed_run(job, checkpoint, now)
         )
         exit_code: int | None
-        outcome, exit_code, full = Outcome.SUCCEEDED, 0, duration
+        outcome, exit_code, full = ATTEMPT_SUCCEEDED, 0, duration
         if spec.failure_probability > 0 and spec.uniform() < spec.failure_probability:
-            outcome, exit_code = Outcome.FAILED, spec.failure_exit_code
+            outcome, exit_code = ATTEMPT_FAILED, spec.failure_exit_code
             if spec.failure_after is not None:
                 duration = spec.failure_after()
         if spec.container_failures:
@@ -84,7 +91,7 @@ class AttemptRunner:
                 spec.container_failures, outcome, exit_code, duration, full
             )
         if spec.timeout_s is not None and duration > spec.timeout_s:
-            outcome, exit_code, duration = Outcome.TIMED_OUT, None, spec.timeout_s
+            outcome, exit_code, duration = ATTEMPT_TIMED_OUT, None, spec.timeout_s
         job.timer = self.env.call_later(
             duration, partial(self._end, job, token, outcome, exit_code)
         )
@@ -124,16 +131,16 @@ class AttemptRunner:
         now = self.env._now
         instance, starting_at = job.instance, job.starting_at
         assert instance is not None and starting_at is not None  # the attempt is placed
-        reason = TIMEOUT_REASON if outcome is Outcome.TIMED_OUT else CONTAINER_EXITED
-        if outcome is not Outcome.SUCCEEDED and job.spec.checkpoint is not None:
+        reason = TIMEOUT_REASON if outcome is ATTEMPT_TIMED_OUT else CONTAINER_EXITED
+        if outcome is not ATTEMPT_SUCCEEDED and job.spec.checkpoint is not None:
             job.progress.saved_s += self._work_done(job, now)[1]
             job.progress.notice_saved_s = None
         job.timer = None  # NOTE: fired; a million of them would otherwise stay alive to the end
         lifecycle = self.lifecycle
         lifecycle.stop(job, outcome, exit_code, reason, now)
-        if outcome is Outcome.SUCCEEDED:
+        if outcome is ATTEMPT_SUCCEEDED:
             lifecycle.finish(job, SUCCEEDED, now)
-        elif outcome is Outcome.FAILED:
+        elif outcome is ATTEMPT_FAILED:
             self._retry_or_fail(job, reason, exit_code, now)
         else:
             lifecycle.finish(job, FAILED, now)
@@ -215,11 +222,11 @@ def _first_essential_exit(
     containers), so the earliest failure wins; on a tie, the job's own failure model, then the
     containers in their order. ``duration`` is the attempt's time so far, ``full`` its time
     without a failure (a failure without ``after`` comes at the end of it)."""
-    failed = outcome is Outcome.FAILED
+    failed = outcome is ATTEMPT_FAILED
     for failure in failures:
         if not failure.uniform() < failure.probability:
             continue
         at = failure.after() if failure.after is not None else full
         if not failed or at < duration:
-            outcome, exit_code, duration, failed = Outcome.FAILED, failure.exit_code, at, True
+            outcome, exit_code, duration, failed = ATTEMPT_FAILED, failure.exit_code, at, True
     return outcome, exit_code, duration

@@ -11,32 +11,66 @@ from operator import attrgetter
 
 import numpy as np
 
-from batchsim.engine.job import Job
+from batchsim.engine.job import Job, child_id
 from batchsim.engine.spec import JobSpec
 from batchsim.records import JOB, Columns, as_column
-
-
-def _parent_id(job: Job) -> str | None:
-    parent = job.parent
-    return parent.job_id if parent is not None else None
 
 
 def _nodes(spec: JobSpec) -> int | None:
     return spec.shape.nodes or None
 
 
-# How each job column is read: from the Job, or from its JobSpec (shared by a workload entry's
-# jobs, so read once per spec). Together they name every JOB column (tested).
-JOB_GETTERS: dict[str, Callable[[Job], object]] = {
-    "jobId": attrgetter("job_id"), "jobName": attrgetter("name"), "status": attrgetter("state"),
-    "statusReason": attrgetter("status_reason"), "attempts": attrgetter("attempts"),
-    "exitCode": attrgetter("exit_code"), "createdAt": attrgetter("created_at"),
-    "pendingAt": attrgetter("pending_at"), "runnableAt": attrgetter("runnable_at"),
-    "startingAt": attrgetter("starting_at"), "startedAt": attrgetter("started_at"),
-    "stoppedAt": attrgetter("stopped_at"), "computeEnvironment": attrgetter("compute_environment"),
-    "instanceType": attrgetter("instance_type"), "arrayParent": _parent_id,
-    "arrayIndex": attrgetter("array_index"), "arraySize": attrgetter("size"),
-}  # fmt: skip
+def _ids(jobs: list[Job]) -> tuple[list[str], list[str | None]]:
+    """Return the jobId and arrayParent columns of ``jobs``; an array's own id is formatted
+    once per block, not once per child (twice, with arrayParent)."""
+    parent_ids: dict[Job, str] = {}
+    ids: list[str] = []
+    parents: list[str | None] = []
+    for job in jobs:
+        parent = job.parent
+        if parent is None:
+            ids.append(job.job_id)
+            parents.append(None)
+            continue
+        parent_id = parent_ids.get(parent)
+        if parent_id is None:
+            parent_id = parent_ids[parent] = parent.job_id
+        ids.append(child_id(parent_id, job.array_index))
+        parents.append(parent_id)
+    return ids, parents
+
+
+def job_values(jobs: list[Job]) -> dict[str, list]:
+    """Return each JOB column read from the Jobs themselves, as a list over ``jobs``.
+
+    NOTE: one comprehension per column rather than ``map(attrgetter(...))``: the interpreter
+    specialises the attribute read (and mypyc compiles it to a field load), about a third
+    faster per value interpreted; sealing is a fifth of the engine's time per job.
+    """
+    job_ids, parent_ids = _ids(jobs)
+    return {
+        "jobId": job_ids,
+        "jobName": [job.name for job in jobs],
+        "status": [job.state for job in jobs],
+        "statusReason": [job.status_reason for job in jobs],
+        "attempts": [job.attempts for job in jobs],
+        "exitCode": [job.exit_code for job in jobs],
+        "createdAt": [job.created_at for job in jobs],
+        "pendingAt": [job.pending_at for job in jobs],
+        "runnableAt": [job.runnable_at for job in jobs],
+        "startingAt": [job.starting_at for job in jobs],
+        "startedAt": [job.started_at for job in jobs],
+        "stoppedAt": [job.stopped_at for job in jobs],
+        "computeEnvironment": [job.compute_environment for job in jobs],
+        "instanceType": [job.instance_type for job in jobs],
+        "arrayParent": parent_ids,
+        "arrayIndex": [job.array_index for job in jobs],
+        "arraySize": [job.size for job in jobs],
+    }
+
+
+# How each column shared by a workload entry's jobs is read from their JobSpec (read once per
+# spec). With :func:`job_values` they name every JOB column (tested).
 SPEC_GETTERS: dict[str, Callable[[JobSpec], object]] = {
     "workload": attrgetter("entry"), "jobDefinition": attrgetter("job_definition"),
     "jobQueue": attrgetter("queue"), "vcpus": attrgetter("shape.vcpus"),
@@ -54,13 +88,14 @@ def block_columns(jobs: list[Job]) -> Columns:
     distinct = dict(zip(map(id, specs), specs, strict=True))
     code_of = {key: code for code, key in enumerate(distinct)}
     codes = np.array(list(map(code_of.__getitem__, map(id, specs))), dtype=np.intp)
+    values = job_values(jobs)
     columns = {}
     for f in JOB.fields:
         if f.name in SPEC_GETTERS:
             per_spec = list(map(SPEC_GETTERS[f.name], distinct.values()))
             columns[f.name] = as_column(f, per_spec)[codes]
         else:
-            columns[f.name] = as_column(f, list(map(JOB_GETTERS[f.name], jobs)))
+            columns[f.name] = as_column(f, values.pop(f.name))
     return columns
 
 

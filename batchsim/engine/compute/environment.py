@@ -19,6 +19,11 @@ from batchsim.engine.compute.instance import Instance, InstanceState
 from batchsim.engine.compute.scale_in import start_idle_timer
 from batchsim.engine.compute.scale_out import fill_floor, never, promise_room
 
+# NOTE: module names for enum members: cheaper than ``InstanceState.X`` per use (attempts.py)
+BOOTING, READY = InstanceState.BOOTING, InstanceState.READY
+RETIRING, TERMINATED = InstanceState.RETIRING, InstanceState.TERMINATED
+
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -161,7 +166,7 @@ class ComputeEnvironment:
         replaces it): its jobs run on, and it terminates when the last one leaves."""
         self.ready.remove(instance)
         self.retiring.append(instance)
-        instance.state = InstanceState.RETIRING
+        instance.state = RETIRING
         # NOTE: its free vCPUs stay in free_vcpus (only a quick filter) until it terminates.
 
     def can_ever_serve(self, shape: Shape) -> bool:
@@ -289,7 +294,7 @@ class ComputeEnvironment:
             self.terminate(instance, TASK_STOPPED)
             return
         if not instance.jobs:
-            if instance.state == InstanceState.RETIRING:
+            if instance.state == RETIRING:
                 self.terminate(instance, REPLACED)  # NOTE: its last job left; it was replaced
             else:
                 start_idle_timer(self, instance)
@@ -351,9 +356,9 @@ class ComputeEnvironment:
         return instance
 
     def _on_ready(self, instance: Instance, _event=None) -> None:
-        if instance.state != InstanceState.BOOTING:
+        if instance.state != BOOTING:
             return
-        instance.state = InstanceState.READY
+        instance.state = READY
         instance.ready_at = self.env.now
         instance.reserved_vcpus = instance.reserved_mib = 0.0
         instance.reserved_gpus = 0
@@ -369,17 +374,17 @@ class ComputeEnvironment:
     def terminate(self, instance: Instance, reason: str) -> None:
         """Terminate ``instance`` now (it must hold no job) and record its lifetime."""
         now = self.env.now
-        if instance.state == InstanceState.READY:
+        if instance.state == READY:
             self.ready.remove(instance)
             self.free_vcpus -= instance.free_vcpus
-        elif instance.state == InstanceState.BOOTING:
+        elif instance.state == BOOTING:
             self.booting.remove(instance)
-        elif instance.state == InstanceState.RETIRING:
+        elif instance.state == RETIRING:
             self.retiring.remove(instance)
             self.free_vcpus -= instance.free_vcpus  # NOTE: still counted while it retired
         if self.tasks is not None:
             self.tasks.discard(instance)
-        instance.state = InstanceState.TERMINATED
+        instance.state = TERMINATED
         instance.terminated_at = now
         if instance.idle_timer is not None and self.env.daemons_possible:
             self.env.cancel(instance.idle_timer)  # NOTE: a reclaimed instance needs no idle check

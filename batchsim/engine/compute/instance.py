@@ -7,6 +7,10 @@ from typing import TYPE_CHECKING
 from batchsim.engine.spec import Shape
 from batchsim.records import InstanceState
 
+# NOTE: module names for enum members: cheaper than ``InstanceState.X`` per use (attempts.py)
+BOOTING = InstanceState.BOOTING
+
+
 if TYPE_CHECKING:
     from batchsim.catalog import InstanceType
     from batchsim.engine.compute.environment import ComputeEnvironment
@@ -43,7 +47,7 @@ class Instance:
         self.price_per_hour = (
             itype.on_demand_price_per_hour if price_per_hour is None else price_per_hour
         )
-        self.state = InstanceState.BOOTING
+        self.state = BOOTING
         self.launched_at = now
         self.ready_at: float | None = None
         self.terminated_at: float | None = None

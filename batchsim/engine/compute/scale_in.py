@@ -11,6 +11,10 @@ from typing import TYPE_CHECKING
 
 from batchsim.engine.compute.instance import InstanceState
 
+# NOTE: module names for enum members: cheaper than ``InstanceState.X`` per use (attempts.py)
+READY = InstanceState.READY
+
+
 if TYPE_CHECKING:
     from batchsim.engine.compute.environment import ComputeEnvironment
     from batchsim.engine.compute.instance import Instance
@@ -59,7 +63,7 @@ def idle_due(ce: ComputeEnvironment, instance: Instance, event) -> None:
     """The idle timer of ``instance`` fired: if it has been empty for the scale-down delay,
     decide on scale-in; if it took a job since, wait for the delay from its latest release."""
     instance.idle_timer = None
-    if instance.jobs or instance.state != InstanceState.READY:
+    if instance.jobs or instance.state != READY:
         return  # NOTE: busy, or gone; its next release arms a new timer
     now = ce.env._now
     due = instance.idle_since + idle_delay(ce, instance)
@@ -80,7 +84,7 @@ def idle_expired(ce: ComputeEnvironment, instance: Instance, token: int, event=N
 def scale_in_if_idle(ce: ComputeEnvironment, instance: Instance, token: int) -> None:
     """Terminate ``instance`` if it is still idle since ``token``, no waiting job wants it and
     the minvCpus floor lets it go."""
-    if instance.idle_token != token or instance.jobs or instance.state != InstanceState.READY:
+    if instance.idle_token != token or instance.jobs or instance.state != READY:
         return
     if ce.enabled and ce.links.is_wanted(ce, instance):
         # A waiting job fits and the next pass (a later scheduler tick) will place it.
