@@ -17,7 +17,7 @@ from batchsim.scenario.loader import parse_scenario
 
 SCENARIO = TINY_YAML.replace("name: tiny", "name: guards")
 RUN_FILES = {
-    "summary.json", "report.md", "jobs.csv", "attempts.csv", "instances.csv", "timeline.csv",
+    "summary.json", "report.md", "jobs.csv", "attempts.csv", "instances.csv", "timeline.csv", "waits.csv",
     "scenario.resolved.yaml", "capacity.png", "jobs.png", "queue_wait.png",
 }  # fmt: skip
 

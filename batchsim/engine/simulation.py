@@ -163,6 +163,7 @@ class Model:
             capacity=recorder.capacity.columns(),
             blocked=recorder.blocked.columns(),
             consumables=recorder.consumables.columns(),
+            waits=recorder.waits.columns(),
             compute_environments={
                 name: {"minvCpus": ce.min_vcpus, "maxvCpus": ce.max_vcpus}
                 for name, ce in self.ces.items()

@@ -24,7 +24,8 @@ class RunResult:
     seconds from t=0); ``summary`` holds the metrics written to ``summary.json``; ``blocked``
     lists the blocked head jobs AWS would report in ``Batch Job Queue Blocked`` events;
     ``consumables`` the quantities of the consumable resources over time (no rows when the
-    scenario has none).
+    scenario has none); ``waits`` each change of why a line of RUNNABLE jobs waits, as the
+    scheduler found it.
     """
 
     scenario: Scenario
@@ -39,6 +40,7 @@ class RunResult:
     summary: dict = field(default_factory=dict)
     blocked: pd.DataFrame = field(default_factory=pd.DataFrame)
     consumables: pd.DataFrame = field(default_factory=pd.DataFrame)
+    waits: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @classmethod
     def from_engine(cls, scenario: Scenario, run: EngineRun, version: str) -> RunResult:
@@ -70,6 +72,7 @@ class RunResult:
             summary=summary,
             blocked=blocked,
             consumables=consumables,
+            waits=tables.waits_frame(run),
         )
 
     def write(

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from batchsim.results.progress import Progress
     from batchsim.results.run_result import RunResult
 
-TABLES = ("jobs", "attempts", "instances", "timeline")
+TABLES = ("jobs", "attempts", "instances", "timeline", "waits")
 """RunResult tables written as ``<name>.csv``."""
 PNG_DPI = 110
 # Drop the "Software: matplotlib version …" chunk so the bytes do not depend on the install.
