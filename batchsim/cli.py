@@ -1,4 +1,4 @@
-"""The command line: ``batchsim run | compare | sweep | plan | validate | schema | catalog``.
+"""The command line: ``batchsim run | compare | sweep | plan | explain | validate | schema | catalog``.
 
 ``main(argv, stdout, stderr)`` returns an :class:`ExitStatus` and never lets a traceback reach
 the user for a problem they can fix; tests call it in-process with their own streams.
@@ -86,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_set(compare)
     _add_sweep(commands)
     _add_plan(commands)
+    _add_explain(commands)
     validate = commands.add_parser("validate", help="check a scenario and report every problem")
     validate.add_argument("scenario", help="scenario YAML file")
     _add_set(validate)
@@ -143,6 +144,16 @@ def _add_plan(commands) -> None:
     plan.add_argument("-o", "--output", default="out/plan", help="output folder (default: out/plan)")
     _add_guards(plan)
     _add_set(plan)
+
+
+def _add_explain(commands) -> None:
+    explain = commands.add_parser("explain", help="one job's story: each state, when, how long and why")
+    explain.add_argument("target", metavar="RUN", help="a run folder written by `batchsim run`, or a scenario YAML file")
+    explain.add_argument("--job", default=None, metavar="ID|NAME",
+                         help="the jobId or jobName to explain (default: list the longest waits)")  # fmt: skip
+    explain.add_argument("--json", action="store_true", help="print the story as JSON")
+    explain.add_argument("--seed", type=_seed, default=None, help="a scenario's seed (≥ 0), as for run")
+    _add_set(explain)
 
 
 def _probability(text: str) -> float:
@@ -336,6 +347,29 @@ def check_size(scenarios: list[Scenario], parallel: int = 1) -> None:
     )
 
 
+def cmd_explain(args, out: TextIO, err: TextIO) -> ExitStatus:
+    """Tell one job's story (``--job``), or list the jobs that waited longest; a scenario file
+    is run in memory first (``--seed``, ``--set``), a run folder is read as written."""
+    import batchsim.explain as ex
+
+    target = Path(args.target)
+    if target.is_dir():
+        if args.seed is not None or args.overrides:
+            raise UserError(f"{target}: --seed and --set apply to a scenario file, not a run folder")
+        run = ex.read_folder(target)
+    else:
+        from batchsim.api import load_scenario, simulate
+
+        run = ex.RunTables.of(simulate(load_scenario(target, args.overrides), seed=args.seed))
+    if args.job is None:
+        hints = ex.longest_waits(run)
+        out.write((hints.to_json(orient="records") if args.json else ex.hints_text(hints)) + "\n")
+        return ExitStatus.SUCCESS
+    story = ex.explain(run, args.job)
+    out.write((ex.story_json(story) if args.json else ex.story_text(story)) + "\n")
+    return ExitStatus.SUCCESS
+
+
 def cmd_validate(args, out: TextIO, err: TextIO) -> ExitStatus:
     """Validate the scenario; print a one-line confirmation with the estimated size."""
     from batchsim.api import load_scenario
@@ -373,6 +407,7 @@ COMMANDS = {
     "compare": cmd_compare,
     "sweep": cmd_sweep,
     "plan": cmd_plan,
+    "explain": cmd_explain,
     "validate": cmd_validate,
     "schema": cmd_schema,
     "catalog": cmd_catalog,

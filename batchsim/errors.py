@@ -111,6 +111,10 @@ class OutputFolderError(UserError):
     other than batchsim's results (without ``--replace``), a path it cannot create."""
 
 
+class UnknownJobError(UserError):
+    """``explain`` was asked for a job that is not in the run; the message names close ones."""
+
+
 class RunTooLargeError(UserError):
     """A scenario whose estimated size exceeds the memory available (without ``--no-size-check``)."""
 

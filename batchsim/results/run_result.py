@@ -25,7 +25,7 @@ class RunResult:
     lists the blocked head jobs AWS would report in ``Batch Job Queue Blocked`` events;
     ``consumables`` the quantities of the consumable resources over time (no rows when the
     scenario has none); ``waits`` each change of why a line of RUNNABLE jobs waits, as the
-    scheduler found it.
+    scheduler found it (what :meth:`explain` tells).
     """
 
     scenario: Scenario
@@ -74,6 +74,14 @@ class RunResult:
             consumables=consumables,
             waits=tables.waits_frame(run),
         )
+
+    def explain(self, job: str):
+        """Return the story of ``job`` (a jobId, or the first job with that jobName): each
+        state with its start, length and cause (:class:`batchsim.explain.Story`; print it with
+        :func:`batchsim.explain.story_text`). Raises UnknownJobError naming close jobs."""
+        from batchsim.explain import explain
+
+        return explain(self, job)
 
     def write(
         self,
