@@ -220,3 +220,14 @@ def test_every_story_accounts_for_each_second_of_its_jobs_waits(name):
         for before, after in zip(runnable, runnable[1:], strict=False):
             if before.attempt == after.attempt:
                 assert after.start_at == pytest.approx(before.start_at + before.length_s)
+
+
+def test_the_readme_and_docs_show_real_output():
+    from conftest import REPO
+
+    import batchsim
+
+    quickstart = batchsim.simulate(REPO / "scenarios" / "quickstart.yaml")
+    assert story_text(quickstart.explain("adhoc-1")) in (REPO / "README.md").read_text()
+    genomics = batchsim.simulate(REPO / "scenarios" / "genomics-array.yaml")
+    assert story_text(genomics.explain("align-1:126")) in (REPO / "docs" / "explain.md").read_text()
