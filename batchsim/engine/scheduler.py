@@ -325,10 +325,20 @@ class Scheduler:
                 # NOTE: the CEs took the whole demand on: the reason has lifted (a stale
                 # MISCONFIGURATION one would keep is_wanted from keeping the new instance).
                 self.lifecycle.clear_stuck(queue, line)
-            cause = wait_cause(line, untried, held, jobs, left, queue.ces)
-            # NOTE: most passes find the cause the line already has: no call, no record.
-            if cause is not line.why or (pressed and cause is WaitCause.MAX_VCPUS):
-                self._note_wait(queue, line, cause, pressed)
+            # NOTE: a backed-up line is found waiting for maxvCpus pass after pass: that case is
+            # told apart inline (no call); anything else asks wait_cause, and records a change.
+            if not (
+                left > 0
+                and line.why is WaitCause.MAX_VCPUS
+                and held is None
+                and not untried
+                and not pressed
+                and line.stuck_reason is None
+                and queue.ces[0].enabled  # NOTE: else it may wait for a DISABLED CE
+            ):
+                cause = wait_cause(line, untried, held, jobs, left, queue.ces)
+                if cause is not line.why or (pressed and cause is WaitCause.MAX_VCPUS):
+                    self._note_wait(queue, line, cause, pressed)
             if left > 0:
                 for ce in queue.ces:
                     pressed.setdefault(ce, queue)
