@@ -48,6 +48,10 @@ class Scheduler:
         self.env = env
         # NOTE: sorted() is stable, so queues of equal priority keep their scenario order.
         self.queues = sorted(queues, key=lambda q: -q.priority)
+        # whether queues share a CE: only then can a wait be for a higher-priority queue
+        self._shared_ces = len({id(ce) for q in queues for ce in q.ces}) < sum(
+            len(q.ces) for q in queues
+        )
         self.ces = ces
         self.interval_s = interval_s
         self.blocked = watch  # reports blocked head jobs after each pass
@@ -339,7 +343,7 @@ class Scheduler:
                 cause = wait_cause(line, untried, held, jobs, left, queue.ces)
                 if cause is not line.why or (pressed and cause is WaitCause.MAX_VCPUS):
                     self._note_wait(queue, line, cause, pressed)
-            if left > 0:
+            if left > 0 and self._shared_ces:
                 for ce in queue.ces:
                     pressed.setdefault(ce, queue)
             if not queue.backfill and (left > 0 or jobs < len(line.jobs)):
