@@ -332,9 +332,8 @@ class Scheduler:
             # NOTE: a backed-up line is found waiting for maxvCpus pass after pass: that case is
             # told apart inline (no call); anything else asks wait_cause, and records a change.
             if not (
-                left > 0
-                and line.why is WaitCause.MAX_VCPUS
-                and held is None
+                line.why is WaitCause.MAX_VCPUS
+                and (left > 0 if held is None else held is WaitCause.MAX_VCPUS)
                 and not untried
                 and not pressed
                 and line.stuck_reason is None
