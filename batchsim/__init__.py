@@ -7,6 +7,7 @@ Write a scenario in AWS Batch's own terms, then::
     result.summary["makespan_s"], result.summary["total_cost_usd"]
 """
 
+import batchsim.explain  # noqa: F401 (the module: batchsim.explain.story_text, …)
 from batchsim.api import load_scenario, package_version, simulate
 from batchsim.errors import BatchsimError, ScenarioError
 from batchsim.results.run_result import RunResult

@@ -1,5 +1,5 @@
-"""The command line: ``batchsim run | compare | sweep | plan | fit | validate | doctor | import-aws |
-schema | catalog``.
+"""The command line: ``batchsim run | compare | sweep | plan | explain | fit | validate | doctor |
+import-aws | schema | catalog``.
 
 ``main(argv, stdout, stderr)`` returns an :class:`ExitStatus` and never lets a traceback reach
 the user for a problem they can fix; tests call it in-process with their own streams.
@@ -96,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_sweep(commands)
     _add_plan(commands)
     _add_fit(commands)
+    _add_explain(commands)
     validate = commands.add_parser("validate", help="check a scenario and report every problem")
     validate.add_argument("scenario", help="scenario YAML file")
     _add_set(validate)
@@ -217,6 +218,14 @@ def _add_fit(commands) -> None:
                           "EventBridge job state change events (JSON or JSON Lines)")  # fmt: skip
     fit.add_argument("-o", "--output", default=None, metavar="FILE",
                      help="write the scenario fragment here (default: print it)")  # fmt: skip
+def _add_explain(commands) -> None:
+    explain = commands.add_parser("explain", help="one job's story: each state, when, how long and why")
+    explain.add_argument("target", metavar="RUN", help="a run folder written by `batchsim run`, or a scenario YAML file")
+    explain.add_argument("--job", default=None, metavar="ID|NAME",
+                         help="the jobId or jobName to explain (default: list the longest waits)")  # fmt: skip
+    explain.add_argument("--json", action="store_true", help="print the story as JSON")
+    explain.add_argument("--seed", type=_seed, default=None, help="a scenario's seed (≥ 0), as for run")
+    _add_set(explain)
 
 
 def _probability(text: str) -> float:
@@ -475,6 +484,29 @@ def load_noted(path: str, overrides: list[str], err: TextIO) -> Scenario:
     return scenario
 
 
+def cmd_explain(args, out: TextIO, err: TextIO) -> ExitStatus:
+    """Tell one job's story (``--job``), or list the jobs that waited longest; a scenario file
+    is run in memory first (``--seed``, ``--set``), a run folder is read as written."""
+    import batchsim.explain as ex
+
+    target = Path(args.target)
+    if target.is_dir():
+        if args.seed is not None or args.overrides:
+            raise UserError(f"{target}: --seed and --set apply to a scenario file, not a run folder")
+        run = ex.read_folder(target)
+    else:
+        from batchsim.api import load_scenario, simulate
+
+        run = ex.RunTables.of(simulate(load_scenario(target, args.overrides), seed=args.seed))
+    if args.job is None:
+        hints = ex.longest_waits(run)
+        out.write((hints.to_json(orient="records") if args.json else ex.hints_text(hints)) + "\n")
+        return ExitStatus.SUCCESS
+    story = ex.explain(run, args.job)
+    out.write((ex.story_json(story) if args.json else ex.story_text(story)) + "\n")
+    return ExitStatus.SUCCESS
+
+
 def cmd_validate(args, out: TextIO, err: TextIO) -> ExitStatus:
     """Validate the scenario; print a one-line confirmation with the estimated size, and the
     doctor's findings on stderr (they never change the exit status)."""
@@ -550,6 +582,7 @@ COMMANDS = {
     "sweep": cmd_sweep,
     "plan": cmd_plan,
     "fit": cmd_fit,
+    "explain": cmd_explain,
     "validate": cmd_validate,
     "doctor": cmd_doctor,
     "import-aws": cmd_import_aws,

@@ -145,6 +145,10 @@ class AwsInputError(UserError):
     lists every problem, one per line."""
 
 
+class UnknownJobError(UserError):
+    """``explain`` was asked for a job that is not in the run; the message names close ones."""
+
+
 class RunTooLargeError(UserError):
     """A scenario whose estimated size exceeds the memory available (without ``--no-size-check``)."""
 

@@ -44,6 +44,22 @@ class Outcome(StrEnum):
     UNFINISHED = "unfinished"  # still STARTING or RUNNING when the run stopped (stopAt)
 
 
+class WaitCause(StrEnum):
+    """Values of the ``cause`` column of waits: why a line of RUNNABLE jobs is not placed, as the
+    scheduler decided it (engine/waits.py). ``NONE`` closes a cause: the line emptied."""
+
+    SCALING_OUT = "scaling_out"  # the CE(s) launched, or are booting, instances for the jobs
+    MAX_VCPUS = "max_vcpus"  # no CE of the queue can launch more: maxvCpus reached
+    PRIORITY = "priority"  # a higher-priority queue sharing the CE asks for the capacity first
+    HEAD_BLOCKED = "head_blocked"  # strict FIFO: the job at the head of the queue cannot run
+    FAIR_SHARE = "fair_share"  # the fair-share policy's computeReservation holds them back
+    CONSUMABLE = "consumable"  # a consumable resource they need is not available
+    CAPACITY = "capacity"  # EC2 has no capacity of the type (CAPACITY:INSUFFICIENT_INSTANCE…)
+    MISCONFIGURATION = "misconfiguration"  # can never be placed (AWS's MISCONFIGURATION:…)
+    CE_DISABLED = "ce_disabled"  # the CE(s) that could run them are DISABLED
+    NONE = "none"  # the line emptied: no cause until the next one is recorded
+
+
 class InstanceState(StrEnum):
     """Lifecycle of an instance in batchsim (a subset of EC2's, as Batch sees it)."""
 
@@ -72,6 +88,9 @@ AttemptRow = tuple[
     float, str, int | None, str, str, float,
 ]  # fmt: skip
 """One attempt record as the engine appends it, in :data:`ATTEMPT`'s order."""
+
+WaitRow = tuple[float, str, str, WaitCause, str]
+"""One wait record as the engine appends it, in :data:`WAIT`'s order."""
 
 BlockedRow = tuple[float, int, str, str]
 """One blocked-head record as the engine appends it, in :data:`BLOCKED`'s order."""
@@ -135,7 +154,7 @@ def as_column(f: Field, values: list | tuple) -> np.ndarray:
     return np.array(values, dtype=np.float64)
 
 
-ENUM_COLUMNS = {"status": JobState, "outcome": Outcome}
+ENUM_COLUMNS = {"status": JobState, "outcome": Outcome, "cause": WaitCause}
 """Text columns whose values are members of an enum (the same in every record kind)."""
 _PLAIN: dict[object, str] = {m: m.value for e in ENUM_COLUMNS.values() for m in e}
 
@@ -181,6 +200,24 @@ BLOCKED = RecordSpec(
 )
 """One record per newly blocked head job (AWS's ``Batch Job Queue Blocked`` event)."""
 
+WAIT = RecordSpec("wait", _fields("time:float64 jobQueue:str line:str cause:str detail:str"))
+"""One record per change of the cause a line of RUNNABLE jobs waits for (waits.csv): the line
+is named by :func:`line_key`; written only when the cause changes, never once per pass."""
+
+
+def line_key(
+    vcpus: float, memory: float, gpus: float, nodes: float | None, share: str | None, priority: int
+) -> str:
+    """Return the name of a queue's line of RUNNABLE jobs in wait records: the jobs' vCPUs,
+    memory (MiB), GPUs and nodes (0: single-node), and on fair-share queues their share
+    identifier and scheduling priority, e.g. ``"4/8192/0/0"`` or ``"4/8192/0/0/blue/10"``.
+    ``explain`` builds the same name from a row of jobs.csv."""
+    if nodes is None or nodes != nodes:  # NOTE: NaN is jobs.csv's numNodes of a plain job
+        nodes = 0
+    key = "/".join(f"{float(v):g}" for v in (vcpus, memory, gpus, nodes))
+    return key if share is None else f"{key}/{share}/{priority}"
+
+
 CONSUMABLE = RecordSpec("consumable", _fields("""
     time:float64 consumableResource:str inUseQuantity:int64 availableQuantity:int64
     totalQuantity:int64
@@ -224,6 +261,7 @@ class EngineRun:
     blocked: Columns = field(default_factory=BLOCKED.empty)
     consumables: Columns = field(default_factory=CONSUMABLE.empty)
     traces: dict[str, dict[str, int]] = field(default_factory=dict)  # trace entry → counts
+    waits: Columns = field(default_factory=WAIT.empty)
 
     @property
     def job_count(self) -> int:

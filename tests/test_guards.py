@@ -18,7 +18,7 @@ from batchsim.scenario.loader import parse_scenario
 SCENARIO = TINY_YAML.replace("name: tiny", "name: guards")
 RUN_FILES = {
     "summary.json", "report.md", "jobs.csv", "jobs.json", "attempts.csv", "instances.csv", "timeline.csv",
-    "scenario.resolved.yaml", "capacity.png", "jobs.png", "queue_wait.png", "report.html",
+    "waits.csv", "scenario.resolved.yaml", "capacity.png", "jobs.png", "queue_wait.png", "report.html",
 }  # fmt: skip
 
 

@@ -41,6 +41,7 @@ class StubCE:
         self.booting: list = []
         self.multinode_ok = False
         self.max_vcpus = sum(vcpus)
+        self.total_vcpus = sum(vcpus)
         self.reservation_vcpus = None  # fair share reserves out of max_vcpus
         self.instances = [stub_instance(self, f"i-{n}", v) for n, v in enumerate(vcpus)]
 

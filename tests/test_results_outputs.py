@@ -26,7 +26,7 @@ from batchsim.scenario.schema import Scenario
 ARRAY_SIZE = 10
 MAKESPAN_S = 1330.0
 INSTANCE_LIFETIME_S = 1630.0
-TABLE_FILES = ("jobs.csv", "attempts.csv", "instances.csv", "timeline.csv")
+TABLE_FILES = ("jobs.csv", "attempts.csv", "instances.csv", "timeline.csv", "waits.csv")
 ALL_FILES = (
     *TABLE_FILES, "summary.json", "events.jsonl", "jobs.json", "report.md", "report.html",
     "scenario.resolved.yaml", *FILENAMES.values(),

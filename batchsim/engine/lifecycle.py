@@ -21,6 +21,7 @@ from batchsim.engine.attempts import AttemptRunner
 from batchsim.engine.job import TRANSITIONS, JobState
 from batchsim.engine.recorder import CHUNK_ROWS, Outcome
 from batchsim.engine.time_limits import TimeLimits
+from batchsim.engine.waits import WaitLog
 from batchsim.errors import IllegalTransition
 
 if TYPE_CHECKING:
@@ -66,11 +67,17 @@ class Lifecycle:
     ``queues`` are the job queues (their ``time_limits`` give each its time-limit actions),
     ``passes`` is asked for a scheduling pass when a job joins a queue, ``watch`` records
     blocked queue heads. The lifecycle builds the :class:`AttemptRunner` that times the
-    attempts it starts (``runner``). ``waiting`` counts the RUNNABLE jobs in all queues.
+    attempts it starts (``runner``); ``waits`` records why lines wait (a :class:`WaitLog`).
+    ``waiting`` counts the RUNNABLE jobs in all queues.
     """
 
     def __init__(
-        self, env: BatchEnv, queues: Iterable[JobQueue], passes: PassRequests, watch: BlockedHeads
+        self,
+        env: BatchEnv,
+        queues: Iterable[JobQueue],
+        passes: PassRequests,
+        watch: BlockedHeads,
+        waits: WaitLog | None = None,
     ):
         self.env = env
         self.queues = {queue.name: queue for queue in queues}
@@ -87,6 +94,7 @@ class Lifecycle:
             if queue.time_limits
         }
         self.runner = AttemptRunner(env, self)
+        self.waits = waits if waits is not None else WaitLog(env)
         self._start_attempt = self.runner.start_attempt
 
     def on_job_ended(self, listener: JobEnded) -> None:
@@ -125,6 +133,7 @@ class Lifecycle:
         blocked = queue.push_front(job) if front else queue.push(job)
         self.waiting += 1
         if blocked:
+            self.waits.blocked(queue, queue.line_of(job.spec))
             self.note_blocked(queue, (job,))
         if front or not changes_nothing(queue, job):
             self._request_pass()
@@ -140,6 +149,7 @@ class Lifecycle:
     def mark_stuck(self, queue: JobQueue, line: ShapeLine, reason: str) -> None:
         """Give the waiting jobs of ``line`` AWS's blocked ``reason`` (ShapeLine.mark_stuck)."""
         line.mark_stuck(reason)
+        self.waits.blocked(queue, line)
         self.note_blocked(queue, line.jobs)
 
     def clear_stuck(self, queue: JobQueue, line: ShapeLine) -> None:
@@ -189,6 +199,7 @@ class Lifecycle:
         for job in line.jobs:
             job.status_reason = reason
         if line.jobs:
+            self.waits.blocked(queue, line)
             self.note_blocked(queue, line.jobs)
 
     # ------------------------------------------------------------------ STARTING, RUNNING
@@ -204,6 +215,8 @@ class Lifecycle:
         job = line.jobs.popleft()
         if job.state not in INTO_STARTING:
             raise illegal(job, STARTING)
+        if line.why is not None and not line.jobs:
+            self.waits.emptied(job.spec.queue, line)
         self.waiting -= 1
         now = self.env._now  # NOTE: the attribute, not SimPy's property: this is the hot path
         spec = job.spec
@@ -313,7 +326,10 @@ class Lifecycle:
         CancelJob, a queue's time limit, a failed dependency. Never retried."""
         if job.state is RUNNABLE:
             queue = self.queues[job.spec.queue]
-            queue.line_of(job.spec).jobs.remove(job)
+            line = queue.line_of(job.spec)
+            line.jobs.remove(job)
+            if line.why is not None and not line.jobs:
+                self.waits.emptied(queue.name, line)
             self.waiting -= 1
             if queue in self.watch.watched:
                 self.watch.check(queue)

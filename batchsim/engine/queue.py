@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from batchsim.engine.fair_share import FairShare
     from batchsim.engine.job import Job
     from batchsim.engine.spec import JobSpec
+    from batchsim.records import WaitCause
 
 JOB_RESOURCE_REQUIREMENT = (
     "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT - The job resource requirement (vCPU/memory/GPU) "
@@ -41,7 +42,7 @@ class ShapeLine:
 
     __slots__ = (
         "shape", "share", "scheduling_priority", "jobs", "blocked_reason", "stuck_reason",
-        "waits_for_room_at",
+        "waits_for_room_at", "why",
     )  # fmt: skip
 
     def __init__(
@@ -59,6 +60,7 @@ class ShapeLine:
         self.stuck_reason: str | None = None  # cannot run under the CEs' current instances
         # the CEs' summed version when the line was last found waiting only for room
         self.waits_for_room_at: int | None = None
+        self.why: WaitCause | None = None  # the cause last recorded for its jobs (engine/waits.py)
 
     def mark_stuck(self, reason: str) -> None:
         """Give every waiting job AWS's blocked statusReason (once; later jobs get it on push).

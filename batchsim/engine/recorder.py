@@ -22,6 +22,7 @@ from batchsim.records import (
     CONSUMABLE,
     INSTANCE,
     TERMINAL_STATES,
+    WAIT,
     Columns,
     Outcome,
     RecordSpec,
@@ -80,12 +81,12 @@ class RecordBuffer:
 
 class Recorder:
     """The run's records: a :class:`RecordBuffer` per kind (attempts, instances, capacity,
-    blocked heads, consumables), each sealed into columns every :data:`CHUNK_ROWS` rows, and
+    blocked heads, consumables, waits), each sealed into columns every :data:`CHUNK_ROWS` rows, and
     the Jobs still under way (``jobs``), those that have ended sealed into columns whenever
     the list has doubled."""
 
     __slots__ = (
-        "attempts", "instances", "capacity", "jobs", "blocked", "consumables",
+        "attempts", "instances", "capacity", "jobs", "blocked", "consumables", "waits",
         "jobs_created", "_job_blocks", "_compact_at",
     )  # fmt: skip
 
@@ -95,6 +96,7 @@ class Recorder:
         self.capacity = RecordBuffer(CAPACITY)
         self.blocked = RecordBuffer(BLOCKED)  # blocked head jobs
         self.consumables = RecordBuffer(CONSUMABLE)  # changes of consumable resources' quantities
+        self.waits = RecordBuffer(WAIT)  # changes of why a line of RUNNABLE jobs waits
         self.jobs: list[Job] = []  # the Jobs not yet sealed, in creation order
         self.jobs_created = 0
         self._job_blocks: list[tuple[np.ndarray, Columns]] = []  # sealed: (index, columns)

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 from batchsim.engine.compute import INSUFFICIENT_CAPACITY
 from batchsim.engine.lifecycle import Lifecycle
 from batchsim.engine.queue import COMPUTE_ENVIRONMENT_MAX_RESOURCE
+from batchsim.engine.waits import WaitLog, fair_cause, wait_cause
+from batchsim.records import WaitCause
 
 CAPACITY = "CAPACITY:"
 MISCONFIGURATION = "MISCONFIGURATION:"
@@ -46,6 +48,10 @@ class Scheduler:
         self.env = env
         # NOTE: sorted() is stable, so queues of equal priority keep their scenario order.
         self.queues = sorted(queues, key=lambda q: -q.priority)
+        # whether queues share a CE: only then can a wait be for a higher-priority queue
+        self._shared_ces = len({id(ce) for q in queues for ce in q.ces}) < sum(
+            len(q.ces) for q in queues
+        )
         self.ces = ces
         self.interval_s = interval_s
         self.blocked = watch  # reports blocked head jobs after each pass
@@ -53,8 +59,9 @@ class Scheduler:
         self._run_pass = self.run_pass  # NOTE: one bound method, not a new one per request
         # NOTE: the lifecycle asks this scheduler for passes, so the scheduler builds it (and
         # it its attempt runner): each gets its collaborators at construction.
-        self.lifecycle = Lifecycle(env, queues, self, watch)
+        self.lifecycle = Lifecycle(env, queues, self, watch, WaitLog(env, interval_s > 0))
         self._start = self.lifecycle.start
+        self.waits = self.lifecycle.waits
         self.consumables = consumables
         # NOTE: the two placers are attributes, not methods replaced on the instance (which a
         # mypyc-compiled class forbids): only runs with consumable resources place through the
@@ -278,22 +285,29 @@ class Scheduler:
             ce.begin_round()
         room: dict[JobQueue, float] = {}  # fair-share queues: vCPUs left before the reservation
         halted: set[JobQueue] = set()  # strict-FIFO queues stopped at a line left waiting
+        pressed: dict[ComputeEnvironment, JobQueue] = {}  # CEs a queue left demand on, first
+        waits = self.waits
         for queue, line, untried in unplaced:
             if queue in halted:
+                waits.note(queue, line, WaitCause.HEAD_BLOCKED)
                 continue
             if line.blocked_reason is not None:  # NOTE: only strict queues pass such lines
                 halted.add(queue)
                 continue
             shape = line.shape
             jobs = len(line.jobs)
+            held: WaitCause | None = None  # what limited the jobs asked for, if anything
             if queue.fair is not None:
                 headroom = room.get(queue)
                 if headroom is None:
                     headroom = queue.fair.headroom()
-                jobs = min(jobs, max(int(headroom // shape.held_vcpus), 0))
+                if headroom < jobs * shape.held_vcpus:
+                    held = fair_cause(queue.fair)
+                    jobs = max(int(headroom // shape.held_vcpus), 0)
             if self.consumables is not None:
                 startable = self.consumables.startable(line)
-                jobs = jobs if startable is None else min(jobs, startable)
+                if startable is not None and startable < jobs:
+                    held, jobs = WaitCause.CONSUMABLE, startable
             nodes = shape.nodes or 1
             asked = left = jobs * nodes  # NOTE: an MNP job asks for all its nodes
             for ce in queue.ces:
@@ -315,8 +329,41 @@ class Scheduler:
                 # NOTE: the CEs took the whole demand on: the reason has lifted (a stale
                 # MISCONFIGURATION one would keep is_wanted from keeping the new instance).
                 self.lifecycle.clear_stuck(queue, line)
+            # NOTE: a backed-up line is found waiting for maxvCpus pass after pass: that case is
+            # told apart inline (no call); anything else asks wait_cause, and records a change.
+            if not (
+                line.why is WaitCause.MAX_VCPUS
+                and (left > 0 if held is None else held is WaitCause.MAX_VCPUS)
+                and not untried
+                and not pressed
+                and line.stuck_reason is None
+                and queue.ces[0].enabled  # NOTE: else it may wait for a DISABLED CE
+            ):
+                cause = wait_cause(line, untried, held, jobs, left, queue.ces)
+                if cause is not line.why or (pressed and cause is WaitCause.MAX_VCPUS):
+                    self._note_wait(queue, line, cause, pressed)
+            if left > 0 and self._shared_ces:
+                for ce in queue.ces:
+                    pressed.setdefault(ce, queue)
             if not queue.backfill and (left > 0 or jobs < len(line.jobs)):
                 halted.add(queue)
+
+    def _note_wait(
+        self,
+        queue: JobQueue,
+        line: ShapeLine,
+        cause: WaitCause,
+        pressed: dict[ComputeEnvironment, JobQueue],
+    ) -> None:
+        """Record why ``line`` waits (engine/waits.py): ``cause``, or PRIORITY when a queue of
+        higher priority left demand on one of its CEs earlier in this round."""
+        if cause is WaitCause.MAX_VCPUS and pressed:
+            for ce in queue.ces:
+                other = pressed.get(ce)
+                if other is not None and other.priority > queue.priority:
+                    self.waits.note(queue, line, WaitCause.PRIORITY, other)
+                    return
+        self.waits.note(queue, line, cause)
 
     def _explain_wait(self, queue: JobQueue, line: ShapeLine) -> None:
         """Give jobs left without capacity AWS's blocked reason, when there is one.

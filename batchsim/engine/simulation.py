@@ -181,6 +181,7 @@ class Model:
             blocked=recorder.blocked.columns(),
             consumables=recorder.consumables.columns(),
             traces=self.traces,
+            waits=recorder.waits.columns(),
             compute_environments={
                 name: {"minvCpus": ce.min_vcpus, "maxvCpus": ce.max_vcpus}
                 for name, ce in self.ces.items()

@@ -25,7 +25,8 @@ class RunResult:
     seconds from t=0); ``summary`` holds the metrics written to ``summary.json``; ``blocked``
     lists the blocked head jobs AWS would report in ``Batch Job Queue Blocked`` events;
     ``consumables`` the quantities of the consumable resources over time (no rows when the
-    scenario has none).
+    scenario has none); ``waits`` each change of why a line of RUNNABLE jobs waits, as the
+    scheduler found it (what :meth:`explain` tells).
     """
 
     scenario: Scenario
@@ -40,6 +41,7 @@ class RunResult:
     summary: dict = field(default_factory=dict)
     blocked: pd.DataFrame = field(default_factory=pd.DataFrame)
     consumables: pd.DataFrame = field(default_factory=pd.DataFrame)
+    waits: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @classmethod
     def from_engine(cls, scenario: Scenario, run: EngineRun, version: str) -> RunResult:
@@ -73,7 +75,16 @@ class RunResult:
             summary=summary,
             blocked=blocked,
             consumables=consumables,
+            waits=tables.waits_frame(run),
         )
+
+    def explain(self, job: str):
+        """Return the story of ``job`` (a jobId, or the first job with that jobName): each
+        state with its start, length and cause (:class:`batchsim.explain.Story`; print it with
+        :func:`batchsim.explain.story_text`). Raises UnknownJobError naming close jobs."""
+        from batchsim.explain import explain
+
+        return explain(self, job)
 
     def write(
         self,

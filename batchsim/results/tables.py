@@ -21,6 +21,7 @@ from batchsim.records import (
     INSTANCE_TABLE,
     JOB,
     TIMELINE_TABLE,
+    WAIT,
     Columns,
     EngineRun,
     Field,
@@ -93,6 +94,12 @@ def blocked_frame(run: EngineRun, jobs: pd.DataFrame) -> pd.DataFrame:
     columns = dict(run.blocked)
     columns["jobId"] = _job_ids(jobs, columns.pop("jobIndex"))
     return frame(BLOCKED_TABLE, columns)
+
+
+def waits_frame(run: EngineRun) -> pd.DataFrame:
+    """Return one row per change of why a line of RUNNABLE jobs waits: time, jobQueue, line
+    (:func:`batchsim.records.line_key`), cause (:class:`batchsim.records.WaitCause`), detail."""
+    return frame(WAIT.fields, dict(run.waits))
 
 
 def capacity_frame(run: EngineRun) -> pd.DataFrame:

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from batchsim.results.progress import Progress
     from batchsim.results.run_result import RunResult
 
-TABLES = ("jobs", "attempts", "instances", "timeline")
+TABLES = ("jobs", "attempts", "instances", "timeline", "waits")
 """RunResult tables written as ``<name>.csv``."""
 
 
