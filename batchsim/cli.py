@@ -317,7 +317,8 @@ def cmd_run(args, out: TextIO, err: TextIO) -> ExitStatus:
     try:
         result = simulate(scenario, seed=args.seed, observer=progress)
         result.write(folder, events=args.events, replace=args.replace, progress=progress,
-                     aws_json=args.aws_json, start_time=args.start_time)  # fmt: skip
+                     aws_json=args.aws_json, start_time=args.start_time,
+                     findings=_findings(scenario, args.scenario))  # fmt: skip
     finally:
         if progress is not None:
             progress.close()
@@ -510,7 +511,6 @@ def cmd_explain(args, out: TextIO, err: TextIO) -> ExitStatus:
 def cmd_validate(args, out: TextIO, err: TextIO) -> ExitStatus:
     """Validate the scenario; print a one-line confirmation with the estimated size, and the
     doctor's findings on stderr (they never change the exit status)."""
-    from batchsim.doctor import diagnose
     from batchsim.scenario.estimate import estimate_size
 
     scenario = load_noted(args.scenario, args.overrides, err)
@@ -519,11 +519,18 @@ def cmd_validate(args, out: TextIO, err: TextIO) -> ExitStatus:
         f"environments, {len(scenario.jobQueues)} queues, {len(scenario.workload)} workload entries; "
         f"{estimate_size(scenario).describe()})\n"
     )
-    text = Path(args.scenario).read_text(encoding="utf-8-sig")
-    for finding in diagnose(scenario, text, args.scenario):
-        if not finding.accepted:
-            err.write(finding.format() + "\n")
+    for finding in _findings(scenario, args.scenario):
+        err.write(finding.format() + "\n")
     return ExitStatus.SUCCESS
+
+
+def _findings(scenario: Scenario, path: str) -> list:
+    """Return the doctor's findings on ``scenario`` (read from ``path``) that it does not
+    accept: what ``validate`` warns of and report.html's "Doctor's findings" list."""
+    from batchsim.doctor import diagnose
+
+    text = Path(path).read_text(encoding="utf-8-sig")
+    return [finding for finding in diagnose(scenario, text, path) if not finding.accepted]
 
 
 def cmd_doctor(args, out: TextIO, err: TextIO) -> ExitStatus:

@@ -3,6 +3,7 @@ nothing unaccepted on the shipped scenarios, and ``run``'s loud line and exit st
 
 from __future__ import annotations
 
+import html
 import json
 import math
 from string import Template
@@ -335,6 +336,12 @@ def test_run_ends_loud_with_status_4_and_writes_everything(tmp_path):
         "| Jobs | AWS statusReason |\n|---|---|\n"
         f"| 3 | {JOB_RESOURCE_REQUIREMENT} |\n"
     ) in report
+    page = (folder / "report.html").read_text()
+    found = [f for f in findings(scenario.read_text()) if not f.accepted]
+    assert found and "Doctor&#x27;s findings" in page
+    for finding in found:  # report.html lists what the doctor says, each with its place and link
+        row = f"<td>{finding.severity}</td><td>{finding.path}:{finding.line}</td>"
+        assert row in page and html.escape(finding.link) in page
 
 
 def test_a_run_that_places_every_job_has_no_section(tmp_path):

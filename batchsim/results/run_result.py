@@ -14,6 +14,8 @@ from batchsim.results import metrics, tables
 from batchsim.scenario.schema import Scenario
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from batchsim.results.progress import Progress
 
 
@@ -94,6 +96,7 @@ class RunResult:
         progress: Progress | None = None,
         aws_json: bool | None = None,
         start_time: datetime | None = None,
+        findings: Sequence[object] | None = None,
     ) -> list[Path]:
         """Write every output file into ``directory`` (created if needed); return their paths.
 
@@ -103,10 +106,12 @@ class RunResult:
         unless ``replace``. ``progress`` shows which file is being written. ``aws_json``
         writes or leaves out ``jobs.json`` (DescribeJobs shape) likewise, None by run size;
         its epoch milliseconds count from ``start_time`` (default 2026-01-01T00:00Z).
+        ``findings`` (``batchsim.doctor.diagnose``'s, say) become report.html's "Doctor's
+        findings"; None leaves that section out.
         """
         from batchsim.results.writer import write_outputs
 
         return write_outputs(
             self, Path(directory), events=events, replace=replace, progress=progress,
-            aws_json=aws_json, start_time=start_time,
+            aws_json=aws_json, start_time=start_time, findings=findings,
         )  # fmt: skip
