@@ -218,6 +218,9 @@ def _add_fit(commands) -> None:
                           "EventBridge job state change events (JSON or JSON Lines)")  # fmt: skip
     fit.add_argument("-o", "--output", default=None, metavar="FILE",
                      help="write the scenario fragment here (default: print it)")  # fmt: skip
+    fit.add_argument("--replace", action="store_true", help="overwrite FILE if it exists")
+
+
 def _add_explain(commands) -> None:
     explain = commands.add_parser("explain", help="one job's story: each state, when, how long and why")
     explain.add_argument("target", metavar="RUN", help="a run folder written by `batchsim run`, or a scenario YAML file")
@@ -226,6 +229,10 @@ def _add_explain(commands) -> None:
     explain.add_argument("--json", action="store_true", help="print the story as JSON")
     explain.add_argument("--seed", type=_seed, default=None, help="a scenario's seed (≥ 0), as for run")
     _add_set(explain)
+    explain.add_argument(
+        "--no-size-check", dest="size_check", action="store_false",
+        help="run a scenario even if the estimated memory exceeds what the machine has available",
+    )  # fmt: skip
 
 
 def _probability(text: str) -> float:
@@ -334,7 +341,15 @@ def cmd_run(args, out: TextIO, err: TextIO) -> ExitStatus:
             f"{AWS_JSON_BY_DEFAULT_MAX:,}; add --aws-json to write it\n"
         )
     out.write(f"results written to {folder}/ (simulated in {result.wall_time_s:.2f} s)\n")
-    return _never_ran(result, args.scenario, out)
+    return _never_ran(result, _doctor_arguments(args.scenario, args.overrides), out)
+
+
+def _doctor_arguments(path: str, overrides: list[str]) -> str:
+    """Return ``batchsim doctor``'s arguments for the scenario a run simulated: its file and
+    ``--set`` options, quoted for a shell, so the doctor looks at the same scenario."""
+    import shlex
+
+    return shlex.join([path, *(word for o in overrides for word in ("--set", o))])
 
 
 def _never_ran(result, source: str, out: TextIO) -> ExitStatus:
@@ -467,11 +482,22 @@ def cmd_fit(args, out: TextIO, err: TextIO) -> ExitStatus:
     if args.output is None:
         out.write(text)
     else:
-        from batchsim.results.writer import write_text
-
-        write_text(Path(args.output), text)
+        _write_file(Path(args.output), text, args.replace)
         out.write(f"scenario fragment for {len(jobs):,} jobs written to {args.output}\n")
     return ExitStatus.SUCCESS
+
+
+def _write_file(target: Path, text: str, replace: bool) -> None:
+    """Write a file the user named (``-o``): an existing one only with ``replace`` (--replace);
+    a path that cannot be written is the user's to fix (exit 2), not an internal error."""
+    from batchsim.results.writer import write_text
+
+    if target.exists() and not replace:
+        raise UserError(f"{target} exists; pass --replace to overwrite it")
+    try:
+        write_text(target, text)  # NOTE: atomic: a failed write leaves the old file whole
+    except OSError as error:
+        raise UserError(f"{target}: cannot be written ({error.strerror or error})") from None
 
 
 def load_noted(path: str, overrides: list[str], err: TextIO) -> Scenario:
@@ -496,9 +522,12 @@ def cmd_explain(args, out: TextIO, err: TextIO) -> ExitStatus:
             raise UserError(f"{target}: --seed and --set apply to a scenario file, not a run folder")
         run = ex.read_folder(target)
     else:
-        from batchsim.api import load_scenario, simulate
+        from batchsim.api import simulate
 
-        run = ex.RunTables.of(simulate(load_scenario(target, args.overrides), seed=args.seed))
+        scenario = load_noted(args.target, args.overrides, err)
+        if args.size_check:
+            check_size([scenario])
+        run = ex.RunTables.of(simulate(scenario, seed=args.seed))
     if args.job is None:
         hints = ex.longest_waits(run)
         out.write((hints.to_json(orient="records") if args.json else ex.hints_text(hints)) + "\n")
@@ -535,9 +564,11 @@ def _findings(scenario: Scenario, path: str) -> list:
 
 def cmd_doctor(args, out: TextIO, err: TextIO) -> ExitStatus:
     """Print every finding about the scenario; exit 4 when some jobs can never run."""
-    from batchsim.doctor import Severity, counted, diagnose_file, format_findings
+    from batchsim.doctor import Severity, counted, diagnose, format_findings
 
-    findings = diagnose_file(args.scenario, args.overrides)
+    scenario = load_noted(args.scenario, args.overrides, err)
+    text = Path(args.scenario).read_text(encoding="utf-8-sig")
+    findings = diagnose(scenario, text, args.scenario)
     out.write(format_findings(findings, args.scenario) + "\n")
     if counted(findings, Severity.ERROR):
         return ExitStatus.JOBS_CANNOT_RUN
@@ -553,13 +584,10 @@ def cmd_import_aws(args, out: TextIO, err: TextIO) -> ExitStatus:
 
     target = Path(args.output)
     if target.exists() and not args.replace:
-        raise UserError(f"{target} exists; pass --replace to overwrite it")
+        raise UserError(f"{target} exists; pass --replace to overwrite it")  # NOTE: before the work
     stem = target.stem if SCENARIO_NAME.fullmatch(target.stem) else "imported"
     text, imported = import_aws(args.inputs, args.name or stem, args.all_revisions)
-    try:
-        target.write_text(text, encoding="utf-8")
-    except OSError as error:
-        raise UserError(f"{target}: cannot be written ({error.strerror or error})") from None
+    _write_file(target, text, args.replace)
     out.write(f"{target} written ({imported.counts()}); edit the lines marked CHECK\n")
     parse_scenario(text, str(target))
     return ExitStatus.SUCCESS

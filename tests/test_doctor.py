@@ -344,6 +344,16 @@ def test_run_ends_loud_with_status_4_and_writes_everything(tmp_path):
         assert row in page and html.escape(finding.link) in page
 
 
+def test_the_loud_line_names_the_doctor_command_with_the_runs_set_options(tmp_path):
+    scenario = tmp_path / "fine.yaml"
+    scenario.write_text(text_of())
+    change = "jobDefinitions[0].containerProperties.resourceRequirements[1].value=8192"
+    status, out, _ = cli("run", str(scenario), "--set", change, "-o", str(tmp_path / "o"), "-q")
+    assert status == ExitStatus.JOBS_CANNOT_RUN
+    assert out.splitlines()[-1].endswith(f"`batchsim doctor {scenario} --set '{change}'` says why")
+    assert cli("doctor", str(scenario), "--set", change)[0] == ExitStatus.JOBS_CANNOT_RUN
+
+
 def test_a_run_that_places_every_job_has_no_section(tmp_path):
     scenario = tmp_path / "ok.yaml"
     scenario.write_text(text_of())

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import base_scenario, cli, run
+from conftest import REPO, base_scenario, cli, run
 from test_spot import spot_scenario
 
 from batchsim.explain import explain, longest_waits, story_text
@@ -231,3 +231,8 @@ def test_the_readme_and_docs_show_real_output():
     assert story_text(quickstart.explain("adhoc-1")) in (REPO / "README.md").read_text()
     genomics = batchsim.simulate(REPO / "scenarios" / "genomics-array.yaml")
     assert story_text(genomics.explain("align-1:126")) in (REPO / "docs" / "explain.md").read_text()
+
+
+def test_a_scenario_too_large_for_the_machine_is_refused_before_it_runs():
+    status, _, err = cli("explain", str(REPO / "tests/bad_inputs/size-trillion-count.yaml"))
+    assert status == 2 and "too large for this machine" in err and "--no-size-check" in err

@@ -311,6 +311,19 @@ def test_cli_writes_the_fragment_to_a_file(roundtrip, tmp_path):
     )
 
 
+def test_cli_keeps_an_existing_file_and_refuses_an_unwritable_path(roundtrip, tmp_path):
+    _, _, _, folder = roundtrip
+    history, kept = str(folder / "jobs.json"), tmp_path / "scenario.yaml"
+    kept.write_text("name: mine\n")
+    status, _, err = cli("fit", history, "-o", str(kept))
+    assert (status, err) == (2, f"batchsim: {kept} exists; pass --replace to overwrite it\n")
+    assert kept.read_text() == "name: mine\n"
+    assert cli("fit", history, "-o", str(kept), "--replace")[0] == 0
+    assert "jobDefinitions" in kept.read_text()
+    status, _, err = cli("fit", history, "-o", str(tmp_path / "absent" / "f.yaml"))
+    assert status == 2 and err.endswith("f.yaml: cannot be written (No such file or directory)\n")
+
+
 SAMPLES = {
     "aws_batch_describe_jobs_botocore_example.json": ("sleep60", 1, 64.199),
     "aws_batch_describe_jobs_awscli_example.json": ("sleep60", 0, None),

@@ -130,6 +130,15 @@ def test_run_prints_the_same_notes(tmp_path):
     assert err.splitlines() == notes and len(notes) == 6  # validate adds the doctor's warnings
 
 
+def test_doctor_and_explain_print_the_same_notes(tmp_path):
+    path = tmp_path / "pasted.yaml"
+    path.write_text(PASTED)
+    notes = [line for line in cli("validate", str(path))[2].splitlines() if ": note: " in line]
+    for command in (["doctor", str(path)], ["explain", str(path)]):
+        status, _, err = cli(*command)
+        assert status == 0 and err.splitlines() == notes
+
+
 def test_a_revision_the_pasted_definition_is_not_is_an_error_with_its_line():
     text = PASTED.replace(
         "jobDefinition: " + ARN + ":job-definition/work:4", "jobDefinition: work:1"

@@ -7,8 +7,6 @@ of the engine's own model, so a run agrees); the rest are WARNINGs and NOTEs. Se
 
 from __future__ import annotations
 
-from pathlib import Path as FilePath
-
 from batchsim.doctor.advice import (
     missing_timeouts,
     short_jobs,
@@ -35,7 +33,6 @@ __all__ = [
     "Severity",
     "counted",
     "diagnose",
-    "diagnose_file",
     "format_findings",
     "young_daly_interval_s",
 ]
@@ -64,15 +61,3 @@ def diagnose(
     ]
     findings.sort(key=lambda f: (f.line is None, f.line or 0))
     return mark_accepted(findings, accepted_codes(text or ""))
-
-
-def diagnose_file(
-    path: str | FilePath, overrides: list[str] | tuple[str, ...] = ()
-) -> list[Finding]:
-    """Load the scenario file at ``path`` (``--set`` ``overrides`` applied) and diagnose it;
-    raise ScenarioError (every problem) when it does not validate."""
-    from batchsim.scenario.loader import load_scenario
-
-    scenario = load_scenario(path, overrides)
-    text = FilePath(path).read_text(encoding="utf-8-sig")
-    return diagnose(scenario, text, str(path))

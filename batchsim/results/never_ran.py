@@ -28,7 +28,8 @@ def _jobs(count: int) -> str:
 
 def loud_line(left: list[tuple[str, int]], source: str) -> str:
     """Return the terminal's warning about jobs that can never run: how many, AWS's reason
-    codes, and the ``batchsim doctor`` command (on ``source``, the scenario file) that says why."""
+    codes, and the ``batchsim doctor`` command (with ``source``, the scenario file and its
+    ``--set`` options) that says why."""
     total = sum(n for _, n in left)
     by_code: dict[str, int] = {}
     for reason, n in left:

@@ -2,8 +2,8 @@
 runs through the sweep's executors, its progress line, ``--resume`` and an interrupted
 comparison's finished runs.
 
-A finished comparison's folder holds ``compare.csv`` and ``compare.json`` only. An interrupted
-one holds ``runs.csv`` (one row per finished run, the sweep's format, see
+A finished comparison's folder holds ``compare.csv``, ``compare.json`` and ``report.html``. An
+interrupted one holds ``runs.csv`` (one row per finished run, the sweep's format, see
 :data:`batchsim.compare.RUN_COLUMNS`) and ``compare.partial.json`` (how many runs finished),
 which ``--resume`` reads.
 """
