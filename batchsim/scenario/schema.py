@@ -925,7 +925,9 @@ class WorkloadEntry(StrictModel):
     def _trace_alone(self) -> WorkloadEntry:
         if self.trace is None:
             return self
-        given = [k for k in _TRACE_EXCLUDES if k in self.model_fields_set]
+        # NOTE: values, not the fields set: a resolved scenario writes the defaults back
+        # (``runtimeByIndex: []``) and must reload.
+        given = [k for k in _TRACE_EXCLUDES if getattr(self, k) not in (None, [])]
         if self.count != 1:
             given.append("count")
         if given:
