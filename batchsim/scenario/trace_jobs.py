@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from batchsim.scenario.traces import FAILED, TraceError, TraceTable, read_trace
+from batchsim.scenario.units import MAX_DURATION_S
 
 if TYPE_CHECKING:
     from batchsim.scenario.schema import TraceSource
@@ -51,8 +52,12 @@ def trace_path(source: TraceSource, base_dir: Path | None) -> Path:
     return path if path.is_absolute() or base_dir is None else base_dir / path
 
 
-def trace_jobs(source: TraceSource, table: TraceTable, queue: str) -> TraceJobs:
-    """Apply ``source``'s options to ``table``; ``queue`` is where unmapped jobs go."""
+def trace_jobs(
+    source: TraceSource, table: TraceTable, queue: str, path: Path | None = None
+) -> TraceJobs:
+    """Apply ``source``'s options to ``table``; ``queue`` is where unmapped jobs go. Raises
+    :class:`TraceError` naming ``path`` (default: ``source.path``) and the line of the first
+    job whose scaled submission offset or run time is not finite or over MAX_DURATION_S."""
     order = np.argsort(table.submit, kind="stable")
     processors = _processors(source, table)[order]
     submit, run_time = table.submit[order], table.run_time[order]
@@ -75,9 +80,15 @@ def trace_jobs(source: TraceSource, table: TraceTable, queue: str) -> TraceJobs:
     }
     rows = order[limited]
     start_at = submit[limited[0]] if len(limited) else 0.0
+    with np.errstate(over="ignore", invalid="ignore"):
+        submit_at = (submit[limited] - start_at) * source.timeScale
+        work_s = run_time[limited] * source.runtimeScale
+    where = path if path is not None else Path(source.path)
+    _bounded(where, table.lines[rows], submit_at, "submission offset after timeScale")
+    _bounded(where, table.lines[rows], work_s, "run time after runtimeScale")
     return TraceJobs(
-        submit_at=(submit[limited] - start_at) * source.timeScale,
-        work_s=run_time[limited] * source.runtimeScale,
+        submit_at=submit_at,
+        work_s=work_s,
         vcpus=np.ceil(processors[limited] * source.vcpusPerProcessor - 1e-9),
         memory_mib=_memory(source, table, rows, processors[limited]),
         exit_code=np.where(table.status[rows] == FAILED, np.maximum(table.exit_code[rows], 1), 0),
@@ -85,6 +96,19 @@ def trace_jobs(source: TraceSource, table: TraceTable, queue: str) -> TraceJobs:
         counts=counts,
         metadata=dict(table.metadata),
     )
+
+
+def _bounded(path: Path, lines: np.ndarray, seconds: np.ndarray, what: str) -> None:
+    """Raise TraceError at the first of ``seconds`` that is not finite or over MAX_DURATION_S
+    (a longer time overflows the clock's sums, or never ends)."""
+    bad = ~(np.abs(seconds) <= MAX_DURATION_S)  # NOTE: NaN and inf fail the comparison
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        message = (
+            f"the {what} is {seconds[row]:g} s: not finite or longer than "
+            f"{MAX_DURATION_S:.0e} s (about 317 years)"
+        )
+        raise TraceError(path, int(lines[row]), message)
 
 
 def _processors(source: TraceSource, table: TraceTable) -> np.ndarray:
@@ -133,4 +157,4 @@ def load_trace_jobs(source: TraceSource, base_dir: Path | None, queue: str) -> T
     if np.isnan(table.submit).any():
         line = int(table.lines[np.flatnonzero(np.isnan(table.submit))[0]])
         raise TraceError(path, line, "no submission time")
-    return trace_jobs(source, table, queue)
+    return trace_jobs(source, table, queue, path)
