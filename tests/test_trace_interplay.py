@@ -3,11 +3,15 @@ bounds on scaled times, and ``--resume`` after the trace changed."""
 
 from __future__ import annotations
 
+import hashlib
+import shutil
 from pathlib import Path
 
+from conftest import cli
+from test_compare_sweep import counting, interrupted
+from test_traces import fixed_cluster, swf
+
 from batchsim.cli import ExitStatus
-from tests.conftest import cli
-from tests.test_traces import fixed_cluster
 
 ROOT = Path(__file__).resolve().parent.parent
 KTH = ROOT / "scenarios" / "trace-replay-kth.yaml"
@@ -57,3 +61,44 @@ def test_an_infinite_csv_run_time_is_exit_2(tmp_path):
     status, _, err = cli("run", str(tmp_path / "s.yaml"), "-o", str(tmp_path / "out"))
     assert status == ExitStatus.INVALID_SCENARIO and "Traceback" not in err
     assert "log.csv: line 3: the run time after runtimeScale is inf s: not finite" in err
+
+
+# ----------------------------------------------------------------------------- resume
+def trace_scenarios(folder: Path) -> list[str]:
+    """Two scenario files (``a``, ``b``) replaying ``log.swf`` of ``folder`` on 1 and 2 vCPUs."""
+    (folder / "log.swf").write_text(swf([(0, 10, 1), (5, 10, 1)]))
+    files = []
+    for name, vcpus in (("a", 1), ("b", 2)):
+        text = fixed_cluster(vcpus, "{path: log.swf, format: swf}").replace("fcfs", name)
+        (folder / f"{name}.yaml").write_text(text)
+        files.append(str(folder / f"{name}.yaml"))
+    return files
+
+
+def test_compare_resume_reruns_the_runs_of_a_changed_trace(tmp_path, monkeypatch):
+    files, folder = trace_scenarios(tmp_path), tmp_path / "out"
+    interrupted(files, folder, monkeypatch, after=3)  # a's seeds 1-3 finished
+    shutil.copytree(folder, tmp_path / "same")
+    argv = [*files, "--replications", "3", "--resume", "-o"]
+    seeds = counting(monkeypatch)
+    assert cli("compare", *argv, str(tmp_path / "same"))[0] == 0
+    assert sorted(seeds) == [1, 2, 3]  # b's: a's were reused
+    (tmp_path / "log.swf").write_text(swf([(0, 10, 1), (5, 20, 1)]))  # one run time changed
+    seeds = counting(monkeypatch)
+    assert cli("compare", *argv, str(folder))[0] == 0
+    assert sorted(seeds) == [1, 1, 2, 2, 3, 3]  # both digests changed: nothing is reused
+
+
+def test_sweep_resume_refuses_a_folder_of_another_trace(tmp_path):
+    files = trace_scenarios(tmp_path)
+    argv = ["sweep", files[1], "--vary", "workload[0].trace.runtimeScale=1,2",
+            "--replications", "1", "--workers", "1", "-o", str(tmp_path / "out")]  # fmt: skip
+    assert cli(*argv)[0] == 0
+    sums = (tmp_path / "out" / "traces.sha256").read_text()
+    digest = hashlib.sha256((tmp_path / "log.swf").read_bytes()).hexdigest()
+    assert sums == f"{digest}  {tmp_path.resolve() / 'log.swf'}\n"
+    status, out, err = cli(*argv, "--resume")
+    assert status == 0 and "2 resumed" in out, err
+    (tmp_path / "log.swf").write_text(swf([(0, 10, 1), (5, 20, 1)]))
+    status, _, err = cli(*argv, "--resume")
+    assert status == 2 and "holds another sweep" in err and "trace files differ" in err

@@ -8,6 +8,7 @@ processor, the memory chosen, the time and runtime scales and the queue mapping.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,7 +19,7 @@ from batchsim.scenario.traces import FAILED, TraceError, TraceTable, read_trace
 from batchsim.scenario.units import MAX_DURATION_S
 
 if TYPE_CHECKING:
-    from batchsim.scenario.schema import TraceSource
+    from batchsim.scenario.schema import Scenario, TraceSource
 
 
 @dataclass(frozen=True, eq=False)
@@ -158,3 +159,20 @@ def load_trace_jobs(source: TraceSource, base_dir: Path | None, queue: str) -> T
         line = int(table.lines[np.flatnonzero(np.isnan(table.submit))[0]])
         raise TraceError(path, line, "no submission time")
     return trace_jobs(source, table, queue, path)
+
+
+def trace_sums(scenario: Scenario) -> str:
+    """Return one ``SHA256  PATH`` line (as ``sha256sum`` writes) for the bytes of every trace
+    file ``scenario`` reads, in workload order ("" when it reads none); a file that cannot be
+    read gives ``unreadable``. A changed trace changes the text: ``--resume`` keys on it."""
+    base = Path(scenario.base_dir) if scenario.base_dir is not None else None
+    lines = []
+    for entry in scenario.workload:
+        if entry.trace is not None:
+            path = trace_path(entry.trace, base).resolve()
+            try:
+                digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            except OSError:
+                digest = "unreadable"
+            lines.append(f"{digest}  {path}\n")
+    return "".join(lines)
