@@ -12,6 +12,8 @@ from test_compare_sweep import counting, interrupted
 from test_traces import fixed_cluster, swf
 
 from batchsim.cli import ExitStatus
+from batchsim.doctor import diagnose
+from batchsim.scenario.loader import parse_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 KTH = ROOT / "scenarios" / "trace-replay-kth.yaml"
@@ -102,3 +104,40 @@ def test_sweep_resume_refuses_a_folder_of_another_trace(tmp_path):
     (tmp_path / "log.swf").write_text(swf([(0, 10, 1), (5, 20, 1)]))
     status, _, err = cli(*argv, "--resume")
     assert status == 2 and "holds another sweep" in err and "trace files differ" in err
+
+
+# ----------------------------------------------------------------------------- the doctor
+def doctor_of(folder: Path, rows: list[tuple[float, float, float]], options: str = "") -> list:
+    """The doctor's findings (codes and messages) on the fixed 2-vCPU cluster replaying
+    ``rows`` (submit, run time, processors); its job definition has no runtime of its own."""
+    (folder / "log.swf").write_text(swf(rows))
+    text = fixed_cluster(2, f"{{path: log.swf, format: swf{options}}}")
+    scenario = parse_scenario(text, base_dir=folder)
+    return [(f.code, f.message) for f in diagnose(scenario, text) if f.code != "no-timeout"]
+
+
+def test_doctor_places_the_trace_rows_not_the_definition(tmp_path):
+    rows = [(0, 100, 3), (5, 100, 1), (9, 200, 3)]  # 3 processors: no site.p2 holds them
+    found = doctor_of(tmp_path, rows, ", unplaceable: keep")
+    assert [code for code, _ in found] == ["never-placeable"]
+    assert found[0][1].startswith(
+        "the 2 jobs of workload entry 'site' (3 vCPU, 64 MiB) can never run: "
+    )
+    assert doctor_of(tmp_path, rows) == []  # skip: the run leaves them out and counts them
+
+
+def test_doctor_judges_the_trace_run_times(tmp_path):
+    found = doctor_of(tmp_path, [(0, 10, 1), (5, 20, 1)])  # mean (10 + 20) / 2 = 15 s
+    assert [code for code, _ in found] == ["short-jobs"]
+    assert found[0][1].startswith("the jobs of workload entry 'site' run 15 s on average")
+    assert doctor_of(tmp_path, [(0, 50, 1), (5, 100, 1)]) == []  # 75 s: not short
+
+
+def test_doctor_agrees_with_the_run_on_the_shipped_trace():
+    keep = "workload[0].trace.unplaceable=keep"
+    status, out, _ = cli("doctor", str(KTH), "--set", keep)
+    assert status == ExitStatus.JOBS_CANNOT_RUN  # as `run` with the same --set
+    assert "the 1 job of workload entry 'kth' (98 vCPU, 1,024 MiB) can never run" in out
+    short = "jobDefinitions[0].simulation.runtime=10s"
+    status, out, _ = cli("doctor", str(KTH), "--set", short)
+    assert status == 0 and "short-jobs" not in out
