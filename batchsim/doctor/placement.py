@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from batchsim.doctor.findings import Finding, Severity
 from batchsim.engine.compute.allocation import jobs_per_instance
@@ -90,7 +90,8 @@ def _trace_shapes(model: Model, scenario: Scenario, item: EntryShape) -> list[En
     memory[memory != memory] = item.shape.memory_mib
     rows = pd.DataFrame({"queue": jobs.queue, "vcpus": jobs.vcpus, "memory": memory})
     found = []
-    for (queue, vcpus, memory_mib), count in rows.groupby(list(rows), sort=True).size().items():
+    for key, count in rows.groupby(list(rows), sort=True).size().items():
+        queue, vcpus, memory_mib = cast("tuple[str, float, float]", key)
         shape = Shape(float(vcpus), float(memory_mib), item.shape.gpus)
         skipped = model.queues[queue].never_placeable_reason(shape) is not None
         if not (skipped and entry.trace is not None and entry.trace.unplaceable == "skip"):
@@ -111,9 +112,11 @@ def never_placeable(
             reason, why = COMPUTE_ENVIRONMENT_MAX_RESOURCE, _floor_why(queue.ces)
         if reason is None or why is None:
             continue
-        jobs = item.jobs
-        if jobs is None:
-            jobs = _placed_jobs(scenario.workload[item.index], scenario.simulation.stopAt)
+        jobs: float = (
+            item.jobs
+            if item.jobs is not None
+            else _placed_jobs(scenario.workload[item.index], scenario.simulation.stopAt)
+        )
         message = (
             f"{_jobs(jobs)} of workload entry '{item.name}' ({describe(item.shape)}) can never "
             f"run: {why}; {'it stays' if jobs == 1 else 'they stay'} RUNNABLE with AWS's statusReason below"
