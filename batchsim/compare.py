@@ -129,11 +129,14 @@ _ROW_KEYS = {metric.key: metric.key for metric in METRICS} | {"failed_jobs": "jo
 
 
 def scenario_digest(scenario: Scenario) -> str:
-    """Return the first 16 hex digits of the SHA-256 of the resolved scenario: a changed file
-    or ``--set`` gives another digest, so ``--resume`` never reuses its runs."""
+    """Return the first 16 hex digits of the SHA-256 of the resolved scenario and of the bytes
+    of its trace files: a changed file, trace or ``--set`` gives another digest, so
+    ``--resume`` never reuses its runs."""
     from batchsim.scenario.loader import resolved_yaml
+    from batchsim.scenario.trace_jobs import trace_sums
 
-    return hashlib.sha256(resolved_yaml(scenario).encode("utf-8")).hexdigest()[:16]
+    text = resolved_yaml(scenario) + trace_sums(scenario)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def row_values(row: dict) -> dict[str, float | None]:

@@ -54,12 +54,16 @@ class Work:
 
 
 def work_of(scenario: Scenario) -> list[Work]:
-    """Return every workload entry with its definition and mean runtime."""
+    """Return every workload entry with its definition and mean runtime (a trace entry: the
+    mean run time of the jobs it replays)."""
     positions = {d.jobDefinitionName: i for i, d in enumerate(scenario.jobDefinitions)}
     found = []
     for index, entry in enumerate(scenario.workload):
         j = positions[definition_name(entry.submit.jobDefinition)]
         definition = scenario.jobDefinitions[j]
+        if entry.trace is not None:
+            found.append(_trace_work(scenario, index, j))
+            continue
         own = entry.runtime is not None
         model = entry.runtime if own else definition.simulation.runtime
         path: Path = (
@@ -70,6 +74,16 @@ def work_of(scenario: Scenario) -> list[Work]:
         mean = mean_of(model) if model is not None else None
         found.append(Work(index, entry, j, definition, mean, path))
     return found
+
+
+def _trace_work(scenario: Scenario, index: int, j: int) -> Work:
+    """The Work of trace entry ``index``: the mean of its jobs' run times (None: no job)."""
+    from batchsim.doctor.placement import entry_trace_jobs
+
+    entry = scenario.workload[index]
+    work_s = entry_trace_jobs(scenario, entry).work_s
+    mean = float(work_s.mean()) if len(work_s) else None
+    return Work(index, entry, j, scenario.jobDefinitions[j], mean, ("workload", index, "trace"))
 
 
 def short_jobs(work: list[Work], locate: Locate) -> list[Finding]:
@@ -127,8 +141,10 @@ def spot_without_checkpoints(
     SPOT CE, without checkpoints, when the Young/Daly interval at the scenario's own
     interruption rate is shorter than the job."""
     found = []
-    for w, item in zip(work, shapes, strict=True):
-        if w.mean_s is None or w.mean_s <= LONG_SPOT_JOB_S:
+    first = {item.index: item for item in reversed(shapes)}  # NOTE: a trace entry has several
+    for w in work:
+        item = first.get(w.index)
+        if item is None or w.mean_s is None or w.mean_s <= LONG_SPOT_JOB_S:
             continue
         if (w.entry.checkpoint or w.definition.simulation.checkpoint) is not None:
             continue

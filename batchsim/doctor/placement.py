@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 from batchsim.doctor.findings import Finding, Severity
 from batchsim.engine.compute.allocation import jobs_per_instance
@@ -18,13 +19,13 @@ from batchsim.engine.queue import COMPUTE_ENVIRONMENT_MAX_RESOURCE, MULTINODE_NO
 from batchsim.engine.simulation import Model
 from batchsim.scenario.estimate import requests
 from batchsim.scenario.schema import definition_name
-from batchsim.scenario.shapes import resolve_shape
+from batchsim.scenario.shapes import Shape, resolve_shape
 
 if TYPE_CHECKING:
     from batchsim.doctor.locate import Locate
     from batchsim.engine.compute import ComputeEnvironment
     from batchsim.scenario.schema import Scenario, WorkloadEntry
-    from batchsim.scenario.shapes import Shape
+    from batchsim.scenario.trace_jobs import TraceJobs
 
 STUCK_LINK = "https://docs.aws.amazon.com/batch/latest/userguide/job_stuck_in_runnable.html"
 MEMORY_LINK = "https://docs.aws.amazon.com/batch/latest/userguide/memory-management.html"
@@ -34,12 +35,15 @@ MINVCPUS_LINK = "https://docs.aws.amazon.com/batch/latest/APIReference/API_Compu
 
 @dataclass(frozen=True)
 class EntryShape:
-    """A workload entry (its position ``index`` in ``workload``) and what one of its jobs reserves."""
+    """A workload entry (its position ``index`` in ``workload``) and what one of its jobs
+    reserves; a trace entry has one per distinct (queue, vCPUs, memory) of its rows, with the
+    number of its ``jobs`` (None: the entry's submissions, see :func:`_placed_jobs`)."""
 
     index: int
     name: str
     queue: str
     shape: Shape
+    jobs: int | None = None
 
 
 def built_model(scenario: Scenario) -> Model:
@@ -51,15 +55,48 @@ def built_model(scenario: Scenario) -> Model:
 
 
 def entry_shapes(model: Model, scenario: Scenario) -> list[EntryShape]:
-    """Return every workload entry's job shape, as the engine resolves it."""
+    """Return every workload entry's job shape, as the engine resolves it (a trace entry: the
+    shapes of its rows, see :func:`_trace_shapes`)."""
     definitions = {d.jobDefinitionName: d for d in scenario.jobDefinitions}
     shapes = []
     for index, entry in enumerate(scenario.workload):
         definition = definitions[definition_name(entry.submit.jobDefinition)]
         # NOTE: the engine's own multi-node shape (node type, allocatable memory, node count).
         shape = model._multinode_shape(definition, entry) or resolve_shape(definition, entry)
-        shapes.append(EntryShape(index, entry.name, entry.submit.jobQueue, shape))
+        item = EntryShape(index, entry.name, entry.submit.jobQueue, shape)
+        shapes += _trace_shapes(model, scenario, item) if entry.trace is not None else [item]
     return shapes
+
+
+def entry_trace_jobs(scenario: Scenario, entry: WorkloadEntry) -> TraceJobs:
+    """Return the jobs of the trace entry ``entry`` as a run replays them (the file read is
+    cached by :func:`~batchsim.scenario.traces.read_trace`: the loader has read it already)."""
+    from batchsim.scenario.trace_jobs import load_trace_jobs  # NOTE: loads pandas: late
+
+    assert entry.trace is not None
+    base = Path(scenario.base_dir) if scenario.base_dir is not None else None
+    return load_trace_jobs(entry.trace, base, entry.submit.jobQueue)
+
+
+def _trace_shapes(model: Model, scenario: Scenario, item: EntryShape) -> list[EntryShape]:
+    """The distinct shapes of a trace entry's rows, each with its number of jobs, as the replay
+    makes them (memory NaN: the definition's). With ``unplaceable: skip`` the shapes no CE
+    of their queue can ever hold are left out: the run skips and counts those jobs."""
+    import pandas as pd
+
+    entry = scenario.workload[item.index]
+    jobs = entry_trace_jobs(scenario, entry)
+    memory = jobs.memory_mib.copy()
+    memory[memory != memory] = item.shape.memory_mib
+    rows = pd.DataFrame({"queue": jobs.queue, "vcpus": jobs.vcpus, "memory": memory})
+    found = []
+    for key, count in rows.groupby(list(rows), sort=True).size().items():
+        queue, vcpus, memory_mib = cast("tuple[str, float, float]", key)
+        shape = Shape(float(vcpus), float(memory_mib), item.shape.gpus)
+        skipped = model.queues[queue].never_placeable_reason(shape) is not None
+        if not (skipped and entry.trace is not None and entry.trace.unplaceable == "skip"):
+            found.append(EntryShape(item.index, item.name, str(queue), shape, int(count)))
+    return found
 
 
 def never_placeable(
@@ -75,7 +112,11 @@ def never_placeable(
             reason, why = COMPUTE_ENVIRONMENT_MAX_RESOURCE, _floor_why(queue.ces)
         if reason is None or why is None:
             continue
-        jobs = _placed_jobs(scenario.workload[item.index], scenario.simulation.stopAt)
+        jobs: float = (
+            item.jobs
+            if item.jobs is not None
+            else _placed_jobs(scenario.workload[item.index], scenario.simulation.stopAt)
+        )
         message = (
             f"{_jobs(jobs)} of workload entry '{item.name}' ({describe(item.shape)}) can never "
             f"run: {why}; {'it stays' if jobs == 1 else 'they stay'} RUNNABLE with AWS's statusReason below"

@@ -31,8 +31,11 @@ MARKERS = (
 )
 """Files that together mark a folder as a batchsim run, comparison, sweep or plan (or an
 interrupted comparison)."""
-OUTPUT_SUFFIXES = frozenset({".csv", ".json", ".jsonl", ".md", ".html", ".yaml", ".png", ".tmp"})
-"""Suffixes of every file batchsim writes (``.tmp``: a temporary left by a killed writer)."""
+OUTPUT_SUFFIXES = frozenset(
+    {".csv", ".json", ".jsonl", ".md", ".html", ".yaml", ".png", ".sha256", ".tmp"}
+)
+"""Suffixes of every file batchsim writes (``.sha256``: a sweep's trace digests; ``.tmp``: a
+temporary left by a killed writer)."""
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 

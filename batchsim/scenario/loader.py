@@ -399,10 +399,20 @@ def load_scenario_notes(
 def resolved_yaml(scenario: Scenario) -> str:
     """Return ``scenario`` as block-style YAML with every default filled in, in model order.
 
-    Units are resolved (durations in seconds, memory in MiB), so the text parses back to an
-    equal scenario; runs write it next to their results.
+    Units are resolved (durations in seconds, memory in MiB) and trace paths made absolute, so
+    the text parses back to an equal scenario wherever it is written; runs write it next to
+    their results.
     """
     data = scenario.model_dump(mode="json", exclude_none=True)
+    for entry, written in zip(scenario.workload, data["workload"], strict=True):
+        if entry.trace is not None:
+            written["trace"]["path"] = _absolute(entry.trace.path, scenario.base_dir)
     return yaml.safe_dump(
         data, sort_keys=False, default_flow_style=False, allow_unicode=True, width=100
     )
+
+
+def _absolute(path: str, base_dir: str | None) -> str:
+    """A trace ``path`` as the loader reads it (relative to ``base_dir``, else the working
+    directory), made absolute."""
+    return str((FilePath(base_dir or ".") / path).resolve())

@@ -18,7 +18,7 @@ from pydantic import Field, PrivateAttr, field_validator, model_validator
 from batchsim.scenario.distributions import DistributionModel, Exponential, ExponentialParams
 from batchsim.scenario.schedules import parse_schedule
 from batchsim.scenario.types import Duration, MemoryMiB, Rate, StrictModel
-from batchsim.scenario.units import parse_memory_mib
+from batchsim.scenario.units import MAX_DURATION_S, parse_memory_mib
 
 AnyAws = Any  # AWS fields accepted for pasting convenience; they do not change the simulation.
 
@@ -860,10 +860,14 @@ class TraceSource(StrictModel):
     start: Duration | None = Field(default=None, description="Window start on the trace's clock.")
     end: Duration | None = Field(default=None, description="Window end (exclusive).")
     maxJobs: int | None = Field(default=None, ge=1, description="Replay at most this many jobs.")
+    # NOTE: capped so that one second of the trace stays within MAX_DURATION_S; the scaled
+    # times themselves are checked row by row when the trace is read (trace_jobs).
     timeScale: float = Field(
-        default=1.0, gt=0, description="Multiplies the gaps between submissions."
+        default=1.0, gt=0, le=MAX_DURATION_S, description="Multiplies the gaps between submissions."
     )
-    runtimeScale: float = Field(default=1.0, gt=0, description="Multiplies every run time.")
+    runtimeScale: float = Field(
+        default=1.0, gt=0, le=MAX_DURATION_S, description="Multiplies every run time."
+    )
     queues: TraceQueues | None = None
     unplaceable: Literal["skip", "keep"] = Field(
         default="skip", description="Jobs no compute environment of their queue can ever hold."
@@ -925,7 +929,9 @@ class WorkloadEntry(StrictModel):
     def _trace_alone(self) -> WorkloadEntry:
         if self.trace is None:
             return self
-        given = [k for k in _TRACE_EXCLUDES if k in self.model_fields_set]
+        # NOTE: values, not the fields set: a resolved scenario writes the defaults back
+        # (``runtimeByIndex: []``) and must reload.
+        given = [k for k in _TRACE_EXCLUDES if getattr(self, k) not in (None, [])]
         if self.count != 1:
             given.append("count")
         if given:

@@ -8,6 +8,7 @@ processor, the memory chosen, the time and runtime scales and the queue mapping.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,9 +16,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from batchsim.scenario.traces import FAILED, TraceError, TraceTable, read_trace
+from batchsim.scenario.units import MAX_DURATION_S
 
 if TYPE_CHECKING:
-    from batchsim.scenario.schema import TraceSource
+    from batchsim.scenario.schema import Scenario, TraceSource
 
 
 @dataclass(frozen=True, eq=False)
@@ -51,8 +53,12 @@ def trace_path(source: TraceSource, base_dir: Path | None) -> Path:
     return path if path.is_absolute() or base_dir is None else base_dir / path
 
 
-def trace_jobs(source: TraceSource, table: TraceTable, queue: str) -> TraceJobs:
-    """Apply ``source``'s options to ``table``; ``queue`` is where unmapped jobs go."""
+def trace_jobs(
+    source: TraceSource, table: TraceTable, queue: str, path: Path | None = None
+) -> TraceJobs:
+    """Apply ``source``'s options to ``table``; ``queue`` is where unmapped jobs go. Raises
+    :class:`TraceError` naming ``path`` (default: ``source.path``) and the line of the first
+    job whose scaled submission offset or run time is not finite or over MAX_DURATION_S."""
     order = np.argsort(table.submit, kind="stable")
     processors = _processors(source, table)[order]
     submit, run_time = table.submit[order], table.run_time[order]
@@ -75,9 +81,15 @@ def trace_jobs(source: TraceSource, table: TraceTable, queue: str) -> TraceJobs:
     }
     rows = order[limited]
     start_at = submit[limited[0]] if len(limited) else 0.0
+    with np.errstate(over="ignore", invalid="ignore"):
+        submit_at = (submit[limited] - start_at) * source.timeScale
+        work_s = run_time[limited] * source.runtimeScale
+    where = path if path is not None else Path(source.path)
+    _bounded(where, table.lines[rows], submit_at, "submission offset after timeScale")
+    _bounded(where, table.lines[rows], work_s, "run time after runtimeScale")
     return TraceJobs(
-        submit_at=(submit[limited] - start_at) * source.timeScale,
-        work_s=run_time[limited] * source.runtimeScale,
+        submit_at=submit_at,
+        work_s=work_s,
         vcpus=np.ceil(processors[limited] * source.vcpusPerProcessor - 1e-9),
         memory_mib=_memory(source, table, rows, processors[limited]),
         exit_code=np.where(table.status[rows] == FAILED, np.maximum(table.exit_code[rows], 1), 0),
@@ -85,6 +97,19 @@ def trace_jobs(source: TraceSource, table: TraceTable, queue: str) -> TraceJobs:
         counts=counts,
         metadata=dict(table.metadata),
     )
+
+
+def _bounded(path: Path, lines: np.ndarray, seconds: np.ndarray, what: str) -> None:
+    """Raise TraceError at the first of ``seconds`` that is not finite or over MAX_DURATION_S
+    (a longer time overflows the clock's sums, or never ends)."""
+    bad = ~(np.abs(seconds) <= MAX_DURATION_S)  # NOTE: NaN and inf fail the comparison
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        message = (
+            f"the {what} is {seconds[row]:g} s: not finite or longer than "
+            f"{MAX_DURATION_S:.0e} s (about 317 years)"
+        )
+        raise TraceError(path, int(lines[row]), message)
 
 
 def _processors(source: TraceSource, table: TraceTable) -> np.ndarray:
@@ -133,4 +158,21 @@ def load_trace_jobs(source: TraceSource, base_dir: Path | None, queue: str) -> T
     if np.isnan(table.submit).any():
         line = int(table.lines[np.flatnonzero(np.isnan(table.submit))[0]])
         raise TraceError(path, line, "no submission time")
-    return trace_jobs(source, table, queue)
+    return trace_jobs(source, table, queue, path)
+
+
+def trace_sums(scenario: Scenario) -> str:
+    """Return one ``SHA256  PATH`` line (as ``sha256sum`` writes) for the bytes of every trace
+    file ``scenario`` reads, in workload order ("" when it reads none); a file that cannot be
+    read gives ``unreadable``. A changed trace changes the text: ``--resume`` keys on it."""
+    base = Path(scenario.base_dir) if scenario.base_dir is not None else None
+    lines = []
+    for entry in scenario.workload:
+        if entry.trace is not None:
+            path = trace_path(entry.trace, base).resolve()
+            try:
+                digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            except OSError:
+                digest = "unreadable"
+            lines.append(f"{digest}  {path}\n")
+    return "".join(lines)

@@ -1,10 +1,11 @@
 """A sweep's output folder and its terminal table.
 
 The folder holds ``sweep.yaml`` (the resolved spec, itself a sweep file), ``scenario.yaml``
-(the scenario swept, as read), ``runs.csv``, ``points.csv``, the plots and ``report.html``. It
-is written beside and swapped in whole (:func:`batchsim.results.folder.staged_folder`). An interrupted
-sweep writes ``sweep.yaml``, ``scenario.yaml`` and the finished rows of ``runs.csv``, which
-``--resume`` reads.
+(the scenario swept, as read), ``traces.sha256`` (when it replays traces: the digest of each
+trace file), ``runs.csv``, ``points.csv``, the plots and ``report.html``. It is written beside
+and swapped in whole (:func:`batchsim.results.folder.staged_folder`). An interrupted sweep
+writes ``sweep.yaml``, ``scenario.yaml``, ``traces.sha256`` and the finished rows of
+``runs.csv``, which ``--resume`` reads.
 """
 
 from __future__ import annotations
@@ -24,6 +25,18 @@ from batchsim.sweeps.table import (
 )
 
 SCENARIO_FILE = "scenario.yaml"
+TRACES_FILE = "traces.sha256"
+
+
+def trace_sums(spec: SweepSpec) -> str:
+    """The ``sha256sum`` lines of the trace files the swept scenario reads (its ``set``
+    overrides applied; a point's own values are not), "" when it reads none."""
+    if "trace" not in spec.scenario_text:
+        return ""  # NOTE: only a scenario that names a trace is loaded again here
+    from batchsim.scenario.loader import parse_scenario
+    from batchsim.scenario.trace_jobs import trace_sums as sums
+
+    return sums(parse_scenario(spec.scenario_text, spec.source, spec.overrides))
 
 
 def _write_spec(staging: Path, spec: SweepSpec) -> None:
@@ -31,6 +44,9 @@ def _write_spec(staging: Path, spec: SweepSpec) -> None:
 
     write_text(staging / "sweep.yaml", spec.to_yaml(SCENARIO_FILE))
     write_text(staging / SCENARIO_FILE, spec.scenario_text)
+    sums = trace_sums(spec)
+    if sums:
+        write_text(staging / TRACES_FILE, sums)
 
 
 def write_sweep(folder: str | Path, result: SweepResult, replace: bool = False) -> list[Path]:
@@ -87,6 +103,7 @@ def resumed_rows(folder: str | Path, spec: SweepSpec) -> list[dict]:
     try:
         same = (folder / "sweep.yaml").read_text(encoding="utf-8") == spec.to_yaml(SCENARIO_FILE)
         same = same and (folder / SCENARIO_FILE).read_text(encoding="utf-8") == spec.scenario_text
+        same = same and _written(folder / TRACES_FILE) == trace_sums(spec)
         return (
             read_runs((folder / "runs.csv").read_text(encoding="utf-8"), run_columns(spec))
             if same
@@ -96,10 +113,15 @@ def resumed_rows(folder: str | Path, spec: SweepSpec) -> list[dict]:
         raise UserError(f"cannot resume from {folder}: {error}") from None
 
 
+def _written(path: Path) -> str:
+    """The text of ``path``, "" when there is no such file."""
+    return path.read_text(encoding="utf-8") if path.is_file() else ""
+
+
 def _other(folder: Path) -> list[dict]:
     raise UserError(
-        f"cannot resume from {folder}: it holds another sweep (its sweep.yaml or scenario.yaml "
-        "differ); drop --resume to replace it, or name another folder"
+        f"cannot resume from {folder}: it holds another sweep (its sweep.yaml, scenario.yaml "
+        "or trace files differ); drop --resume to replace it, or name another folder"
     )
 
 
