@@ -24,6 +24,7 @@ import pandas as pd
 
 from batchsim.clock import EPOCH
 from batchsim.records import JobState, Outcome
+from batchsim.results.events import cells
 from batchsim.scenario.schema import Scenario, WorkloadEntry, definition_name
 
 ACCOUNT = "123456789012"
@@ -53,16 +54,6 @@ def _ms(column: pd.Series, start_ms: int) -> list:
     cells = whole.astype(object)
     cells[empty] = None
     return cells.tolist()
-
-
-def _cells(column: pd.Series) -> list:
-    """Return ``column``'s values as Python objects, None where empty."""
-    empty = column.isna().to_numpy()
-    if not empty.any():
-        return column.tolist()
-    values = column.to_numpy(dtype=object, copy=True)
-    values[empty] = None
-    return values.tolist()
 
 
 def _arn(kind: str, name: str) -> str:
@@ -119,7 +110,7 @@ def _attempts_by_job(attempts: pd.DataFrame) -> dict[str, list[tuple]]:
     """Return each job's finished attempt rows, in attempt order."""
     ordered = attempts.sort_values(["jobId", "attempt"], kind="stable")
     grouped: dict[str, list[tuple]] = {}
-    columns = [_cells(ordered[c]) for c in _ATTEMPT_COLUMNS]
+    columns = [cells(ordered[c]) for c in _ATTEMPT_COLUMNS]
     unfinished = Outcome.UNFINISHED.value
     for row in zip(*columns, strict=True):
         if row[4] != unfinished:
@@ -209,7 +200,7 @@ def job_details(jobs: pd.DataFrame, attempts: pd.DataFrame, scenario: Scenario,
     names = ["jobId", "jobName", "workload", "jobDefinition", "status", "statusReason",
              "exitCode", "jobQueue", "vcpus", "memory", "gpus", "arrayParent", "arrayIndex",
              "arraySize"]  # fmt: skip
-    columns = [_cells(jobs[name]) for name in names]
+    columns = [cells(jobs[name]) for name in names]
     times = [_ms(jobs[name], start_ms) for name in ("createdAt", "startedAt", "stoppedAt")]
     for row, (created, started, stopped) in zip(zip(*columns, strict=True), zip(*times, strict=True), strict=True):  # fmt: skip
         yield _detail(row, created, started, stopped, tries, summaries, extras, start_ms)

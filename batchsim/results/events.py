@@ -136,10 +136,10 @@ def _attempt_detail(row) -> dict:
 def _rows(frame: pd.DataFrame, columns: list[str]) -> Iterator[tuple]:
     """Yield ``frame``'s rows as plain tuples of ``columns``, None in every empty cell."""
     # NOTE: tolist() per column is several times faster than itertuples on string columns.
-    return zip(*(_cells(frame[column]) for column in columns), strict=True)
+    return zip(*(cells(frame[column]) for column in columns), strict=True)
 
 
-def _cells(column: pd.Series) -> list:
+def cells(column: pd.Series) -> list:
     """Return ``column``'s values as Python objects, None where empty (NaN, NA)."""
     empty = column.isna().to_numpy()
     if not empty.any():
