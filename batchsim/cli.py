@@ -91,6 +91,10 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("-q", "--quiet", action="store_true", help="no progress line on a terminal's stderr")
     compare.add_argument("--deadline", type=_duration, default=None, metavar="D",
                          help="add P(makespan ≤ D) and makespan p50/p90/p95, e.g. 4h")  # fmt: skip
+    compare.add_argument("--max-wait-p95", type=_duration, default=None, metavar="D",
+                         help="add P(queue wait p95 ≤ D), e.g. 30m")  # fmt: skip
+    compare.add_argument("--budget", type=_budget, default=None, metavar="USD",
+                         help="add P(total cost ≤ USD)")  # fmt: skip
     _add_guards(compare)
     _add_set(compare)
     _add_sweep(commands)

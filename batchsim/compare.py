@@ -63,6 +63,24 @@ METRICS: tuple[Metric, ...] = (
 """The compared metrics, in table and file order."""
 
 
+@dataclass(frozen=True)
+class Limit:
+    """A target besides the deadline: its ``key`` in compare.json, the Comparison ``field``
+    holding its value, the ``metric`` it bounds and the ``label`` the table shows."""
+
+    key: str
+    field: str
+    metric: str
+    label: str
+
+
+LIMITS = (
+    Limit("max_wait_p95", "max_wait_p95_s", "queue_wait_p95_s", "queue wait p95"),
+    Limit("budget", "budget_usd", "total_cost_usd", "total cost"),
+)
+"""``--max-wait-p95`` and ``--budget``: each adds P(metric ≤ limit) with its Wilson interval."""
+
+
 # ----------------------------------------------------------------------------- statistics
 def t_quantile_975(df: int) -> float:
     """Return t(0.975, df), the Student t quantile of a two-sided 95 % interval, from
@@ -206,6 +224,8 @@ def compare(
     executor: Executor | None = None,
     progress: SweepProgress | None = None,
     finished: dict[int, dict] | None = None,
+    max_wait_p95_s: float | None = None,
+    budget_usd: float | None = None,
 ) -> Comparison:
     """Run each scenario ``replications`` times on seeds ``seed … seed+replications−1``.
 
@@ -215,7 +235,8 @@ def compare(
     :class:`~batchsim.sweeps.DaskExecutor`) instead of them, with identical results. A run
     that raises is a failed row and leaves its values out. ``sources`` are the scenarios'
     files, used for labels when names repeat and in compare.json. ``deadline_s`` (seconds)
-    adds P(makespan ≤ deadline) and makespan quantiles to the outputs. ``finished`` (run
+    adds P(makespan ≤ deadline) and makespan quantiles to the outputs; ``max_wait_p95_s`` and
+    ``budget_usd`` add P(queue wait p95 ≤ it) and P(total cost ≤ it). ``finished`` (run
     number, scenario-major → row, see :func:`reusable_runs`) holds runs not to make again, and
     is filled as runs end; ``progress`` is redrawn after each.
     """
@@ -252,6 +273,8 @@ def compare(
         values=values,
         deadline_s=deadline_s,
         runs=tuple(rows),
+        max_wait_p95_s=max_wait_p95_s,
+        budget_usd=budget_usd,
     )
 
 
@@ -297,6 +320,8 @@ class Comparison:
     deadline_s: float | None = None
     runs: tuple[dict, ...] = field(default=(), compare=False, repr=False)
     """Every run's row of ``runs.csv`` (scenario-major), failed runs included."""
+    max_wait_p95_s: float | None = None
+    budget_usd: float | None = None
 
     @property
     def failed(self) -> int:
@@ -326,6 +351,22 @@ class Comparison:
         if self.deadline_s is None:
             return None
         return meets(self.values[label]["makespan_s"], self.deadline_s)
+
+    def limits(self) -> list[tuple[Limit, float]]:
+        """Return the targets besides the deadline that this comparison was given, each with
+        its value: the queue wait p95 and the budget (see :data:`LIMITS`)."""
+        given = {"max_wait_p95_s": self.max_wait_p95_s, "budget_usd": self.budget_usd}
+        pairs = []
+        for limit in LIMITS:
+            value = given[limit.field]
+            if value is not None:
+                pairs.append((limit, value))
+        return pairs
+
+    def limit_risk(self, label: str, limit: Limit, value: float) -> Probability:
+        """Return how many replications of ``label`` kept ``limit``'s metric ≤ ``value`` (a run
+        without the metric does not), with its Wilson interval."""
+        return meets(self.values[label][limit.metric], value)
 
     def makespan_quantiles(self, label: str) -> dict[str, float | None]:
         """Return the p50, p90 and p95 of ``label``'s makespan across replications (seconds)."""
@@ -374,7 +415,7 @@ class Comparison:
             ],
             "metrics": {metric.key: metric.label for metric in METRICS},
             "results": results,
-        } | self._deadline_dict()
+        } | self._deadline_dict() | self._limits_dict()
 
     def _deadline_dict(self) -> dict:
         """The ``deadline`` block of compare.json (nothing without a deadline)."""
@@ -391,6 +432,19 @@ class Comparison:
         return {
             "deadline": {"deadline_s": self.deadline_s, "interval": "wilson", "scenarios": block}
         }
+
+    def _limits_dict(self) -> dict:
+        """The ``max_wait_p95`` and ``budget`` blocks of compare.json (each only when given)."""
+        blocks = {}
+        for limit, value in self.limits():
+            scenarios = {}
+            for label in self.labels:
+                risk = self.limit_risk(label, limit, value)
+                low, high = risk.interval
+                scenarios[label] = {"met": risk.met, "n": risk.n, "probability": risk.value,
+                                    "ci95_low": low, "ci95_high": high}  # fmt: skip
+            blocks[limit.key] = {limit.field: value, "interval": "wilson", "scenarios": scenarios}
+        return blocks
 
     def csv_text(self) -> str:
         """Return the text of ``compare.csv`` (empty cells for missing values)."""
@@ -533,7 +587,8 @@ def table_cells(comparison: Comparison) -> tuple[list[str], list[list[str]]]:
     replications = len(comparison.seeds)
     header = ["Metric", *comparison.labels, *comparison.labels[1:]]
     rows = [_table_row(comparison, metric, replications) for metric in METRICS]
-    return header, rows + _deadline_rows(comparison, len(header))
+    width = len(header)
+    return header, rows + _deadline_rows(comparison, width) + _limit_rows(comparison, width)
 
 
 def intro_lines(comparison: Comparison) -> list[str]:
@@ -564,6 +619,16 @@ def _deadline_rows(comparison: Comparison, width: int) -> list[list[str]]:
     risks = [comparison.deadline_risk(label) for label in comparison.labels]
     label = f"P(makespan ≤ {duration_text(comparison.deadline_s)})"
     rows.append([label, *(risk.text() if risk else MISSING for risk in risks)])
+    return [row + [""] * (width - len(row)) for row in rows]
+
+
+def _limit_rows(comparison: Comparison, width: int) -> list[list[str]]:
+    """The P(queue wait p95 ≤ D) and P(total cost ≤ USD) rows (each only when given)."""
+    rows = []
+    for limit, value in comparison.limits():
+        shown = duration_text(value) if limit.key == "max_wait_p95" else f"${value:,.2f}"
+        risks = [comparison.limit_risk(label, limit, value).text() for label in comparison.labels]
+        rows.append([f"P({limit.label} ≤ {shown})", *risks])
     return [row + [""] * (width - len(row)) for row in rows]
 
 

@@ -388,6 +388,31 @@ def test_compare_deadline_reports_the_probability_and_makespan_quantiles(scenari
     assert p95.split()[2:] == [f"{np.percentile(makespans, 95) / 60:.2f}", "min"]
 
 
+def test_compare_max_wait_and_budget_report_their_probabilities(scenario_file, tmp_path):
+    status, out, _ = cli("compare", str(scenario_file), "--replications", "12", "-o",
+                         str(tmp_path / "cmp"), "--max-wait-p95", "2m", "--budget", "0.12")  # fmt: skip
+    assert status == 0
+    found = json.loads((tmp_path / "cmp" / "compare.json").read_text())
+    results = found["results"]["micro"]
+    for key, metric, limit in (("max_wait_p95", "queue_wait_p95_s", 120.0),
+                               ("budget", "total_cost_usd", 0.12)):  # fmt: skip
+        values = results[metric]["values"]
+        met = sum(value <= limit for value in values)
+        block = found[key]["scenarios"]["micro"]
+        assert (block["met"], block["n"], block["probability"]) == (met, 12, met / 12)
+        assert (block["ci95_low"], block["ci95_high"]) == pytest.approx(wilson(met, 12), abs=1e-12)
+    assert found["max_wait_p95"]["max_wait_p95_s"] == 120.0 and found["budget"]["budget_usd"] == 0.12
+    assert "deadline" not in found
+    rows = [line.split()[:6] for line in out.splitlines() if line.startswith("P(")]
+    waits, costs = (found[key]["scenarios"]["micro"] for key in ("max_wait_p95", "budget"))
+    assert rows == [
+        ["P(queue", "wait", "p95", "≤", "2", "min)"],
+        ["P(total", "cost", "≤", "$0.12)", f"{100 * costs['probability']:.0f}", "%"],
+    ]
+    # every run's wait p95 is 100 s (within 2 min); the budget is one some runs miss
+    assert waits["probability"] == 1.0 and 0.0 < costs["probability"] < 1.0
+
+
 def test_pareto_front_keeps_the_points_nothing_beats():
     makespan = [1.0, 2.0, 3.0, 2.0, float("nan")]
     cost = [5.0, 3.0, 1.0, 4.0, 0.0]

@@ -75,7 +75,8 @@ def run_compare(
     try:
         comparison = compare(scenarios, args.replications, args.seed, sources=args.scenarios,
                              deadline_s=args.deadline, executor=executor, progress=progress,
-                             finished=finished)  # fmt: skip
+                             finished=finished, max_wait_p95_s=args.max_wait_p95,
+                             budget_usd=args.budget)  # fmt: skip
     except (KeyboardInterrupt, Interrupted, DaskClusterLost):
         _close(progress)
         write_partial(folder, finished, total, args.replace)
