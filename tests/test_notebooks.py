@@ -13,7 +13,10 @@ import pytest
 from conftest import REPO, imported_modules
 
 NOTEBOOKS = REPO / "notebooks"
-NAMES = ["01-job-lifecycle.ipynb", "02-on-demand-vs-spot.ipynb", "03-capacity-planning.ipynb"]
+NAMES = [
+    "01-job-lifecycle.ipynb", "02-on-demand-vs-spot.ipynb", "03-capacity-planning.ipynb",
+    "04-replay-history.ipynb",
+]
 
 
 def _code_cells(name: str) -> list[dict]:
