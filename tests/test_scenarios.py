@@ -96,6 +96,17 @@ def test_validates_with_the_cli(stem):
     assert "valid scenario" in out.getvalue()
 
 
+def test_the_resolved_scenario_reloads_to_the_same_run(stem):
+    # NOTE: a run folder's scenario.resolved.yaml is what `batchsim explain` reads back; every
+    # default it writes out must load again (a multinode definition's default containerProperties
+    # once did not) and describe the same scenario.
+    from batchsim.scenario.loader import parse_scenario, resolved_yaml
+
+    scenario = batchsim.load_scenario(SCENARIO_DIR / f"{stem}.yaml")
+    again = parse_scenario(resolved_yaml(scenario), f"{stem}.resolved.yaml")
+    assert resolved_yaml(again) == resolved_yaml(scenario)
+
+
 def _differences(expected, actual, path: str = "summary") -> list[str]:
     """Return every difference between two JSON values: ints/strings exact, floats to FLOAT_REL."""
     if isinstance(expected, dict) and isinstance(actual, dict):

@@ -113,7 +113,7 @@ def definition_problems(definition: JobDefinition) -> Iterator[RelativeProblem]:
     ranges'), paths relative to the definition."""
     props = definition.ecsProperties
     if props is not None:
-        if "containerProperties" in definition.model_fields_set:
+        if definition.gives_container_properties():
             yield ("ecsProperties",), "give ecsProperties or containerProperties, not both (AWS)"
         if definition.type == "multinode" or definition.nodeProperties is not None:
             yield ("ecsProperties",), (

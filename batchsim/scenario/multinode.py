@@ -79,7 +79,7 @@ def definition_problems(
     if nodes is None:
         yield ("type",), "a multinode job definition needs nodeProperties"
         return
-    if "containerProperties" in definition.model_fields_set:
+    if definition.gives_container_properties():
         yield ("containerProperties",), (
             "a multinode job definition gives its containers in "
             "nodeProperties.nodeRangeProperties[].container"

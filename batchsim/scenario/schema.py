@@ -638,6 +638,14 @@ class JobDefinition(StrictModel):
     consumableResourceProperties: ConsumableResourceProperties | None = None
     simulation: JobSimulation = JobSimulation()
 
+    def gives_container_properties(self) -> bool:
+        """Whether the definition gives ``containerProperties`` of its own: an empty one (as
+        scenario.resolved.yaml writes back the default) does not count."""
+        return (
+            "containerProperties" in self.model_fields_set
+            and self.containerProperties != ContainerProperties()
+        )
+
 
 # ----------------------------------------------------------------------------- workload
 class ArrayProperties(StrictModel):
