@@ -390,8 +390,7 @@ def cmd_compare(args, out: TextIO, err: TextIO) -> ExitStatus:
     comparison, ran = run_compare(scenarios, args, executor, err)
     elapsed_s = time.perf_counter() - started_at
     out.write(comparison.table() + "\n")
-    reused = f", {runs - ran} resumed" if ran < runs else ""
-    out.write(f"results written to {folder}/ ({ran} runs simulated in {elapsed_s:.2f} s{reused})\n")
+    out.write(_runs_written(folder, ran, runs, elapsed_s))
     if comparison.failed:
         failures = "".join(f"  {line}\n" for line in comparison.failures())
         err.write(f"batchsim: {comparison.failed} of {runs} runs failed:\n{failures}")
@@ -422,8 +421,7 @@ def cmd_sweep(args, out: TextIO, err: TextIO) -> ExitStatus:
     result = run_sweep(spec, args, folder, executor, err)
     elapsed_s = time.perf_counter() - started_at
     out.write(format_points(result) + "\n")
-    reused = f", {runs - result.ran} resumed" if result.ran < runs else ""
-    out.write(f"results written to {folder}/ ({result.ran} runs simulated in {elapsed_s:.2f} s{reused})\n")
+    out.write(_runs_written(folder, result.ran, runs, elapsed_s))
     if result.failed:
         err.write(f"batchsim: {result.failed} of {runs} runs failed; see status and error in runs.csv\n")
         return ExitStatus.RUN_FAILED
@@ -451,13 +449,18 @@ def cmd_plan(args, out: TextIO, err: TextIO) -> ExitStatus:
     result = run_plan_command(spec, args, folder, executor, err)
     elapsed_s = time.perf_counter() - started_at
     out.write(result.table() + "\n")
-    ran = result.plan.ran
-    reused = f", {result.runs_made - ran} resumed" if ran < result.runs_made else ""
-    out.write(f"results written to {folder}/ ({ran} runs simulated in {elapsed_s:.2f} s{reused})\n")
+    out.write(_runs_written(folder, result.plan.ran, result.runs_made, elapsed_s))
     if result.answer is None:
         err.write(f"batchsim: no configuration meets every target with confidence {args.confidence:g}\n")
         return ExitStatus.RUN_FAILED
     return ExitStatus.SUCCESS
+
+
+def _runs_written(folder: Path, ran: int, runs: int, elapsed_s: float) -> str:
+    """The last line of compare, sweep and plan: where, how many of the ``runs`` were
+    simulated now (``ran``) and how many an earlier, interrupted command had made."""
+    reused = f", {runs - ran} resumed" if ran < runs else ""
+    return f"results written to {folder}/ ({ran} runs simulated in {elapsed_s:.2f} s{reused})\n"
 
 
 def check_size(scenarios: list[Scenario], parallel: int = 1) -> None:

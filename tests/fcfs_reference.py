@@ -3,6 +3,7 @@
 Jobs start in submission order on P processors; the head blocks until enough processors are
 free; jobs with no run time (-1), no processors or more than P are skipped and counted. Shared
 by ``tests/test_traces.py`` and ``benchmarks/trace_replay.py``; it imports nothing of batchsim.
+:func:`fixed_cluster` is the batchsim scenario whose replay must equal it (YAML text only).
 """
 
 from __future__ import annotations
@@ -82,3 +83,38 @@ def brute_force(rows: list[tuple[float, float, float]], processors: int) -> Repl
             index += 1
         t += 1
     return Replay(max(ends) - queue[0][0], sum(waits) / len(waits), len(waits), skipped)
+
+
+def fixed_cluster(processors: int, trace: str, extra: str = "") -> str:
+    """The exact check's scenario: one UNMANAGED instance of ``processors`` vCPUs, strict FIFO
+    (backfill off), no start or pull time, one processor = one vCPU; ``trace`` is the workload
+    entry's ``trace:`` value (queue ``q`` submits it; ``other`` is a second, empty queue)."""
+    return f"""
+name: fcfs
+customInstanceTypes:
+  - {{instanceType: site.p{processors}, vcpus: {processors}, memory: 4096GiB, onDemandPricePerHour: 1.0}}
+computeEnvironments:
+  - computeEnvironmentName: fixed
+    type: UNMANAGED
+    simulation: {{instances: [{{instanceType: site.p{processors}}}]}}
+jobQueues:
+  - jobQueueName: q
+    priority: 1
+    computeEnvironmentOrder: [{{order: 1, computeEnvironment: fixed}}]
+    simulation: {{backfill: false}}
+  - jobQueueName: other
+    priority: 1
+    computeEnvironmentOrder: [{{order: 1, computeEnvironment: fixed}}]
+    simulation: {{backfill: false}}
+jobDefinitions:
+  - jobDefinitionName: proc
+    type: container
+    containerProperties:
+      image: busybox
+      resourceRequirements: [{{type: VCPU, value: "1"}}, {{type: MEMORY, value: "64"}}]
+    simulation: {{startTime: 0s, imagePullTime: 0s}}
+workload:
+  - name: site
+    submit: {{jobName: site, jobQueue: q, jobDefinition: proc}}
+    trace: {trace}{extra}
+"""

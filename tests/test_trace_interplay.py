@@ -9,11 +9,12 @@ from pathlib import Path
 
 from conftest import cli
 from test_compare_sweep import counting, interrupted
-from test_traces import fixed_cluster, swf
+from test_traces import swf
 
 from batchsim.cli import ExitStatus
 from batchsim.doctor import diagnose
 from batchsim.scenario.loader import parse_scenario
+from tests.fcfs_reference import fixed_cluster
 
 ROOT = Path(__file__).resolve().parent.parent
 KTH = ROOT / "scenarios" / "trace-replay-kth.yaml"

@@ -21,7 +21,7 @@ from batchsim.cli import ExitStatus, main
 from batchsim.errors import ScenarioError
 from batchsim.scenario.loader import parse_scenario
 from batchsim.scenario.traces import read_trace
-from tests.fcfs_reference import brute_force, fcfs, swf_rows
+from tests.fcfs_reference import brute_force, fcfs, fixed_cluster, swf_rows
 
 DATA = Path(__file__).resolve().parent / "data" / "traces"
 EXCERPTS = [
@@ -29,39 +29,6 @@ EXCERPTS = [
     ("hpc2n-excerpt.swf.gz", 240),
     ("sdsc-blue-excerpt.swf", 1152),
 ]
-
-
-def fixed_cluster(processors: int, trace: str, extra: str = "") -> str:
-    """A scenario: one UNMANAGED instance of ``processors`` vCPUs, strict FIFO, no delays."""
-    return f"""
-name: fcfs
-customInstanceTypes:
-  - {{instanceType: site.p{processors}, vcpus: {processors}, memory: 4096GiB, onDemandPricePerHour: 1.0}}
-computeEnvironments:
-  - computeEnvironmentName: fixed
-    type: UNMANAGED
-    simulation: {{instances: [{{instanceType: site.p{processors}}}]}}
-jobQueues:
-  - jobQueueName: q
-    priority: 1
-    computeEnvironmentOrder: [{{order: 1, computeEnvironment: fixed}}]
-    simulation: {{backfill: false}}
-  - jobQueueName: other
-    priority: 1
-    computeEnvironmentOrder: [{{order: 1, computeEnvironment: fixed}}]
-    simulation: {{backfill: false}}
-jobDefinitions:
-  - jobDefinitionName: proc
-    type: container
-    containerProperties:
-      image: busybox
-      resourceRequirements: [{{type: VCPU, value: "1"}}, {{type: MEMORY, value: "64"}}]
-    simulation: {{startTime: 0s, imagePullTime: 0s}}
-workload:
-  - name: site
-    submit: {{jobName: site, jobQueue: q, jobDefinition: proc}}
-    trace: {trace}{extra}
-"""
 
 
 def replay(path: Path, processors: int, options: str = "") -> batchsim.RunResult:
