@@ -233,10 +233,7 @@ def _add_explain(commands) -> None:
     explain.add_argument("--json", action="store_true", help="print the story as JSON")
     explain.add_argument("--seed", type=_seed, default=None, help="a scenario's seed (≥ 0), as for run")
     _add_set(explain)
-    explain.add_argument(
-        "--no-size-check", dest="size_check", action="store_false",
-        help="run a scenario even if the estimated memory exceeds what the machine has available",
-    )  # fmt: skip
+    _add_size_check(explain)
 
 
 def _probability(text: str) -> float:
@@ -287,6 +284,10 @@ def _add_guards(parser: argparse.ArgumentParser) -> None:
         "--replace", action="store_true",
         help="replace the output folder even if it holds files that are not batchsim results",
     )  # fmt: skip
+    _add_size_check(parser)
+
+
+def _add_size_check(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-size-check", dest="size_check", action="store_false",
         help="run even if the estimated memory exceeds what the machine has available",
@@ -560,22 +561,25 @@ def cmd_validate(args, out: TextIO, err: TextIO) -> ExitStatus:
     return ExitStatus.SUCCESS
 
 
-def _findings(scenario: Scenario, path: str) -> list:
-    """Return the doctor's findings on ``scenario`` (read from ``path``) that it does not
-    accept: what ``validate`` warns of and report.html's "Doctor's findings" list."""
+def _diagnosed(scenario: Scenario, path: str) -> list:
+    """Return every doctor's finding on ``scenario``, read from ``path`` (whose text gives the
+    findings their lines and the ``# doctor: accept`` comments)."""
     from batchsim.doctor import diagnose
 
-    text = Path(path).read_text(encoding="utf-8-sig")
-    return [finding for finding in diagnose(scenario, text, path) if not finding.accepted]
+    return diagnose(scenario, Path(path).read_text(encoding="utf-8-sig"), path)
+
+
+def _findings(scenario: Scenario, path: str) -> list:
+    """Return the doctor's findings on ``scenario`` that it does not accept: what ``validate``
+    warns of and report.html's "Doctor's findings" list."""
+    return [finding for finding in _diagnosed(scenario, path) if not finding.accepted]
 
 
 def cmd_doctor(args, out: TextIO, err: TextIO) -> ExitStatus:
     """Print every finding about the scenario; exit 4 when some jobs can never run."""
-    from batchsim.doctor import Severity, counted, diagnose, format_findings
+    from batchsim.doctor import Severity, counted, format_findings
 
-    scenario = load_noted(args.scenario, args.overrides, err)
-    text = Path(args.scenario).read_text(encoding="utf-8-sig")
-    findings = diagnose(scenario, text, args.scenario)
+    findings = _diagnosed(load_noted(args.scenario, args.overrides, err), args.scenario)
     out.write(format_findings(findings, args.scenario) + "\n")
     if counted(findings, Severity.ERROR):
         return ExitStatus.JOBS_CANNOT_RUN

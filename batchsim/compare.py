@@ -355,13 +355,8 @@ class Comparison:
     def limits(self) -> list[tuple[Limit, float]]:
         """Return the targets besides the deadline that this comparison was given, each with
         its value: the queue wait p95 and the budget (see :data:`LIMITS`)."""
-        given = {"max_wait_p95_s": self.max_wait_p95_s, "budget_usd": self.budget_usd}
-        pairs = []
-        for limit in LIMITS:
-            value = given[limit.field]
-            if value is not None:
-                pairs.append((limit, value))
-        return pairs
+        values = ((limit, getattr(self, limit.field)) for limit in LIMITS)
+        return [(limit, value) for limit, value in values if value is not None]
 
     def limit_risk(self, label: str, limit: Limit, value: float) -> Probability:
         """Return how many replications of ``label`` kept ``limit``'s metric ≤ ``value`` (a run

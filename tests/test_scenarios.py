@@ -96,7 +96,7 @@ def test_validates_with_the_cli(stem):
     assert "valid scenario" in out.getvalue()
 
 
-def test_the_resolved_scenario_reloads_to_the_same_run(stem):
+def test_the_resolved_scenario_reloads_to_the_same_scenario(stem):
     # NOTE: a run folder's scenario.resolved.yaml is what `batchsim explain` reads back; every
     # default it writes out must load again (a multinode definition's default containerProperties
     # once did not) and describe the same scenario.
