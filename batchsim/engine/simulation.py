@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from batchsim.catalog import load_catalog
 from batchsim.engine.actions import Timeline
@@ -29,6 +30,9 @@ from batchsim.records import EngineRun
 from batchsim.scenario.checks import policy_name
 from batchsim.scenario.multinode import node_count, node_instance_type
 from batchsim.scenario.schema import Scenario, definition_name
+
+if TYPE_CHECKING:
+    from batchsim.scenario.trace_jobs import TraceJobs
 
 
 class Model:
@@ -64,14 +68,28 @@ class Model:
         self.lifecycle = self.scheduler.lifecycle
         self.runner = self.lifecycle.runner
         links.attach(self.scheduler, self.runner)
+        self.trace_jobs = self._trace_jobs(scenario)
         self.dependencies = self._dependencies(scenario)
         self.submitter = Submitter(env, self.lifecycle, self.dependencies, settings.submitJobRate)
         self.traces: dict[str, dict[str, int]] = {}  # trace entry → rows read, skipped, submitted
 
+    def _trace_jobs(self, scenario: Scenario) -> dict[str, TraceJobs]:
+        """The jobs of every trace entry (read by the loader already: cached)."""
+        from batchsim.scenario.trace_jobs import load_trace_jobs  # NOTE: loads pandas: late
+
+        folder = Path(scenario.base_dir) if scenario.base_dir is not None else None
+        return {
+            entry.name: load_trace_jobs(entry.trace, folder, entry.submit.jobQueue)
+            for entry in scenario.workload
+            if entry.trace is not None
+        }
+
     def _dependencies(self, scenario: Scenario) -> Dependencies | None:
-        """Track dependencies only when some workload entry has dependsOn (no cost otherwise)."""
+        """Track dependencies only when some workload entry has dependsOn, or some trace job
+        depends on another (no cost otherwise)."""
         entries = [e for e in scenario.workload if e.submit.dependsOn]
-        if not entries:
+        traced = any(j.linked is not None and j.linked.links for j in self.trace_jobs.values())
+        if not entries and not traced:
             return None
         targets = {d.jobId for e in entries for d in e.submit.dependsOn if d.jobId is not None}
         return Dependencies(self.lifecycle, targets)
@@ -117,13 +135,11 @@ class Model:
             timeline.start(self.scenario.actions)
 
     def _replay(self, entry, spec) -> None:
-        """Start the replay of a trace entry (read by the loader already: cached)."""
-        from batchsim.scenario.trace_jobs import load_trace_jobs  # NOTE: loads pandas: late
-
-        base_dir = self.scenario.base_dir
-        folder = Path(base_dir) if base_dir is not None else None
-        jobs = load_trace_jobs(entry.trace, folder, entry.submit.jobQueue)
-        replay = TraceReplay(self.env, self.submitter, self.queues, spec, entry.trace, jobs)
+        """Start the replay of a trace entry."""
+        jobs = self.trace_jobs[entry.name]
+        replay = TraceReplay(
+            self.env, self.submitter, self.queues, spec, entry.trace, jobs, self.dependencies
+        )
         self.traces[entry.name] = replay.counts
         replay.start()
 

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from batchsim.engine.env import BatchEnv, Timer
     from batchsim.engine.lifecycle import Lifecycle
     from batchsim.engine.spec import JobSpec
+    from batchsim.engine.traces import TraceTies
     from batchsim.scenario.schema import Arrivals, WorkloadEntry
 
 PENDING = JobState.PENDING
@@ -54,7 +55,9 @@ class Submitter:
         if entry.schedule is not None:
             until = entry.until if entry.until is not None else stop_at
             if until is None:
-                raise ValueError(f"workload entry {entry.name!r}: a schedule needs 'until' or stopAt")
+                raise ValueError(
+                    f"workload entry {entry.name!r}: a schedule needs 'until' or stopAt"
+                )
             firings = parse_schedule(entry.schedule).firings(at, until)
             self._start_firings(((t, entry.count) for t in firings), spec)
         elif arrivals is None:
@@ -122,9 +125,12 @@ class Submitter:
         if first <= until:
             self.env.call_later(first, arrive)
 
-    def submit(self, spec: JobSpec, work_s: float | None = None) -> Job:
+    def submit(
+        self, spec: JobSpec, work_s: float | None = None, ties: TraceTies | None = None
+    ) -> Job:
         """Make one SubmitJob call for ``spec`` now and return the job (the parent for arrays);
-        ``work_s`` is the job's work when known (a trace), else drawn from the spec."""
+        ``work_s`` is the job's work when known (a trace), else drawn from the spec; ``ties``
+        are a trace job's dependencies and children, in place of the spec's."""
         spec.submitted += 1
         serial = spec.submitted
         now = self.env._now  # NOTE: the attribute, not SimPy's property: hot path
@@ -138,7 +144,11 @@ class Submitter:
         if self.dependencies is not None:
             self.dependencies.submitted(spec.entry, job)
         if spec.array_size is not None:
-            self._spawn_children(job, spec.array_size, now)
+            self._spawn_children(job, spec.array_size, now, ties)
+        elif ties is not None and ties.on:
+            assert self.dependencies is not None  # built whenever a trace has dependencies
+            lifecycle.hold(job, now)
+            self.dependencies.wait(job, ties.on, now)
         elif spec.depends:
             assert self.dependencies is not None  # built whenever some job has dependsOn
             lifecycle.hold(job, now)  # AWS: PENDING while dependencies are not done
@@ -162,30 +172,40 @@ class Submitter:
                 on.append(self.dependencies.target(entry, index if kind == "N_TO_N" else None))
         return on
 
-    def _spawn_children(self, parent: Job, size: int, now: float) -> None:
+    def _spawn_children(
+        self, parent: Job, size: int, now: float, ties: TraceTies | None = None
+    ) -> None:
         parent.size = parent.children_left = size
         lifecycle = self.lifecycle
         lifecycle.hold(parent, now)  # AWS: PENDING as soon as a child is RUNNABLE
         spec = parent.spec
         children: list[Job] = []
-        if self.dependencies is not None and spec.entry in self.dependencies.wanted:
-            self.dependencies.children[parent] = children
+        dependencies = self.dependencies
+        if dependencies is not None and (
+            ties.keep_children if ties is not None else spec.entry in dependencies.wanted
+        ):
+            dependencies.children[parent] = children
         for index in range(size):
             child = Job(
                 parent.serial,
                 parent.name,
-                parent.spec,
+                ties.child_specs[index] if ties is not None else spec,
                 now,
                 state=PENDING,
-                work_s=child_runtime(parent.spec, index),
+                work_s=ties.child_work[index] if ties is not None else child_runtime(spec, index),
             )
             child.parent = parent
             child.array_index = index
             lifecycle.spawned(child)
             previous = children[-1] if children else None
             children.append(child)
-            if spec.depends:
-                assert self.dependencies is not None  # built whenever some job has dependsOn
-                self.dependencies.wait(child, self._depends_on(spec, index, previous), now)
+            on: list[Job | Ended] | None = None
+            if ties is not None:
+                on = ties.child_on(index, previous)
+            elif spec.depends:
+                on = self._depends_on(spec, index, previous)
+            if on:
+                assert dependencies is not None  # built whenever some job has dependsOn
+                dependencies.wait(child, on, now)
             else:
                 lifecycle.make_runnable(child, now)

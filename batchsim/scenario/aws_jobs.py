@@ -4,19 +4,28 @@ Times are epoch milliseconds. A job's runtime is its last attempt's ``stoppedAt 
 (the job's own pair when it lists no attempts); its vCPUs and memory come from
 ``resourceRequirements`` (else the older ``vcpus``/``memory``), of ``container`` or of the
 first ``ecsProperties`` task's containers summed. The PascalCase form Step Functions returns
-(``JobId``, ``CreatedAt``, ``Attempts[].Container.ExitCode``) is read the same way. Array
-parents (``arrayProperties.size``) are counted, not replayed: their children are records of
-their own.
+(``JobId``, ``CreatedAt``, ``Attempts[].Container.ExitCode``) is read the same way.
+
+Arrays and dependencies are kept (:mod:`batchsim.scenario.trace_links`): an array parent
+(``arrayProperties.size``) whose children are in the file is one row, replayed as an array
+whose child *i* runs child record ``<parent id>:<i>``'s run time; a parent without its
+children in the file is counted (``array_parents``), not replayed. ``dependsOn`` is kept per
+row; a job that FAILED without ever starting while it had dependencies (AWS's ``Dependent Job
+failed``) is kept with no work, so that the replay fails it the same way. Rows come in
+``createdAt`` order, a job after those it depends on.
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from batchsim.scenario.trace_links import ArrayChildren, TraceLinks
 from batchsim.scenario.traces import CANCELLED, FAILED, SUCCEEDED, TraceError, TraceTable
 
 _STATUS = {"SUCCEEDED": SUCCEEDED, "FAILED": FAILED}
@@ -116,31 +125,177 @@ def _name(reference: Any) -> str:
 def read_aws_jobs(path: Path, text: str) -> TraceTable:
     """Read DescribeJobs records (see the module docstring) into a :class:`TraceTable`."""
     jobs = _records(path, text)
-    parents = [bool((job.get("arrayProperties") or {}).get("size")) for job in jobs]
-    rows = [(i, job) for i, job in enumerate(jobs) if not parents[i]]
-    resources = np.array([_resources(job) for _, job in rows], dtype=np.float64).reshape(-1, 2)
-    status = np.array([_STATUS.get(str(job.get("status")), CANCELLED) for _, job in rows], np.int64)
-    exit_code = np.array([_exit_code(job) for _, job in rows], np.float64)
+    ids = [str(job.get("jobId") or "") for job in jobs]
+    sizes = [_array_size(job) for job in jobs]
+    claimed = _children(ids, sizes)
+    owners = {parent for parent, _ in claimed.values()}
+    skipped_parents = [i for i, size in enumerate(sizes) if size and i not in owners]
+    units = [i for i in range(len(jobs)) if i not in claimed and i not in skipped_parents]
+    submit_of = {i: _epoch_ms(path, jobs[i], i, "createdAt") / 1000.0 for i in units}
+    order = _dependency_order(path, jobs, ids, units, submit_of, claimed)
+    rows = [(i, jobs[i]) for i in order]
+    first_child = {}
+    for child, (parent, _) in sorted(claimed.items(), reverse=True):
+        first_child[parent] = child
+    resources = np.array([_unit_resources(i, jobs, first_child) for i in order], np.float64)
+    status = np.array([_status(i, jobs, owners) for i in order], np.int64)
+    exit_code = np.array([0.0 if i in owners else _exit_code(jobs[i]) for i in order], np.float64)
     failed_default = np.where(status == FAILED, 1, 0)
-    submit = np.array(
-        [_epoch_ms(path, job, i, "createdAt") / 1000.0 for i, job in rows], np.float64
-    )
+    submit = np.array([submit_of[i] for i in order], np.float64)
     return TraceTable(
         submit=submit,
         origin=float(np.nanmin(submit)) if len(submit) and not np.isnan(submit).all() else 0.0,
-        run_time=np.array([_run_time(path, job, i) for i, job in rows], np.float64),
-        allocated=resources[:, 0],
-        requested=resources[:, 0],
-        used_memory=resources[:, 1],
-        requested_memory=resources[:, 1],
+        run_time=np.array([_unit_run_time(path, i, jobs, owners) for i in order], np.float64),
+        allocated=resources.reshape(-1, 2)[:, 0],
+        requested=resources.reshape(-1, 2)[:, 0],
+        used_memory=resources.reshape(-1, 2)[:, 1],
+        requested_memory=resources.reshape(-1, 2)[:, 1],
         status=status,
         exit_code=np.where(np.isnan(exit_code), failed_default, exit_code).astype(np.int64),
-        lines=np.array([i + 1 for i, _ in rows], np.int64),
+        lines=np.array([i + 1 for i in order], np.int64),
         memory_per_processor=False,
         groups={
             "queue": np.array([_name(job.get("jobQueue")) for _, job in rows], dtype=str),
             "user": np.array([str(job.get("shareIdentifier") or "") for _, job in rows], dtype=str),
         },
         metadata={"records": str(len(jobs))},
-        array_parents=sum(parents),
+        array_parents=len(skipped_parents),
+        links=_links(path, jobs, ids, order, claimed, sizes),
     )
+
+
+def _array_size(job: dict) -> int:
+    """An array parent's size (0 for any other record)."""
+    size = (job.get("arrayProperties") or {}).get("size")
+    return int(size) if isinstance(size, int | float) and not isinstance(size, bool) else 0
+
+
+def _children(ids: list[str], sizes: list[int]) -> dict[int, tuple[int, int]]:
+    """Child record → (parent record, index), for ids ``<parent id>:<index>`` of a parent in
+    the file with ``index`` below its size."""
+    parents = {job_id: i for i, job_id in enumerate(ids) if sizes[i] and job_id}
+    claimed = {}
+    for i, job_id in enumerate(ids):
+        parent_id, colon, index = job_id.rpartition(":")
+        parent = parents.get(parent_id) if colon and index.isdigit() else None
+        if parent is not None and int(index) < sizes[parent]:
+            claimed[i] = (parent, int(index))
+    return claimed
+
+
+def _status(i: int, jobs: list[dict], owners: set[int]) -> int:
+    """A row's SWF status code (an array replays its children's, so it counts as succeeded)."""
+    return SUCCEEDED if i in owners else _STATUS.get(str(jobs[i].get("status")), CANCELLED)
+
+
+def _unit_run_time(path: Path, i: int, jobs: list[dict], owners: set[int]) -> float:
+    """A row's run time: none for an array (its children hold theirs), nothing to run for a
+    job failed by a dependency before it started."""
+    if i in owners:
+        return 0.0
+    run_time = _run_time(path, jobs[i], i)
+    if np.isnan(run_time) and _failed_waiting(jobs[i]):
+        return 0.0
+    return run_time
+
+
+def _failed_waiting(job: dict) -> bool:
+    """Whether ``job`` FAILED without starting while it had dependencies."""
+    return job.get("status") == "FAILED" and not job.get("attempts") and bool(job.get("dependsOn"))
+
+
+def _unit_resources(i: int, jobs: list[dict], first_child: dict[int, int]) -> tuple:
+    """A row's (vCPUs, MiB): an array parent's own, else its first child record's."""
+    vcpus, memory = _resources(jobs[i])
+    if np.isnan(vcpus) and i in first_child:
+        vcpus, memory = _resources(jobs[first_child[i]])
+    return vcpus, memory
+
+
+def _depends_on(job: dict) -> list[tuple[str | None, str | None]]:
+    """A record's ``dependsOn`` as (jobId, type) pairs."""
+    pairs = []
+    for dependency in job.get("dependsOn") or []:
+        if isinstance(dependency, dict):
+            job_id, kind = dependency.get("jobId"), dependency.get("type")
+            pairs.append((str(job_id) if job_id else None, str(kind) if kind else None))
+    return pairs
+
+
+def _dependency_order(
+    path: Path,
+    jobs: list[dict],
+    ids: list[str],
+    units: list[int],
+    submit_of: dict[int, float],
+    claimed: dict[int, tuple[int, int]],
+) -> list[int]:
+    """The rows in ``createdAt`` order (file order among equal times), each after the rows it
+    depends on. Raises TraceError for a job depending on one created after it, or a cycle."""
+    row_of = {ids[i]: i for i in units if ids[i]}
+    row_of.update({ids[c]: parent for c, (parent, _) in claimed.items()})
+    needs = {i: {row_of[t] for t, _ in _depends_on(jobs[i]) if t in row_of} - {i} for i in units}
+    waiting = {i: len(targets) for i, targets in needs.items()}
+    dependants: dict[int, list[int]] = {}
+    for i, targets in needs.items():
+        for target in targets:
+            dependants.setdefault(target, []).append(i)
+    ready = [(submit_of[i], i) for i in units if not waiting[i]]
+    heapq.heapify(ready)
+    order = []
+    while ready:
+        at, i = heapq.heappop(ready)
+        order.append(i)
+        for dependant in dependants.get(i, ()):
+            waiting[dependant] -= 1
+            if not waiting[dependant]:
+                heapq.heappush(ready, (submit_of[dependant], dependant))
+    if len(order) < len(units):
+        cycle = min(i for i in units if waiting[i])
+        message = f"job {cycle + 1} ({ids[cycle]}): its dependsOn makes a cycle"
+        raise TraceError(path, None, message)
+    for before, after in itertools.pairwise(order):
+        if submit_of[after] < submit_of[before]:  # NOTE: ``after`` waited for a later job
+            target = max(needs[after], key=submit_of.__getitem__)
+            message = f"job {after + 1} ({ids[after]}) depends on {ids[target]}, created after it"
+            raise TraceError(path, None, message)
+    return order
+
+
+def _links(
+    path: Path,
+    jobs: list[dict],
+    ids: list[str],
+    order: list[int],
+    claimed: dict[int, tuple[int, int]],
+    sizes: list[int],
+) -> TraceLinks | None:
+    """The arrays and dependencies of the rows in ``order`` (None when there are neither)."""
+    row = {i: r for r, i in enumerate(order)}
+    kids: dict[int, dict[int, int]] = {}
+    for child, (parent, index) in claimed.items():
+        kids.setdefault(parent, {})[index] = child
+    depends = {row[i]: pairs for i in order if (pairs := _depends_on(jobs[i]))}
+    if not kids and not depends:
+        return None
+    return TraceLinks(
+        ids=[ids[i] for i in order],
+        children={row[p]: _array_children(path, jobs, k, sizes[p]) for p, k in kids.items()},
+        depends=depends,
+        child_of={ids[c]: (row[p], index) for c, (p, index) in claimed.items()},
+    )
+
+
+def _array_children(path: Path, jobs: list[dict], kids: dict[int, int], size: int) -> ArrayChildren:
+    """Run times and exit codes of an array's children by index (NaN: no record, or it never
+    ran; a child failed by a dependency before it started has no work)."""
+    run_time = np.full(size, np.nan)
+    exit_code = np.zeros(size, np.int64)
+    for index, i in kids.items():
+        job = jobs[i]
+        ran = _run_time(path, job, i)
+        run_time[index] = 0.0 if np.isnan(ran) and _failed_waiting(job) else ran
+        if job.get("status") == "FAILED":
+            code = _exit_code(job)
+            exit_code[index] = max(int(code), 1) if code == code else 1
+    return ArrayChildren(run_time=run_time, exit_code=exit_code)

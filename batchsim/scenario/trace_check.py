@@ -42,5 +42,5 @@ def _read_problem(trace, base_dir: str | None, queue: str) -> str | None:
         jobs = load_trace_jobs(trace, Path(base_dir) if base_dir is not None else None, queue)
     except TraceError as error:
         return str(error)
-    trace.read_as(len(jobs))
+    trace.read_as(jobs.jobs_created())
     return None

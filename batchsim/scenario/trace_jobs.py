@@ -9,12 +9,13 @@ processor, the memory chosen, the time and runtime scales and the queue mapping.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from batchsim.scenario.trace_links import ArrayChildren, LinkedJobs, link_rows
 from batchsim.scenario.traces import FAILED, TraceError, TraceTable, read_trace
 from batchsim.scenario.units import MAX_DURATION_S
 
@@ -30,7 +31,8 @@ class TraceJobs:
     ``vcpus`` whole vCPUs; ``memory_mib`` NaN where the job definition's memory applies;
     ``exit_code`` non-zero for a job the trace says failed; ``queue`` the job queue of each
     job (the entry's, or the mapped one). ``counts`` says how many rows were read and why
-    rows were left out.
+    rows were left out. ``linked`` holds a DescribeJobs trace's arrays (children's work
+    scaled, in seconds) and dependencies by position (None when it has neither).
     """
 
     submit_at: np.ndarray
@@ -41,9 +43,16 @@ class TraceJobs:
     queue: np.ndarray
     counts: dict[str, int] = field(default_factory=dict)
     metadata: dict[str, str] = field(default_factory=dict)
+    linked: LinkedJobs | None = None
 
     def __len__(self) -> int:
         return len(self.submit_at)
+
+    def jobs_created(self) -> int:
+        """The jobs the entry creates: one per submission, plus its arrays' children."""
+        linked = self.linked
+        children = sum(len(c.run_time) for c in linked.children.values()) if linked else 0
+        return len(self) + children
 
 
 def trace_path(source: TraceSource, base_dir: Path | None) -> Path:
@@ -87,6 +96,13 @@ def trace_jobs(
     where = path if path is not None else Path(source.path)
     _bounded(where, table.lines[rows], submit_at, "submission offset after timeScale")
     _bounded(where, table.lines[rows], work_s, "run time after runtimeScale")
+    linked = None
+    if table.links is not None:
+        linked = _scaled(link_rows(table.links, rows), source.runtimeScale)
+        for position, children in linked.children.items():
+            lines = np.full(len(children.run_time), table.lines[rows[position]])
+            _bounded(where, lines, children.run_time, "array child's run time after runtimeScale")
+        counts.update(linked.counts)
     return TraceJobs(
         submit_at=submit_at,
         work_s=work_s,
@@ -96,7 +112,21 @@ def trace_jobs(
         queue=_queues(source, table, rows, queue),
         counts=counts,
         metadata=dict(table.metadata),
+        linked=linked,
     )
+
+
+def _scaled(linked: LinkedJobs, runtime_scale: float) -> LinkedJobs:
+    """``linked`` with its children's run times × ``runtime_scale`` (a child with none: no
+    work, counted as ``children_without_run_time``)."""
+    missing = sum(int(np.isnan(c.run_time).sum()) for c in linked.children.values())
+    with np.errstate(over="ignore", invalid="ignore"):
+        children = {
+            p: ArrayChildren(np.nan_to_num(c.run_time, nan=0.0) * runtime_scale, c.exit_code)
+            for p, c in linked.children.items()
+        }
+    counts = dict(linked.counts, children_without_run_time=missing)
+    return replace(linked, children=children, counts=counts)
 
 
 def _bounded(path: Path, lines: np.ndarray, seconds: np.ndarray, what: str) -> None:

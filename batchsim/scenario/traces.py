@@ -16,11 +16,15 @@ import io
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from batchsim.errors import TraceError
+
+if TYPE_CHECKING:
+    from batchsim.scenario.trace_links import TraceLinks
 
 SWF_FIELDS = (
     "job", "submit", "wait", "run_time", "allocated_processors", "cpu_time", "used_memory",
@@ -63,6 +67,7 @@ class TraceTable:
     metadata: dict[str, str] = field(default_factory=dict)
     array_parents: int = 0
     origin: float = 0.0  # where the clock of a time window starts (DescribeJobs: the first job)
+    links: TraceLinks | None = None  # DescribeJobs: arrays and dependencies (None: neither)
 
     def __len__(self) -> int:
         return len(self.submit)

@@ -1,0 +1,121 @@
+"""Array jobs and dependencies of a DescribeJobs trace: what it keeps beyond one row per job.
+
+A DescribeJobs record may be an array parent (``arrayProperties.size``) whose children are
+records of their own (ids ``<parent id>:<index>``), and may name the jobs it waited for
+(``dependsOn``). :class:`TraceLinks` holds both by table row; :func:`link_rows` turns them into
+:class:`Link` lists by position among the jobs an entry submits, once the window, skips and job
+limit have chosen those jobs (a dependency on a job left out is counted, then ignored).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+WHOLE, N_TO_N, SEQUENTIAL = "WHOLE", "N_TO_N", "SEQUENTIAL"
+"""Link kinds: wait for the whole job (or one child of an array); child *i* waits for child *i*
+of an array; child *i* waits for child *i − 1* of its own array."""
+
+
+@dataclass(frozen=True)
+class ArrayChildren:
+    """The children of one array parent record, by index: run time in seconds (NaN when the
+    trace holds none: no record, or it never ran) and exit code (0: it succeeded)."""
+
+    run_time: np.ndarray
+    exit_code: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class TraceLinks:
+    """A DescribeJobs trace's arrays and dependencies, by row of its table.
+
+    ``ids`` is each row's ``jobId``; ``children`` maps an array parent's row to its children;
+    ``depends`` maps a row to its ``dependsOn`` as (jobId, type) pairs (type None: a plain
+    dependency); ``child_of`` maps a child id (``<parent id>:<index>``) of a parent row to
+    (parent row, index).
+    """
+
+    ids: list[str]
+    children: dict[int, ArrayChildren] = field(default_factory=dict)
+    depends: dict[int, list[tuple[str | None, str | None]]] = field(default_factory=dict)
+    child_of: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Link:
+    """One job's wait on an earlier one: ``target`` is the earlier job's position in the entry's
+    submissions (-1 for SEQUENTIAL, the array's own previous child), ``index`` the target
+    array's child it names (None: the whole job), ``kind`` one of WHOLE, N_TO_N, SEQUENTIAL."""
+
+    target: int
+    index: int | None
+    kind: str
+
+
+@dataclass(frozen=True)
+class LinkedJobs:
+    """The links of the jobs an entry submits, by position: ``links`` per dependant,
+    ``children`` per array, ``child_targets`` the arrays whose children some link names,
+    ``targets`` every position some link names, and the counts a report shows."""
+
+    links: dict[int, tuple[Link, ...]]
+    children: dict[int, ArrayChildren]
+    child_targets: frozenset[int]
+    targets: frozenset[int]
+    counts: dict[str, int]
+
+
+def link_rows(links: TraceLinks, rows: np.ndarray) -> LinkedJobs:
+    """Resolve ``links`` for the table rows ``rows`` (kept, in submission order): position ``p``
+    is row ``rows[p]``. A dependency on a job not kept (outside the window, skipped, over the
+    job limit, or not in the file) is counted as ``dependencies_outside`` and dropped."""
+    position = {int(row): p for p, row in enumerate(rows.tolist())}
+    ids = {links.ids[row]: p for row, p in position.items() if links.ids[row]}
+    resolved: dict[int, tuple[Link, ...]] = {}
+    outside = 0
+    for row, pairs in links.depends.items():
+        p = position.get(row)
+        if p is None:
+            continue
+        kept = []
+        for job_id, kind in pairs:
+            link = _link(links, ids, position, job_id, kind)
+            if link is None or link.target >= p:
+                outside += link is None
+                continue
+            kept.append(link)
+        if kept:
+            resolved[p] = tuple(dict.fromkeys(kept))
+    children = {position[row]: c for row, c in links.children.items() if row in position}
+    named = [link for chain in resolved.values() for link in chain if link.target >= 0]
+    return LinkedJobs(
+        links=resolved,
+        children=children,
+        child_targets=frozenset(
+            link.target for link in named if link.index is not None or link.kind == N_TO_N
+        ),
+        targets=frozenset(link.target for link in named),
+        counts={"arrays": len(children), "dependencies_outside": outside},
+    )
+
+
+def _link(
+    links: TraceLinks,
+    ids: dict[str, int],
+    position: dict[int, int],
+    job_id: str | None,
+    kind: str | None,
+) -> Link | None:
+    """One ``dependsOn`` pair as a Link (None: it names no kept job)."""
+    if kind == SEQUENTIAL:
+        return Link(-1, None, SEQUENTIAL)
+    if job_id is None:
+        return None
+    if job_id in ids:
+        return Link(ids[job_id], None, N_TO_N if kind == N_TO_N else WHOLE)
+    parent = links.child_of.get(job_id)
+    if parent is not None and parent[0] in position:
+        return Link(position[parent[0]], parent[1], WHOLE)
+    return None
