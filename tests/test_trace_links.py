@@ -228,3 +228,16 @@ def test_impossible_dependencies_are_scenario_errors(tmp_path, records, message)
     (tmp_path / "jobs.json").write_text(json.dumps(records))
     with pytest.raises(ScenarioError, match=message):
         parse_scenario(fixed_cluster(2, "{path: jobs.json, format: aws-jobs}"), base_dir=tmp_path)
+
+
+def test_bad_json_names_its_line(tmp_path):
+    (tmp_path / "jobs.json").write_text('{"jobs": [\n{"jobId": "a",\n "createdAt": 1,,\n}]}')
+    with pytest.raises(ScenarioError, match=r"jobs.json: line 3: is not JSON"):
+        parse_scenario(fixed_cluster(2, "{path: jobs.json, format: aws-jobs}"), base_dir=tmp_path)
+
+
+def test_pascal_case_wrapper_and_records_are_read(tmp_path):
+    records = {"Jobs": [{"JobId": "a", "CreatedAt": T0, "Status": "SUCCEEDED", "StartedAt": T0,
+                         "StoppedAt": T0 + 4000, "Container": {"Vcpus": 2, "Memory": 64}}]}  # fmt: skip
+    result = replay_of(tmp_path, records)
+    assert result.jobs[["startedAt", "stoppedAt", "vcpus"]].values.tolist() == [[0, 4, 2]]
