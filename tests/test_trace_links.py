@@ -17,6 +17,7 @@ import pytest
 import batchsim
 from batchsim.errors import ScenarioError
 from batchsim.scenario.loader import parse_scenario
+from batchsim.scenario.schema import Scenario
 from batchsim.scenario.traces import read_trace
 from tests.fcfs_reference import fixed_cluster
 
@@ -103,16 +104,22 @@ def rows(result: batchsim.RunResult, columns: list[str] = COLUMNS) -> list[tuple
     return [tuple(None if pd.isna(v) else v for v in row) for row in jobs.itertuples(index=False)]
 
 
+def replay_scenario(folder: Path) -> Scenario:
+    """PIPELINE's cluster replaying ``folder``/jobs.json as the workload entry ``history``."""
+    workload = "workload:\n  - name: history\n    trace: {path: jobs.json, format: aws-jobs}\n"
+    return parse_scenario(PIPELINE[: PIPELINE.index("workload:")] + workload, base_dir=folder)
+
+
+def written_jobs_json(result: batchsim.RunResult, folder: Path) -> Path:
+    """Write ``result``'s jobs.json into ``folder`` (its run files beside, in ``run/``)."""
+    result.write(folder / "run", aws_json=True)
+    return (folder / "run" / "jobs.json").rename(folder / "jobs.json")
+
+
 def test_a_pipeline_run_replays_to_the_same_schedule(tmp_path):
     original = batchsim.simulate(parse_scenario(PIPELINE), seed=4)
-    original.write(tmp_path / "run", aws_json=True)
-    (tmp_path / "run" / "jobs.json").rename(tmp_path / "jobs.json")
-    scenario = parse_scenario(
-        PIPELINE[: PIPELINE.index("workload:")]
-        + "workload:\n  - name: history\n    trace: {path: jobs.json, format: aws-jobs}\n",
-        base_dir=tmp_path,
-    )
-    replayed = batchsim.simulate(scenario)
+    written_jobs_json(original, tmp_path)
+    replayed = batchsim.simulate(replay_scenario(tmp_path))
     before, after = rows(original), rows(replayed)
     # the original has every kind of link and both outcomes, or the check would prove little
     reasons = {row[4] for row in before}
@@ -124,6 +131,31 @@ def test_a_pipeline_run_replays_to_the_same_schedule(tmp_path):
     counts = replayed.summary["traces"]["history"]
     assert counts["arrays"] == 3 and counts["array_parents"] == 0
     assert counts["dependencies_outside"] == 0 and counts["children_without_run_time"] == 0
+    # the replay's own jobs.json names the replay's jobs, so replaying it again changes nothing
+    again_folder = tmp_path / "again"
+    again_folder.mkdir()
+    written_jobs_json(replayed, again_folder)
+    details = json.loads((again_folder / "jobs.json").read_text())["jobs"]
+    assert [d["dependsOn"] for d in details if d["jobId"] in ("history-2", "history-3:2")] == [
+        [{"jobId": "history-1"}], [{"jobId": "history-2", "type": "N_TO_N"}],
+    ]  # fmt: skip
+    assert rows(batchsim.simulate(replay_scenario(again_folder))) == after
+
+
+def test_explain_tells_what_a_replayed_job_waited_for(tmp_path):
+    original = batchsim.simulate(parse_scenario(PIPELINE), seed=4)
+    written_jobs_json(original, tmp_path)
+    replayed = batchsim.simulate(replay_scenario(tmp_path))
+    jobs = replayed.jobs.set_index("jobId")
+    story = replayed.explain("history-3:2")
+    pending = next(step for step in story.steps if step.state == "PENDING")
+    ended = jobs.loc["history-2:2", "stoppedAt"]
+    assert pending.cause == "depends_on"
+    assert pending.start_at + pending.length_s == pytest.approx(ended)
+    assert "history-2:2 (N_TO_N), SUCCEEDED" in pending.text
+    failed = jobs[(jobs["status"] == "FAILED") & jobs["arrayIndex"].notna()].index[0]
+    decisions = [step for step in replayed.explain(failed).steps if step.state == "not retried"]
+    assert [step.cause for step in decisions] == ["trace_failure"]
 
 
 def job(job_id: str, created_s: float, ran: tuple[float, float] | None, **extra) -> dict:

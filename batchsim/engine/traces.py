@@ -90,7 +90,6 @@ class TraceReplay:
         self.exits = jobs.exit_code.tolist()
         self.job_queues = jobs.queue.tolist()
         self.specs: dict[SpecKey, JobSpec | None] = {}
-        self.serial = 0
         self.next = 0
         self.counts = dict(jobs.counts, unplaceable=0, submitted=0)
         self.linked = jobs.linked
@@ -124,9 +123,10 @@ class TraceReplay:
         if not self.queues[spec.queue].enabled:
             return  # AWS refuses SubmitJob to a DISABLED queue
         ties = self._ties(index, spec) if linked is not None else None
-        spec.submitted = self.serial  # NOTE: one numbering across the entry's specs
+        # NOTE: the job's number is its position + 1 (across the entry's specs; a skipped job
+        # leaves its number unused), so a job id names its trace row (explain, jobs.json)
+        spec.submitted = index
         job = self.submitter.submit(spec, self.works[index], ties)
-        self.serial = spec.submitted
         self.counts["submitted"] += 1
         if linked is not None and index in linked.targets:
             self.placed[index] = job

@@ -13,6 +13,7 @@ from batchsim.explain.source import RunTables
 from batchsim.explain.timefmt import clock, span
 from batchsim.records import WaitCause
 from batchsim.scenario.schema import JobDefinition, RetryStrategy, WorkloadEntry
+from batchsim.scenario.trace_jobs import trace_depends_on
 
 W = WaitCause
 OUTCOME_WORDS = {
@@ -122,22 +123,33 @@ class JobFacts:
 
     def dependencies(self) -> list[Dependency]:
         """Return the jobs this one waited on in PENDING (``dependsOn``), as the engine pairs
-        them: an entry's latest job submitted before this one, its child of the same index
-        for N_TO_N, the previous child of the same array for SEQUENTIAL."""
+        them: an entry's latest job submitted before this one (a trace job: the job its
+        record named), its child of the same index for N_TO_N, the previous child of the
+        same array for SEQUENTIAL."""
         found = []
         index = self.whole("arrayIndex")
-        for dep in self.entry.submit.dependsOn:
-            if dep.type == "SEQUENTIAL":
+        traced = self.entry.trace is not None
+        for job_id, kind in self._depends_on():
+            if kind == "SEQUENTIAL":
                 if self.is_child and index:
                     found.append(self._child(str(self.row["arrayParent"]), index - 1, "SEQUENTIAL"))
                 continue
-            assert dep.jobId is not None  # NOTE: the loader: only SEQUENTIAL leaves it out
-            target = self._latest(dep.jobId)
-            if dep.type == "N_TO_N" and self.is_child and target is not None:
+            assert job_id is not None  # NOTE: the loader and the trace: only SEQUENTIAL omits it
+            target = job_id if traced else self._latest(job_id)
+            if kind == "N_TO_N" and self.is_child and target is not None:
                 found.append(self._child(target, index, "N_TO_N"))
             else:
                 found.append(self._job(target, "dependsOn"))
         return found
+
+    def _depends_on(self) -> list[tuple[str | None, str | None]]:
+        """The (jobId, type) pairs of the job's ``dependsOn``: its workload entry's, or for a
+        trace job its own record's (jobId: the job the replay submitted for the named one)."""
+        if self.entry.trace is None:
+            return [(d.jobId, d.type) for d in self.entry.submit.dependsOn]
+        top = self.row["arrayParent"] if self.is_child else self.row["jobId"]
+        number = int(str(top).rsplit("-", 1)[1])
+        return trace_depends_on(self.run.scenario, self.entry).get(number, [])
 
     def _latest(self, entry: str) -> str | None:
         jobs = self.run.jobs

@@ -26,6 +26,7 @@ from batchsim.clock import EPOCH
 from batchsim.records import JobState, Outcome
 from batchsim.results.events import cells
 from batchsim.scenario.schema import Scenario, WorkloadEntry, definition_name
+from batchsim.scenario.trace_jobs import trace_depends_on
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -134,10 +135,22 @@ def _entry_extras(scenario: Scenario, first_ids: dict[str, str]) -> dict[str, di
     """Return, per workload entry, the JobDetail members its jobs share (retry strategy,
     timeout, tags, dependencies, share, priority, platform, image)."""
     definitions = {d.jobDefinitionName: d for d in scenario.jobDefinitions}
-    return {
+    extras = {
         entry.name: _extras(entry, definitions.get(definition_name(entry.submit.jobDefinition)), first_ids)
         for entry in scenario.workload
     }  # fmt: skip
+    for entry in scenario.workload:
+        if entry.trace is not None:
+            extras[entry.name]["traceDependsOn"] = {
+                number: [_pair(job_id, kind) for job_id, kind in pairs]
+                for number, pairs in trace_depends_on(scenario, entry).items()
+            }
+    return extras
+
+
+def _pair(job_id: str | None, kind: str | None) -> dict[str, str]:
+    """A ``JobDependency`` of (jobId, type), None members left out."""
+    return {key: value for key, value in (("jobId", job_id), ("type", kind)) if value is not None}
 
 
 def _extras(entry: WorkloadEntry, definition, first_ids: dict[str, str]) -> dict:
@@ -232,7 +245,7 @@ def _detail(row, created, started, stopped, tries, summaries, extras, start_ms) 
         detail["startedAt"] = started
     if stopped is not None:
         detail["stoppedAt"] = stopped
-    detail["dependsOn"] = shared.get("dependsOn", [])
+    detail["dependsOn"] = _depends_on(shared, job_id if parent is None else parent)
     revision = definition if ":" in definition else f"{definition}:1"
     detail["jobDefinition"] = _arn("job-definition", revision)
     detail["container"] = _container(shared.get("image"), vcpus, memory, gpus, exit_code, mine)
@@ -247,6 +260,14 @@ def _detail(row, created, started, stopped, tries, summaries, extras, start_ms) 
         if key in shared:
             detail[key] = shared[key]
     return detail
+
+
+def _depends_on(shared: dict, top_id: str) -> list:
+    """A job's ``dependsOn``: its entry's, or a trace job's own (an array child: its array's)."""
+    traced = shared.get("traceDependsOn")
+    if traced is None:
+        return shared.get("dependsOn", [])
+    return traced.get(int(top_id.rsplit("-", 1)[1]), [])
 
 
 def _container(image, vcpus, memory, gpus, exit_code, tries: list[tuple]) -> dict:

@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from batchsim.scenario.trace_links import ArrayChildren, LinkedJobs, link_rows
+from batchsim.scenario.trace_links import ArrayChildren, LinkedJobs, depends_on, link_rows
 from batchsim.scenario.traces import FAILED, TraceError, TraceTable, read_trace
 from batchsim.scenario.units import MAX_DURATION_S
 
 if TYPE_CHECKING:
-    from batchsim.scenario.schema import Scenario, TraceSource
+    from batchsim.scenario.schema import Scenario, TraceSource, WorkloadEntry
 
 
 @dataclass(frozen=True, eq=False)
@@ -189,6 +189,19 @@ def load_trace_jobs(source: TraceSource, base_dir: Path | None, queue: str) -> T
         line = int(table.lines[np.flatnonzero(np.isnan(table.submit))[0]])
         raise TraceError(path, line, "no submission time")
     return trace_jobs(source, table, queue, path)
+
+
+def trace_depends_on(
+    scenario: Scenario, entry: WorkloadEntry
+) -> dict[int, list[tuple[str | None, str | None]]]:
+    """The ``dependsOn`` (jobId, type) pairs the replay of trace ``entry`` gave its jobs, by job
+    number (the ``N`` of job id ``<entry>-N``); empty for a trace with no dependencies."""
+    assert entry.trace is not None  # NOTE: callers ask for trace entries only
+    base = Path(scenario.base_dir) if scenario.base_dir is not None else None
+    linked = load_trace_jobs(entry.trace, base, entry.submit.jobQueue).linked
+    if linked is None:
+        return {}
+    return {p + 1: depends_on(entry.name, linked, p) for p in linked.links}
 
 
 def trace_sums(scenario: Scenario) -> str:

@@ -119,3 +119,19 @@ def _link(
     if parent is not None and parent[0] in position:
         return Link(position[parent[0]], parent[1], WHOLE)
     return None
+
+
+def depends_on(entry: str, linked: LinkedJobs, position: int) -> list[tuple[str | None, str | None]]:
+    """The ``dependsOn`` the replay gave the job at ``position`` of trace entry ``entry``, as
+    (jobId, type) pairs with the replay's job ids (``<entry>-<position + 1>``, a child's
+    ``…:<index>``); type None for a plain dependency, jobId None for SEQUENTIAL."""
+    pairs: list[tuple[str | None, str | None]] = []
+    for link in linked.links.get(position, ()):
+        target = f"{entry}-{link.target + 1}"
+        if link.kind == SEQUENTIAL:
+            pairs.append((None, SEQUENTIAL))
+        elif link.kind == N_TO_N:
+            pairs.append((target, N_TO_N))
+        else:
+            pairs.append((target if link.index is None else f"{target}:{link.index}", None))
+    return pairs
