@@ -15,7 +15,7 @@ from chromium import find_chromium, visit
 from conftest import TINY_YAML, base_scenario, cli, run
 
 from batchsim.results import bins, html, html_report, plots
-from batchsim.results.report import format_duration, format_usd
+from batchsim.results.formats import format_duration, format_usd
 
 PRICE_PER_HOUR = 0.085  # c5.large, us-east-1 on-demand (the packaged catalog)
 SECTIONS = ("summary", "capacity", "jobs-by-state", "instances", "cost", "waits", "workloads",

@@ -18,8 +18,9 @@ from conftest import base_scenario
 
 import batchsim
 from batchsim.results import events as ev
+from batchsim.results.formats import format_duration, format_usd
 from batchsim.results.plots import FILENAMES, capacity_figure
-from batchsim.results.report import format_duration, format_usd, summary_table
+from batchsim.results.report import summary_table
 from batchsim.results.writer import write_outputs
 from batchsim.scenario.schema import Scenario
 

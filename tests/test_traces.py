@@ -19,9 +19,12 @@ from hypothesis import strategies as st
 import batchsim
 from batchsim.cli import ExitStatus, main
 from batchsim.errors import ScenarioError
-from batchsim.scenario.loader import parse_scenario
+from batchsim.results.formats import format_duration
+from batchsim.scenario.loader import load_scenario, parse_scenario
 from batchsim.scenario.traces import read_trace
 from tests.fcfs_reference import brute_force, fcfs, fixed_cluster, swf_rows
+
+SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 
 DATA = Path(__file__).resolve().parent / "data" / "traces"
 EXCERPTS = [
@@ -375,3 +378,30 @@ def test_unplaceable_keep_leaves_the_job_runnable_and_blocking(tmp_path):
     )
     assert jobs.loc["site-2", "status"] == "RUNNABLE"  # strict FIFO: blocked behind it
     assert result.summary["makespan_s"] is None and result.summary["jobs_unfinished"] == 2
+
+
+def test_swf_header_keeps_continued_lines_and_no_url_keys():
+    table = read_trace(SCENARIOS / "traces" / "kth-sp2-excerpt.swf", "swf")
+    assert "http" not in table.metadata
+    assert table.metadata["Information"] == (
+        "http://www.pdc.kth.se/\nhttp://www.cs.huji.ac.il/labs/parallel/workload/"
+    )
+    assert table.metadata["Note"].split("\n")[:4] == [
+        "uses the EASY scheduler", "THIS IS A CLEANED VERSION OF THE LOG!",
+        "The filter used to produce it was", "job<=14 (14 jobs removed)",
+    ]  # fmt: skip
+    assert table.metadata["MaxProcs"] == "100"
+
+
+def test_report_has_a_section_per_trace(tmp_path):
+    scenario = load_scenario(SCENARIOS / "trace-replay-kth.yaml")
+    result = batchsim.simulate(scenario)
+    result.write(tmp_path)
+    report = (tmp_path / "report.md").read_text()
+    section = report[report.index("## Replayed traces") : report.index("## Cost by")]
+    assert "### kth: `traces/kth-sp2-excerpt.swf` (swf)" in section
+    assert "| MaxProcs | 100 |" in section and "| Computer | IBM SP2 |" in section
+    assert "- Rows read: 300; submitted: 299 SubmitJob calls" in section
+    assert "- Left out: 1 no instance could ever hold them (unplaceable: skip)" in section
+    waits = result.summary["traces"]["kth"]["queue_wait_by_queue_s"]["site"]
+    assert f"| site | {format_duration(waits['mean'])} | 0 s |" in section

@@ -16,14 +16,14 @@ import pandas as pd
 
 from batchsim.records import JobState
 from batchsim.results import html, plots
-from batchsim.results.report import (
+from batchsim.results.formats import (
     MISSING,
-    cost_breakdown,
     format_counts,
     format_duration,
     format_percent,
     format_usd,
 )
+from batchsim.results.report import cost_breakdown
 
 if TYPE_CHECKING:
     from batchsim.results.run_result import RunResult

@@ -10,51 +10,20 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from batchsim.records import TERMINAL_STATES, JobState
+from batchsim.results.formats import (
+    MISSING,
+    format_counts,
+    format_duration,
+    format_percent,
+    format_usd,
+    markdown_table,
+)
 from batchsim.results.never_ran import never_ran, report_section
 from batchsim.results.plots import FILENAMES
+from batchsim.results.trace_report import trace_section
 
 if TYPE_CHECKING:
     from batchsim.results.run_result import RunResult
-
-MISSING = "n/a"
-# Lifecycle end first: SUCCEEDED, FAILED, then RUNNING back to SUBMITTED.
-_STATE_ORDER = (JobState.SUCCEEDED.value, JobState.FAILED.value) + tuple(
-    state.value for state in reversed(JobState) if state not in TERMINAL_STATES
-)
-
-
-def format_duration(seconds: float | None) -> str:
-    """Return ``seconds`` as "45 s", "22 min 10 s" or "3 h 05 min" ("n/a" for None)."""
-    if seconds is None:
-        return MISSING
-    total = round(seconds)
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours} h {minutes:02d} min"
-    if minutes:
-        return f"{minutes} min {secs} s"
-    return f"{seconds:.3g} s"
-
-
-def format_usd(amount: float | None) -> str:
-    """Return ``amount`` in dollars: 4 decimals below $1, cents with separators above."""
-    if amount is None:
-        return MISSING
-    return f"${amount:.4f}" if abs(amount) < 1 else f"${amount:,.2f}"
-
-
-def format_percent(share: float | None) -> str:
-    """Return a 0–1 ``share`` as a percentage with one decimal."""
-    return MISSING if share is None else f"{100 * share:.1f} %"
-
-
-def format_counts(counts: dict[str, int]) -> str:
-    """Return non-zero state counts as "8 SUCCEEDED, 2 FAILED" (lifecycle end first)."""
-    order = [s for s in _STATE_ORDER if s in counts] + sorted(set(counts) - set(_STATE_ORDER))
-    parts = [f"{counts[s]} {s}" for s in order if counts[s]]
-    return ", ".join(parts) or "none"
 
 
 def _waits(summary: dict, waits: dict | None = None) -> str:
@@ -118,11 +87,6 @@ def cost_breakdown(instances: pd.DataFrame) -> pd.DataFrame:
     return grouped.reset_index().sort_values(["cost", *keys], ascending=[False, True, True, True])
 
 
-def _markdown_table(header: list[str], rows: list[list[str]]) -> list[str]:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    return lines + ["| " + " | ".join(row) + " |" for row in rows]
-
-
 def _cost_section(instances: pd.DataFrame) -> list[str]:
     if instances.empty:
         return ["No instances were launched."]
@@ -138,7 +102,7 @@ def _cost_section(instances: pd.DataFrame) -> list[str]:
         [ce, itype, life, str(n), f"{secs / 3600:.2f}", format_usd(cost)]
         for ce, itype, life, n, secs, cost in cost_breakdown(instances).itertuples(index=False)
     ]
-    return _markdown_table(header, rows)
+    return markdown_table(header, rows)
 
 
 def render_report(result: RunResult) -> str:
@@ -154,8 +118,9 @@ def render_report(result: RunResult) -> str:
         "",
         "## Headline figures",
         "",
-        *_markdown_table(["Metric", "Value"], [[k.strip(), v] for k, v in headline_rows(summary)]),
+        *markdown_table(["Metric", "Value"], [[k.strip(), v] for k, v in headline_rows(summary)]),
         "",
+        *trace_section(result),
         *report_section(never_ran(result.jobs)),
         "## Cost by compute environment and instance type",
         "",

@@ -107,21 +107,29 @@ def _text(path: Path) -> str:
 
 # ----------------------------------------------------------------------------- SWF
 def _swf_header(text: str) -> tuple[dict[str, str], int]:
-    """Return the ``; Key: value`` header comments (repeated keys joined by newlines) and the
-    number of lines before the first data line."""
+    """Return the ``; Key: value`` header comments and the number of lines before the first
+    data line. A repeated key's values, and a comment line that continues the one before it
+    (``;              http://…`` under ``; Information: http://…``), are joined by newlines;
+    an empty comment line ends a value."""
     metadata: dict[str, str] = {}
     count = 0
+    last: str | None = None
     for line in io.StringIO(text):
         stripped = line.strip()
         if stripped and not stripped.startswith(";"):
             break
         count += 1
-        key, colon, value = stripped.lstrip(";").partition(":")
-        if colon and key.strip() and " " not in key.strip():
-            name = key.strip()
-            metadata[name] = (
-                f"{metadata[name]}\n{value.strip()}" if name in metadata else value.strip()
-            )
+        comment = stripped.lstrip(";").strip()
+        key, colon, value = comment.partition(":")
+        if colon and key.isidentifier() and value[:1] in ("", " ", "\t"):
+            last = key
+            value = value.strip()
+        elif not comment or last is None:
+            last = None
+            continue
+        else:
+            value = comment
+        metadata[last] = f"{metadata[last]}\n{value}" if last in metadata else value
     return metadata, count
 
 
