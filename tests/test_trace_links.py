@@ -273,3 +273,112 @@ def test_pascal_case_wrapper_and_records_are_read(tmp_path):
                          "StoppedAt": T0 + 4000, "Container": {"Vcpus": 2, "Memory": 64}}]}  # fmt: skip
     result = replay_of(tmp_path, records)
     assert result.jobs[["startedAt", "stoppedAt", "vcpus"]].values.tolist() == [[0, 4, 2]]
+
+
+def test_a_job_whose_dependency_failed_unreplayed_fails_at_once(tmp_path):
+    records = [
+        job("L", 0, (0, 1000)),
+        job("A", 1, None, status="FAILED"),  # cancelled while RUNNABLE: no run time, left out
+        job("B", 2, None, status="FAILED", dependsOn=[{"jobId": "A"}]),
+        job("C", 3, None, status="FAILED", dependsOn=[{"jobId": "B"}]),
+        job("P", 4, None, status="FAILED", arrayProperties={"size": 3}),  # no children here
+        job("D", 5, None, status="FAILED", dependsOn=[{"jobId": "P"}]),
+    ]
+    result = replay_of(tmp_path, records, processors=1)
+    got = rows(result, ["createdAt", "startedAt", "stoppedAt", "status", "statusReason"])
+    assert got == [
+        (0.0, 0.0, 1000.0, "SUCCEEDED", "Essential container in task exited"),
+        (2.0, None, 2.0, "FAILED", "Dependent Job failed"),  # never queued behind L
+        (3.0, None, 3.0, "FAILED", "Dependent Job failed"),
+        (5.0, None, 5.0, "FAILED", "Dependent Job failed"),
+    ]
+    counts = result.summary["traces"]["site"]
+    assert (counts["no_run_time"], counts["array_parents"], counts["dependencies_outside"]) == (
+        1, 1, 2,
+    )  # fmt: skip
+    assert result.attempts["jobId"].tolist() == ["site-1"]  # only L ever ran
+
+
+def test_a_cancelled_child_fails_as_it_is_created_and_its_siblings_run(tmp_path):
+    records = [
+        job("p", 0, None, status="FAILED", arrayProperties={"size": 2}),
+        job("p:0", 0, None, status="FAILED", statusReason="Cancelled"),
+        job("p:1", 0, (0, 6), arrayProperties={"index": 1}),
+    ]
+    result = replay_of(tmp_path, records)
+    got = rows(result, ["jobId", "startedAt", "stoppedAt", "status"])
+    assert got == [
+        ("site-1", None, 6.0, "FAILED"),
+        ("site-1:0", None, 0.0, "FAILED"),
+        ("site-1:1", 0.0, 6.0, "SUCCEEDED"),
+    ]
+
+
+def test_skipped_targets_are_counted_and_never_named(tmp_path):
+    big = {"vcpus": 100, "memory": 64}
+    records = [
+        job("A", 0, (0, 5), container=big),
+        job("B", 0, (5, 9), dependsOn=[{"jobId": "A"}]),
+        job("P", 0, None, arrayProperties={"size": 2}, container=big),
+        job("P:0", 0, (0, 5)),
+        job("P:1", 0, (0, 5)),
+        job("Q", 0, None, arrayProperties={"size": 2}, dependsOn=[{"jobId": "P", "type": "N_TO_N"}]),
+        job("Q:0", 0, (5, 7)),
+        job("Q:1", 0, (5, 8)),
+    ]  # fmt: skip
+    (tmp_path / "jobs.json").write_text(json.dumps(records))
+    trace = "{path: jobs.json, format: aws-jobs, memory: used}"
+    result = batchsim.simulate(parse_scenario(fixed_cluster(4, trace), base_dir=tmp_path))
+    counts = result.summary["traces"]["site"]
+    assert (counts["unplaceable"], counts["arrays"], counts["dependencies_outside"]) == (2, 1, 2)
+    assert set(result.jobs["jobId"]) == {"site-2", "site-4", "site-4:0", "site-4:1"}
+    result.write(tmp_path / "run", aws_json=True)
+    details = json.loads((tmp_path / "run" / "jobs.json").read_text())["jobs"]
+    assert all(d["dependsOn"] == [] for d in details)  # site-1 and site-3 do not exist
+
+
+def test_repeated_records_count_once_the_latest_wins(tmp_path):
+    records = [
+        job("A", 0, (0, 3)),
+        job("B", 1, (3, 5), dependsOn=[{"jobId": "A"}]),
+        job("A", 0, (0, 4)),  # a later page of DescribeJobs: the same job, read again
+        job("B", 1, (4, 6), dependsOn=[{"jobId": "A"}]),
+    ]
+    result = replay_of(tmp_path, records)
+    assert rows(result, ["startedAt", "stoppedAt"]) == [(0.0, 4.0), (4.0, 6.0)]
+    counts = result.summary["traces"]["site"]
+    assert (counts["records"], counts["duplicates"], counts["rows"]) == (4, 2, 2)
+    result.write(tmp_path / "run")
+    assert (
+        "- Records read: 4 (2 repeated jobIds dropped; 2 rows"
+        in (tmp_path / "run" / "report.md").read_text()
+    )
+
+
+@pytest.mark.parametrize(
+    ("properties", "message"),
+    [
+        ("x", r"job 1 \(P\): arrayProperties must be an object"),
+        ({"size": 100_000_000}, r"job 1 \(P\): arrayProperties.size must be a whole number 2–10,000, got 100000000"),
+        ({"size": 1}, r"got 1$"),
+    ],
+)  # fmt: skip
+def test_array_sizes_outside_aws_limits_are_errors(tmp_path, properties, message):
+    (tmp_path / "jobs.json").write_text(json.dumps([job("P", 0, None, arrayProperties=properties)]))
+    with pytest.raises(ScenarioError, match=message):
+        parse_scenario(fixed_cluster(2, "{path: jobs.json, format: aws-jobs}"), base_dir=tmp_path)
+
+
+def test_explain_keeps_retry_words_for_jobs_the_trace_says_succeeded(tmp_path):
+    (tmp_path / "jobs.json").write_text(json.dumps([job("A", 0, (0, 10))]))
+    entry = (
+        "{path: jobs.json, format: aws-jobs}\n"
+        "    failure: {probability: 1.0, exitCode: 5}\n"
+        "    submit: {jobName: site, jobQueue: q, jobDefinition: proc, retryStrategy: {attempts: 2}}"
+    )
+    text = fixed_cluster(2, entry).replace(
+        "    submit: {jobName: site, jobQueue: q, jobDefinition: proc}\n", ""
+    )
+    result = batchsim.simulate(parse_scenario(text, base_dir=tmp_path))
+    decisions = [s.cause for s in result.explain("site-1").steps if "retried" in s.state]
+    assert decisions == ["attempts_left", "attempts_exhausted"]

@@ -405,3 +405,10 @@ def test_report_has_a_section_per_trace(tmp_path):
     assert "- Left out: 1 no instance could ever hold them (unplaceable: skip)" in section
     waits = result.summary["traces"]["kth"]["queue_wait_by_queue_s"]["site"]
     assert f"| site | {format_duration(waits['mean'])} | 0 s |" in section
+
+
+def test_swf_ruled_comment_lines_end_a_value(tmp_path):
+    (tmp_path / "log.swf").write_text(
+        "; StartTime: Mon\n;--------\n; MaxProcs: 4\n" + swf([(0, 10, 1)])
+    )
+    assert read_trace(tmp_path / "log.swf", "swf").metadata == {"StartTime": "Mon", "MaxProcs": "4"}

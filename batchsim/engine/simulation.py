@@ -88,7 +88,7 @@ class Model:
         """Track dependencies only when some workload entry has dependsOn, or some trace job
         depends on another (no cost otherwise)."""
         entries = [e for e in scenario.workload if e.submit.dependsOn]
-        traced = any(j.linked is not None and j.linked.links for j in self.trace_jobs.values())
+        traced = any(j.linked and j.linked.needs_dependencies() for j in self.trace_jobs.values())
         if not entries and not traced:
             return None
         targets = {d.jobId for e in entries for d in e.submit.dependsOn if d.jobId is not None}

@@ -20,9 +20,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
+from batchsim.engine.dependencies import ENDED
+from batchsim.engine.job import JobState
 from batchsim.engine.retry import RetryPolicy
 from batchsim.scenario.shapes import Shape
-from batchsim.scenario.trace_links import N_TO_N, SEQUENTIAL
+from batchsim.scenario.trace_links import FAILED, N_TO_N, SEQUENTIAL
 
 if TYPE_CHECKING:
     from batchsim.engine.dependencies import Dependencies, Ended
@@ -45,7 +47,8 @@ class TraceTies:
     ``on``: what the job (every child, for an array) waits for; ``n_to_n``: the children of
     the arrays whose child *i* each child *i* waits for; ``sequential``: child *i* waits for
     child *i − 1*; ``child_work`` and ``child_specs``: each child's work and spec (a failed
-    child's spec fails with its exit code); ``keep_children``: a later job names a child.
+    child's spec fails with its exit code); ``child_failed``: the children the trace says
+    FAILED without starting; ``keep_children``: a later job names a child.
     """
 
     on: list[Job | Ended] = field(default_factory=list)
@@ -53,14 +56,18 @@ class TraceTies:
     sequential: bool = False
     child_work: list[float] = field(default_factory=list)
     child_specs: list[JobSpec] = field(default_factory=list)
+    child_failed: list[bool] = field(default_factory=list)
     keep_children: bool = False
 
     def child_on(self, index: int, previous: Job | None) -> list[Job | Ended]:
-        """What child ``index`` waits for (``previous``: child ``index − 1``, if any)."""
+        """What child ``index`` waits for (``previous``: child ``index − 1``, if any); a child
+        the trace says FAILED without starting waits on a failed job, so it fails at once."""
         on = list(self.on)
         on.extend(children[index] for children in self.n_to_n if index < len(children))
         if self.sequential and previous is not None:
             on.append(previous)
+        if self.child_failed and self.child_failed[index]:
+            on.append(ENDED[JobState.FAILED])
         return on
 
 
@@ -128,6 +135,8 @@ class TraceReplay:
         spec.submitted = index
         job = self.submitter.submit(spec, self.works[index], ties)
         self.counts["submitted"] += 1
+        if size is not None:
+            self.counts["arrays"] += 1
         if linked is not None and index in linked.targets:
             self.placed[index] = job
 
@@ -176,9 +185,13 @@ class TraceReplay:
             if link.kind == SEQUENTIAL:
                 ties.sequential = children is not None
                 continue
-            target = self.placed.get(link.target)
+            target = self.placed.get(link.target) if link.kind != FAILED else None
             if target is None:
-                continue  # not submitted: taken as met
+                if link.kind == FAILED or link.failed:
+                    ties.on.append(ENDED[JobState.FAILED])  # NOTE: fails it at once, as it did
+                else:
+                    self.counts["dependencies_outside"] += 1  # skipped: taken as met
+                continue
             named = self._children_of(target)
             if named is not None and link.kind == N_TO_N and children is not None:
                 ties.n_to_n.append(named)
@@ -187,6 +200,8 @@ class TraceReplay:
             else:
                 ties.on.append(target)
         if children is not None:
+            if not links:  # NOTE: with links, the replay's own cascade fails them, and when
+                ties.child_failed = children.failed_unstarted.tolist()  # their dependency does
             ties.child_work = children.run_time.tolist()
             ties.child_specs = [
                 self._spec(index, None, code) or spec for code in children.exit_code.tolist()

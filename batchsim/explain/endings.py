@@ -48,7 +48,7 @@ def _outcome_words(known: JobFacts, a: pd.Series) -> str:
 def _retry_decision(known: JobFacts, a: pd.Series, number: int, retried: bool) -> tuple[str, str]:
     """Return (cause, words) of the retry decision after a failed attempt, as
     :meth:`batchsim.engine.retry.RetryPolicy.should_retry` takes it."""
-    if known.entry.trace is not None and str(a["outcome"]) == "failed":
+    if known.trace_failed and str(a["outcome"]) == "failed":
         return "trace_failure", (
             "the trace records this job as failed: the replay ends it as it ended, without "
             "retries (the trace already holds its attempts)"

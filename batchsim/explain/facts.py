@@ -13,7 +13,7 @@ from batchsim.explain.source import RunTables
 from batchsim.explain.timefmt import clock, span
 from batchsim.records import WaitCause
 from batchsim.scenario.schema import JobDefinition, RetryStrategy, WorkloadEntry
-from batchsim.scenario.trace_jobs import trace_depends_on
+from batchsim.scenario.trace_jobs import trace_depends_on, trace_failed
 
 W = WaitCause
 OUTCOME_WORDS = {
@@ -147,9 +147,24 @@ class JobFacts:
         trace job its own record's (jobId: the job the replay submitted for the named one)."""
         if self.entry.trace is None:
             return [(d.jobId, d.type) for d in self.entry.submit.dependsOn]
+        pairs = trace_depends_on(self.run.scenario, self.entry).get(self.trace_number, [])
+        submitted = set(self.run.jobs["jobId"])
+        return [(j, t) for j, t in pairs if j is None or j.split(":")[0] in submitted]
+
+    @cached_property
+    def trace_number(self) -> int:
+        """A trace job's number: its position among the trace's jobs + 1 (an array child: its
+        array's), the ``N`` of ``<entry>-N``."""
         top = self.row["arrayParent"] if self.is_child else self.row["jobId"]
-        number = int(str(top).rsplit("-", 1)[1])
-        return trace_depends_on(self.run.scenario, self.entry).get(number, [])
+        return int(str(top).rsplit("-", 1)[1])
+
+    @cached_property
+    def trace_failed(self) -> bool:
+        """Whether this is a trace job the trace records as failed (replayed as it ended)."""
+        if self.entry.trace is None:
+            return False
+        index = self.whole("arrayIndex") if self.is_child else None
+        return trace_failed(self.run.scenario, self.entry, self.trace_number, index)
 
     def _latest(self, entry: str) -> str | None:
         jobs = self.run.jobs

@@ -131,9 +131,12 @@ def _status_summaries(jobs: pd.DataFrame) -> dict[str, dict[str, int]]:
     return summaries
 
 
-def _entry_extras(scenario: Scenario, first_ids: dict[str, str]) -> dict[str, dict]:
+def _entry_extras(
+    scenario: Scenario, first_ids: dict[str, str], submitted: set[str]
+) -> dict[str, dict]:
     """Return, per workload entry, the JobDetail members its jobs share (retry strategy,
-    timeout, tags, dependencies, share, priority, platform, image)."""
+    timeout, tags, dependencies, share, priority, platform, image); a trace entry's jobs
+    each have their own dependencies, on the jobs in ``submitted`` (the run's top-level ids)."""
     definitions = {d.jobDefinitionName: d for d in scenario.jobDefinitions}
     extras = {
         entry.name: _extras(entry, definitions.get(definition_name(entry.submit.jobDefinition)), first_ids)
@@ -142,7 +145,11 @@ def _entry_extras(scenario: Scenario, first_ids: dict[str, str]) -> dict[str, di
     for entry in scenario.workload:
         if entry.trace is not None:
             extras[entry.name]["traceDependsOn"] = {
-                number: [_pair(job_id, kind) for job_id, kind in pairs]
+                number: [
+                    _pair(job_id, kind)
+                    for job_id, kind in pairs
+                    if job_id is None or job_id.split(":")[0] in submitted
+                ]
                 for number, pairs in trace_depends_on(scenario, entry).items()
             }
     return extras
@@ -209,7 +216,8 @@ def job_details(jobs: pd.DataFrame, attempts: pd.DataFrame, scenario: Scenario,
     ``start_ms`` (see :func:`epoch_ms_of`); ``attempts`` gives each job's finished attempts."""
     tries = _attempts_by_job(attempts)
     summaries = _status_summaries(jobs)
-    extras = _entry_extras(scenario, _first_ids(jobs))
+    top = jobs.loc[jobs["arrayParent"].isna(), "jobId"]
+    extras = _entry_extras(scenario, _first_ids(jobs), set(top.tolist()))
     names = ["jobId", "jobName", "workload", "jobDefinition", "status", "statusReason",
              "exitCode", "jobQueue", "vcpus", "memory", "gpus", "arrayParent", "arrayIndex",
              "arraySize"]  # fmt: skip

@@ -76,8 +76,14 @@ def _counts(counts: dict) -> list[str]:
     """Rows read, submitted and left out (with why), and what arrays and links added."""
     left = [f"{counts[key]:,} {words}" for key, words in LEFT_OUT if counts.get(key)]
     linked = [f"{counts[key]:,} {words}" for key, words in LINKS if counts.get(key)]
+    read = f"- Rows read: {counts['rows']:,}"
+    if "records" in counts:  # NOTE: DescribeJobs: an array and its children records are one row
+        read = (
+            f"- Records read: {counts['records']:,} ({counts['duplicates']:,} repeated jobIds "
+            f"dropped; {counts['rows']:,} rows, an array with its children one row)"
+        )
     lines = [
-        f"- Rows read: {counts['rows']:,}; submitted: {counts['submitted']:,} SubmitJob calls",
+        f"{read}; submitted: {counts['submitted']:,} SubmitJob calls",
         f"- Left out: {'; '.join(left) if left else 'none'}",
     ]
     if linked:

@@ -30,6 +30,8 @@ from batchsim.scenario.trace_links import ArrayChildren, TraceLinks
 from batchsim.scenario.traces import CANCELLED, FAILED, SUCCEEDED, TraceError, TraceTable
 
 _STATUS = {"SUCCEEDED": SUCCEEDED, "FAILED": FAILED}
+MIN_ARRAY, MAX_ARRAY = 2, 10_000
+"""AWS Batch's limits on ``arrayProperties.size``."""
 
 
 def _camel(node: Any) -> Any:
@@ -146,11 +148,14 @@ def read_aws_jobs(path: Path, text: str) -> TraceTable:
 def _table(path: Path, jobs: list[dict]) -> TraceTable:
     """The :class:`TraceTable` of DescribeJobs records ``jobs``."""
     ids = [str(job.get("jobId") or "") for job in jobs]
-    sizes = [_array_size(job) for job in jobs]
-    claimed = _children(ids, sizes)
+    live = _latest(ids)
+    sizes = [_array_size(path, job, i) if live[i] else 0 for i, job in enumerate(jobs)]
+    claimed = _children(ids, sizes, live)
     owners = {parent for parent, _ in claimed.values()}
-    skipped_parents = [i for i, size in enumerate(sizes) if size and i not in owners]
-    units = [i for i in range(len(jobs)) if i not in claimed and i not in skipped_parents]
+    skipped_parents = {i for i, size in enumerate(sizes) if size and i not in owners}
+    units = [
+        i for i in range(len(jobs)) if live[i] and i not in claimed and i not in skipped_parents
+    ]
     submit_of = {i: _epoch_ms(path, jobs[i], i, "createdAt") / 1000.0 for i in units}
     order = _dependency_order(path, jobs, ids, units, submit_of, claimed)
     rows = [(i, jobs[i]) for i in order]
@@ -180,24 +185,47 @@ def _table(path: Path, jobs: list[dict]) -> TraceTable:
         },
         metadata={"records": str(len(jobs))},
         array_parents=len(skipped_parents),
-        links=_links(path, jobs, ids, order, claimed, sizes),
+        links=_links(path, jobs, ids, order, claimed, sizes, live),
+        record_counts={"records": len(jobs), "duplicates": live.count(False)},
     )
 
 
-def _array_size(job: dict) -> int:
-    """An array parent's size (0 for any other record)."""
-    size = (job.get("arrayProperties") or {}).get("size")
-    return int(size) if isinstance(size, int | float) and not isinstance(size, bool) else 0
+def _latest(ids: list[str]) -> list[bool]:
+    """Whether each record is its jobId's last in the file (overlapping DescribeJobs pages
+    repeat a job: its latest record wins); records without a jobId are all kept."""
+    last = {job_id: i for i, job_id in enumerate(ids) if job_id}
+    return [not job_id or last[job_id] == i for i, job_id in enumerate(ids)]
 
 
-def _children(ids: list[str], sizes: list[int]) -> dict[int, tuple[int, int]]:
+def _array_size(path: Path, job: dict, i: int) -> int:
+    """An array parent's size (0 for any other record); raises TraceError for an
+    ``arrayProperties`` that is not an object, or a size outside AWS's 2–10,000."""
+    properties = job.get("arrayProperties")
+    if properties is None:
+        return 0
+    if not isinstance(properties, dict):
+        raise TraceError(
+            path, None, f"job {i + 1} ({job.get('jobId')}): arrayProperties must be an object"
+        )
+    size = properties.get("size")
+    if size is None:
+        return 0
+    if isinstance(size, bool) or not isinstance(size, int) or not MIN_ARRAY <= size <= MAX_ARRAY:
+        message = (
+            f"arrayProperties.size must be a whole number {MIN_ARRAY}–{MAX_ARRAY:,}, got {size!r}"
+        )
+        raise TraceError(path, None, f"job {i + 1} ({job.get('jobId')}): {message}")
+    return size
+
+
+def _children(ids: list[str], sizes: list[int], live: list[bool]) -> dict[int, tuple[int, int]]:
     """Child record → (parent record, index), for ids ``<parent id>:<index>`` of a parent in
     the file with ``index`` below its size."""
     parents = {job_id: i for i, job_id in enumerate(ids) if sizes[i] and job_id}
     claimed = {}
     for i, job_id in enumerate(ids):
         parent_id, colon, index = job_id.rpartition(":")
-        parent = parents.get(parent_id) if colon and index.isdigit() else None
+        parent = parents.get(parent_id) if colon and index.isdigit() and live[i] else None
         if parent is not None and int(index) < sizes[parent]:
             claimed[i] = (parent, int(index))
     return claimed
@@ -221,7 +249,12 @@ def _unit_run_time(path: Path, i: int, jobs: list[dict], owners: set[int]) -> fl
 
 def _failed_waiting(job: dict) -> bool:
     """Whether ``job`` FAILED without starting while it had dependencies."""
-    return job.get("status") == "FAILED" and not job.get("attempts") and bool(job.get("dependsOn"))
+    return _failed_unstarted(job) and bool(job.get("dependsOn"))
+
+
+def _failed_unstarted(job: dict) -> bool:
+    """Whether ``job`` FAILED without ever starting (no attempt)."""
+    return job.get("status") == "FAILED" and not job.get("attempts") and not job.get("startedAt")
 
 
 def _unit_resources(i: int, jobs: list[dict], first_child: dict[int, int]) -> tuple:
@@ -289,6 +322,7 @@ def _links(
     order: list[int],
     claimed: dict[int, tuple[int, int]],
     sizes: list[int],
+    live: list[bool],
 ) -> TraceLinks | None:
     """The arrays and dependencies of the rows in ``order`` (None when there are neither)."""
     row = {i: r for r, i in enumerate(order)}
@@ -303,19 +337,28 @@ def _links(
         children={row[p]: _array_children(path, jobs, k, sizes[p]) for p, k in kids.items()},
         depends=depends,
         child_of={ids[c]: (row[p], index) for c, (p, index) in claimed.items()},
+        failed_ids=frozenset(
+            ids[i]
+            for i, job in enumerate(jobs)
+            if live[i] and ids[i] and job.get("status") != "SUCCEEDED"
+        ),
+        unstarted_failed=frozenset(
+            row[i] for i in order if i not in kids and _failed_waiting(jobs[i])
+        ),  # NOTE: an array parent's status is its children's
     )
 
 
 def _array_children(path: Path, jobs: list[dict], kids: dict[int, int], size: int) -> ArrayChildren:
     """Run times and exit codes of an array's children by index (NaN: no record, or it never
-    ran; a child failed by a dependency before it started has no work)."""
+    ran), and which children FAILED without ever starting (the replay fails them at once)."""
     run_time = np.full(size, np.nan)
     exit_code = np.zeros(size, np.int64)
+    unstarted = np.zeros(size, bool)
     for index, i in kids.items():
         job = jobs[i]
-        ran = _run_time(path, job, i)
-        run_time[index] = 0.0 if np.isnan(ran) and _failed_waiting(job) else ran
+        unstarted[index] = _failed_unstarted(job)
+        run_time[index] = 0.0 if unstarted[index] else _run_time(path, job, i)
         if job.get("status") == "FAILED":
             code = _exit_code(job)
             exit_code[index] = max(int(code), 1) if code == code else 1
-    return ArrayChildren(run_time=run_time, exit_code=exit_code)
+    return ArrayChildren(run_time=run_time, exit_code=exit_code, failed_unstarted=unstarted)

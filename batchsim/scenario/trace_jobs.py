@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from batchsim.scenario.trace_links import ArrayChildren, LinkedJobs, depends_on, link_rows
+from batchsim.scenario.trace_links import LinkedJobs, depends_on, link_rows
 from batchsim.scenario.traces import FAILED, TraceError, TraceTable, read_trace
 from batchsim.scenario.units import MAX_DURATION_S
 
@@ -102,7 +102,10 @@ def trace_jobs(
         for position, children in linked.children.items():
             lines = np.full(len(children.run_time), table.lines[rows[position]])
             _bounded(where, lines, children.run_time, "array child's run time after runtimeScale")
-        counts.update(linked.counts)
+    if table.record_counts is not None:  # NOTE: DescribeJobs: the same keys, links or not
+        counts.update(table.record_counts, arrays=0, dependencies_outside=0)
+        counts["children_without_run_time"] = 0
+        counts.update(linked.counts if linked is not None else {})
     return TraceJobs(
         submit_at=submit_at,
         work_s=work_s,
@@ -122,7 +125,7 @@ def _scaled(linked: LinkedJobs, runtime_scale: float) -> LinkedJobs:
     missing = sum(int(np.isnan(c.run_time).sum()) for c in linked.children.values())
     with np.errstate(over="ignore", invalid="ignore"):
         children = {
-            p: ArrayChildren(np.nan_to_num(c.run_time, nan=0.0) * runtime_scale, c.exit_code)
+            p: replace(c, run_time=np.nan_to_num(c.run_time, nan=0.0) * runtime_scale)
             for p, c in linked.children.items()
         }
     counts = dict(linked.counts, children_without_run_time=missing)
@@ -202,6 +205,19 @@ def trace_depends_on(
     if linked is None:
         return {}
     return {p + 1: depends_on(entry.name, linked, p) for p in linked.links}
+
+
+def trace_failed(scenario: Scenario, entry: WorkloadEntry, number: int, index: int | None) -> bool:
+    """Whether trace ``entry``'s job number ``number`` (its array child ``index``, if given)
+    is one the trace records as failed, which the replay ends as it ended."""
+    assert entry.trace is not None  # NOTE: callers ask for trace entries only
+    base = Path(scenario.base_dir) if scenario.base_dir is not None else None
+    jobs = load_trace_jobs(entry.trace, base, entry.submit.jobQueue)
+    position = number - 1
+    children = jobs.linked.children.get(position) if jobs.linked is not None else None
+    if children is not None and index is not None:
+        return bool(children.exit_code[index])
+    return bool(jobs.exit_code[position])
 
 
 def trace_sums(scenario: Scenario) -> str:

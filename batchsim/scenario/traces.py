@@ -68,6 +68,7 @@ class TraceTable:
     array_parents: int = 0
     origin: float = 0.0  # where the clock of a time window starts (DescribeJobs: the first job)
     links: TraceLinks | None = None  # DescribeJobs: arrays and dependencies (None: neither)
+    record_counts: dict[str, int] | None = None  # DescribeJobs: records read, duplicates dropped
 
     def __len__(self) -> int:
         return len(self.submit)
@@ -110,7 +111,7 @@ def _swf_header(text: str) -> tuple[dict[str, str], int]:
     """Return the ``; Key: value`` header comments and the number of lines before the first
     data line. A repeated key's values, and a comment line that continues the one before it
     (``;              http://…`` under ``; Information: http://…``), are joined by newlines;
-    an empty comment line ends a value."""
+    an empty or ruled (``;-----``) comment line ends a value."""
     metadata: dict[str, str] = {}
     count = 0
     last: str | None = None
@@ -124,8 +125,8 @@ def _swf_header(text: str) -> tuple[dict[str, str], int]:
         if colon and key.isidentifier() and value[:1] in ("", " ", "\t"):
             last = key
             value = value.strip()
-        elif not comment or last is None:
-            last = None
+        elif last is None or not any(c.isalnum() for c in comment):
+            last = None  # NOTE: an empty or ruled (";-----") comment line ends a value
             continue
         else:
             value = comment
