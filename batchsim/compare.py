@@ -257,7 +257,8 @@ def compare(
         return run_row(k // replications, identities[k // replications], k % replications,
                        seeds[k % replications], outcome)  # fmt: skip
 
-    run_tasks(tasks, executor or executor_for(workers), row_of, finished, progress)
+    warm = ("scipy.stats",)  # NOTE: the intervals' library, imported while the workers run
+    run_tasks(tasks, executor or executor_for(workers), row_of, finished, progress, warm)
     rows = [finished[k] for k in range(len(tasks))]
     values = {}
     for index, label in enumerate(labels):

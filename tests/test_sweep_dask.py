@@ -24,7 +24,8 @@ import batchsim
 from batchsim.errors import DaskUnavailable
 from batchsim.sweeps import dask_executor
 from batchsim.sweeps import execute as execute_module
-from batchsim.sweeps.dask_executor import CHUNK_S, Chunks, DaskExecutor
+from batchsim.sweeps.chunks import CHUNK_S, Chunks
+from batchsim.sweeps.dask_executor import DaskExecutor
 from batchsim.sweeps.runner import run_task
 
 FILES = ("runs.csv", "points.csv")

@@ -1,5 +1,8 @@
 """Statistics across replications, from scipy.stats: Student t intervals, quantiles, and the
 probability of meeting a target with its Wilson interval (``binomtest(k, n).proportion_ci``).
+
+scipy is imported on first use, not with this module: importing ``scipy.stats`` takes about
+0.4 s, which a sweep spends while its workers run (:func:`batchsim.sweeps.runner.warm_up`).
 """
 
 from __future__ import annotations
@@ -11,7 +14,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from scipy import stats
 
 CONFIDENCE = 0.95
 QUANTILES = (50, 90, 95)
@@ -23,6 +25,8 @@ def t_975(df: int) -> float:
     """Return t(0.975, df), the Student t quantile of a two-sided 95 % interval (df ≥ 1)."""
     if not isinstance(df, int) or isinstance(df, bool) or df < 1:
         raise ValueError(f"degrees of freedom must be a whole number ≥ 1, got {df!r}")
+    from scipy import stats
+
     return float(stats.t.ppf(0.975, df))
 
 
@@ -61,6 +65,8 @@ class Probability:
         """The 95 % Wilson score interval of the proportion (Nones without runs)."""
         if not self.n:
             return None, None
+        from scipy import stats
+
         found = stats.binomtest(self.met, self.n).proportion_ci(CONFIDENCE, method="wilson")
         return float(found.low), float(found.high)
 
