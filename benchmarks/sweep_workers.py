@@ -4,10 +4,10 @@ Dask, side by side, with the serial seconds of each command.
 Runs the command a user types (``batchsim sweep …`` through ``batchsim.cli.main``, files
 included), alternating the configurations so that load on a shared machine hits both alike,
 and prints, per sweep, the median wall time of each configuration and their ratio, and the
-load average before and after. Beside the wall time it prints two load-robust figures of the
-command's own process: its **serial wall** (wall time outside the run phase: start-up, reading
-the scenario, statistics, plots, report.html) and its **CPU** (user + system of that process
-alone, workers excluded).
+load average before and after. Beside the wall time it prints the command's **serial** time,
+outside the run phase (start-up, reading the scenario, statistics, plots, report.html): its
+wall time, and the CPU time (user + system) of the command's own process in it, which load
+on the machine barely changes.
 
 Usage::
 
@@ -58,26 +58,31 @@ started = time.perf_counter()
 import batchsim.cli as cli
 import batchsim.sweeps.execute as execute
 spans, plain = [], execute.run_tasks
+def cpu():
+    times = os.times()
+    return times.user + times.system
 def run_tasks(*args, **kwargs):
-    begun = time.perf_counter()
+    begun, cpu_begun = time.perf_counter(), cpu()
     try:
         return plain(*args, **kwargs)
     finally:
-        spans.append(time.perf_counter() - begun)
+        spans.append((time.perf_counter() - begun, cpu() - cpu_begun))
 execute.run_tasks = run_tasks
 status = cli.main(sys.argv[1:], open(os.devnull, "w"))
-wall, times = time.perf_counter() - started, os.times()
-sys.stderr.write(json.dumps({"runs_s": sum(spans), "cpu_s": times.user + times.system,
+sys.stderr.write(json.dumps({"runs_s": sum(wall for wall, _ in spans),
+                             "serial_cpu_s": cpu() - sum(used for _, used in spans),
                              "status": int(status)}) + "\\n")
 """
 """The command, run in-process with its run phase timed: ``batchsim sweep`` as ``python3 -m
-batchsim`` runs it, plus one JSON line on stderr (the run phase's wall, this process's CPU)."""
+batchsim`` runs it, plus one JSON line on stderr: the run phase's wall time and this process's
+CPU time outside it."""
 
 
 def timed(argv: list[str], repo: Path = REPO) -> tuple[float, float, float]:
-    """Run ``batchsim`` with ``argv``; return its wall time, serial wall and process CPU (s).
+    """Run ``batchsim`` with ``argv``; return its wall time, serial wall and serial CPU (s).
 
-    The serial wall is the wall time outside the run phase, the interpreter's start included.
+    The serial wall is the wall time outside the run phase, the interpreter's start included;
+    the serial CPU is the command's own CPU time outside the run phase (not its workers').
     """
     started = time.perf_counter()
     done = subprocess.run(
@@ -85,7 +90,7 @@ def timed(argv: list[str], repo: Path = REPO) -> tuple[float, float, float]:
     )
     wall = time.perf_counter() - started
     found = json.loads(done.stderr.strip().splitlines()[-1])
-    return wall, wall - found["runs_s"], found["cpu_s"]
+    return wall, wall - found["runs_s"], found["serial_cpu_s"]
 
 
 def measure(
@@ -112,7 +117,7 @@ def report(title: str, found: dict) -> None:
         cpu = statistics.median(c for _, _, c in values)
         shown = ", ".join(f"{wall:.2f}" for wall in walls)
         print(f"  {name}: median {medians[name]:.2f} s ({shown}); "
-              f"serial wall {serial:.2f} s, command's CPU {cpu:.2f} s")  # fmt: skip
+              f"serial wall {serial:.2f} s, serial CPU {cpu:.2f} s")  # fmt: skip
     first, second = medians.values()
     print(f"  ratio (first / second): {first / second:.2f}x")
 

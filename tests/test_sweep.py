@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import yaml
 from conftest import base_scenario, cli, run
+from scipy import stats as scipy_stats
 
 import batchsim
 from batchsim.errors import SweepError
@@ -21,6 +22,7 @@ from batchsim.sweeps import execute as execute_module
 from batchsim.sweeps.load import load_sweep_file, spec_from_options
 from batchsim.sweeps.plots import pareto_front
 from batchsim.sweeps.runner import InProcess, LocalPool, run_task
+from batchsim.sweeps.stats import Probability, t_975
 from batchsim.sweeps.table import METRICS, metrics_of
 from batchsim.sweeps.values import Span, parse_values, value_text
 
@@ -344,6 +346,17 @@ def wilson(met: int, n: int, z: float = 1.959963984540054) -> tuple[float, float
     centre = (met + z * z / 2) / (n + z * z)
     half = z / (n + z * z) * math.sqrt(met * (n - met) / n + z * z / 4)
     return centre - half, centre + half
+
+
+def test_intervals_are_scipy_stats_own_numbers_bit_for_bit():
+    # stats.py computes them with scipy.special (a lighter import): the same floats
+    for n in range(1, 61):
+        for met in range(n + 1):
+            found = scipy_stats.binomtest(met, n).proportion_ci(0.95, method="wilson")
+            assert Probability(met, n).interval == (float(found.low), float(found.high))
+    assert [t_975(df) for df in range(1, 201)] == [
+        float(scipy_stats.t.ppf(0.975, df)) for df in range(1, 201)
+    ]
 
 
 def test_deadline_probability_and_interval_match_a_binomial_computation(scenario_file, tmp_path):

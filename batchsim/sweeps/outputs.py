@@ -25,7 +25,7 @@ from batchsim.sweeps.table import (
 )
 
 WRITER_MODULES = (
-    "scipy.stats",
+    "scipy.special",
     "batchsim.results.writer",
     "batchsim.sweeps.plots",
     "batchsim.sweeps.html_report",
