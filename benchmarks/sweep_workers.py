@@ -13,6 +13,7 @@ Usage::
 
     python3 benchmarks/sweep_workers.py [repeats] [--quickstart] [--genomics] [--genomics10k]
                                         [--dask] [--replications N] [--repo DIR]
+                                        [--against DIR]
 
 With no sweep named, all three run: ``--quickstart`` (the 222-job quickstart over
 ``maxvCpus=32,64,128,256``), ``--genomics`` (the shipped 1,000-job ``genomics-array`` over
@@ -20,8 +21,9 @@ With no sweep named, all three run: ``--quickstart`` (the 222-job quickstart ove
 ``maxvCpus=256,512,1024,2048``), each 4 points × 50 replications = 200 runs. ``repeats``
 (default 3) is the number of runs of each configuration; ``--dask`` compares 2 pool workers
 with a Dask LocalCluster of 2 (needs the dask extra); ``--replications N`` changes the 50;
-``--repo DIR`` times the batchsim of another checkout (its own ``scenarios/``), for a before
-and after. Python caches bytecode as the environment says: ``PYTHONDONTWRITEBYTECODE=1`` makes
+``--repo DIR`` times the batchsim of another checkout (its own ``scenarios/``);
+``--against DIR`` times each configuration in that checkout and this one, alternated (a before
+and after under the same load). Python caches bytecode as the environment says: ``PYTHONDONTWRITEBYTECODE=1`` makes
 every command compile batchsim's modules again (about 0.3 s more of start-up).
 """
 
@@ -94,13 +96,14 @@ def timed(argv: list[str], repo: Path = REPO) -> tuple[float, float, float]:
 
 
 def measure(
-    sweep: list[str], configurations: dict[str, list[str]], repeats: int, repo: Path = REPO
+    sweep: list[str], configurations: dict[str, tuple[list[str], Path]], repeats: int
 ) -> dict:
-    """Return ``{configuration: [(wall, serial, cpu), …]}``, configurations alternated."""
+    """Return ``{configuration: [(wall, serial, cpu), …]}``, configurations alternated; each
+    configuration is its options and the checkout it runs."""
     found: dict[str, list[tuple[float, float, float]]] = {name: [] for name in configurations}
     with tempfile.TemporaryDirectory() as scratch:
         for _ in range(repeats):
-            for number, (name, options) in enumerate(configurations.items()):
+            for number, (name, (options, repo)) in enumerate(configurations.items()):
                 folder = str(Path(scratch) / str(number))
                 found[name].append(timed(["sweep", *sweep, *options, "-q", "-o", folder], repo))
     return found
@@ -133,16 +136,30 @@ def main(
     names: list[str] | None = None,
     replications: int = 50,
     repo: Path = REPO,
+    against: Path | None = None,
 ) -> None:
     """Measure every sweep of ``names`` (default: all) in the checkout ``repo`` and print its
-    report with the load."""
+    report with the load; with ``against`` (another checkout), each configuration in both
+    checkouts instead, alternated, one report per configuration."""
+    groups = [{name: (options, repo) for name, options in configurations.items()}]
+    if against is not None:
+        groups = [
+            {f"{against}, {name}": (options, against), f"{repo}, {name}": (options, repo)}
+            for name, options in configurations.items()
+        ]
     for name in names or list(SWEEPS):
         sweep = [*SWEEPS[name], "--replications", str(replications)]
-        before = load()
-        found = measure(sweep, configurations, repeats, repo)
-        report(
-            f"{name}, {4 * replications} runs (load average before {before}, after {load()})", found
-        )
+        for group in groups:
+            before = load()
+            found = measure(sweep, group, repeats)
+            title = (
+                f"{name}, {4 * replications} runs (load average before {before}, after {load()})"
+            )
+            report(title, found)
+
+
+def _path_after(args: list[str], option: str) -> Path | None:
+    return Path(args[args.index(option) + 1]).resolve() if option in args else None
 
 
 if __name__ == "__main__":
@@ -151,6 +168,7 @@ if __name__ == "__main__":
     replications = int(extra[1]) if extra else 50
     numbers = [int(arg) for arg in args if arg.isdigit() and arg not in extra]
     chosen = [name for name in SWEEPS if f"--{name}" in args]
-    repo = Path(args[args.index("--repo") + 1]).resolve() if "--repo" in args else REPO
+    repo = _path_after(args, "--repo") or REPO
     configurations = DASK if "--dask" in args else WORKERS
-    main(numbers[0] if numbers else 3, configurations, chosen, replications, repo)
+    main(numbers[0] if numbers else 3, configurations, chosen, replications, repo,
+         _path_after(args, "--against"))  # fmt: skip
