@@ -233,14 +233,11 @@ class Plan:
         """
         answer = self.answer
         limit = answer.mean_cost(self.coarse) if answer is not None else None
-        found = []
-        for index, point in enumerate(self.points):
-            if self.decision(index) is not None or self.status(index) != "assumed fails":
-                continue
-            cost = point.mean_cost(self.coarse)
-            if limit is None or (cost is not None and cost < limit):
-                found.append(index)
-        return found
+        below = [i for c in self.combinations for i in c.points[: c.hi] if self.decision(i) is None]
+        costs = [(i, self.points[i].mean_cost(self.coarse)) for i in below]
+        return sorted(
+            i for i, cost in costs if limit is None or (cost is not None and cost < limit)
+        )
 
     def _wants(self, combination: Combination) -> list[int]:
         if not combination.checked:
