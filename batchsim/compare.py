@@ -8,8 +8,9 @@ arrivals and runtimes on the same seed. The per-seed difference between a scenar
 much tighter than the two separate intervals suggest.
 
 Intervals are Student t intervals over the replications: ``mean ± t(0.975, n−1) · s / √n``,
-with the quantile from ``scipy.stats.t``. With a deadline, P(makespan ≤ deadline) is the share
-of replications that meet it, with its 95 % Wilson interval (``scipy.stats.binomtest``).
+with the quantile of ``scipy.stats.t``. With a deadline, P(makespan ≤ deadline) is the share
+of replications that meet it, with its 95 % Wilson interval (``scipy.stats.binomtest``'s); both
+are computed with ``scipy.special`` as scipy.stats computes them (:mod:`batchsim.sweeps.stats`).
 """
 
 from __future__ import annotations
@@ -83,8 +84,8 @@ LIMITS = (
 
 # ----------------------------------------------------------------------------- statistics
 def t_quantile_975(df: int) -> float:
-    """Return t(0.975, df), the Student t quantile of a two-sided 95 % interval, from
-    ``scipy.stats.t``; raises ValueError unless ``df`` is a whole number ≥ 1."""
+    """Return t(0.975, df), the Student t quantile of a two-sided 95 % interval, as
+    ``scipy.stats.t.ppf`` gives it; raises ValueError unless ``df`` is a whole number ≥ 1."""
     return t_975(df)
 
 
@@ -257,7 +258,8 @@ def compare(
         return run_row(k // replications, identities[k // replications], k % replications,
                        seeds[k % replications], outcome)  # fmt: skip
 
-    run_tasks(tasks, executor or executor_for(workers), row_of, finished, progress)
+    warm = ("scipy.special",)  # NOTE: the intervals' library, imported while the workers run
+    run_tasks(tasks, executor or executor_for(workers), row_of, finished, progress, warm)
     rows = [finished[k] for k in range(len(tasks))]
     values = {}
     for index, label in enumerate(labels):

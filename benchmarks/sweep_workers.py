@@ -1,19 +1,35 @@
-"""Time ``batchsim sweep`` on a 200-run sweep: 1 against 2 workers, or the process pool against
-Dask, side by side.
+"""Time ``batchsim sweep`` on 200-run sweeps: 1 against 2 workers, or the process pool against
+Dask, side by side, with the serial seconds of each command.
 
-Runs the command a user types (``python3 -m batchsim sweep …``, files included), alternating
-the configurations so that load on a shared machine hits both alike, and prints the median wall
-time of each and their ratio. Usage: ``python3 benchmarks/sweep_workers.py [repeats]`` (1 and 2
-workers) or ``python3 benchmarks/sweep_workers.py [repeats] --dask`` (2 pool workers against a
-Dask LocalCluster of 2 workers, ``--dask local --workers 2``; needs the dask extra).
-``--replications N`` changes the 50 replications per point (4 × N runs). ``--genomics`` sweeps
-the shipped ``scenarios/genomics-array.yaml`` (1,000 jobs a run) over ``maxvCpus=128,256,384,512``
-instead of the quickstart. The load average is printed before and after: on a shared machine
-the figures are only comparable side by side.
+Runs the command a user types (``batchsim sweep …`` through ``batchsim.cli.main``, files
+included), alternating the configurations so that load on a shared machine hits both alike,
+and prints, per sweep, the median wall time of each configuration and their ratio, and the
+load average before and after. Beside the wall time it prints the command's **serial** time,
+outside the run phase (start-up, reading the scenario, statistics, plots, report.html): its
+wall time, and the CPU time (user + system) of the command's own process in it, which load
+on the machine barely changes.
+
+Usage::
+
+    python3 benchmarks/sweep_workers.py [repeats] [--quickstart] [--genomics] [--genomics10k]
+                                        [--dask] [--replications N] [--repo DIR]
+                                        [--against DIR]
+
+With no sweep named, all three run: ``--quickstart`` (the 222-job quickstart over
+``maxvCpus=32,64,128,256``), ``--genomics`` (the shipped 1,000-job ``genomics-array`` over
+``maxvCpus=128,256,384,512``) and ``--genomics10k`` (the same at 10,000 jobs a run over
+``maxvCpus=256,512,1024,2048``), each 4 points × 50 replications = 200 runs. ``repeats``
+(default 3) is the number of runs of each configuration; ``--dask`` compares 2 pool workers
+with a Dask LocalCluster of 2 (needs the dask extra); ``--replications N`` changes the 50;
+``--repo DIR`` times the batchsim of another checkout (its own ``scenarios/``);
+``--against DIR`` times each configuration in that checkout and this one, alternated (a before
+and after under the same load). Python caches bytecode as the environment says: ``PYTHONDONTWRITEBYTECODE=1`` makes
+every command compile batchsim's modules again (about 0.3 s more of start-up).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
 import subprocess
@@ -23,55 +39,136 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-SWEEP = ["scenarios/quickstart.yaml", "--vary", "maxvCpus=32,64,128,256", "--replications", "50"]
-"""4 points × 50 replications = 200 runs of the shipped quickstart scenario."""
-GENOMICS = [
-    "scenarios/genomics-array.yaml", "--vary", "maxvCpus=128,256,384,512", "--replications", "50",
-]  # fmt: skip
-"""4 points × 50 replications = 200 runs of the shipped genomics-array scenario (``--genomics``)."""
+SWEEPS = {
+    "quickstart": ["scenarios/quickstart.yaml", "--vary", "maxvCpus=32,64,128,256"],
+    "genomics": ["scenarios/genomics-array.yaml", "--vary", "maxvCpus=128,256,384,512"],
+    "genomics10k": [
+        "scenarios/genomics-array.yaml", "--set", "workload[0].submit.arrayProperties.size=10000",
+        "--vary", "maxvCpus=256,512,1024,2048",
+    ],
+}  # fmt: skip
+"""The sweeps, each 4 points; ``--replications 50`` (the default) makes 200 runs."""
 WORKERS = {"1 worker": ["--workers", "1"], "2 workers": ["--workers", "2"]}
 DASK = {
     "pool, 2 workers": ["--workers", "2"],
     "dask, 2 workers": ["--dask", "local", "--workers", "2"],
 }
 """The configurations compared, each by its options: the first is the baseline."""
+HARNESS = """
+import json, os, sys, time
+started = time.perf_counter()
+import batchsim.cli as cli
+import batchsim.sweeps.execute as execute
+spans, plain = [], execute.run_tasks
+def cpu():
+    times = os.times()
+    return times.user + times.system
+def run_tasks(*args, **kwargs):
+    begun, cpu_begun = time.perf_counter(), cpu()
+    try:
+        return plain(*args, **kwargs)
+    finally:
+        spans.append((time.perf_counter() - begun, cpu() - cpu_begun))
+execute.run_tasks = run_tasks
+status = cli.main(sys.argv[1:], open(os.devnull, "w"))
+sys.stderr.write(json.dumps({"runs_s": sum(wall for wall, _ in spans),
+                             "serial_cpu_s": cpu() - sum(used for _, used in spans),
+                             "status": int(status)}) + "\\n")
+"""
+"""The command, run in-process with its run phase timed: ``batchsim sweep`` as ``python3 -m
+batchsim`` runs it, plus one JSON line on stderr: the run phase's wall time and this process's
+CPU time outside it."""
 
 
-def timed(options: list[str], folder: Path, sweep: list[str] = SWEEP) -> float:
-    """Return the wall time (s) of one sweep run with ``options`` (they may replace ``sweep``'s)."""
-    argv = [sys.executable, "-m", "batchsim", "sweep", *sweep, *options]
+def timed(argv: list[str], repo: Path = REPO) -> tuple[float, float, float]:
+    """Run ``batchsim`` with ``argv``; return its wall time, serial wall and serial CPU (s).
+
+    The serial wall is the wall time outside the run phase, the interpreter's start included;
+    the serial CPU is the command's own CPU time outside the run phase (not its workers').
+    """
     started = time.perf_counter()
-    subprocess.run([*argv, "-q", "-o", str(folder)], cwd=REPO, check=True, capture_output=True)
-    return time.perf_counter() - started
+    done = subprocess.run(
+        [sys.executable, "-c", HARNESS, *argv], cwd=repo, check=True, capture_output=True, text=True
+    )
+    wall = time.perf_counter() - started
+    found = json.loads(done.stderr.strip().splitlines()[-1])
+    return wall, wall - found["runs_s"], found["serial_cpu_s"]
+
+
+def measure(
+    sweep: list[str], configurations: dict[str, tuple[list[str], Path]], repeats: int
+) -> dict:
+    """Return ``{configuration: [(wall, serial, cpu), …]}``, configurations alternated; each
+    configuration is its options and the checkout it runs."""
+    found: dict[str, list[tuple[float, float, float]]] = {name: [] for name in configurations}
+    with tempfile.TemporaryDirectory() as scratch:
+        for _ in range(repeats):
+            for number, (name, (options, repo)) in enumerate(configurations.items()):
+                folder = str(Path(scratch) / str(number))
+                found[name].append(timed(["sweep", *sweep, *options, "-q", "-o", folder], repo))
+    return found
+
+
+def report(title: str, found: dict) -> None:
+    """Print each configuration's medians and the baseline's ratio to the second."""
+    print(f"{title}")
+    medians = {}
+    for name, values in found.items():
+        walls = [wall for wall, _, _ in values]
+        medians[name] = statistics.median(walls)
+        serial = statistics.median(s for _, s, _ in values)
+        cpu = statistics.median(c for _, _, c in values)
+        shown = ", ".join(f"{wall:.2f}" for wall in walls)
+        print(f"  {name}: median {medians[name]:.2f} s ({shown}); "
+              f"serial wall {serial:.2f} s, serial CPU {cpu:.2f} s")  # fmt: skip
+    first, second = medians.values()
+    print(f"  ratio (first / second): {first / second:.2f}x")
+
+
+def load() -> str:
+    """The load average now, as /proc/loadavg shows it (1, 5, 15 minutes)."""
+    return "{:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
 
 
 def main(
     repeats: int = 3,
     configurations: dict[str, list[str]] = WORKERS,
-    extra: list[str] | None = None,
-    sweep: list[str] = SWEEP,
+    names: list[str] | None = None,
+    replications: int = 50,
+    repo: Path = REPO,
+    against: Path | None = None,
 ) -> None:
-    """Print the median of ``repeats`` sweeps per configuration (each with the ``extra``
-    options) and the baseline's ratio to the second (above 1: the second is faster)."""
-    times: dict[str, list[float]] = {name: [] for name in configurations}
-    print("load average before: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
-    with tempfile.TemporaryDirectory() as scratch:
-        for _ in range(repeats):
-            for number, (name, options) in enumerate(configurations.items()):
-                folder = Path(scratch) / str(number)
-                times[name].append(timed([*options, *(extra or [])], folder, sweep))
-    print("load average after: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
-    medians = {name: statistics.median(values) for name, values in times.items()}
-    for name, values in times.items():
-        shown = ", ".join(f"{value:.2f}" for value in values)
-        print(f"{name}: median {medians[name]:.2f} s  ({shown})")
-    first, second = medians.values()
-    print(f"ratio (first / second): {first / second:.2f}x")
+    """Measure every sweep of ``names`` (default: all) in the checkout ``repo`` and print its
+    report with the load; with ``against`` (another checkout), each configuration in both
+    checkouts instead, alternated, one report per configuration."""
+    groups = [{name: (options, repo) for name, options in configurations.items()}]
+    if against is not None:
+        groups = [
+            {f"{against}, {name}": (options, against), f"{repo}, {name}": (options, repo)}
+            for name, options in configurations.items()
+        ]
+    for name in names or list(SWEEPS):
+        sweep = [*SWEEPS[name], "--replications", str(replications)]
+        for group in groups:
+            before = load()
+            found = measure(sweep, group, repeats)
+            title = (
+                f"{name}, {4 * replications} runs (load average before {before}, after {load()})"
+            )
+            report(title, found)
+
+
+def _path_after(args: list[str], option: str) -> Path | None:
+    return Path(args[args.index(option) + 1]).resolve() if option in args else None
 
 
 if __name__ == "__main__":
     args = sys.argv[1:]
     extra = args[args.index("--replications") :][:2] if "--replications" in args else []
-    repeats = [int(arg) for arg in args if arg.isdigit() and arg not in extra]
-    sweep = GENOMICS if "--genomics" in args else SWEEP
-    main(repeats[0] if repeats else 3, DASK if "--dask" in args else WORKERS, extra, sweep)
+    replications = int(extra[1]) if extra else 50
+    numbers = [int(arg) for arg in args if arg.isdigit() and arg not in extra]
+    chosen = [name for name in SWEEPS if f"--{name}" in args]
+    repo = _path_after(args, "--repo") or REPO
+    configurations = DASK if "--dask" in args else WORKERS
+    main(numbers[0] if numbers else 3, configurations, chosen, replications, repo,
+         _path_after(args, "--against"))  # fmt: skip

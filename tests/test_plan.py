@@ -13,7 +13,7 @@ from batchsim.cli import ExitStatus, main
 from batchsim.sweeps.decide import decided, fewest_runs, lower_bound, meets
 from batchsim.sweeps.load import spec_from_options
 from batchsim.sweeps.plan import Plan
-from batchsim.sweeps.runner import InProcess
+from batchsim.sweeps.runner import OK, InProcess, Outcome
 from batchsim.sweeps.spec import Targets
 
 SCENARIO = """
@@ -156,3 +156,60 @@ def test_cli_bad_input_exits_2(scenario, tmp_path, capsys, extra, message):
     assert status == ExitStatus.INVALID_SCENARIO
     assert message in err
     assert "Traceback" not in err
+
+
+# ----------------------------------------------------------------------------- a dip in P(meet)
+class DipExecutor:
+    """A test double of the executor: no simulation, each run's makespan and cost looked up by
+    (maxvCpus, seed) in ``LATE`` and ``COST``: P(meet) dips at 16 vCPUs (late on seed 1, so its
+    coarse pass fails), while 8 vCPUs meets on every seed and costs least."""
+
+    DEADLINE_S = 3600.0
+    COST = {4: 9.0, 8: 10.0, 16: 11.0, 32: 12.0, 64: 14.0}
+
+    def __init__(self, late: dict[int, set[int]]):
+        self.late = late  # maxvCpus → the seeds on which it misses the deadline
+
+    def map_unordered(self, function, tasks):
+        for index, task in enumerate(tasks):
+            vcpus = int(task.overrides[-1].rsplit("=", 1)[1])
+            late = task.seed in self.late.get(vcpus, ())
+            makespan_s = 2 * self.DEADLINE_S if late else self.DEADLINE_S / 2
+            yield index, Outcome(OK, summary=_summary(makespan_s, self.COST[vcpus]))
+
+
+def _summary(makespan_s: float, cost_usd: float) -> dict:
+    scalars = ("cost_per_succeeded_job_usd", "first_start_s", "utilization", "idle_cost_usd",
+               "vcpu_hours_paid", "vcpu_hours_used", "jobs_total", "jobs_unfinished",
+               "attempts_total", "interruptions", "wasted_vcpu_hours", "instances_launched",
+               "end_of_run_s")  # fmt: skip
+    return {name: 0 for name in scalars} | {
+        "makespan_s": makespan_s, "total_cost_usd": cost_usd, "queue_wait_s": {},
+        "jobs_by_status": {"SUCCEEDED": 1, "FAILED": 0},
+    }  # fmt: skip
+
+
+EVERY_SEED = set(range(1, 9))
+
+
+@pytest.mark.parametrize(
+    ("late", "runs"),
+    [
+        # 4 always late; 16 late on seed 1 (its coarse pass fails, so 8 below it is assumed to
+        # fail); 32 meets at $12: without the downward check the plan answered 32
+        ({4: EVERY_SEED, 16: {1}}, 2 * 5 + 6 + 6),
+        # and when 32 and 64 fail too (on seeds 3 and 4), the plan answered "none meets"
+        ({4: EVERY_SEED, 16: {1}, 32: {3}, 64: {4}}, 2 * 5 + 2 + 2 + 6),
+    ],
+)
+def test_a_dip_in_p_meet_does_not_hide_a_cheaper_configuration(scenario, late, runs):
+    spec = spec_from_options(
+        scenario, ["maxvCpus=4..64*2"], 8, 1, (), Targets(deadline_s=DipExecutor.DEADLINE_S)
+    )
+    plan = Plan(spec, 0.6).search(DipExecutor(late))
+    grid = Plan(spec, 0.6).exhaustive(DipExecutor(late))
+    assert grid.answer is not None and grid.answer.point[0][1] == 8
+    assert plan.answer is not None and plan.answer.index == grid.answer.index == 1
+    assert plan.answer.mean_cost() == grid.answer.mean_cost() == 10.0
+    assert plan.status(1) == "meets" and plan.status(2) == "fails"
+    assert plan.runs == runs < grid.runs == 5 * 8

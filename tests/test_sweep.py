@@ -8,19 +8,24 @@ import io
 import json
 import math
 import shutil
+import sys
+import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
 from conftest import base_scenario, cli, run
+from scipy import stats as scipy_stats
 
 import batchsim
 from batchsim.errors import SweepError
 from batchsim.sweeps import execute as execute_module
+from batchsim.sweeps.chunks import CHUNK_S, POOL_CHUNK_S, Chunks
 from batchsim.sweeps.load import load_sweep_file, spec_from_options
 from batchsim.sweeps.plots import pareto_front
-from batchsim.sweeps.runner import InProcess, LocalPool, run_task
+from batchsim.sweeps.runner import OK, InProcess, LocalPool, Outcome, Task, run_task
+from batchsim.sweeps.stats import Probability, t_975
 from batchsim.sweeps.table import METRICS, metrics_of
 from batchsim.sweeps.values import Span, parse_values, value_text
 
@@ -252,6 +257,58 @@ def test_workers_one_and_two_give_identical_files(scenario_file, tmp_path):
         )
 
 
+def test_chunks_last_about_chunk_s_and_shrink_to_a_fair_share_at_the_end():
+    assert CHUNK_S == 0.25
+    chunks = Chunks(list(range(100)))
+    assert chunks.take(threads=2) == [0]  # nothing measured yet: one run
+    chunks.record(1, 0.01)  # 10 ms a run: 25 runs make 0.25 s, but the fair share is 99 // 4
+    assert chunks.take(threads=2) == list(range(1, 25))
+    chunks.record(24, 0.24)  # still 10 ms a run; 75 left: 75 // 4 = 18
+    assert len(chunks.take(threads=2)) == 18
+    chunks.record(18, 1.8)  # now 43 runs in 2.05 s: round(0.25 × 43 / 2.05) = 5
+    assert len(chunks.take(threads=2)) == 5
+    sizes = []
+    while taken := chunks.take(threads=2):
+        sizes.append(len(taken))
+    # 52 left: 5 while left // 4 ≥ 5 (52 … 22), then 17 // 4, 13 // 4, 10 // 4, 8 // 4, then 1s
+    assert sizes == [5] * 7 + [4, 3, 2, 2] + [1] * 6 and chunks.taken == 100
+
+
+def test_the_pools_chunks_are_shorter_and_sized_the_same_way():
+    assert POOL_CHUNK_S == 0.1
+    chunks = Chunks(list(range(100)), POOL_CHUNK_S)
+    assert chunks.take(threads=2) == [0]
+    chunks.record(1, 0.01)  # 10 ms a run: 10 runs make 0.1 s (the fair share is 99 // 4 = 24)
+    assert chunks.take(threads=2) == list(range(1, 11))
+
+
+def test_warm_up_imports_while_other_processes_run_and_is_joined(tmp_path, monkeypatch):
+    (tmp_path / "warm_probe_pool.py").write_text("LOADED = True\n")
+    (tmp_path / "warm_probe_alone.py").write_text("LOADED = True\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    tasks = [Task("", "", (), seed) for seed in range(3)]
+    finished: dict[int, dict] = {}
+
+    def row_of(k, outcome):
+        return {"k": k}
+
+    warm = ("warm_probe_pool", "no_such_module_anywhere")  # a failed import is not an error
+    assert execute_module.run_tasks(tasks, FakePool(), row_of, finished, warm=warm) == 3
+    assert "warm_probe_pool" in sys.modules and finished == {k: {"k": k} for k in range(3)}
+    assert not [t for t in threading.enumerate() if t.name == "batchsim-warm-up"]
+    # in one process nothing runs beside the runs, so nothing is imported early
+    execute_module.run_tasks(tasks, InProcess(), row_of, {}, warm=("warm_probe_alone",))
+    assert "warm_probe_alone" not in sys.modules
+
+
+class FakePool:
+    """An executor of other processes, as the run loop sees it: outcomes, no simulation."""
+
+    def map_unordered(self, function, tasks):
+        for index, _ in enumerate(tasks):
+            yield index, Outcome(OK)
+
+
 def test_executors_yield_every_index_once():
     tasks = list(range(7))
     assert sorted(LocalPool(2).map_unordered(abs, tasks)) == [(i, i) for i in tasks]
@@ -344,6 +401,17 @@ def wilson(met: int, n: int, z: float = 1.959963984540054) -> tuple[float, float
     centre = (met + z * z / 2) / (n + z * z)
     half = z / (n + z * z) * math.sqrt(met * (n - met) / n + z * z / 4)
     return centre - half, centre + half
+
+
+def test_intervals_are_scipy_stats_own_numbers_bit_for_bit():
+    # stats.py computes them with scipy.special (a lighter import): the same floats
+    for n in range(1, 61):
+        for met in range(n + 1):
+            found = scipy_stats.binomtest(met, n).proportion_ci(0.95, method="wilson")
+            assert Probability(met, n).interval == (float(found.low), float(found.high))
+    assert [t_975(df) for df in range(1, 201)] == [
+        float(scipy_stats.t.ppf(0.975, df)) for df in range(1, 201)
+    ]
 
 
 def test_deadline_probability_and_interval_match_a_binomial_computation(scenario_file, tmp_path):

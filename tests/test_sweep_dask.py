@@ -24,7 +24,7 @@ import batchsim
 from batchsim.errors import DaskUnavailable
 from batchsim.sweeps import dask_executor
 from batchsim.sweeps import execute as execute_module
-from batchsim.sweeps.dask_executor import CHUNK_S, Chunks, DaskExecutor
+from batchsim.sweeps.dask_executor import DaskExecutor
 from batchsim.sweeps.runner import run_task
 
 FILES = ("runs.csv", "points.csv")
@@ -86,23 +86,6 @@ def test_dask_executor_yields_every_index_once(address):
     assert sorted(DaskExecutor(address).map_unordered(abs, tasks)) == [
         (index, abs(task)) for index, task in enumerate(tasks)
     ]
-
-
-def test_chunks_last_about_chunk_s_and_shrink_to_a_fair_share_at_the_end():
-    assert CHUNK_S == 0.25
-    chunks = Chunks(list(range(100)))
-    assert chunks.take(threads=2) == [0]  # nothing measured yet: one run
-    chunks.record(1, 0.01)  # 10 ms a run: 25 runs make 0.25 s, but the fair share is 99 // 4
-    assert chunks.take(threads=2) == list(range(1, 25))
-    chunks.record(24, 0.24)  # still 10 ms a run; 75 left: 75 // 4 = 18
-    assert len(chunks.take(threads=2)) == 18
-    chunks.record(18, 1.8)  # now 43 runs in 2.05 s: round(0.25 × 43 / 2.05) = 5
-    assert len(chunks.take(threads=2)) == 5
-    sizes = []
-    while taken := chunks.take(threads=2):
-        sizes.append(len(taken))
-    # 52 left: 5 while left // 4 ≥ 5 (52 … 22), then 17 // 4, 13 // 4, 10 // 4, 8 // 4, then 1s
-    assert sizes == [5] * 7 + [4, 3, 2, 2] + [1] * 6 and chunks.taken == 100
 
 
 def test_python_api_takes_a_dask_executor(address, scenario_file):

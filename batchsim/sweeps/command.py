@@ -9,7 +9,7 @@ from typing import Any, TextIO
 from batchsim.errors import DaskClusterLost, Interrupted, Problem, SweepError
 from batchsim.sweeps.execute import SweepResult, execute, reusable
 from batchsim.sweeps.load import is_sweep_file, load_sweep_file, spec_from_options
-from batchsim.sweeps.outputs import resumed_rows, write_partial, write_sweep
+from batchsim.sweeps.outputs import WRITER_MODULES, resumed_rows, write_partial, write_sweep
 from batchsim.sweeps.runner import Executor, SweepProgress, executor_for
 from batchsim.sweeps.spec import SweepSpec, Targets
 
@@ -83,7 +83,7 @@ def run_sweep(
     shown = not args.quiet and err.isatty()
     progress = SweepProgress(err, todo) if shown else None
     try:
-        result = execute(spec, executor, progress, finished)
+        result = execute(spec, executor, progress, finished, WRITER_MODULES)
     except (KeyboardInterrupt, Interrupted, DaskClusterLost):
         if progress is not None:
             progress.close()

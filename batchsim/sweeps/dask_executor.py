@@ -14,13 +14,13 @@ import logging
 import multiprocessing
 import signal
 import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from batchsim.api import package_version
 from batchsim.errors import DaskClusterLost, DaskUnavailable
+from batchsim.sweeps.chunks import Chunks, run_chunk
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -28,8 +28,6 @@ LOCAL = "local"
 """The address that starts a ``distributed.LocalCluster`` instead of connecting to one."""
 CONNECT_TIMEOUT_S = 10.0
 """How long to wait for a scheduler before giving up (seconds)."""
-CHUNK_S = 0.25
-"""How long one Dask task should take (seconds): runs are sent in chunks of about this length."""
 LOCAL_CONFIG = {
     "distributed.worker.multiprocessing-method": "fork",
     "distributed.worker.profile.enabled": False,
@@ -201,45 +199,6 @@ def check_workers(client: Any) -> None:
             f"every Dask worker needs batchsim {wanted}, as here; found {listed}. "
             "Install the same batchsim in the workers' environment"
         )
-
-
-def run_chunk(function: Callable[[T], R], tasks: Sequence[T]) -> tuple[list[R], float]:
-    """Run ``tasks`` one after the other on a worker; return the results and the time taken (s)."""
-    started_at = time.perf_counter()
-    results = [function(task) for task in tasks]
-    return results, time.perf_counter() - started_at
-
-
-class Chunks:
-    """Cuts the tasks into chunks that take about ``CHUNK_S`` each, measured as runs finish.
-
-    NOTE: one Dask task costs milliseconds of scheduler, client and worker time, a large share
-    of a short run; a chunk of runs pays it once. The first chunks hold one task (nothing is
-    measured yet) and no chunk holds more than a fair share of what is left (left / (2 ×
-    threads)), so the last chunks stay small and every worker finishes at about the same time.
-    """
-
-    def __init__(self, tasks: Sequence[Any]):
-        self.tasks, self.taken = tasks, 0
-        self.runs, self.busy_s = 0, 0.0
-
-    def take(self, threads: int) -> list[int]:
-        """Return the indices of the next chunk for a cluster of ``threads`` (empty at the end)."""
-        size = self.size(threads)
-        chunk = list(range(self.taken, min(self.taken + size, len(self.tasks))))
-        self.taken += len(chunk)
-        return chunk
-
-    def size(self, threads: int) -> int:
-        """How many tasks the next chunk holds."""
-        fair = max((len(self.tasks) - self.taken) // (2 * threads), 1)
-        if self.runs == 0 or self.busy_s <= 0:
-            return 1 if self.runs == 0 else fair
-        return max(min(round(CHUNK_S * self.runs / self.busy_s), fair), 1)
-
-    def record(self, runs: int, busy_s: float) -> None:
-        """Count ``runs`` finished in ``busy_s`` seconds of a worker's time."""
-        self.runs, self.busy_s = self.runs + runs, self.busy_s + busy_s
 
 
 def _threads(client: Any) -> int:

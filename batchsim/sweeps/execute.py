@@ -8,9 +8,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
-from batchsim.sweeps.runner import OK, Executor, Outcome, RunProgress, SweepProgress, Task, run_task
+from batchsim.sweeps.runner import (
+    OK,
+    Executor,
+    InProcess,
+    Outcome,
+    RunProgress,
+    SweepProgress,
+    Task,
+    run_task,
+    warm_up,
+)
 from batchsim.sweeps.spec import Point, SweepSpec, assignments
 from batchsim.sweeps.table import point_row, run_row
 from batchsim.sweeps.values import value_text
@@ -36,6 +47,11 @@ class SweepResult:
 
     def point_rows(self) -> list[dict]:
         """Return the rows of ``points.csv``: one per point, from its replications."""
+        return list(self._point_rows)
+
+    @cached_property
+    def _point_rows(self) -> list[dict]:
+        # NOTE: computed once: points.csv, the terminal table and report.html all show them
         size = self.spec.replications
         return [
             point_row(self.spec, index, point, self.rows[index * size : (index + 1) * size])
@@ -83,23 +99,32 @@ def run_tasks(
     row_of: Callable[[int, Outcome], dict],
     finished: dict[int, dict],
     progress: RunProgress | None = None,
+    warm: Sequence[str] = (),
 ) -> int:
     """Run every task whose number is not in ``finished`` and file ``row_of(number, outcome)``
     there as each run ends; return how many ran.
 
     The one run loop of sweep, plan and compare: ``finished`` is filled as runs end, so a
     caller interrupted midway still holds every finished row, and a run that raised is a row
-    too (its outcome's status is "error"), so one failure never ends the others.
+    too (its outcome's status is "error"), so one failure never ends the others. The modules
+    ``warm`` names (what the caller needs once the runs are done) are imported while other
+    processes run the tasks (:func:`~batchsim.sweeps.runner.warm_up`).
     """
     todo = [k for k in range(len(tasks)) if k not in finished]
-    failed = 0
-    for done, (position, outcome) in enumerate(
-        executor.map_unordered(run_task, [tasks[k] for k in todo]), start=1
-    ):
-        finished[todo[position]] = row_of(todo[position], outcome)
-        failed += outcome.status != OK
-        if progress is not None:
-            progress.update(done, failed)
+    failed, warming = 0, None
+    try:
+        for done, (position, outcome) in enumerate(
+            executor.map_unordered(run_task, [tasks[k] for k in todo]), start=1
+        ):
+            finished[todo[position]] = row_of(todo[position], outcome)
+            failed += outcome.status != OK
+            if progress is not None:
+                progress.update(done, failed)
+            if warming is None and warm and not isinstance(executor, InProcess):
+                warming = warm_up(warm)  # NOTE: a result is back, so the workers are forked
+    finally:
+        if warming is not None:
+            warming.join()
     return len(todo)
 
 
@@ -108,11 +133,13 @@ def execute(
     executor: Executor,
     progress: SweepProgress | None = None,
     finished: dict[int, dict] | None = None,
+    warm: Sequence[str] = (),
 ) -> SweepResult:
     """Run every run of ``spec`` not already in ``finished`` (run number → row).
 
     ``finished`` is filled as runs end, so a caller interrupted midway still holds every
-    finished row. Failed runs are rows with status "error"; the sweep goes on.
+    finished row. Failed runs are rows with status "error"; the sweep goes on. ``warm`` is
+    passed to :func:`run_tasks`.
     """
     points = spec.points()
     finished = {} if finished is None else finished
@@ -121,6 +148,6 @@ def execute(
     def row_of(k: int, outcome: Outcome) -> dict:
         return run_row(k // size, points[k // size], k % size, tasks[k].seed, outcome)
 
-    ran = run_tasks(tasks, executor, row_of, finished, progress)
+    ran = run_tasks(tasks, executor, row_of, finished, progress, warm)
     rows = [finished[k] for k in range(len(tasks))]
     return SweepResult(spec, points, rows, ran=ran)

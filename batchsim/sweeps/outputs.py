@@ -24,6 +24,15 @@ from batchsim.sweeps.table import (
     target_probabilities,
 )
 
+WRITER_MODULES = (
+    "scipy.special",
+    "batchsim.results.writer",
+    "batchsim.sweeps.plots",
+    "batchsim.sweeps.html_report",
+    "matplotlib.backends.backend_agg",
+)
+"""What :func:`write_sweep` imports (points.csv's statistics, the plots), loaded while the runs
+run (``execute(warm=…)``)."""
 SCENARIO_FILE = "scenario.yaml"
 TRACES_FILE = "traces.sha256"
 

@@ -16,6 +16,12 @@ The search, in rounds (every round's runs go to the executor at once):
 3. **Cost check** above the boundary: a larger value whose coarse mean cost is below the
    boundary's is evaluated in full too; the others are assumed to cost at least the boundary
    (more capacity adds boot and idle time, never work).
+4. **Downward check** below it, once steps 2 and 3 want nothing more: a value only *assumed*
+   to fail (its own runs leave it undecided) whose coarse mean cost is below the answer's
+   (every such value when nothing meets) is evaluated in full too, because P(meet) can dip: a
+   larger value may be unlucky on a few seeds where a smaller one is not. An evaluated value
+   that meets may become the answer and move the boundary, so steps 3 and 4 repeat until
+   nothing is left to check.
 
 A point under evaluation gets 1, 1, 2, 4, … more runs per round (doubling what it has) until
 its decision is fixed. The answer is the point of lowest mean cost among those decided
@@ -166,7 +172,7 @@ class Plan:
             i, r = wanted[n]
             return run_row(i, self.points[i].point, r, seeds[r], outcome)
 
-        self.ran += run_tasks(tasks, executor, row_of, found, progress)
+        self.ran += run_tasks(tasks, executor, row_of, found, progress, warm=("scipy.stats",))
         for n, (i, _) in enumerate(wanted):  # NOTE: replication order, whatever finished first
             self.points[i].rows.append(found[n])
         self._round = ([], {})
@@ -214,7 +220,24 @@ class Plan:
         wanted |= {
             i for i, met in self.decisions.items() if met and len(self.points[i].rows) < size
         }
-        return sorted(wanted)
+        return sorted(wanted) if wanted else self._downward_checks()
+
+    def _downward_checks(self) -> list[int]:
+        """The points only assumed to fail (below a failing value) whose own runs leave them
+        undecided and whose coarse mean cost is below the answer's (all of them without one).
+
+        NOTE: step 4 of the search, asked only once the others want nothing: the answer is then
+        the search's, and a dip in P(meet) (a larger value unlucky where a smaller one is not)
+        must not hide a cheaper configuration that meets. Evaluating one may change the answer,
+        so the search asks again until no such point is left.
+        """
+        answer = self.answer
+        limit = answer.mean_cost(self.coarse) if answer is not None else None
+        below = [i for c in self.combinations for i in c.points[: c.hi] if self.decision(i) is None]
+        costs = [(i, self.points[i].mean_cost(self.coarse)) for i in below]
+        return sorted(
+            i for i, cost in costs if limit is None or (cost is not None and cost < limit)
+        )
 
     def _wants(self, combination: Combination) -> list[int]:
         if not combination.checked:

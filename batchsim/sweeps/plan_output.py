@@ -60,6 +60,9 @@ def plan_json(plan: Plan, grid_runs: int) -> str:
             "P(meet) never decreases as the ordered parameter grows",
             "above the smallest value that meets, a value whose coarse mean cost is not below "
             "the smallest's costs at least as much",
+            "a value assumed to fail (below one that fails, its own runs undecided) whose "
+            "coarse mean cost is not below the answer's costs at least as much; the others "
+            "are evaluated",
         ],
         "runs_made": plan.runs,
         "grid_runs": grid_runs,

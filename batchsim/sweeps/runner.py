@@ -4,15 +4,19 @@ An executor takes a function and a list of tasks and yields ``(index, result)`` 
 finishes, in any order; the sweep files its results by index, so the outputs never depend on
 the executor or its worker count. :class:`InProcess` runs them one after the other;
 :class:`LocalPool` in a ``concurrent.futures.ProcessPoolExecutor`` (the platform's default
-start method, as ``batchsim compare``: fork on Linux). A Dask executor would be one more
-class with the same :meth:`~Executor.map_unordered`.
+start method, as ``batchsim compare``: fork on Linux), in chunks of runs
+(:mod:`batchsim.sweeps.chunks`); the Dask executor (``dask_executor.py``) is one more class
+with the same :meth:`~Executor.map_unordered`.
 
-This module imports no scipy or pandas: worker processes load only what a run needs.
+This module imports no scipy or pandas: worker processes load only what a run needs, and
+:func:`warm_up` loads what the command needs afterwards while they run.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -22,6 +26,7 @@ from typing import Any, Protocol, TextIO, TypeVar
 
 from batchsim.errors import ScenarioError
 from batchsim.scenario.schema import Scenario
+from batchsim.sweeps.chunks import POOL_CHUNK_S, Chunks, run_chunk
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -103,7 +108,8 @@ class InProcess:
 
 
 class LocalPool:
-    """Runs tasks in ``workers`` processes, keeping at most two tasks per worker queued.
+    """Runs tasks in ``workers`` processes, in chunks of about ``POOL_CHUNK_S`` of work
+    (:class:`~batchsim.sweeps.chunks.Chunks`), keeping at most two chunks per worker queued.
 
     The bound keeps little work queued, so an interrupt has few runs to wait for and a resumed
     sweep loses at most those in flight.
@@ -120,33 +126,59 @@ class LocalPool:
         """Yield ``(index, function(task))`` as the processes finish them."""
         import batchsim.api  # noqa: F401  NOTE: loaded once here, so forked workers inherit it
 
-        waiting = iter(enumerate(tasks))
+        chunks = Chunks(tasks, POOL_CHUNK_S)
         with ProcessPoolExecutor(max_workers=min(self.workers, max(len(tasks), 1))) as pool:
-            running: dict[Future, int] = {}
+            running: dict[Future, list[int]] = {}
             try:
-                yield from self._drain(pool, function, waiting, running)
+                yield from self._drain(pool, function, chunks, running)
             except BaseException:
                 pool.shutdown(wait=False, cancel_futures=True)
                 raise
 
-    def _drain(self, pool, function, waiting, running) -> Iterator[tuple[int, Any]]:
-        while True:
-            while len(running) < 2 * self.workers:
-                next_task = next(waiting, None)
-                if next_task is None:
-                    break
-                running[pool.submit(function, next_task[1])] = next_task[0]
-            if not running:
-                return
+    def _drain(self, pool, function, chunks: Chunks, running) -> Iterator[tuple[int, Any]]:
+        self._top_up(pool, function, chunks, running)
+        while running:
             done, _ = wait(running, return_when=FIRST_COMPLETED)
-            for future in sorted(done, key=running.__getitem__):
-                yield running.pop(future), future.result()
+            finished: list[tuple[int, Any]] = []
+            for future in sorted(done, key=lambda f: running[f][0]):
+                results, busy_s = future.result()
+                chunks.record(len(results), busy_s)
+                finished += zip(running.pop(future), results, strict=True)
+            self._top_up(pool, function, chunks, running)  # NOTE: before the caller's work
+            yield from finished
+
+    def _top_up(self, pool, function, chunks: Chunks, running) -> None:
+        while len(running) < 2 * self.workers and (indices := chunks.take(self.workers)):
+            batch = [chunks.tasks[index] for index in indices]
+            running[pool.submit(run_chunk, function, batch)] = indices
 
 
 def executor_for(workers: int | None) -> Executor:
     """Return :class:`InProcess` for one worker, else a :class:`LocalPool` (None: all cores)."""
     count = workers if workers is not None else (os.cpu_count() or 1)
     return InProcess() if count == 1 else LocalPool(count)
+
+
+def warm_up(modules: Sequence[str]) -> threading.Thread:
+    """Import ``modules`` in a daemon thread, started now; join it before using them.
+
+    NOTE: what a command needs only after its runs (scipy.stats, matplotlib: about 0.7 s) is
+    imported while the workers run, so on a machine whose cores they fill it costs about half
+    that, and nothing when a core is free. Start it only once the workers are forked: a fork in
+    the middle of an import would leave the child a lock no thread releases. A module that
+    fails to import is left for the caller's own import to report.
+    """
+
+    def load() -> None:
+        for name in modules:
+            try:
+                importlib.import_module(name)
+            except Exception:  # noqa: S112  NOTE: the caller's import raises it again
+                continue
+
+    thread = threading.Thread(target=load, name="batchsim-warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 # ----------------------------------------------------------------------------- progress
