@@ -14,7 +14,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import IntEnum
 from pathlib import Path
@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from batchsim.errors import (
     Interrupted,
+    Problem,
     RunTooLargeError,
     ScenarioError,
     UserError,
@@ -379,7 +380,7 @@ def cmd_compare(args, out: TextIO, err: TextIO) -> ExitStatus:
     from batchsim.sweeps.command import sweep_executor
     from batchsim.sweeps.comparing import run_compare
 
-    scenarios = load_scenarios(args.scenarios, args.overrides)
+    scenarios = load_scenarios(args.scenarios, args.overrides, on_note=_note_printer(err))
     folder = Path(args.output)
     check_output_folder(folder, args.replace)
     workers = args.workers or ((os.cpu_count() or 1) if args.dask == "local" else 1)
@@ -405,7 +406,6 @@ def cmd_sweep(args, out: TextIO, err: TextIO) -> ExitStatus:
     Interrupted, it keeps the finished runs in the folder for ``--resume``.
     """
     from batchsim.results.folder import check_output_folder
-    from batchsim.scenario.loader import parse_scenario
     from batchsim.sweeps.command import build_spec, run_sweep, sweep_executor
     from batchsim.sweeps.outputs import format_points
 
@@ -415,8 +415,8 @@ def cmd_sweep(args, out: TextIO, err: TextIO) -> ExitStatus:
     folder = Path(args.output)
     check_output_folder(folder, args.replace)
     runs = len(spec.points()) * spec.replications
+    base = _base_noted(spec, err)
     if args.size_check and args.dask in (None, "local"):  # a remote cluster's memory is its own
-        base = parse_scenario(spec.scenario_text, spec.source, spec.overrides)
         check_size([base], parallel=min(workers, runs))
     started_at = time.perf_counter()
     result = run_sweep(spec, args, folder, executor, err)
@@ -435,7 +435,6 @@ def cmd_plan(args, out: TextIO, err: TextIO) -> ExitStatus:
     Interrupted, it keeps the finished runs in the folder for ``--resume``.
     """
     from batchsim.results.folder import check_output_folder
-    from batchsim.scenario.loader import parse_scenario
     from batchsim.sweeps.command import sweep_executor
     from batchsim.sweeps.planning import plan_spec, run_plan_command
 
@@ -444,8 +443,9 @@ def cmd_plan(args, out: TextIO, err: TextIO) -> ExitStatus:
     check_output_folder(folder, args.replace)
     workers = args.workers or os.cpu_count() or 1
     executor = sweep_executor(args, workers)
+    base = _base_noted(spec, err)
     if args.size_check and args.dask in (None, "local"):  # a remote cluster's memory is its own
-        check_size([parse_scenario(spec.scenario_text, spec.source, spec.overrides)], parallel=workers)
+        check_size([base], parallel=workers)
     started_at = time.perf_counter()
     result = run_plan_command(spec, args, folder, executor, err)
     elapsed_s = time.perf_counter() - started_at
@@ -515,7 +515,27 @@ def load_noted(path: str, overrides: list[str], err: TextIO) -> Scenario:
 
     scenario, notes = load_scenario_notes(path, overrides)
     for note in notes:
+        _note_printer(err)(path, note)
+    return scenario
+
+
+def _note_printer(err: TextIO) -> Callable[[str, Problem], None]:
+    """Return ``print(path, note)``: one loader note as a warning on ``err``."""
+
+    def note_on_err(path: str, note: Problem) -> None:
         err.write(f"{path}: note: {note}\n")
+
+    return note_on_err
+
+
+def _base_noted(spec, err: TextIO) -> Scenario:
+    """A sweep's or plan's scenario as given (before its variations), its loader notes (pasted
+    AWS fields ignored, ARNs resolved) printed on ``err`` once, not once per run."""
+    from batchsim.scenario.loader import parse_scenario_notes
+
+    scenario, notes = parse_scenario_notes(spec.scenario_text, spec.source, spec.overrides)
+    for note in notes:
+        _note_printer(err)(spec.source, note)
     return scenario
 
 

@@ -21,12 +21,12 @@ import io
 import json
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from batchsim.api import load_scenario
-from batchsim.errors import ScenarioError, ScenariosError
+from batchsim.errors import Problem, ScenarioError, ScenariosError
+from batchsim.scenario.loader import load_scenario_notes
 from batchsim.scenario.schema import Scenario
 from batchsim.sweeps.execute import run_tasks
 from batchsim.sweeps.runner import OK, Executor, Outcome, SweepProgress, Task, executor_for
@@ -198,8 +198,13 @@ def column_labels(names: Sequence[str], sources: Sequence[str | Path | None]) ->
     return labels
 
 
-def load_scenarios(paths: Sequence[str | Path], overrides: Sequence[str] = ()) -> list[Scenario]:
-    """Load every scenario file, applying ``overrides`` to each.
+def load_scenarios(
+    paths: Sequence[str | Path],
+    overrides: Sequence[str] = (),
+    on_note: Callable[[str, Problem], object] | None = None,
+) -> list[Scenario]:
+    """Load every scenario file, applying ``overrides`` to each; ``on_note(path, note)`` is
+    told each loader note (pasted AWS fields ignored, ARNs resolved).
 
     Raises :class:`ScenariosError` listing the problems of every invalid file, so a user fixes
     them all in one pass and nothing runs until every file is valid.
@@ -207,9 +212,14 @@ def load_scenarios(paths: Sequence[str | Path], overrides: Sequence[str] = ()) -
     scenarios, errors = [], []
     for path in paths:
         try:
-            scenarios.append(load_scenario(path, tuple(overrides)))
+            scenario, notes = load_scenario_notes(path, tuple(overrides))
         except ScenarioError as error:
             errors.append(error)
+            continue
+        scenarios.append(scenario)
+        if on_note is not None:
+            for note in notes:
+                on_note(str(path), note)
     if errors:
         raise ScenariosError(errors)
     return scenarios

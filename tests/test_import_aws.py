@@ -139,6 +139,24 @@ def test_doctor_and_explain_print_the_same_notes(tmp_path):
         assert status == 0 and err.splitlines() == notes
 
 
+def test_compare_sweep_and_plan_print_the_notes_once(tmp_path):
+    path = tmp_path / "pasted.yaml"
+    path.write_text(PASTED)
+    notes = [line for line in cli("validate", str(path))[2].splitlines() if ": note: " in line]
+    out = str(tmp_path / "out")
+    commands = [
+        ["compare", str(path), "--replications", "2", "-o", out, "-q"],
+        ["sweep", str(path), "--vary", "computeEnvironments[0].computeResources.maxvCpus=16,32",
+         "--replications", "2", "--workers", "1", "-o", out, "-q", "--replace"],
+        ["plan", str(path), "--deadline", "10h", "--confidence", "0.5", "--vary",
+         "computeEnvironments[0].computeResources.maxvCpus=16,32", "--workers", "1", "-o", out,
+         "-q", "--replace"],
+    ]  # fmt: skip
+    for command in commands:
+        _, _, err = cli(*command)
+        assert [line for line in err.splitlines() if ": note: " in line] == notes, command[0]
+
+
 def test_a_revision_the_pasted_definition_is_not_is_an_error_with_its_line():
     text = PASTED.replace(
         "jobDefinition: " + ARN + ":job-definition/work:4", "jobDefinition: work:1"
