@@ -60,7 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     run = commands.add_parser("run", help="simulate a scenario and write its results")
     run.add_argument("scenario", help="scenario YAML file")
-    run.add_argument("-o", "--output", default=None, help="output folder (default: out/<scenario name>)")
+    run.add_argument(
+        "-o", "--output", default=None, help="output folder (default: out/<scenario name>)"
+    )
     run.add_argument("--seed", type=_seed, default=None, help="override simulation.seed (≥ 0)")
     events = run.add_mutually_exclusive_group()
     events.add_argument(
@@ -77,19 +79,31 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_guards(run)
     _add_set(run)
-    compare = commands.add_parser("compare", help="run scenarios on the same seeds; compare with 95 %% CIs")
-    compare.add_argument("scenarios", nargs="+", metavar="FILE", help="scenario YAML files (first: the baseline)")
+    compare = commands.add_parser(
+        "compare", help="run scenarios on the same seeds; compare with 95 %% CIs"
+    )
+    compare.add_argument(
+        "scenarios", nargs="+", metavar="FILE", help="scenario YAML files (first: the baseline)"
+    )
     compare.add_argument(
         "--replications", type=_at_least_one, default=10, metavar="N",
         help="runs per scenario, on seeds S … S+N−1 (default 10)",
     )  # fmt: skip
-    compare.add_argument("--seed", type=_seed, default=1, metavar="S", help="first seed (≥ 0, default 1)")
+    compare.add_argument(
+        "--seed", type=_seed, default=1, metavar="S", help="first seed (≥ 0, default 1)"
+    )
     compare.add_argument("--workers", type=_at_least_one, default=None, metavar="W",
                          help="processes (default 1; with --dask local: all cores)")  # fmt: skip
     _add_dask(compare)
-    compare.add_argument("-o", "--output", default="out/compare", help="output folder (default: out/compare)")
-    compare.add_argument("--resume", action="store_true", help="keep the finished runs of the folder's runs.csv")
-    compare.add_argument("-q", "--quiet", action="store_true", help="no progress line on a terminal's stderr")
+    compare.add_argument(
+        "-o", "--output", default="out/compare", help="output folder (default: out/compare)"
+    )
+    compare.add_argument(
+        "--resume", action="store_true", help="keep the finished runs of the folder's runs.csv"
+    )
+    compare.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress line on a terminal's stderr"
+    )
     compare.add_argument("--deadline", type=_duration, default=None, metavar="D",
                          help="add P(makespan ≤ D) and makespan p50/p90/p95, e.g. 4h")  # fmt: skip
     compare.add_argument("--max-wait-p95", type=_duration, default=None, metavar="D",
@@ -111,7 +125,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_import_aws(commands)
     commands.add_parser("schema", help="print the scenario JSON Schema (for editor completion)")
     catalog = commands.add_parser("catalog", help="list instance types and us-east-1 prices")
-    catalog.add_argument("--family", action="append", help="only these families or types (repeatable)")
+    catalog.add_argument(
+        "--family", action="append", help="only these families or types (repeatable)"
+    )
     return parser
 
 
@@ -124,19 +140,31 @@ def _add_sweep(commands) -> None:
     )  # fmt: skip
     sweep.add_argument("--replications", type=_at_least_one, default=None, metavar="N",
                        help="runs per point, on seeds S … S+N−1 (default 10)")  # fmt: skip
-    sweep.add_argument("--seed", type=_seed, default=None, metavar="S", help="first seed (default 1)")
+    sweep.add_argument(
+        "--seed", type=_seed, default=None, metavar="S", help="first seed (default 1)"
+    )
     sweep.add_argument("--latin", type=_at_least_one, default=None, metavar="N",
                        help="N points of a Latin hypercube over the ranges instead of the grid")  # fmt: skip
     sweep.add_argument("--workers", type=_at_least_one, default=None, metavar="W",
                        help="processes (default: all cores); results are the same for every W")  # fmt: skip
     _add_dask(sweep)
-    sweep.add_argument("--deadline", type=_duration, default=None, metavar="D", help="add P(makespan ≤ D)")
+    sweep.add_argument(
+        "--deadline", type=_duration, default=None, metavar="D", help="add P(makespan ≤ D)"
+    )
     sweep.add_argument("--max-wait-p95", type=_duration, default=None, metavar="D",
                        help="add P(queue wait p95 ≤ D)")  # fmt: skip
-    sweep.add_argument("--budget", type=_budget, default=None, metavar="USD", help="add P(total cost ≤ USD)")
-    sweep.add_argument("-o", "--output", default="out/sweep", help="output folder (default: out/sweep)")
-    sweep.add_argument("--resume", action="store_true", help="keep the finished runs of the folder's runs.csv")
-    sweep.add_argument("-q", "--quiet", action="store_true", help="no progress line on a terminal's stderr")
+    sweep.add_argument(
+        "--budget", type=_budget, default=None, metavar="USD", help="add P(total cost ≤ USD)"
+    )
+    sweep.add_argument(
+        "-o", "--output", default="out/sweep", help="output folder (default: out/sweep)"
+    )
+    sweep.add_argument(
+        "--resume", action="store_true", help="keep the finished runs of the folder's runs.csv"
+    )
+    sweep.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress line on a terminal's stderr"
+    )
     _add_guards(sweep)
     _add_set(sweep)
 
@@ -149,11 +177,14 @@ def _add_dask(parser: argparse.ArgumentParser) -> None:
 
 def _add_import_aws(commands) -> None:
     command = commands.add_parser(
-        "import-aws", help="write a scenario from aws batch describe-* output (JSON files or a folder)"
+        "import-aws",
+        help="write a scenario from aws batch describe-* output (JSON files or a folder)",
     )
     command.add_argument("inputs", nargs="+", metavar="FILE|FOLDER",
                          help="JSON of describe-compute-environments, -job-queues, -job-definitions")  # fmt: skip
-    command.add_argument("-o", "--output", required=True, metavar="SCENARIO", help="the YAML file to write")
+    command.add_argument(
+        "-o", "--output", required=True, metavar="SCENARIO", help="the YAML file to write"
+    )
     command.add_argument("--all-revisions", action="store_true",
                          help="keep every job definition revision (older ones as <name>-r<revision>)")  # fmt: skip
     command.add_argument("--name", default=None, help="scenario name (default: from the file name)")
@@ -161,26 +192,42 @@ def _add_import_aws(commands) -> None:
 
 
 def _add_plan(commands) -> None:
-    plan = commands.add_parser("plan", help="the cheapest configuration that meets the targets with a confidence")
+    plan = commands.add_parser(
+        "plan", help="the cheapest configuration that meets the targets with a confidence"
+    )
     plan.add_argument("scenario", metavar="FILE", help="scenario YAML file, or a sweep file")
     plan.add_argument("--vary", action="append", default=[], metavar="PATH=VALUES",
                       help="values of a scenario value, as for sweep (repeatable)")  # fmt: skip
-    plan.add_argument("--deadline", type=_duration, default=None, metavar="D", help="makespan ≤ D, e.g. 8h")
-    plan.add_argument("--max-wait-p95", type=_duration, default=None, metavar="D", help="queue wait p95 ≤ D")
-    plan.add_argument("--budget", type=_budget, default=None, metavar="USD", help="total cost ≤ USD")
+    plan.add_argument(
+        "--deadline", type=_duration, default=None, metavar="D", help="makespan ≤ D, e.g. 8h"
+    )
+    plan.add_argument(
+        "--max-wait-p95", type=_duration, default=None, metavar="D", help="queue wait p95 ≤ D"
+    )
+    plan.add_argument(
+        "--budget", type=_budget, default=None, metavar="USD", help="total cost ≤ USD"
+    )
     plan.add_argument("--confidence", type=_probability, default=0.9, metavar="P",
                       help="P(every target met) to show, 0 < P < 1 (default 0.9)")  # fmt: skip
     plan.add_argument("--replications-max", dest="replications", type=_at_least_one, default=None,
                       metavar="N", help="most runs per configuration (default 30, or the file's)")  # fmt: skip
-    plan.add_argument("--seed", type=_seed, default=None, metavar="S", help="first seed (default 1)")
+    plan.add_argument(
+        "--seed", type=_seed, default=None, metavar="S", help="first seed (default 1)"
+    )
     plan.add_argument("--workers", type=_at_least_one, default=None, metavar="W",
                       help="processes (default: all cores); results are the same for every W")  # fmt: skip
     _add_dask(plan)
-    plan.add_argument("--resume", action="store_true", help="keep the finished runs of the folder's runs.csv")
-    plan.add_argument("-q", "--quiet", action="store_true", help="no progress line on a terminal's stderr")
+    plan.add_argument(
+        "--resume", action="store_true", help="keep the finished runs of the folder's runs.csv"
+    )
+    plan.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress line on a terminal's stderr"
+    )
     plan.add_argument("--exhaustive", action="store_true",
                       help="run every configuration at every replication (to check the search)")  # fmt: skip
-    plan.add_argument("-o", "--output", default="out/plan", help="output folder (default: out/plan)")
+    plan.add_argument(
+        "-o", "--output", default="out/plan", help="output folder (default: out/plan)"
+    )
     _add_guards(plan)
     _add_set(plan)
 
@@ -227,12 +274,20 @@ def _add_fit(commands) -> None:
 
 
 def _add_explain(commands) -> None:
-    explain = commands.add_parser("explain", help="one job's story: each state, when, how long and why")
-    explain.add_argument("target", metavar="RUN", help="a run folder written by `batchsim run`, or a scenario YAML file")
+    explain = commands.add_parser(
+        "explain", help="one job's story: each state, when, how long and why"
+    )
+    explain.add_argument(
+        "target",
+        metavar="RUN",
+        help="a run folder written by `batchsim run`, or a scenario YAML file",
+    )
     explain.add_argument("--job", default=None, metavar="ID|NAME",
                          help="the jobId or jobName to explain (default: list the longest waits)")  # fmt: skip
     explain.add_argument("--json", action="store_true", help="print the story as JSON")
-    explain.add_argument("--seed", type=_seed, default=None, help="a scenario's seed (≥ 0), as for run")
+    explain.add_argument(
+        "--seed", type=_seed, default=None, help="a scenario's seed (≥ 0), as for run"
+    )
     _add_set(explain)
     _add_size_check(explain)
 
@@ -424,7 +479,9 @@ def cmd_sweep(args, out: TextIO, err: TextIO) -> ExitStatus:
     out.write(format_points(result) + "\n")
     out.write(_runs_written(folder, result.ran, runs, elapsed_s))
     if result.failed:
-        err.write(f"batchsim: {result.failed} of {runs} runs failed; see status and error in runs.csv\n")
+        err.write(
+            f"batchsim: {result.failed} of {runs} runs failed; see status and error in runs.csv\n"
+        )
         return ExitStatus.RUN_FAILED
     return ExitStatus.SUCCESS
 
@@ -452,7 +509,9 @@ def cmd_plan(args, out: TextIO, err: TextIO) -> ExitStatus:
     out.write(result.table() + "\n")
     out.write(_runs_written(folder, result.plan.ran, result.runs_made, elapsed_s))
     if result.answer is None:
-        err.write(f"batchsim: no configuration meets every target with confidence {args.confidence:g}\n")
+        err.write(
+            f"batchsim: no configuration meets every target with confidence {args.confidence:g}\n"
+        )
         return ExitStatus.RUN_FAILED
     return ExitStatus.SUCCESS
 
@@ -547,7 +606,9 @@ def cmd_explain(args, out: TextIO, err: TextIO) -> ExitStatus:
     target = Path(args.target)
     if target.is_dir():
         if args.seed is not None or args.overrides:
-            raise UserError(f"{target}: --seed and --set apply to a scenario file, not a run folder")
+            raise UserError(
+                f"{target}: --seed and --set apply to a scenario file, not a run folder"
+            )
         run = ex.read_folder(target)
     else:
         from batchsim.api import simulate
@@ -657,7 +718,9 @@ COMMANDS = {
 }
 
 
-def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None) -> ExitStatus:
+def main(
+    argv: list[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None
+) -> ExitStatus:
     """Run the CLI with ``argv`` (default: sys.argv[1:]) and return the exit status."""
     out, err = stdout or sys.stdout, stderr or sys.stderr
     parser = build_parser()

@@ -411,18 +411,24 @@ class Comparison:
                 "diff_n": None if diff is None else diff.n,
                 "values": self.values[label][metric],
             }
-        return {
-            "replications": len(self.seeds),
-            "seeds": list(self.seeds),
-            "confidence": 0.95,
-            "baseline": self.baseline,
-            "scenarios": [
-                {"label": label, "name": name, "path": source}
-                for label, name, source in zip(self.labels, self.names, self.sources, strict=True)
-            ],
-            "metrics": {metric.key: metric.label for metric in METRICS},
-            "results": results,
-        } | self._deadline_dict() | self._limits_dict()
+        return (
+            {
+                "replications": len(self.seeds),
+                "seeds": list(self.seeds),
+                "confidence": 0.95,
+                "baseline": self.baseline,
+                "scenarios": [
+                    {"label": label, "name": name, "path": source}
+                    for label, name, source in zip(
+                        self.labels, self.names, self.sources, strict=True
+                    )
+                ],
+                "metrics": {metric.key: metric.label for metric in METRICS},
+                "results": results,
+            }
+            | self._deadline_dict()
+            | self._limits_dict()
+        )
 
     def _deadline_dict(self) -> dict:
         """The ``deadline`` block of compare.json (nothing without a deadline)."""

@@ -118,7 +118,12 @@ def _target_checks(row: dict, table: dict) -> list[dict]:
     """Return the issue's speed and memory targets that apply to ``row``."""
     out, case, n, key = [], row["case"], row["jobs"], row["shape"]
     where = f"({key}) {SHAPES[key].name} N={n:,}"
-    if case in BATCHSIM and SHAPES[key].twin is not None and n >= 100_000 and row["ratio_vs_handwritten"]:
+    if (
+        case in BATCHSIM
+        and SHAPES[key].twin is not None
+        and n >= 100_000
+        and row["ratio_vs_handwritten"]
+    ):
         goal = TARGETS[case]
         label = (
             f"{where}: {case} ≥ {goal}× hand-written jobs/s "

@@ -65,19 +65,28 @@ def base_scenario(**changes) -> dict:
             }
         ],
         "jobQueues": [
-            {"jobQueueName": "q", "priority": 1, "computeEnvironmentOrder": [{"order": 1, "computeEnvironment": "od"}]}
+            {
+                "jobQueueName": "q",
+                "priority": 1,
+                "computeEnvironmentOrder": [{"order": 1, "computeEnvironment": "od"}],
+            }
         ],
         "jobDefinitions": [
             {
                 "jobDefinitionName": "work",
                 "containerProperties": {
                     "image": "img:1",
-                    "resourceRequirements": [{"type": "VCPU", "value": "2"}, {"type": "MEMORY", "value": "2048"}],
+                    "resourceRequirements": [
+                        {"type": "VCPU", "value": "2"},
+                        {"type": "MEMORY", "value": "2048"},
+                    ],
                 },
                 "simulation": {"runtime": "600s", "startTime": "5s", "imagePullTime": "20s"},
             }
         ],
-        "workload": [{"name": "a", "submit": {"jobName": "a", "jobQueue": "q", "jobDefinition": "work"}}],
+        "workload": [
+            {"name": "a", "submit": {"jobName": "a", "jobQueue": "q", "jobDefinition": "work"}}
+        ],
     }
     data.update(copy.deepcopy(changes))
     return data

@@ -47,10 +47,16 @@ def test_cancel_fails_waiting_jobs_and_leaves_running_ones():
 
 def test_terminate_stops_a_running_attempt_and_fails_its_dependents():
     data = three_jobs(at_200("TerminateJob", "a"))
-    data["jobDefinitions"][0]["retryStrategy"] = {"attempts": 3}  # terminated attempts are not retried
+    data["jobDefinitions"][0]["retryStrategy"] = {
+        "attempts": 3
+    }  # terminated attempts are not retried
     result = run(data)
     (attempt,) = result.attempts[result.attempts["jobId"] == "a-1"].to_dict("records")
-    assert (attempt["stoppedAt"], attempt["outcome"], attempt["statusReason"]) == (200, "terminated", "TerminateJob a")
+    assert (attempt["stoppedAt"], attempt["outcome"], attempt["statusReason"]) == (
+        200,
+        "terminated",
+        "TerminateJob a",
+    )
     a, b, c = (job(result, f"{name}-1") for name in "abc")
     assert (a["status"], a["attempts"]) == ("FAILED", 1)
     assert (b["status"], b["statusReason"]) == ("FAILED", "Dependent Job failed")
@@ -66,7 +72,9 @@ def test_raising_max_vcpus_lets_a_waiting_job_scale_out():
 
 
 def test_a_disabled_queue_refuses_later_submissions():
-    data = base_scenario(actions=[{"at": "10s", "UpdateJobQueue": {"jobQueue": "q", "state": "DISABLED"}}])
+    data = base_scenario(
+        actions=[{"at": "10s", "UpdateJobQueue": {"jobQueue": "q", "state": "DISABLED"}}]
+    )
     data["workload"].append({"name": "late", "at": "20s", "submit": {**SUBMIT, "jobName": "late"}})
     result = run(data)
     assert result.jobs["jobId"].tolist() == ["a-1"]  # a, submitted before, still runs
@@ -77,7 +85,11 @@ def test_actions_name_what_exists():
     actions = [
         {"at": 1, "CancelJob": {"jobId": "nope", "reason": "r"}},
         {"at": 1, "UpdateJobQueue": {"jobQueue": "qq", "priority": 3}},
-        {"at": 1, "CancelJob": {"jobId": "a", "reason": "r"}, "TerminateJob": {"jobId": "a", "reason": "r"}},
+        {
+            "at": 1,
+            "CancelJob": {"jobId": "a", "reason": "r"},
+            "TerminateJob": {"jobId": "a", "reason": "r"},
+        },
     ]
     with pytest.raises(ScenarioError) as caught:
         parse_scenario(yaml.safe_dump(base_scenario(actions=actions)))
@@ -94,7 +106,12 @@ def test_time_limit_actions_cancel_the_blocked_head_then_the_next():
     data = base_scenario()
     data["computeEnvironments"][0]["simulation"]["capacityShortages"] = [{"start": 0}]  # never ends
     data["jobQueues"][0]["jobStateTimeLimitActions"] = [
-        {"reason": "CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY", "state": "RUNNABLE", "maxTimeSeconds": 600, "action": "CANCEL"}
+        {
+            "reason": "CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY",
+            "state": "RUNNABLE",
+            "maxTimeSeconds": 600,
+            "action": "CANCEL",
+        }
     ]
     data["workload"] = [
         {"name": "a", "count": 2, "submit": {**SUBMIT, "jobName": "a"}},
@@ -105,7 +122,9 @@ def test_time_limit_actions_cancel_the_blocked_head_then_the_next():
     # becomes the head), b-1 at 300 (canceled at 900).
     stopped = result.jobs.set_index("jobId")["stoppedAt"].to_dict()
     assert stopped == {"a-1": 600, "a-2": 600, "b-1": 900}
-    assert set(result.jobs["statusReason"]) == {CANCELED + "CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY"}
+    assert set(result.jobs["statusReason"]) == {
+        CANCELED + "CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY"
+    }
 
 
 def test_time_limit_actions_cancel_a_job_no_ce_can_run():
@@ -134,7 +153,11 @@ def test_each_blocked_head_job_raises_a_batch_job_queue_blocked_event(tmp_path):
     # a-1 is the blocked head at 0; canceled at 600, a-2 becomes the head (blocked since 0), is
     # canceled at once, and b-1 (blocked since 300) becomes the head until its own limit at 900.
     heads = [(e["time"], e["detail"]["jobId"]) for e in events]
-    assert heads == [("2026-01-01T00:00:00Z", "a-1"), ("2026-01-01T00:10:00Z", "a-2"), ("2026-01-01T00:10:00Z", "b-1")]
+    assert heads == [
+        ("2026-01-01T00:00:00Z", "a-1"),
+        ("2026-01-01T00:10:00Z", "a-2"),
+        ("2026-01-01T00:10:00Z", "b-1"),
+    ]
     first = events[0]
     assert first["detail-type"] == "Batch Job Queue Blocked" and first["source"] == "aws.batch"
     assert first["resources"] == [
@@ -151,25 +174,47 @@ def test_each_blocked_head_job_raises_a_batch_job_queue_blocked_event(tmp_path):
 def test_a_head_that_fits_nowhere_is_reported_once_and_backfill_does_not_report_others():
     data = base_scenario()
     data["workload"] = [
-        {"name": "big", "submit": {**SUBMIT, "jobName": "big", "containerOverrides": {"resourceRequirements": [{"type": "VCPU", "value": "32"}]}}},
+        {
+            "name": "big",
+            "submit": {
+                **SUBMIT,
+                "jobName": "big",
+                "containerOverrides": {"resourceRequirements": [{"type": "VCPU", "value": "32"}]},
+            },
+        },
         {"name": "small", "at": "10s", "count": 3, "submit": {**SUBMIT, "jobName": "small"}},
     ]
     data["simulation"] = {"stopAt": "2h"}
     result = run(data)
     (event,) = blocked_events(result.blocked, result.jobs)
     assert event["detail"]["jobId"] == "big-1" and event["time"] == "2026-01-01T00:00:00Z"
-    assert event["detail"]["statusReason"].startswith("MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT - ")
+    assert event["detail"]["statusReason"].startswith(
+        "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT - "
+    )
     assert set(result.jobs[result.jobs["workload"] == "small"]["status"]) == {"SUCCEEDED"}
 
 
 def test_a_head_blocked_all_along_is_reported_once_while_capacity_comes_and_goes():
     data = base_scenario()
     data["computeEnvironments"][0]["simulation"]["capacityShortages"] = [
-        {"start": 0, "end": "200s"}, {"start": "1000s", "end": "1200s"}, {"start": "2000s", "end": "2200s"}
+        {"start": 0, "end": "200s"},
+        {"start": "1000s", "end": "1200s"},
+        {"start": "2000s", "end": "2200s"},
     ]
     data["workload"] = [
-        {"name": "big", "submit": {**SUBMIT, "jobName": "big", "containerOverrides": {"resourceRequirements": [{"type": "VCPU", "value": "32"}]}}},
-        {"name": "small", "arrivals": {"times": ["0s", "1000s", "2000s"]}, "submit": {**SUBMIT, "jobName": "small"}},
+        {
+            "name": "big",
+            "submit": {
+                **SUBMIT,
+                "jobName": "big",
+                "containerOverrides": {"resourceRequirements": [{"type": "VCPU", "value": "32"}]},
+            },
+        },
+        {
+            "name": "small",
+            "arrivals": {"times": ["0s", "1000s", "2000s"]},
+            "submit": {**SUBMIT, "jobName": "small"},
+        },
     ]
     data["simulation"] = {"stopAt": "3h"}
     result = run(data)

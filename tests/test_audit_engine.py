@@ -188,7 +188,9 @@ def _one_job_one_idle_instance(scale_down_delay: str | None = None) -> dict:
     """Two 2-vCPU jobs at 0 under minScaleDownDelayMinutes 20; b is canceled at 50, so one of
     the two c5.large launched for them never runs a job."""
     data = base_scenario()
-    data["computeEnvironments"][0]["computeResources"]["scalingPolicy"] = {"minScaleDownDelayMinutes": 20}
+    data["computeEnvironments"][0]["computeResources"]["scalingPolicy"] = {
+        "minScaleDownDelayMinutes": 20
+    }
     if scale_down_delay is not None:
         data["computeEnvironments"][0]["simulation"]["scaleDownDelay"] = scale_down_delay
     submit = {"jobQueue": "q", "jobDefinition": "work"}
@@ -253,7 +255,11 @@ def _pending_b(cancel: str) -> dict:
     submit = {"jobQueue": "q", "jobDefinition": "work"}
     data["workload"] = [
         {"name": "a", "submit": {**submit, "jobName": "a"}},
-        {"name": "b", "at": "10s", "submit": {**submit, "jobName": "b", "dependsOn": [{"jobId": "a"}]}},
+        {
+            "name": "b",
+            "at": "10s",
+            "submit": {**submit, "jobName": "b", "dependsOn": [{"jobId": "a"}]},
+        },
     ]
     data["actions"] = [{"at": "100s", "CancelJob": {"jobId": cancel, "reason": "stop it"}}]
     return data
@@ -265,7 +271,12 @@ def test_cancel_job_on_a_pending_job_takes_effect_when_its_dependencies_complete
     result = run(_pending_b("b"))
     assert _times(result, "a-1")[2] == 725
     b = job(result, "b-1")
-    assert (b["status"], b["stoppedAt"], b["statusReason"], b["attempts"]) == ("FAILED", 725, "stop it", 0)
+    assert (b["status"], b["stoppedAt"], b["statusReason"], b["attempts"]) == (
+        "FAILED",
+        725,
+        "stop it",
+        0,
+    )
 
 
 def test_a_pending_job_whose_dependency_fails_fails_as_before():
@@ -274,4 +285,8 @@ def test_a_pending_job_whose_dependency_fails_fails_as_before():
     data = _pending_b("a")
     result = run(data)
     b = job(result, "b-1")
-    assert (b["status"], b["stoppedAt"], b["statusReason"]) == ("FAILED", 100, "Dependent Job failed")
+    assert (b["status"], b["stoppedAt"], b["statusReason"]) == (
+        "FAILED",
+        100,
+        "Dependent Job failed",
+    )

@@ -26,7 +26,9 @@ def test_validate_ok(scenario_file):
     status, out, err = cli("validate", str(scenario_file))
     assert status == ExitStatus.SUCCESS and "valid scenario 'cli-test'" in out
     # the doctor's findings are warnings on stderr; they never change validate's exit status
-    assert err.startswith("warning: jobDefinitions[0] (line 10): job definition 'work' has no timeout")
+    assert err.startswith(
+        "warning: jobDefinitions[0] (line 10): job definition 'work' has no timeout"
+    )
 
 
 def test_validate_reports_every_problem_with_lines_and_exit_2(tmp_path):

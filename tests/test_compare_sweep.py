@@ -131,7 +131,11 @@ def test_an_interrupt_keeps_the_finished_runs_and_resume_makes_the_rest(
     assert status == 0, err
     assert sorted(seeds) == [2, 3] and "(2 runs simulated in" in out and ", 4 resumed)" in out
     assert folder_bytes(folder) == folder_bytes(fresh)
-    assert sorted(p.name for p in folder.iterdir()) == ["compare.csv", "compare.json", "report.html"]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "compare.csv",
+        "compare.json",
+        "report.html",
+    ]
 
 
 def test_resume_with_more_replications_keeps_the_finished_seeds(files, tmp_path, monkeypatch):
@@ -175,7 +179,11 @@ def test_a_failed_run_is_left_out_and_the_others_go_on(files, tmp_path, monkeypa
         "  narrow, seed 2: RuntimeError: disk on fire\n"
     )
     assert "2 of 6 runs failed and are left out" in out and "(n=2)" in out
-    assert sorted(p.name for p in folder.iterdir()) == ["compare.csv", "compare.json", "report.html"]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "compare.csv",
+        "compare.json",
+        "report.html",
+    ]
     cost = json.loads((folder / "compare.json").read_text())["results"]["wide"]["total_cost_usd"]
     assert cost["n"] == 2 and cost["values"][1] is None
     assert cost["mean"] == (cost["values"][0] + cost["values"][2]) / 2

@@ -53,7 +53,15 @@ def starts(result, entry: str) -> list[float]:
 def levels(result) -> list[tuple]:
     """Return consumables.csv's rows as (time, inUse, available, total)."""
     frame = result.consumables
-    return list(zip(frame["time"], frame["inUseQuantity"], frame["availableQuantity"], frame["totalQuantity"], strict=True))
+    return list(
+        zip(
+            frame["time"],
+            frame["inUseQuantity"],
+            frame["availableQuantity"],
+            frame["totalQuantity"],
+            strict=True,
+        )
+    )
 
 
 def test_the_head_waits_in_runnable_until_its_licence_comes_back():
@@ -62,11 +70,18 @@ def test_the_head_waits_in_runnable_until_its_licence_comes_back():
     data["jobDefinitions"].append(
         {
             "jobDefinitionName": "free",
-            "containerProperties": {"resourceRequirements": [{"type": "VCPU", "value": "2"}, {"type": "MEMORY", "value": "2048"}]},
+            "containerProperties": {
+                "resourceRequirements": [
+                    {"type": "VCPU", "value": "2"},
+                    {"type": "MEMORY", "value": "2048"},
+                ]
+            },
             "simulation": {"runtime": "100s", "startTime": "0s", "imagePullTime": "0s"},
         }
     )
-    data["workload"].append({"name": "b", "submit": {"jobName": "b", "jobQueue": "q", "jobDefinition": "free"}})
+    data["workload"].append(
+        {"name": "b", "submit": {"jobName": "b", "jobQueue": "q", "jobDefinition": "free"}}
+    )
     result = run(data)
     # One licence: a-1 at 0, a-2 when a-1 ends at 100, a-3 at 200; 3 vCPUs were free all along.
     assert starts(result, "a") == [0.0, 100.0, 200.0]
@@ -142,7 +157,9 @@ def test_the_submit_override_replaces_the_definitions_quantity():
 def test_a_multinode_job_needs_its_node_ranges_quantity_per_node():
     data = mpi_scenario(nodes=3)
     data["consumableResources"] = [{"consumableResourceName": "licence", "totalQuantity": 4}]
-    data["jobDefinitions"][1]["nodeProperties"]["nodeRangeProperties"][0]["consumableResourceProperties"] = LICENCE
+    data["jobDefinitions"][1]["nodeProperties"]["nodeRangeProperties"][0][
+        "consumableResourceProperties"
+    ] = LICENCE
     data["workload"][0]["count"] = 2
     result = run(data)
     # Each job locks 3 licences (3 nodes × 1) of 4: one job at a time. Scale-out asks for what
@@ -150,7 +167,11 @@ def test_a_multinode_job_needs_its_node_ranges_quantity_per_node():
     # takes the same three instances at 725 (image cached: start 5 s) and ends at 1330.
     first, second = job(result, "m-1"), job(result, "m-2")
     assert (first["startingAt"], first["stoppedAt"]) == (100.0, 725.0)
-    assert (second["startingAt"], second["startedAt"], second["stoppedAt"]) == (725.0, 730.0, 1330.0)
+    assert (second["startingAt"], second["startedAt"], second["stoppedAt"]) == (
+        725.0,
+        730.0,
+        1330.0,
+    )
     assert len(result.instances) == 3
     assert result.summary["consumables_peak_in_use"] == {"licence": 3}
 
@@ -161,11 +182,15 @@ def test_a_multinode_jobs_needs_count_the_nodes_of_its_node_overrides():
     # STARTING 100, end 725), as the engine counts two nodes each.
     data = mpi_scenario(nodes=3)
     data["consumableResources"] = [{"consumableResourceName": "licence", "totalQuantity": 4}]
-    data["jobDefinitions"][1]["nodeProperties"]["nodeRangeProperties"][0]["consumableResourceProperties"] = LICENCE
+    data["jobDefinitions"][1]["nodeProperties"]["nodeRangeProperties"][0][
+        "consumableResourceProperties"
+    ] = LICENCE
     data["workload"][0]["count"] = 2
     data["workload"][0]["submit"]["nodeOverrides"] = {"numNodes": 2}
     result = run(data)
-    assert [(job(result, j)["startingAt"], job(result, j)["stoppedAt"]) for j in ("m-1", "m-2")] == [(100.0, 725.0)] * 2
+    assert [
+        (job(result, j)["startingAt"], job(result, j)["stoppedAt"]) for j in ("m-1", "m-2")
+    ] == [(100.0, 725.0)] * 2
     assert len(result.instances) == 4
     assert result.summary["consumables_peak_in_use"] == {"licence": 4}
 
@@ -173,7 +198,9 @@ def test_a_multinode_jobs_needs_count_the_nodes_of_its_node_overrides():
 def test_loader_sums_a_multinode_jobs_needs_over_its_overridden_node_count():
     data = mpi_scenario(nodes=3)
     data["consumableResources"] = [{"consumableResourceName": "licence", "totalQuantity": 4}]
-    data["jobDefinitions"][1]["nodeProperties"]["nodeRangeProperties"][0]["consumableResourceProperties"] = LICENCE
+    data["jobDefinitions"][1]["nodeProperties"]["nodeRangeProperties"][0][
+        "consumableResourceProperties"
+    ] = LICENCE
     data["workload"][0]["submit"]["nodeOverrides"] = {"numNodes": 5}  # 5 licences of 4
     with pytest.raises(ScenarioError) as caught:
         parse_scenario(yaml.safe_dump(data))
@@ -192,7 +219,16 @@ def fair(data: dict) -> dict:
     data["schedulingPolicies"] = [{"name": "fair"}]
     data["workload"][0]["count"] = 2
     data["workload"][0]["submit"]["shareIdentifier"] = "A"
-    b = {"name": "b", "count": 2, "submit": {"jobName": "b", "jobQueue": "q", "jobDefinition": "work", "shareIdentifier": "B"}}
+    b = {
+        "name": "b",
+        "count": 2,
+        "submit": {
+            "jobName": "b",
+            "jobQueue": "q",
+            "jobDefinition": "work",
+            "shareIdentifier": "B",
+        },
+    }
     data["workload"].append(b)
     return data
 
@@ -209,7 +245,9 @@ def test_a_retried_job_keeps_its_licence_until_it_succeeds_or_fails():
     data = scenario(total=1, count=1)
     data["jobDefinitions"][0]["retryStrategy"] = {"attempts": 2}
     data["jobDefinitions"][0]["simulation"]["failure"] = {"probability": 1.0, "exitCode": 3}
-    data["workload"].append({"name": "g", "submit": {"jobName": "g", "jobQueue": "q", "jobDefinition": "work"}})
+    data["workload"].append(
+        {"name": "g", "submit": {"jobName": "g", "jobQueue": "q", "jobDefinition": "work"}}
+    )
     result = run(data)
     # a-1 fails at 100, is retried at once (still holding the licence), fails at 200: only then
     # is the licence unlocked, and g (which fails twice too) takes it from 200 to 400.
@@ -217,7 +255,13 @@ def test_a_retried_job_keeps_its_licence_until_it_succeeds_or_fails():
     assert list(zip(attempts["jobId"], attempts["startingAt"], attempts["stoppedAt"], strict=True)) == [
         ("a-1", 0.0, 100.0), ("a-1", 100.0, 200.0), ("g-1", 200.0, 300.0), ("g-1", 300.0, 400.0),
     ]  # fmt: skip
-    assert levels(result) == [(0.0, 0, 1, 1), (0.0, 1, 0, 1), (200.0, 0, 1, 1), (200.0, 1, 0, 1), (400.0, 0, 1, 1)]
+    assert levels(result) == [
+        (0.0, 0, 1, 1),
+        (0.0, 1, 0, 1),
+        (200.0, 0, 1, 1),
+        (200.0, 1, 0, 1),
+        (400.0, 0, 1, 1),
+    ]
 
 
 def test_a_job_retried_off_a_replaced_host_keeps_its_licence_and_gets_an_instance():
@@ -240,7 +284,13 @@ def test_a_job_retried_off_a_replaced_host_keeps_its_licence_and_gets_an_instanc
     assert list(zip(attempts["jobId"], attempts["startingAt"], attempts["stoppedAt"], attempts["outcome"], strict=True)) == [
         ("a-1", 100.0, 200.0, "host_replaced"), ("a-1", 300.0, 3925.0, "succeeded"), ("a-2", 3925.0, 7530.0, "succeeded"),
     ]  # fmt: skip
-    assert levels(result) == [(0.0, 0, 1, 1), (100.0, 1, 0, 1), (3925.0, 0, 1, 1), (3925.0, 1, 0, 1), (7530.0, 0, 1, 1)]
+    assert levels(result) == [
+        (0.0, 0, 1, 1),
+        (100.0, 1, 0, 1),
+        (3925.0, 0, 1, 1),
+        (3925.0, 1, 0, 1),
+        (7530.0, 0, 1, 1),
+    ]
 
 
 def test_consumables_file_and_summary_key_only_with_consumable_resources(tmp_path):
@@ -262,13 +312,18 @@ def test_loader_reports_names_and_quantities_with_their_paths():
     data["jobDefinitions"][0]["consumableResourceProperties"] = {
         "consumableResourceList": [
             {"consumableResource": "licnce", "quantity": 1},
-            {"consumableResource": "arn:aws:batch:us-east-1:123456789012:consumable-resource/licence", "quantity": 3},
+            {
+                "consumableResource": "arn:aws:batch:us-east-1:123456789012:consumable-resource/licence",
+                "quantity": 3,
+            },
         ]
     }
     mpi = mpi_scenario(nodes=3)["jobDefinitions"][1]
     mpi["nodeProperties"]["nodeRangeProperties"][0]["consumableResourceProperties"] = LICENCE
     data["jobDefinitions"].append(mpi)
-    data["workload"].append({"name": "m", "submit": {"jobName": "m", "jobQueue": "q", "jobDefinition": "mpi"}})
+    data["workload"].append(
+        {"name": "m", "submit": {"jobName": "m", "jobQueue": "q", "jobDefinition": "mpi"}}
+    )
     with pytest.raises(ScenarioError) as caught:
         parse_scenario(yaml.safe_dump(data))
     problems = {p.path: p.message for p in caught.value.problems}
@@ -276,7 +331,10 @@ def test_loader_reports_names_and_quantities_with_their_paths():
         "duplicate consumable resource name 'licence' (also used by consumableResources[0])"
     )
     base = "jobDefinitions[0].consumableResourceProperties.consumableResourceList"
-    assert problems[f"{base}[0].consumableResource"] == "unknown consumable resource 'licnce'; did you mean 'licence'?"
+    assert (
+        problems[f"{base}[0].consumableResource"]
+        == "unknown consumable resource 'licnce'; did you mean 'licence'?"
+    )
     assert problems[f"{base}[1].quantity"] == (
         "quantity 3 is more than the totalQuantity 2 of consumable resource 'licence': the job could never start"
     )
@@ -292,7 +350,11 @@ def test_cli_refuses_an_unknown_resource_with_its_line_and_status_2(tmp_path):
     path = tmp_path / "bad.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     status, _, err = cli("validate", str(path))
-    line = next(n for n, text in enumerate(path.read_text().splitlines(), 1) if "consumableResource: licence" in text)
+    line = next(
+        n
+        for n, text in enumerate(path.read_text().splitlines(), 1)
+        if "consumableResource: licence" in text
+    )
     assert status == 2
     assert (
         f"jobDefinitions[0].consumableResourceProperties.consumableResourceList[0].consumableResource (line {line}): "
@@ -310,6 +372,7 @@ def test_nightly_licences_scenario_meets_its_window_with_twenty_licences():
     attempts = result.attempts
     running_s = float((attempts["stoppedAt"] - attempts["startedAt"]).sum())
     assert running_s / 20 <= summary["makespan_s"] < 5 * 3600
-    assert f"| makespan | 7.19 h | 5.51 h | 5.22 h | 4.93 h | 4.69 h | {summary['makespan_s'] / 3600:.2f} h |" in (
-        REPO / "README.md"
-    ).read_text()
+    assert (
+        f"| makespan | 7.19 h | 5.51 h | 5.22 h | 4.93 h | 4.69 h | {summary['makespan_s'] / 3600:.2f} h |"
+        in (REPO / "README.md").read_text()
+    )

@@ -34,7 +34,9 @@ def fair_scenario(
         }
     ]
     data["jobQueues"][0]["computeEnvironmentOrder"] = [{"order": 1, "computeEnvironment": "fixed"}]
-    data["jobQueues"][0]["schedulingPolicyArn"] = "arn:aws:batch:us-east-1:123456789012:scheduling-policy/fair"
+    data["jobQueues"][0]["schedulingPolicyArn"] = (
+        "arn:aws:batch:us-east-1:123456789012:scheduling-policy/fair"
+    )
     data["schedulingPolicies"] = [{"name": "fair", "fairsharePolicy": policy or {}}]
     definition = data["jobDefinitions"][0]
     definition["containerProperties"]["resourceRequirements"] = [
@@ -48,7 +50,13 @@ def fair_scenario(
 
 def submit(data: dict, name: str, share: str, count: int, at: str = "0s", **extra) -> None:
     """Append a workload entry of ``count`` jobs of ``share`` submitted at ``at``."""
-    request = {"jobName": name, "jobQueue": "q", "jobDefinition": "work", "shareIdentifier": share, **extra}
+    request = {
+        "jobName": name,
+        "jobQueue": "q",
+        "jobDefinition": "work",
+        "shareIdentifier": share,
+        **extra,
+    }
     data["workload"].append({"name": name, "at": at, "count": count, "submit": request})
 
 
@@ -140,9 +148,30 @@ def test_loader_checks_fair_share_rules():
     data = fair_scenario()
     submit(data, "a", "A", 1)
     data["workload"][0]["submit"].pop("shareIdentifier")
-    data["jobQueues"].append({"jobQueueName": "fifo", "computeEnvironmentOrder": [{"order": 1, "computeEnvironment": "fixed"}]})
-    data["workload"].append({"name": "f", "submit": {"jobName": "f", "jobQueue": "fifo", "jobDefinition": "work", "shareIdentifier": "A"}})
-    data["jobQueues"].append({"jobQueueName": "q2", "schedulingPolicyArn": "fiar", "computeEnvironmentOrder": [{"order": 1, "computeEnvironment": "fixed"}]})
+    data["jobQueues"].append(
+        {
+            "jobQueueName": "fifo",
+            "computeEnvironmentOrder": [{"order": 1, "computeEnvironment": "fixed"}],
+        }
+    )
+    data["workload"].append(
+        {
+            "name": "f",
+            "submit": {
+                "jobName": "f",
+                "jobQueue": "fifo",
+                "jobDefinition": "work",
+                "shareIdentifier": "A",
+            },
+        }
+    )
+    data["jobQueues"].append(
+        {
+            "jobQueueName": "q2",
+            "schedulingPolicyArn": "fiar",
+            "computeEnvironmentOrder": [{"order": 1, "computeEnvironment": "fixed"}],
+        }
+    )
     data["schedulingPolicies"][0]["fairsharePolicy"] = {
         "shareDistribution": [{"shareIdentifier": "ab*"}, {"shareIdentifier": "abc"}]
     }
@@ -151,7 +180,10 @@ def test_loader_checks_fair_share_rules():
     problems = {p.path: p.message for p in caught.value.problems}
     assert "fair-share scheduling policy: give a shareIdentifier" in problems["workload[0].submit"]
     assert "is FIFO" in problems["workload[1].submit.shareIdentifier"]
-    assert problems["jobQueues[2].schedulingPolicyArn"] == "unknown scheduling policy 'fiar'; did you mean 'fair'?"
+    assert (
+        problems["jobQueues[2].schedulingPolicyArn"]
+        == "unknown scheduling policy 'fiar'; did you mean 'fair'?"
+    )
     path = "schedulingPolicies[0].fairsharePolicy.shareDistribution[1].shareIdentifier"
     assert problems[path] == "'abc' overlaps 'ab*'; shareDistribution entries may not overlap"
 
@@ -196,19 +228,31 @@ def test_under_saturation_vcpu_time_follows_inverse_weights(weight_a, weight_b, 
 def test_a_job_the_reservation_holds_back_neither_keeps_instances_nor_the_run_alive():
     data = fair_scenario("c5.4xlarge", {"computeReservation": 50})  # 16 vCPUs, 8 usable alone
     data["computeEnvironments"] = base_scenario()["computeEnvironments"]
-    data["computeEnvironments"][0]["computeResources"].update(instanceTypes=["c5.4xlarge"], maxvCpus=16)
+    data["computeEnvironments"][0]["computeResources"].update(
+        instanceTypes=["c5.4xlarge"], maxvCpus=16
+    )
     data["jobQueues"][0]["computeEnvironmentOrder"] = [{"order": 1, "computeEnvironment": "od"}]
-    data["jobDefinitions"].append({
-        "jobDefinitionName": "big",
-        "containerProperties": {"resourceRequirements": [{"type": "VCPU", "value": "10"}, {"type": "MEMORY", "value": "2048"}]},
-        "simulation": {"runtime": "100s", "startTime": "0s", "imagePullTime": "0s"},
-    })
+    data["jobDefinitions"].append(
+        {
+            "jobDefinitionName": "big",
+            "containerProperties": {
+                "resourceRequirements": [
+                    {"type": "VCPU", "value": "10"},
+                    {"type": "MEMORY", "value": "2048"},
+                ]
+            },
+            "simulation": {"runtime": "100s", "startTime": "0s", "imagePullTime": "0s"},
+        }
+    )
     submit(data, "small", "A", 1)
     submit(data, "big", "A", 1, jobDefinition="big")
     result = run(data)
     # big needs 10 vCPUs of the 8 the reservation leaves while A is the only active share: it
     # waits, but the instance scales in after small (ready 100, done 200, +300 s idle).
-    assert result.jobs.set_index("jobId")["status"].to_dict() == {"small-1": "SUCCEEDED", "big-1": "RUNNABLE"}
+    assert result.jobs.set_index("jobId")["status"].to_dict() == {
+        "small-1": "SUCCEEDED",
+        "big-1": "RUNNABLE",
+    }
     assert result.instances["terminatedAt"].tolist() == [500]
 
 
@@ -251,5 +295,8 @@ def test_a_share_that_cannot_launch_does_not_use_up_another_shares_room():
     result = batchsim.simulate(parse_scenario(STARVE))
     status = result.jobs.set_index("jobId")["status"].to_dict()
     # B's 12-GiB jobs need m5.xlarge, which EC2 never has; A's job launches a c5.xlarge.
-    assert status["a-1"] == "SUCCEEDED" and result.jobs.set_index("jobId").loc["a-1", "startingAt"] == 100
+    assert (
+        status["a-1"] == "SUCCEEDED"
+        and result.jobs.set_index("jobId").loc["a-1", "startingAt"] == 100
+    )
     assert {status[f"b-{i}"] for i in range(1, 5)} == {"RUNNABLE"}

@@ -264,14 +264,28 @@ ARRAY = "    submit: {jobName: a, jobQueue: q, jobDefinition: work, arrayPropert
         ("  - name: a\n" + SUBMIT + "    count: 7\n", "", 7),
         ("  - name: a\n" + ARRAY + "    count: 3\n", "", 3 * 51),  # parent + 50 children
         ("  - name: a\n" + SUBMIT + "    arrivals: {poisson: {rate: 30/h}, until: 10h}\n", "", 300),
-        ("  - name: a\n" + SUBMIT + "    arrivals: {poisson: {rate: 30/h}, start: 2h, until: 10h}\n",
-         "", 240),  # fmt: skip
-        ("  - name: a\n" + SUBMIT + "    arrivals: {poisson: {rate: 30/h}, count: 1000}\n",
-         "simulation: {stopAt: 4h}\n", 120),  # fmt: skip
-        ("  - name: a\n" + SUBMIT + "    arrivals: {times: [0, 60, 7200]}\n",
-         "simulation: {stopAt: 1h}\n", 2),  # fmt: skip
-        ("  - name: a\n" + SUBMIT + "    schedule: rate(1 hour)\n    until: 1d\n    count: 2\n",
-         "", 25 * 2),  # fmt: skip
+        (
+            "  - name: a\n"
+            + SUBMIT
+            + "    arrivals: {poisson: {rate: 30/h}, start: 2h, until: 10h}\n",
+            "",
+            240,
+        ),  # fmt: skip
+        (
+            "  - name: a\n" + SUBMIT + "    arrivals: {poisson: {rate: 30/h}, count: 1000}\n",
+            "simulation: {stopAt: 4h}\n",
+            120,
+        ),  # fmt: skip
+        (
+            "  - name: a\n" + SUBMIT + "    arrivals: {times: [0, 60, 7200]}\n",
+            "simulation: {stopAt: 1h}\n",
+            2,
+        ),  # fmt: skip
+        (
+            "  - name: a\n" + SUBMIT + "    schedule: rate(1 hour)\n    until: 1d\n    count: 2\n",
+            "",
+            25 * 2,
+        ),  # fmt: skip
         ("  - name: a\n" + SUBMIT + "    at: 2h\n", "simulation: {stopAt: 1h}\n", 0),
     ],
 )
@@ -285,7 +299,9 @@ def test_cron_firings_beyond_the_sample_are_extrapolated():
 
 
 def test_estimate_states_jobs_and_memory():
-    estimate = estimate_size(parse_scenario(SCENARIO.replace("name: a\n", "name: a\n    count: 10000\n", 1)))
+    estimate = estimate_size(
+        parse_scenario(SCENARIO.replace("name: a\n", "name: a\n    count: 10000\n", 1))
+    )
     mib = BASE_MIB + 10000 * BYTES_PER_JOB / 2**20
     assert estimate.describe() == f"about 10,000 jobs, ~{mib:,.0f} MiB"
 
@@ -295,7 +311,9 @@ def test_validate_says_the_estimate(scenario_file):
     assert status == 0 and f"about 1 jobs, ~{BASE_MIB} MiB)" in out
 
 
-def test_run_too_large_for_memory_is_refused_and_can_be_forced(scenario_file, tmp_path, monkeypatch):
+def test_run_too_large_for_memory_is_refused_and_can_be_forced(
+    scenario_file, tmp_path, monkeypatch
+):
     import batchsim.scenario.estimate as estimate
 
     monkeypatch.setattr(estimate, "available_memory_mib", lambda: 100.0)
@@ -308,7 +326,9 @@ def test_run_too_large_for_memory_is_refused_and_can_be_forced(scenario_file, tm
 
 
 def test_a_trillion_jobs_are_refused_without_running(scenario_file, tmp_path):
-    scenario_file.write_text(SCENARIO.replace("name: a\n", "name: a\n    count: 1000000000000\n", 1))
+    scenario_file.write_text(
+        SCENARIO.replace("name: a\n", "name: a\n    count: 1000000000000\n", 1)
+    )
     status, _, err = cli("run", str(scenario_file), "-o", str(tmp_path / "o"))
     assert status == 2 and "about 1,000,000,000,000 jobs" in err
 

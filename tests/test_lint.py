@@ -1,4 +1,4 @@
-"""The code passes the project's linter (ruff, configured in pyproject.toml)."""
+"""The code passes the project's linter and formatter (ruff, configured in pyproject.toml)."""
 
 from __future__ import annotations
 
@@ -17,3 +17,16 @@ def test_ruff_passes():
         [ruff, "check", "batchsim", "tests", "benchmarks"], cwd=REPO, capture_output=True, text=True
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_code_is_formatted():
+    ruff = shutil.which("ruff")
+    if ruff is None:
+        pytest.skip("ruff is not installed (it comes with the test extra)")
+    done = subprocess.run(
+        [ruff, "format", "--check", "batchsim", "tests", "benchmarks"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, "run `ruff format batchsim tests benchmarks`:\n" + done.stdout

@@ -446,9 +446,21 @@ def test_spot_lifetimes_shorter_than_boot_are_reported():
 @pytest.mark.parametrize(
     ("ranges", "path", "message"),
     [
-        ([{"indexes": "2-4", "runtime": "1m"}], "workload[0].runtimeByIndex[0].indexes", "index 4 is outside the array (size 4"),
-        ([{"indexes": "0-2", "runtime": "1m"}, {"indexes": 2, "runtime": "2m"}], "workload[0].runtimeByIndex[1].indexes", "indexes 2–2 overlap"),
-        ([{"indexes": "3-1", "runtime": "1m"}], "workload[0].runtimeByIndex[0]", "indexes must be one index (7) or a range"),
+        (
+            [{"indexes": "2-4", "runtime": "1m"}],
+            "workload[0].runtimeByIndex[0].indexes",
+            "index 4 is outside the array (size 4",
+        ),
+        (
+            [{"indexes": "0-2", "runtime": "1m"}, {"indexes": 2, "runtime": "2m"}],
+            "workload[0].runtimeByIndex[1].indexes",
+            "indexes 2–2 overlap",
+        ),
+        (
+            [{"indexes": "3-1", "runtime": "1m"}],
+            "workload[0].runtimeByIndex[0]",
+            "indexes must be one index (7) or a range",
+        ),
     ],
 )
 def test_runtime_by_index_ranges_are_checked(ranges, path, message):
@@ -459,5 +471,8 @@ def test_runtime_by_index_ranges_are_checked(ranges, path, message):
 
 
 def test_runtime_by_index_covering_every_child_needs_no_other_runtime():
-    text = MINIMAL.replace("    simulation: {runtime: 10m}\n", "") + '    runtimeByIndex: [{indexes: "0-3", runtime: 5m}]\n'
+    text = (
+        MINIMAL.replace("    simulation: {runtime: 10m}\n", "")
+        + '    runtimeByIndex: [{indexes: "0-3", runtime: 5m}]\n'
+    )
     assert parse_scenario(text).workload[0].runtimeByIndex[0].bounds() == (0, 3)

@@ -188,8 +188,14 @@ def test_tags_are_a_mapping_of_text():
 
 def test_keys_of_free_form_maps_are_not_checked_as_tags_or_environment():
     # parameters is the user's own map: its keys tags and environment are names, not AWS fields.
-    text = BASE.replace("    retryStrategy", "    parameters: {tags: nightly, environment: AWS_BATCH_X}\n    retryStrategy")
-    assert parse_scenario(text).jobDefinitions[0].parameters == {"tags": "nightly", "environment": "AWS_BATCH_X"}
+    text = BASE.replace(
+        "    retryStrategy",
+        "    parameters: {tags: nightly, environment: AWS_BATCH_X}\n    retryStrategy",
+    )
+    assert parse_scenario(text).jobDefinitions[0].parameters == {
+        "tags": "nightly",
+        "environment": "AWS_BATCH_X",
+    }
     # The definition's own tags field is still checked beside it.
     assert only(text, ["jobDefinitions[0].tags=[a, b]"]).path == "jobDefinitions[0].tags"
 

@@ -29,7 +29,11 @@ def test_one_job_on_empty_ce_timestamps_and_bill():
 def test_bill_has_sixty_second_minimum():
     data = base_scenario()
     data["computeEnvironments"][0]["simulation"] = {"bootTime": "5s", "scaleDownDelay": "10s"}
-    data["jobDefinitions"][0]["simulation"] = {"runtime": "1s", "startTime": "0s", "imagePullTime": "0s"}
+    data["jobDefinitions"][0]["simulation"] = {
+        "runtime": "1s",
+        "startTime": "0s",
+        "imagePullTime": "0s",
+    }
     result = run(data)
     (inst,) = result.instances.itertuples()
     assert inst.terminatedAt - inst.launchedAt == 16.0  # boot 5 + run 1 + idle 10
@@ -41,8 +45,16 @@ def test_image_is_pulled_once_per_instance():
     resources = data["computeEnvironments"][0]["computeResources"]
     resources.update(instanceTypes=["c5.xlarge"], maxvCpus=4)  # one 4-vCPU instance: two jobs
     data["workload"] = [
-        {"name": "a", "submit": {"jobName": "a", "jobQueue": "q", "jobDefinition": "work"}, "count": 2},
-        {"name": "late", "submit": {"jobName": "late", "jobQueue": "q", "jobDefinition": "work"}, "at": "700s"},
+        {
+            "name": "a",
+            "submit": {"jobName": "a", "jobQueue": "q", "jobDefinition": "work"},
+            "count": 2,
+        },
+        {
+            "name": "late",
+            "submit": {"jobName": "late", "jobQueue": "q", "jobDefinition": "work"},
+            "at": "700s",
+        },
     ]
     result = run(data)
     # Both first jobs share one pull: ready 100 + pull 20 + start 5.
@@ -75,7 +87,9 @@ def test_scale_in_after_delay_keeps_minvcpus_floor():
 
 def test_scaling_policy_delay_wins_over_scale_down_delay():
     data = base_scenario()
-    data["computeEnvironments"][0]["computeResources"]["scalingPolicy"] = {"minScaleDownDelayMinutes": 20}
+    data["computeEnvironments"][0]["computeResources"]["scalingPolicy"] = {
+        "minScaleDownDelayMinutes": 20
+    }
     result = run(data)
     assert result.instances.iloc[0].terminatedAt == 725.0 + 1200.0
 
@@ -84,7 +98,11 @@ def test_higher_priority_queue_served_first_when_capacity_frees():
     data = base_scenario()
     data["computeEnvironments"][0]["computeResources"].update(minvCpus=2, maxvCpus=2)
     data["jobQueues"].append(
-        {"jobQueueName": "high", "priority": 10, "computeEnvironmentOrder": [{"order": 1, "computeEnvironment": "od"}]}
+        {
+            "jobQueueName": "high",
+            "priority": 10,
+            "computeEnvironmentOrder": [{"order": 1, "computeEnvironment": "od"}],
+        }
     )
     submit = {"jobQueue": "q", "jobDefinition": "work"}
     data["workload"] = [
@@ -94,10 +112,16 @@ def test_higher_priority_queue_served_first_when_capacity_frees():
     ]
     result = run(data)
     assert job(result, "first-1")["stoppedAt"] == 625.0  # warm instance: pull 20 + start 5 + 600
-    assert job(result, "high-1")["startingAt"] == 625.0  # no preemption, but first when room appears
+    assert (
+        job(result, "high-1")["startingAt"] == 625.0
+    )  # no preemption, but first when room appears
     assert job(result, "low-1")["startingAt"] == 1230.0  # after high: 625 + start 5 + 600
     by_entry = result.summary["queue_wait_by_workload_s"]
-    assert (by_entry["first"]["max"], by_entry["high"]["max"], by_entry["low"]["max"]) == (0.0, 615.0, 1225.0)
+    assert (by_entry["first"]["max"], by_entry["high"]["max"], by_entry["low"]["max"]) == (
+        0.0,
+        615.0,
+        1225.0,
+    )
 
 
 def test_job_asking_nominal_memory_stays_runnable_with_reason():
@@ -137,7 +161,12 @@ def test_evaluate_on_exit_exit_stops_after_first_attempt():
 
 
 def test_evaluate_on_exit_retry_uses_every_attempt_back_to_back():
-    result = run(_failing(base_scenario(), [{"onExitCode": "3*", "action": "RETRY"}, {"onReason": "*", "action": "EXIT"}]))
+    result = run(
+        _failing(
+            base_scenario(),
+            [{"onExitCode": "3*", "action": "RETRY"}, {"onReason": "*", "action": "EXIT"}],
+        )
+    )
     a = job(result, "a-1")
     assert (a["status"], a["attempts"]) == ("FAILED", 3)
     # Same instance, image cached: each retry is start 5 s + 600 s.
@@ -147,7 +176,9 @@ def test_evaluate_on_exit_retry_uses_every_attempt_back_to_back():
 
 
 def test_no_matching_rule_means_retry():
-    result = run(_failing(base_scenario(), [{"onStatusReason": "Host EC2*", "action": "EXIT"}], attempts=2))
+    result = run(
+        _failing(base_scenario(), [{"onStatusReason": "Host EC2*", "action": "EXIT"}], attempts=2)
+    )
     assert job(result, "a-1")["attempts"] == 2
 
 
@@ -170,16 +201,30 @@ def test_retried_job_goes_to_front_of_queue():
             "jobDefinitionName": "flaky",
             "containerProperties": data["jobDefinitions"][0]["containerProperties"],
             "retryStrategy": {"attempts": 2},
-            "simulation": {"runtime": "100s", "startTime": "0s", "imagePullTime": "0s", "failure": {"probability": 1.0}},
+            "simulation": {
+                "runtime": "100s",
+                "startTime": "0s",
+                "imagePullTime": "0s",
+                "failure": {"probability": 1.0},
+            },
         }
     )
     data["jobDefinitions"][0]["simulation"].update(imagePullTime="0s", startTime="0s")
     data["workload"] = [
-        {"name": "flaky", "submit": {"jobName": "flaky", "jobQueue": "q", "jobDefinition": "flaky"}},
-        {"name": "later", "submit": {"jobName": "later", "jobQueue": "q", "jobDefinition": "work"}, "at": "1s"},
+        {
+            "name": "flaky",
+            "submit": {"jobName": "flaky", "jobQueue": "q", "jobDefinition": "flaky"},
+        },
+        {
+            "name": "later",
+            "submit": {"jobName": "later", "jobQueue": "q", "jobDefinition": "work"},
+            "at": "1s",
+        },
     ]
     result = run(data)
-    assert job(result, "flaky-1")["startingAt"] == 100.0  # retry ahead of 'later', waiting since 1 s
+    assert (
+        job(result, "flaky-1")["startingAt"] == 100.0
+    )  # retry ahead of 'later', waiting since 1 s
     assert job(result, "later-1")["startingAt"] == 200.0
 
 
@@ -229,7 +274,9 @@ def test_best_fit_launches_one_cheapest_type_and_never_exceeds_max():
 
 def test_best_fit_progressive_overshoots_max_by_at_most_one_instance():
     data = _array_of(base_scenario(), 5)
-    data["computeEnvironments"][0]["computeResources"].update(maxvCpus=7, instanceTypes=["c5.xlarge"])
+    data["computeEnvironments"][0]["computeResources"].update(
+        maxvCpus=7, instanceTypes=["c5.xlarge"]
+    )
     result = run(data)
     # c5.xlarge holds two jobs: 4 + 4 = 8 > 7 (one instance over), then no more launches.
     assert result.instances["instanceType"].tolist() == ["c5.xlarge"] * 2
@@ -247,7 +294,14 @@ def test_best_fit_progressive_takes_the_largest_type_the_jobs_fill():
 
 def test_custom_instance_type_is_launched_and_billed_at_its_price():
     data = base_scenario(
-        customInstanceTypes=[{"instanceType": "onprem.big", "vcpus": 8, "memory": "32GiB", "onDemandPricePerHour": 0.36}]
+        customInstanceTypes=[
+            {
+                "instanceType": "onprem.big",
+                "vcpus": 8,
+                "memory": "32GiB",
+                "onDemandPricePerHour": 0.36,
+            }
+        ]
     )
     data["computeEnvironments"][0]["computeResources"]["instanceTypes"] = ["onprem.big"]
     result = run(data)
@@ -279,9 +333,21 @@ def test_fifo_holds_across_job_shapes():
     submit = {"jobQueue": "q"}
     data["workload"] = [
         {"name": "blocker", "submit": {"jobName": "b", "jobDefinition": "d8x2048", **submit}},
-        {"name": "A", "submit": {"jobName": "A", "jobDefinition": "d4x2048", **submit}, "at": "10s"},
-        {"name": "B", "submit": {"jobName": "B", "jobDefinition": "d4x1024", **submit}, "at": "20s"},
-        {"name": "C", "submit": {"jobName": "C", "jobDefinition": "d4x2048", **submit}, "at": "30s"},
+        {
+            "name": "A",
+            "submit": {"jobName": "A", "jobDefinition": "d4x2048", **submit},
+            "at": "10s",
+        },
+        {
+            "name": "B",
+            "submit": {"jobName": "B", "jobDefinition": "d4x1024", **submit},
+            "at": "20s",
+        },
+        {
+            "name": "C",
+            "submit": {"jobName": "C", "jobDefinition": "d4x2048", **submit},
+            "at": "30s",
+        },
     ]
     result = run(data)
     # The blocker holds all 8 vCPUs until 625; then A and B (queue order), C only after them.
@@ -307,7 +373,9 @@ def test_stop_at_never_extends_a_run_that_went_quiet():
     assert result.summary["total_cost_usd"] == pytest.approx(C5_LARGE * 925 / 3600)
 
 
-@pytest.mark.parametrize(("backfill", "c_times"), [(True, (2, 25, 625)), (False, (1230, 1235, 1835))])
+@pytest.mark.parametrize(
+    ("backfill", "c_times"), [(True, (2, 25, 625)), (False, (1230, 1235, 1835))]
+)
 def test_backfill_lets_a_later_small_job_pass_a_blocked_head(backfill, c_times):
     """One warm c5.xlarge (4 vCPUs): a (2 vCPUs) runs 0-625; b (4 vCPUs, at 1 s) must wait for it;
     c (2 vCPUs, at 2 s) fits beside a at once — unless the queue is strict FIFO."""
@@ -315,7 +383,12 @@ def test_backfill_lets_a_later_small_job_pass_a_blocked_head(backfill, c_times):
     resources = data["computeEnvironments"][0]["computeResources"]
     resources.update(minvCpus=4, maxvCpus=4, instanceTypes=["c5.xlarge"])
     data["jobQueues"][0]["simulation"] = {"backfill": backfill}
-    big = {"resourceRequirements": [{"type": "VCPU", "value": "4"}, {"type": "MEMORY", "value": "4096"}]}
+    big = {
+        "resourceRequirements": [
+            {"type": "VCPU", "value": "4"},
+            {"type": "MEMORY", "value": "4096"},
+        ]
+    }
     submit = {"jobQueue": "q", "jobDefinition": "work"}
     data["workload"] = [
         {"name": "a", "submit": {**submit, "jobName": "a"}},
@@ -332,7 +405,10 @@ def test_backfill_lets_a_later_small_job_pass_a_blocked_head(backfill, c_times):
 def test_array_children_take_their_runtime_by_index():
     data = base_scenario()
     data["workload"][0]["submit"]["arrayProperties"] = {"size": 4}
-    data["workload"][0]["runtimeByIndex"] = [{"indexes": "0-1", "runtime": "100s"}, {"indexes": 3, "runtime": "900s"}]
+    data["workload"][0]["runtimeByIndex"] = [
+        {"indexes": "0-1", "runtime": "100s"},
+        {"indexes": 3, "runtime": "900s"},
+    ]
     result = run(data)
     # Four c5.large at once: every child RUNNING at 125; child 2 keeps the definition's 600 s.
     stopped = [job(result, f"a-1:{i}")["stoppedAt"] for i in range(4)]
@@ -352,7 +428,10 @@ def test_an_unmanaged_ce_runs_on_its_fixed_instances_and_never_scales():
     data["computeEnvironments"][0] = {
         "computeEnvironmentName": "od",
         "type": "UNMANAGED",
-        "simulation": {"instances": [{"instanceType": "c5.large", "count": 2}], "scaleDownDelay": "300s"},
+        "simulation": {
+            "instances": [{"instanceType": "c5.large", "count": 2}],
+            "scaleDownDelay": "300s",
+        },
     }
     data["workload"][0]["count"] = 3
     result = run(data)

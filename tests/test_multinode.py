@@ -27,7 +27,10 @@ MPI = {
                 "container": {
                     "image": "img:1",
                     "instanceType": "c5.large",
-                    "resourceRequirements": [{"type": "VCPU", "value": "2"}, {"type": "MEMORY", "value": "2048"}],
+                    "resourceRequirements": [
+                        {"type": "VCPU", "value": "2"},
+                        {"type": "MEMORY", "value": "2048"},
+                    ],
                 },
             }
         ],
@@ -41,7 +44,9 @@ def mpi_scenario(nodes: int = 3, **ce_changes) -> dict:
     definition = copy.deepcopy(MPI)
     definition["nodeProperties"]["numNodes"] = nodes
     data["jobDefinitions"].append(definition)
-    data["workload"] = [{"name": "m", "submit": {"jobName": "m", "jobQueue": "q", "jobDefinition": "mpi"}}]
+    data["workload"] = [
+        {"name": "m", "submit": {"jobName": "m", "jobQueue": "q", "jobDefinition": "mpi"}}
+    ]
     data["computeEnvironments"][0]["computeResources"].update(ce_changes)
     return data
 
@@ -51,7 +56,12 @@ def test_all_nodes_are_provisioned_then_the_job_runs_for_the_main_node():
     row = job(result, "m-1")
     # Three c5.large launched at 0 for the three single-tenant nodes, ready at 100: STARTING
     # 100, image pulled + container started at 125, the main node exits at 725.
-    assert (row["status"], row["startingAt"], row["startedAt"], row["stoppedAt"]) == ("SUCCEEDED", 100, 125, 725)
+    assert (row["status"], row["startingAt"], row["startedAt"], row["stoppedAt"]) == (
+        "SUCCEEDED",
+        100,
+        125,
+        725,
+    )
     instances = result.instances
     assert len(instances) == 3 and set(instances["instanceType"]) == {"c5.large"}
     # Every node is released when the main node exits, and scales in 300 s later.
@@ -61,7 +71,9 @@ def test_all_nodes_are_provisioned_then_the_job_runs_for_the_main_node():
 
 def test_the_main_node_waits_until_every_node_is_free():
     data = mpi_scenario(nodes=2, allocationStrategy="BEST_FIT", maxvCpus=4)  # room for 2 nodes
-    data["workload"].insert(0, {"name": "a", "submit": {"jobName": "a", "jobQueue": "q", "jobDefinition": "work"}})
+    data["workload"].insert(
+        0, {"name": "a", "submit": {"jobName": "a", "jobQueue": "q", "jobDefinition": "work"}}
+    )
     result = run(data)
     # a takes one c5.large (ready 100, done 725); the MNP job has the other from 100 but needs
     # both: it starts when a ends, at 725, on the first instance (image cached: RUNNING 730).
@@ -75,7 +87,10 @@ def test_the_main_node_waits_until_every_node_is_free():
     ("change", "reason"),
     [
         ({"maxvCpus": 4}, "MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE"),
-        ({"type": "SPOT"}, "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT - Multi-node parallel jobs run on on-demand EC2"),
+        (
+            {"type": "SPOT"},
+            "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT - Multi-node parallel jobs run on on-demand EC2",
+        ),
     ],
 )
 def test_a_job_that_cannot_get_its_nodes_stays_runnable_with_a_reason(change, reason):
@@ -90,7 +105,11 @@ def test_a_job_that_cannot_get_its_nodes_stays_runnable_with_a_reason(change, re
 def test_an_unmanaged_ce_does_not_run_multinode_jobs():
     data = mpi_scenario()
     data["computeEnvironments"] = [
-        {"computeEnvironmentName": "od", "type": "UNMANAGED", "simulation": {"instances": [{"instanceType": "c5.large", "count": 3}]}}
+        {
+            "computeEnvironmentName": "od",
+            "type": "UNMANAGED",
+            "simulation": {"instances": [{"instanceType": "c5.large", "count": 3}]},
+        }
     ]
     data["simulation"] = {"stopAt": "1h"}
     row = job(run(data), "m-1")
@@ -109,11 +128,20 @@ def test_loader_checks_node_ranges_main_node_and_instance_type():
     nodes["mainNode"] = 3
     first = nodes["nodeRangeProperties"][0]
     first["targetNodes"] = "0:1"
-    nodes["nodeRangeProperties"].append({**first, "targetNodes": "1", "container": {**first["container"], "instanceType": "c5.xlarge"}})
+    nodes["nodeRangeProperties"].append(
+        {
+            **first,
+            "targetNodes": "1",
+            "container": {**first["container"], "instanceType": "c5.xlarge"},
+        }
+    )
     problems = problems_of(data)
     base = "jobDefinitions[1].nodeProperties"
     assert problems[f"{base}.mainNode"] == "mainNode 3 is not one of the 3 nodes (0–2)"
-    assert problems[f"{base}.nodeRangeProperties[1].targetNodes"] == "node 1 is also in nodeRangeProperties[0]"
+    assert (
+        problems[f"{base}.nodeRangeProperties[1].targetNodes"]
+        == "node 1 is also in nodeRangeProperties[0]"
+    )
     assert "c5.large, c5.xlarge" in problems[f"{base}.nodeRangeProperties"]
 
 
@@ -124,14 +152,22 @@ def test_loader_checks_nodes_fit_their_instance_type_and_need_one():
     path = "jobDefinitions[1].nodeProperties.nodeRangeProperties[0].container.resourceRequirements"
     assert "c5.large has 2 vCPUs and 3962 MiB allocatable" in problems_of(data)[path]
     del container["instanceType"]
-    assert "name the node instance type" in problems_of(data)["jobDefinitions[1].nodeProperties.nodeRangeProperties"]
+    assert (
+        "name the node instance type"
+        in problems_of(data)["jobDefinitions[1].nodeProperties.nodeRangeProperties"]
+    )
     data["jobDefinitions"][1]["type"] = "container"
-    assert problems_of(data)["jobDefinitions[1].nodeProperties"] == "nodeProperties belong to type: multinode"
+    assert (
+        problems_of(data)["jobDefinitions[1].nodeProperties"]
+        == "nodeProperties belong to type: multinode"
+    )
 
 
 def test_nodes_ready_early_count_towards_the_gang_and_no_extra_instance_is_launched():
     data = mpi_scenario(nodes=4)
-    data["computeEnvironments"][0]["simulation"]["bootTime"] = {"uniform": {"low": "50s", "high": "150s"}}
+    data["computeEnvironments"][0]["simulation"]["bootTime"] = {
+        "uniform": {"low": "50s", "high": "150s"}
+    }
     result = run(data)
     instances = result.instances
     assert len(instances) == 4  # an early-ready node waits for the others; it is not re-ordered
@@ -144,7 +180,9 @@ def test_nodes_are_never_split_across_compute_environments():
     second["computeEnvironmentName"] = "od2"
     second["computeResources"]["maxvCpus"] = 16
     data["computeEnvironments"].append(second)
-    data["jobQueues"][0]["computeEnvironmentOrder"].append({"order": 2, "computeEnvironment": "od2"})
+    data["jobQueues"][0]["computeEnvironmentOrder"].append(
+        {"order": 2, "computeEnvironment": "od2"}
+    )
     result = run(data)
     # The first CE can never hold the whole job: every node comes from the second.
     assert set(result.instances["computeEnvironment"]) == {"od2"} and len(result.instances) == 3
@@ -153,7 +191,18 @@ def test_nodes_are_never_split_across_compute_environments():
 
 def test_a_booting_instance_of_another_type_is_not_counted_as_a_node():
     data = mpi_scenario(nodes=2, instanceTypes=["c5.large", "c5.2xlarge"])
-    data["workload"].insert(0, {"name": "x", "submit": {"jobName": "x", "jobQueue": "q", "jobDefinition": "work", "containerOverrides": {"resourceRequirements": [{"type": "VCPU", "value": "6"}]}}})
+    data["workload"].insert(
+        0,
+        {
+            "name": "x",
+            "submit": {
+                "jobName": "x",
+                "jobQueue": "q",
+                "jobDefinition": "work",
+                "containerOverrides": {"resourceRequirements": [{"type": "VCPU", "value": "6"}]},
+            },
+        },
+    )
     result = run(data)
     # x gets a c5.2xlarge; the MNP job gets two c5.large of its own, ready at 100 like x's.
     assert job(result, "m-1")["startingAt"] == 100
@@ -182,7 +231,9 @@ def test_loader_rejects_container_parts_on_a_multinode_job():
 
 def test_a_job_the_floor_leaves_too_few_nodes_for_is_explained_and_the_run_ends():
     data = mpi_scenario(minvCpus=12, maxvCpus=12, instanceTypes=["c5.xlarge", "c5.2xlarge"])
-    data["jobDefinitions"][1]["nodeProperties"]["nodeRangeProperties"][0]["container"]["instanceType"] = "c5.xlarge"
+    data["jobDefinitions"][1]["nodeProperties"]["nodeRangeProperties"][0]["container"][
+        "instanceType"
+    ] = "c5.xlarge"
     data["computeEnvironments"][0]["simulation"]["bootTime"] = "0s"
     result = run(data)
     # The floor holds a c5.2xlarge and a c5.xlarge (12 vCPUs, never scaled in): three

@@ -14,7 +14,9 @@ from conftest import REPO, imported_modules
 
 NOTEBOOKS = REPO / "notebooks"
 NAMES = [
-    "01-job-lifecycle.ipynb", "02-on-demand-vs-spot.ipynb", "03-capacity-planning.ipynb",
+    "01-job-lifecycle.ipynb",
+    "02-on-demand-vs-spot.ipynb",
+    "03-capacity-planning.ipynb",
     "04-replay-history.ipynb",
 ]
 

@@ -40,7 +40,10 @@ def contended_scenarios(draw) -> dict:
         {
             "name": f"w{i}",
             "submit": {"jobName": f"w{i}", "jobQueue": f"q{i}", "jobDefinition": "work"},
-            "arrivals": {"poisson": {"rate": f"{draw(st.integers(2, 20))}/h"}, "count": draw(st.integers(5, 40))},
+            "arrivals": {
+                "poisson": {"rate": f"{draw(st.integers(2, 20))}/h"},
+                "count": draw(st.integers(5, 40)),
+            },
         }
         for i in range(queues)
     ]

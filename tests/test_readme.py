@@ -32,6 +32,8 @@ def test_readme_python_snippet_runs(tmp_path, monkeypatch):
 
 
 def test_readme_quickstart_table_matches_a_real_run():
-    summary = batchsim.simulate(batchsim.load_scenario(REPO / "scenarios" / "quickstart.yaml")).summary
+    summary = batchsim.simulate(
+        batchsim.load_scenario(REPO / "scenarios" / "quickstart.yaml")
+    ).summary
     assert f"${summary['total_cost_usd']:.2f}" in README
     assert f"{summary['jobs_by_status']['SUCCEEDED']} SUCCEEDED" in README

@@ -639,7 +639,9 @@ def test_mpi_nightly_runs_once_a_night_on_all_its_nodes():
     jobs = children("mpi-nightly")
     nightly = jobs[jobs["workload"] == "nightly"]
     assert nightly["createdAt"].tolist() == [2 * 3600, 26 * 3600, 50 * 3600]  # cron(0 2 * * ? *)
-    assert (nightly["status"] == "SUCCEEDED").all() and (nightly["instanceType"] == "c5.4xlarge").all()
+    assert (nightly["status"] == "SUCCEEDED").all() and (
+        nightly["instanceType"] == "c5.4xlarge"
+    ).all()
     instances = result("mpi-nightly").instances
     big = instances[instances["instanceType"] == "c5.4xlarge"]
     for created, start in zip(nightly["createdAt"], nightly["startingAt"], strict=True):

@@ -26,7 +26,9 @@ def with_entry(entry: dict, **settings) -> dict:
 
 
 def test_a_rate_schedule_submits_count_jobs_at_every_firing_from_at_until_until():
-    result = run(with_entry({"schedule": "rate(10 minutes)", "at": "5m", "until": "35m", "count": 2}))
+    result = run(
+        with_entry({"schedule": "rate(10 minutes)", "at": "5m", "until": "35m", "count": 2})
+    )
     assert created(result) == [300, 300, 900, 900, 1500, 1500, 2100, 2100]
     assert set(result.jobs["status"]) == {"SUCCEEDED"}
 
@@ -59,10 +61,18 @@ def test_a_poisson_burst_lands_within_seconds_of_its_start():
     ("entry", "path", "message"),
     [
         ({"schedule": "rate(1 hour)"}, "workload[0].schedule", "a schedule fires for ever"),
-        ({"schedule": "rate(1 minutes)", "until": "1h"}, "workload[0].schedule", "use 'minute' when the value is 1"),
+        (
+            {"schedule": "rate(1 minutes)", "until": "1h"},
+            "workload[0].schedule",
+            "use 'minute' when the value is 1",
+        ),
         ({"schedule": "cron(0 2 * * *)", "until": "1h"}, "workload[0].schedule", "needs 6 fields"),
         ({"until": "1h"}, "workload[0]", "'until' ends a 'schedule'"),
-        ({"arrivals": {"times": [1], "count": 3}}, "workload[0].arrivals", "leave out start, until, count"),
+        (
+            {"arrivals": {"times": [1], "count": 3}},
+            "workload[0].arrivals",
+            "leave out start, until, count",
+        ),
     ],
 )
 def test_loader_reports_schedule_problems_at_their_key(entry, path, message):
@@ -74,7 +84,9 @@ def test_loader_reports_schedule_problems_at_their_key(entry, path, message):
 
 def test_a_scheduled_entry_cannot_be_a_dependency():
     data = with_entry({"schedule": "rate(1 hour)", "until": "3h"})
-    data["workload"].append({"name": "after", "at": "1h", "submit": {**SUBMIT, "dependsOn": [{"jobId": "s"}]}})
+    data["workload"].append(
+        {"name": "after", "at": "1h", "submit": {**SUBMIT, "dependsOn": [{"jobId": "s"}]}}
+    )
     with pytest.raises(ScenarioError) as caught:
         parse_scenario(yaml.safe_dump(data))
     (problem,) = caught.value.problems
@@ -86,7 +98,10 @@ def test_a_scheduled_entry_cannot_be_a_dependency():
     ("entry", "message"),
     [
         ({"schedule": "rate(1 hour)", "at": "2h", "until": "1h"}, "'until' is before 'at'"),
-        ({"schedule": "cron(0 2 30 2 ? *)", "until": "400d"}, "never fires between 2026-01-01T00:00Z and 2027-02-05T00:00Z"),
+        (
+            {"schedule": "cron(0 2 30 2 ? *)", "until": "400d"},
+            "never fires between 2026-01-01T00:00Z and 2027-02-05T00:00Z",
+        ),
         ({"schedule": "cron(* * * * ? 2020)", "until": "1d"}, "never fires"),
     ],
 )

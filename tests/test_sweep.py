@@ -469,7 +469,9 @@ def test_compare_max_wait_and_budget_report_their_probabilities(scenario_file, t
         block = found[key]["scenarios"]["micro"]
         assert (block["met"], block["n"], block["probability"]) == (met, 12, met / 12)
         assert (block["ci95_low"], block["ci95_high"]) == pytest.approx(wilson(met, 12), abs=1e-12)
-    assert found["max_wait_p95"]["max_wait_p95_s"] == 120.0 and found["budget"]["budget_usd"] == 0.12
+    assert (
+        found["max_wait_p95"]["max_wait_p95_s"] == 120.0 and found["budget"]["budget_usd"] == 0.12
+    )
     assert "deadline" not in found
     rows = [line.split()[:6] for line in out.splitlines() if line.startswith("P(")]
     waits, costs = (found[key]["scenarios"]["micro"] for key in ("max_wait_p95", "budget"))

@@ -28,8 +28,7 @@ def test_explain_and_validate_a_trace_run_folder(tmp_path, monkeypatch):
     status, out, err = cli("explain", str(folder), "--job", "kth-2")
     assert status == 0, err
     assert out.splitlines()[0] == (
-        'Job kth-2 ("jobName" kth, workload entry kth, job queue "site"): '
-        "SUCCEEDED after 1 attempt"
+        'Job kth-2 ("jobName" kth, workload entry kth, job queue "site"): SUCCEEDED after 1 attempt'
     )
     resolved = folder / "scenario.resolved.yaml"
     assert f"path: {KTH.parent / 'traces' / 'kth-sp2-excerpt.swf'}" in resolved.read_text()

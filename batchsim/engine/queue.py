@@ -121,9 +121,7 @@ class JobQueue:
         line = self.lines.get(key)
         if line is None:
             reason = self.never_placeable_reason(shape)
-            line = self.lines[key] = ShapeLine(
-                shape, reason, spec.share, spec.scheduling_priority
-            )
+            line = self.lines[key] = ShapeLine(shape, reason, spec.share, spec.scheduling_priority)
         return line
 
     def never_placeable_reason(self, shape: Shape) -> str | None:

@@ -97,5 +97,5 @@ def _merged(points: list[tuple[float, str, str]], start_at: float, end_at: float
 def words(cause: str) -> str:
     """Return what ``cause`` means in plain words."""
     if cause == SCHEDULER:
-        return "waiting for the scheduler's next cycle (\"schedulerInterval\")"
+        return 'waiting for the scheduler\'s next cycle ("schedulerInterval")'
     return WORDS[WaitCause(cause)]

@@ -90,8 +90,9 @@ def _check_replaceable(folder: Path) -> None:
     real = Path(os.path.realpath(folder))
     cwd = Path.cwd().resolve()
     if real == cwd or real in cwd.parents or real == Path.home().resolve():
-        raise OutputFolderError(f"{folder} is the current folder, a parent of it or home; "
-                                "batchsim will not replace it")
+        raise OutputFolderError(
+            f"{folder} is the current folder, a parent of it or home; batchsim will not replace it"
+        )
 
 
 @contextmanager

@@ -116,9 +116,12 @@ def definition_problems(definition: JobDefinition) -> Iterator[RelativeProblem]:
         if definition.gives_container_properties():
             yield ("ecsProperties",), "give ecsProperties or containerProperties, not both (AWS)"
         if definition.type == "multinode" or definition.nodeProperties is not None:
-            yield ("ecsProperties",), (
-                "a multi-node parallel job gives ecsProperties per node range "
-                "(nodeProperties.nodeRangeProperties[].ecsProperties)"
+            yield (
+                ("ecsProperties",),
+                (
+                    "a multi-node parallel job gives ecsProperties per node range "
+                    "(nodeProperties.nodeRangeProperties[].ecsProperties)"
+                ),
             )
         yield from _prefixed(("ecsProperties",), task_problems(props))
     ranges = definition.nodeProperties.nodeRangeProperties if definition.nodeProperties else []
@@ -143,18 +146,26 @@ def task_problems(properties: EcsProperties) -> Iterator[RelativeProblem]:
         if container.name is None:
             continue
         if container.name in named:
-            message = f"container name {container.name!r} is also containers[{named[container.name]}]"
+            message = (
+                f"container name {container.name!r} is also containers[{named[container.name]}]"
+            )
             yield (*CONTAINERS, index, "name"), message
         named.setdefault(container.name, index)
     if not any(c.essential for c in containers):
-        yield CONTAINERS, "at least one container must be essential (AWS); essential is true when omitted"
+        yield (
+            CONTAINERS,
+            "at least one container must be essential (AWS); essential is true when omitted",
+        )
     for index, container in enumerate(containers):
         yield from _dependency_problems(container, index, containers, named)
         if not container.essential and container.simulation.failure is not None:
-            yield (*CONTAINERS, index, "simulation", "failure"), (
-                "a non-essential container's failure does not affect the job (AWS); "
-                "batchsim keeps no per-container exit, so this failure would change nothing: "
-                "remove it, or make the container essential"
+            yield (
+                (*CONTAINERS, index, "simulation", "failure"),
+                (
+                    "a non-essential container's failure does not affect the job (AWS); "
+                    "batchsim keeps no per-container exit, so this failure would change nothing: "
+                    "remove it, or make the container essential"
+                ),
             )
 
 
@@ -174,31 +185,36 @@ def _dependency_problems(
         elif target == index:
             yield path, "a container cannot depend on itself"
         elif dependency.condition != "START" and containers[target].essential:
-            yield path, (
-                f"condition {dependency.condition} cannot be set on an essential container "
-                f"({dependency.containerName!r}): it would stop the task when it exits (AWS)"
+            yield (
+                path,
+                (
+                    f"condition {dependency.condition} cannot be set on an essential container "
+                    f"({dependency.containerName!r}): it would stop the task when it exits (AWS)"
+                ),
             )
 
 
-def override_problems(
-    submit: SubmitJob, definition: JobDefinition
-) -> Iterator[RelativeProblem]:
+def override_problems(submit: SubmitJob, definition: JobDefinition) -> Iterator[RelativeProblem]:
     """Yield the problems of a SubmitJob's ``ecsPropertiesOverride`` (and of a
     ``containerOverrides`` given for a multi-container job), paths relative to the SubmitJob."""
     props = definition.ecsProperties
     name = definition.jobDefinitionName
     if props is not None and submit.containerOverrides is not None:
-        yield ("containerOverrides",), (
-            f"job definition {name!r} has ecsProperties: override its containers in "
-            "ecsPropertiesOverride.taskProperties[0].containers"
+        yield (
+            ("containerOverrides",),
+            (
+                f"job definition {name!r} has ecsProperties: override its containers in "
+                "ecsPropertiesOverride.taskProperties[0].containers"
+            ),
         )
     overrides = submit.ecsPropertiesOverride
     if overrides is None:
         return
     if props is None:
         other = "nodeOverrides" if definition.type == "multinode" else "containerOverrides"
-        yield ("ecsPropertiesOverride",), (
-            f"job definition {name!r} has no ecsProperties: override it with {other}"
+        yield (
+            ("ecsPropertiesOverride",),
+            (f"job definition {name!r} has no ecsProperties: override it with {other}"),
         )
         return
     yield from _prefixed(("ecsPropertiesOverride",), targets_problems(props, overrides))

@@ -353,7 +353,9 @@ def parse_scenario(
     :class:`ScenarioError` carrying every problem found, sorted by line, each with its dotted
     path. The notes of :func:`parse_scenario_notes` are dropped.
     """
-    return parse_scenario_notes(text, source, overrides, catalog=catalog, base_dir=base_dir).scenario
+    return parse_scenario_notes(
+        text, source, overrides, catalog=catalog, base_dir=base_dir
+    ).scenario
 
 
 def _base_dir(source: str, base_dir: str | FilePath | None) -> str | None:

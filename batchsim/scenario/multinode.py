@@ -80,9 +80,12 @@ def definition_problems(
         yield ("type",), "a multinode job definition needs nodeProperties"
         return
     if definition.gives_container_properties():
-        yield ("containerProperties",), (
-            "a multinode job definition gives its containers in "
-            "nodeProperties.nodeRangeProperties[].container"
+        yield (
+            ("containerProperties",),
+            (
+                "a multinode job definition gives its containers in "
+                "nodeProperties.nodeRangeProperties[].container"
+            ),
         )
     if definition.platformCapabilities and "FARGATE" in definition.platformCapabilities:
         yield ("platformCapabilities",), "Fargate does not run multi-node parallel jobs"
@@ -124,9 +127,12 @@ def _instance_type(
         yield path, f"node groups use one instance type on AWS; got {', '.join(sorted(named))}"
         return
     if not named:
-        yield path, (
-            "name the node instance type (container.instanceType or instanceTypes): "
-            "batchsim sizes the nodes by it"
+        yield (
+            path,
+            (
+                "name the node instance type (container.instanceType or instanceTypes): "
+                "batchsim sizes the nodes by it"
+            ),
         )
         return
     (name,) = named
@@ -146,8 +152,11 @@ def _instance_type(
         where = (*path, index, "container", "resourceRequirements")
         need, unreadable = _amounts(node_range.container.resourceRequirements)
         for position, requirement in unreadable:
-            yield (*where, position, "value"), (
-                f"{requirement.type} value must be a non-negative number, got {requirement.value!r}"
+            yield (
+                (*where, position, "value"),
+                (
+                    f"{requirement.type} value must be a non-negative number, got {requirement.value!r}"
+                ),
             )
         if not unreadable:
             message = _fit_problem(need, itype, allocatable)
@@ -200,9 +209,12 @@ def node_override_problems(
     if overrides is None:
         return
     if definition.type != "multinode" or definition.nodeProperties is None:
-        yield ("nodeOverrides",), (
-            f"nodeOverrides apply to multi-node parallel jobs; job definition "
-            f"{definition.jobDefinitionName!r} is not one (type: multinode)"
+        yield (
+            ("nodeOverrides",),
+            (
+                f"nodeOverrides apply to multi-node parallel jobs; job definition "
+                f"{definition.jobDefinitionName!r} is not one (type: multinode)"
+            ),
         )
         return
     yield from _num_nodes(definition, overrides.numNodes)
@@ -220,13 +232,19 @@ def _num_nodes(definition: JobDefinition, count: int | None) -> Iterator[Relativ
     nodes = node_properties(definition)
     path = ("nodeOverrides", "numNodes")
     if not any(r.open_ended for r in nodes.nodeRangeProperties):
-        yield path, "numNodes can be overridden only when a node range of the job definition is open-ended ('n:')"
+        yield (
+            path,
+            "numNodes can be overridden only when a node range of the job definition is open-ended ('n:')",
+        )
     if nodes.mainNode >= count:
         yield path, f"mainNode {nodes.mainNode} is not one of the {count} nodes (0–{count - 1})"
     for node_range in nodes.nodeRangeProperties:
         low, high = node_range.bounds(count)
         if low >= count or high >= count:
-            yield path, f"node range {node_range.targetNodes!r} reaches beyond the {count} nodes (0–{count - 1})"
+            yield (
+                path,
+                f"node range {node_range.targetNodes!r} reaches beyond the {count} nodes (0–{count - 1})",
+            )
 
 
 def _override_problems(
@@ -241,7 +259,10 @@ def _override_problems(
     node it targets still fits the node instance type."""
     low, high = override.bounds(nodes)
     if not low <= high < nodes:
-        yield (*path, "targetNodes"), f"{override.targetNodes!r} is not a range of nodes 0–{nodes - 1}"
+        yield (
+            (*path, "targetNodes"),
+            f"{override.targetNodes!r} is not a range of nodes 0–{nodes - 1}",
+        )
         return
     # NOTE: late import, so `python3 -m batchsim.scenario.aws_fields` runs without a warning
     from batchsim.scenario.aws_fields import FIELDS

@@ -142,7 +142,9 @@ def _link(
     return Link(-1, None, FAILED, failed=True) if failed else None
 
 
-def depends_on(entry: str, linked: LinkedJobs, position: int) -> list[tuple[str | None, str | None]]:
+def depends_on(
+    entry: str, linked: LinkedJobs, position: int
+) -> list[tuple[str | None, str | None]]:
     """The ``dependsOn`` the replay gave the job at ``position`` of trace entry ``entry``, as
     (jobId, type) pairs with the replay's job ids (``<entry>-<position + 1>``, a child's
     ``…:<index>``); type None for a plain dependency, jobId None for SEQUENTIAL."""

@@ -59,7 +59,9 @@ def _duration(value: object) -> float:
     if isinstance(value, int | float):
         return _finite_non_negative(float(value), value, "durations")
     if not isinstance(value, str):
-        raise ValueError(f"a duration must be a number of seconds or a string like '90s', not {value!r}")
+        raise ValueError(
+            f"a duration must be a number of seconds or a string like '90s', not {value!r}"
+        )
     number, unit = _split(value)
     if unit == "":
         return _finite_non_negative(number, value, "durations")
@@ -78,7 +80,11 @@ def parse_rate(value: object) -> float:
         raise ValueError(f"a rate must look like '30/h', '2/m' or '0.5/s', not {value!r}")
     count_text, per_text = value.split("/", 1)
     count, _ = _split(count_text)
-    per = parse_duration("1" + per_text.strip()) if per_text.strip().isalpha() else parse_duration(per_text)
+    per = (
+        parse_duration("1" + per_text.strip())
+        if per_text.strip().isalpha()
+        else parse_duration(per_text)
+    )
     if per <= 0:
         raise ValueError(f"the period in {value!r} must be positive")
     return _finite_non_negative(count / per, value, "rates")
