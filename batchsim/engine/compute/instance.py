@@ -13,8 +13,8 @@ BOOTING = InstanceState.BOOTING
 
 if TYPE_CHECKING:
     from batchsim.catalog import InstanceType
+    from batchsim.engine.calendar import Timer
     from batchsim.engine.compute.environment import ComputeEnvironment
-    from batchsim.engine.env import Timer
     from batchsim.engine.job import Job
 
 BILLING_MINIMUM_S = 60.0
