@@ -137,8 +137,8 @@ def as_column(f: Field, values: list | tuple) -> np.ndarray:
 
     NOTE: ``np.fromiter`` with the dtype and count given converts exactly as ``np.array`` does
     (None → NaN in a number column) without first discovering every value's type and shape:
-    4× faster on a text column, a fifth on a number column, a tenth of the compiled engine's
-    instructions per job.
+    4× faster on a text column, about a fifth on a number column, about 6 % of the compiled
+    engine's instructions per job in benchmark shape (d).
     """
     count = len(values)
     if f.dtype == "str":
