@@ -18,6 +18,7 @@ from setuptools import setup
 
 COMPILED_MODULES = [
     "batchsim/engine/env.py",
+    "batchsim/engine/calendar.py",
     "batchsim/engine/lifecycle.py",
     "batchsim/engine/attempts.py",
     "batchsim/engine/scheduler.py",

@@ -1,19 +1,21 @@
 """Unit tests of the job lifecycle: the transition table, queue order, retry matching,
 checkpoint progress and the side effects the Lifecycle owns (engine/lifecycle.py).
 
-The engine's objects are built here with tiny stand-ins for compute environments and
-instances, so every number is computed by hand.
+The engine's objects are built here around a real UNMANAGED compute environment of a few fixed
+hosts (so the same tests run against the mypyc-compiled engine, which accepts no stand-ins for
+its typed arguments), and every number is computed by hand.
 """
 
 from __future__ import annotations
 
 import itertools
 import random
-from types import SimpleNamespace
 
 import pytest
 
+from batchsim.catalog import load_catalog
 from batchsim.engine.blocked import BlockedHeads
+from batchsim.engine.compute import ComputeEnvironment, EngineLinks, Instance, build_ce
 from batchsim.engine.dependencies import DEPENDENT_JOB_FAILED, Dependencies
 from batchsim.engine.env import BatchEnv
 from batchsim.engine.fair_share import FairShare
@@ -25,62 +27,53 @@ from batchsim.engine.retry import ExitRule, RetryPolicy, glob_match
 from batchsim.engine.scheduler import Scheduler
 from batchsim.engine.spec import CheckpointSpec, JobSpec, Shape
 from batchsim.errors import IllegalTransition, InternalError
-from batchsim.scenario.schema import FairsharePolicy
+from batchsim.scenario.schema import ComputeEnvironment as CESpec
+from batchsim.scenario.schema import CustomInstanceType, FairsharePolicy, SimulationSettings
 
 S = JobState
 SMALL, BIG = Shape(1, 512.0), Shape(4, 2048.0)
 
 
-# ------------------------------------------------------------------------------ stand-ins
-class StubCE:
-    """A compute environment of fixed instances with ``slots`` vCPUs each; it never scales."""
+# ------------------------------------------------------------------------------ collaborators
+class Quiet:
+    """The scheduler as a compute environment sees it (``EngineLinks``), when the test counts
+    only the lifecycle's own pass requests: room freed on a host asks for nothing here."""
 
-    def __init__(self, name: str = "ce", vcpus: tuple[int, ...] = ()):
-        self.name = name
-        self.enabled = True
-        self.booting: list = []
-        self.multinode_ok = False
-        self.max_vcpus = sum(vcpus)
-        self.total_vcpus = sum(vcpus)
-        self.reservation_vcpus = None  # fair share reserves out of max_vcpus
-        self.instances = [stub_instance(self, f"i-{n}", v) for n, v in enumerate(vcpus)]
-
-    version = 0  # what it could launch never changes
-
-    def can_grow(self) -> bool:
-        return False
-
-    def begin_round(self) -> None:
+    def request_pass(self) -> None:
         pass
 
-    def could_place_later(self, shape: Shape) -> bool:
-        return True
-
-    def short_type_for(self, shape: Shape) -> None:
-        return None
-
-    def can_ever_serve(self, shape: Shape) -> bool:
-        return True
-
-    def find_instance(self, shape: Shape):
-        return next((i for i in self.instances if i.free_vcpus >= shape.vcpus), None)
-
-    def allocate(self, instance, shape: Shape) -> None:
-        instance.free_vcpus -= shape.vcpus
-
-    def release(self, instance, shape: Shape, held_s: float) -> None:
-        instance.free_vcpus += shape.vcpus
+    def is_wanted(self, ce: ComputeEnvironment, instance: Instance) -> bool:
+        return False
 
 
-def stub_instance(ce: StubCE, instance_id: str, vcpus: int) -> SimpleNamespace:
-    return SimpleNamespace(
-        ce=ce,
-        instance_id=instance_id,
-        itype=SimpleNamespace(name="c5.test"),
-        free_vcpus=vcpus,
-        running=None,
-        image_ready_at=lambda image, now, pull_s: now,
+def fixed_ce(env: BatchEnv, vcpus: tuple[int, ...]) -> tuple[ComputeEnvironment, EngineLinks]:
+    """A real UNMANAGED compute environment ``ce`` of fixed hosts, one per entry of ``vcpus``
+    (type ``host.<n>``: n vCPUs, 4 GiB per vCPU, so memory never binds), and its links, which
+    the caller attaches; :func:`ready` then makes the hosts ready at t=0. It never scales."""
+    custom = [
+        CustomInstanceType(
+            instanceType=f"host.{v}", vcpus=v, memory=4096 * v, onDemandPricePerHour=0.1
+        )
+        for v in sorted(set(vcpus))
+    ]
+    spec = CESpec.model_validate(
+        {
+            "computeEnvironmentName": "ce",
+            "type": "UNMANAGED",
+            "simulation": {"instances": [{"instanceType": f"host.{v}"} for v in vcpus]},
+        }
     )
+    links = EngineLinks()
+    catalog = load_catalog().with_custom(custom)
+    ce = build_ce(env, spec, catalog, SimulationSettings(), links)
+    ce.start()
+    return ce, links
+
+
+def ready(env: BatchEnv) -> None:
+    """Run the calendar through t=0 only: the fixed hosts become ready, the clock stays at 0."""
+    while env.calendar.heap and env.calendar.heap[0][0] <= 0.0:
+        env.step()
 
 
 class Passes:
@@ -105,20 +98,25 @@ def spec(entry: str = "a", shape: Shape = SMALL, queue: str = "q", **fields) -> 
     return JobSpec(**values)
 
 
-def build(ce: StubCE | None = None, fair: FairShare | None = None, backfill: bool = True):
-    """Return (lifecycle, queue, passes) over one queue ``q`` on ``ce``."""
+def build(vcpus: tuple[int, ...] = (64,), policy: FairsharePolicy | None = None, backfill=True):
+    """Return (lifecycle, queue, passes, ce) over one queue ``q`` on a fixed CE of ``vcpus``
+    (a fair-share queue under ``policy`` if given); the hosts are ready, the clock at 0."""
     env = BatchEnv(1)
-    ce = ce or StubCE()
+    ce, links = fixed_ce(env, vcpus)
+    fair = FairShare(policy, [ce]) if policy is not None else None
     queue = JobQueue("q", 1, [ce], backfill, fair)
     passes = Passes()
-    return Lifecycle(env, [queue], passes, BlockedHeads(env)), queue, passes
+    lifecycle = Lifecycle(env, [queue], passes, BlockedHeads(env))
+    links.attach(Quiet(), lifecycle.runner)
+    ready(env)
+    return lifecycle, queue, passes, ce
 
 
 _serials = itertools.count(1)
 
 
 def new_job(lifecycle: Lifecycle, job_spec: JobSpec | None = None) -> Job:
-    job = Job(next(_serials), "j", job_spec or spec(), lifecycle.env.now, work_s=100.0)
+    job = Job(next(_serials), "j", job_spec or spec(), lifecycle.calendar.now, work_s=100.0)
     lifecycle.submitted(job)
     return job
 
@@ -169,7 +167,7 @@ def test_the_lifecycle_checks_moves_against_the_same_table():
 
 @pytest.mark.parametrize("origin", [S.SUCCEEDED, S.FAILED, S.RUNNABLE])
 def test_lifecycle_refuses_to_make_runnable_from(origin):
-    lifecycle, queue, passes = build()
+    lifecycle, queue, passes, _ = build()
     job = Job(1, "j", spec(), 0.0, state=origin)
     with pytest.raises(IllegalTransition):
         lifecycle.make_runnable(job, 1.0)
@@ -177,7 +175,7 @@ def test_lifecycle_refuses_to_make_runnable_from(origin):
 
 
 def test_lifecycle_refuses_run_and_finish_out_of_order():
-    lifecycle, _, _ = build()
+    lifecycle, _, _, _ = build()
     job = new_job(lifecycle)
     with pytest.raises(IllegalTransition, match="SUBMITTED -> RUNNING"):
         lifecycle.run(job, 1.0)
@@ -189,12 +187,11 @@ def test_lifecycle_refuses_run_and_finish_out_of_order():
 
 
 def test_lifecycle_stamps_each_state_of_an_attempt():
-    ce = StubCE(vcpus=(2,))
-    lifecycle, queue, _ = build(ce)
+    lifecycle, queue, _, ce = build((2,))
     job = new_job(lifecycle)
     lifecycle.make_runnable(job, 1.0)
-    lifecycle.env._now = 3.0
-    lifecycle.start(job.spec.line, ce, ce.instances[0])
+    lifecycle.calendar.now = 3.0
+    lifecycle.start(job.spec.line, ce, ce.ready[0])
     lifecycle.run(job, 8.0)
     lifecycle.stop(job, Outcome.SUCCEEDED, 0, "done", 108.0)
     lifecycle.finish(job, S.SUCCEEDED, 108.0)
@@ -202,13 +199,13 @@ def test_lifecycle_stamps_each_state_of_an_attempt():
     assert stamps == (0.0, 1.0, 3.0, 8.0, 108.0)
     assert (job.attempts, job.exit_code, job.status_reason, job.instance) == (1, 0, "done", None)
     (row,) = lifecycle.env.recorder.attempts.rows
-    assert row[:5] == (job.index, 1, "ce", "i-0", "c5.test")
+    assert row[:5] == (job.index, 1, "ce", "i-00000000000000001", "host.2")
     assert row[8:15] == (1.0, 3.0, 8.0, 108.0, Outcome.SUCCEEDED, 0, "done")
 
 
 # ------------------------------------------------------------------------------ queue order
 def test_queue_is_fifo_and_retries_go_to_the_front():
-    lifecycle, queue, _ = build()
+    lifecycle, queue, _, _ = build()
     a, b, c = (new_job(lifecycle) for _ in range(3))
     for job in (a, b, c):
         lifecycle.make_runnable(job, 0.0)
@@ -223,7 +220,7 @@ def test_queue_is_fifo_and_retries_go_to_the_front():
 
 
 def test_lines_by_shape_are_walked_by_their_first_job():
-    lifecycle, queue, _ = build()
+    lifecycle, queue, _, _ = build()
     small, big = spec("s", SMALL), spec("b", BIG)
     jobs = [new_job(lifecycle, s) for s in (big, small, big, small)]
     for job in jobs:
@@ -235,14 +232,30 @@ def test_lines_by_shape_are_walked_by_their_first_job():
     assert queue.head() is retried
 
 
-def _placed(ce: StubCE, backfill: bool) -> list[int]:
-    """Queue jobs 0–3 of 4, 1, 1 and 4 vCPUs on ``ce``; return those one pass places, in
-    the order it places them."""
+def scheduled(vcpus: tuple[int, ...], policy: FairsharePolicy | None = None, backfill=True):
+    """Return (scheduler, queue, ce) of one queue ``q`` on a fixed CE of ``vcpus``, the real
+    scheduler attached to the CE's links (a fair-share queue under ``policy`` if given)."""
     env = BatchEnv(1)
-    queue = JobQueue("q", 1, [ce], backfill)
+    ce, links = fixed_ce(env, vcpus)
+    fair = FairShare(policy, [ce]) if policy is not None else None
+    queue = JobQueue("q", 1, [ce], backfill, fair)
     scheduler = Scheduler(env, [queue], [ce], BlockedHeads(env))
+    links.attach(scheduler, scheduler.lifecycle.runner)
+    ready(env)
+    return scheduler, queue, ce
+
+
+def _placed(vcpus: tuple[int, ...], backfill: bool, busy: bool = False) -> list[int]:
+    """Queue jobs 0–3 of 4, 1, 1 and 4 vCPUs on fixed hosts of ``vcpus``; return those one
+    pass places, in the order it places them. ``busy``: a 4-vCPU job already fills the last
+    host, so a 4-vCPU job could run there later, not now."""
+    scheduler, queue, ce = scheduled(vcpus, backfill=backfill)
     lifecycle = scheduler.lifecycle
     big, small = spec("big", BIG), spec("small", SMALL)
+    if busy:
+        filler = new_job(lifecycle, big)
+        lifecycle.make_runnable(filler, 0.0)
+        lifecycle.start(big.line, ce, ce.ready[-1])
     jobs = [new_job(lifecycle, s) for s in (big, small, small, big)]
     for job in jobs:
         lifecycle.make_runnable(job, 0.0)
@@ -252,35 +265,32 @@ def _placed(ce: StubCE, backfill: bool) -> list[int]:
         placed.append(jobs.index(line.jobs[0]))
         lifecycle.start(line, ce, instance, other_nodes)
 
-    scheduler._start = start
+    scheduler._start = start  # NOTE: an attribute (not a method), which a compiled class allows
     scheduler.run_pass()
     assert lifecycle.waiting == queued(queue) == 4 - len(placed)
     return placed
 
 
 def test_backfill_lets_smaller_jobs_take_room_the_head_cannot_use():
-    # One 3-vCPU instance: the 4-vCPU head cannot fit, both 1-vCPU jobs behind it can.
-    assert _placed(StubCE(vcpus=(3,)), backfill=True) == [1, 2]
+    # A free 3-vCPU host and a busy 4-vCPU one: the 4-vCPU head cannot fit now, both 1-vCPU
+    # jobs behind it can.
+    assert _placed((3, 4), backfill=True, busy=True) == [1, 2]
 
 
 def test_without_backfill_a_head_that_does_not_fit_stops_the_queue():
-    assert _placed(StubCE(vcpus=(3,)), backfill=False) == []
+    assert _placed((3, 4), backfill=False, busy=True) == []
 
 
 def test_queue_order_across_shapes_when_everything_fits():
-    assert _placed(StubCE(vcpus=(10,)), backfill=True) == [0, 1, 2, 3]
+    assert _placed((10,), backfill=True) == [0, 1, 2, 3]
 
 
 def test_fair_share_places_the_lowest_usage_share_first():
-    ce = StubCE(vcpus=(1, 1, 1, 1))
     policy = FairsharePolicy.model_validate(
         {"shareDistribution": [{"shareIdentifier": "blue", "weightFactor": 1.0}]}
     )
-    fair = FairShare(policy, [ce])
-    env = BatchEnv(1)
-    queue = JobQueue("q", 1, [ce], True, fair)
-    scheduler = Scheduler(env, [queue], [ce], BlockedHeads(env))
-    lifecycle = scheduler.lifecycle
+    scheduler, queue, _ = scheduled((1, 1, 1, 1), policy)
+    lifecycle, fair = scheduler.lifecycle, queue.fair
     red, blue = (spec(s, share=s, fair=fair) for s in ("red", "blue"))
     urgent = spec("urgent", share="red", fair=fair, scheduling_priority=9)
     # Three red jobs arrive first, then two blue ones and one red with a higher priority.
@@ -360,17 +370,18 @@ def test_checkpoint_pieces():
 
 
 # ------------------------------------------------------------------------------ side effects
-def run_to_end(lifecycle: Lifecycle, job: Job, ce: StubCE, end_at: float, state=S.SUCCEEDED):
+def run_to_end(
+    lifecycle: Lifecycle, job: Job, ce: ComputeEnvironment, end_at: float, state=S.SUCCEEDED
+):
     """Place the RUNNABLE ``job`` now, run it and end it at ``end_at`` in ``state``."""
-    lifecycle.start(job.spec.line, ce, ce.instances[0])
-    lifecycle.run(job, lifecycle.env.now)
+    lifecycle.start(job.spec.line, ce, ce.ready[0])
+    lifecycle.run(job, lifecycle.calendar.now)
     lifecycle.stop(job, Outcome.SUCCEEDED, 0, ENDED, end_at)
     lifecycle.finish(job, state, end_at)
 
 
 def test_a_job_that_succeeds_releases_its_dependants():
-    ce = StubCE(vcpus=(4,))
-    lifecycle, queue, passes = build(ce)
+    lifecycle, queue, passes, ce = build((4,))
     dependencies = Dependencies(lifecycle, {"a"})
     a = new_job(lifecycle, spec("a"))
     dependencies.submitted("a", a)
@@ -386,14 +397,14 @@ def test_a_job_that_succeeds_releases_its_dependants():
 
 
 def test_a_job_that_fails_fails_its_dependants_down_the_graph():
-    lifecycle, queue, _ = build()
+    lifecycle, queue, _, _ = build()
     dependencies = Dependencies(lifecycle, {"a", "b"})
     a, b, c = (new_job(lifecycle, spec(name)) for name in "abc")
     lifecycle.make_runnable(a, 0.0)
     for waiter, on in ((b, a), (c, b)):
         lifecycle.hold(waiter, 0.0)
         dependencies.wait(waiter, [on], 0.0)
-    lifecycle.env._now = 7.0
+    lifecycle.calendar.now = 7.0
     lifecycle.cancel(a, "CancelJob", 7.0)
     assert [(j.state, j.status_reason, j.stopped_at) for j in (a, b, c)] == [
         (S.FAILED, "CancelJob", 7.0),
@@ -404,7 +415,7 @@ def test_a_job_that_fails_fails_its_dependants_down_the_graph():
 
 
 def test_a_job_waiting_on_one_already_failed_fails_at_once():
-    lifecycle, _, _ = build()
+    lifecycle, _, _, _ = build()
     dependencies = Dependencies(lifecycle, {"a"})
     a, b = new_job(lifecycle, spec("a")), new_job(lifecycle, spec("b"))
     lifecycle.cancel(a, "CancelJob", 1.0)
@@ -414,8 +425,7 @@ def test_a_job_waiting_on_one_already_failed_fails_at_once():
 
 
 def test_an_array_parent_rolls_up_once_every_child_ended_and_listeners_hear_of_it():
-    ce = StubCE(vcpus=(4,))
-    lifecycle, _, _ = build(ce)
+    lifecycle, _, _, ce = build((4,))
     heard: list[tuple[str, JobState, float]] = []
     lifecycle.on_job_ended(lambda job, state, now: heard.append((job.job_id, state, now)))
     parent = new_job(lifecycle, spec("arr", array_size=2))
@@ -442,12 +452,11 @@ def test_an_array_parent_rolls_up_once_every_child_ended_and_listeners_hear_of_i
 
 
 def test_a_retry_goes_back_to_the_front_and_asks_for_a_pass():
-    ce = StubCE(vcpus=(1,))
-    lifecycle, queue, passes = build(ce)
+    lifecycle, queue, passes, ce = build((1,))
     first, second = new_job(lifecycle), new_job(lifecycle)
     lifecycle.make_runnable(first, 0.0)
     lifecycle.make_runnable(second, 0.0)
-    lifecycle.start(first.spec.line, ce, ce.instances[0])
+    lifecycle.start(first.spec.line, ce, ce.ready[0])
     lifecycle.stop(first, Outcome.SPOT_INTERRUPTED, None, HOST_GONE, 3.0)
     requests = passes.requests
     lifecycle.make_runnable(first, 3.0, front=True)
@@ -457,14 +466,14 @@ def test_a_retry_goes_back_to_the_front_and_asks_for_a_pass():
 
 
 def test_fair_share_counts_follow_the_lifecycle():
-    ce = StubCE(vcpus=(4,))
     policy = FairsharePolicy.model_validate({"shareDistribution": []})
-    fair = FairShare(policy, [ce])
-    lifecycle, _, _ = build(ce, fair)
+    lifecycle, queue, _, ce = build((4,), policy)
+    fair = queue.fair
+    assert fair is not None
     job = new_job(lifecycle, spec(share="red", fair=fair, shape=Shape(2, 512.0)))
     assert (fair.active, fair.shares["red"].jobs) == (1, 1)
     lifecycle.make_runnable(job, 0.0)
-    lifecycle.start(job.spec.line, ce, ce.instances[0])
+    lifecycle.start(job.spec.line, ce, ce.ready[0])
     assert fair.running == fair.shares["red"].running == 2.0
     lifecycle.run(job, 0.0)
     lifecycle.stop(job, Outcome.SUCCEEDED, 0, ENDED, 10.0)
@@ -476,12 +485,11 @@ def test_fair_share_counts_follow_the_lifecycle():
 @pytest.mark.parametrize("seed", range(5))
 def test_waiting_count_stays_equal_to_the_jobs_in_queues(seed):
     rng = random.Random(seed)
-    ce = StubCE(vcpus=(1000,))
-    lifecycle, queue, _ = build(ce)
+    lifecycle, queue, _, ce = build((1000,))
     specs = [spec("s", SMALL), spec("b", BIG)]
     jobs: list[Job] = []
     for step in range(300):
-        lifecycle.env._now = float(step)
+        lifecycle.calendar.now = float(step)
         runnable = [j for j in jobs if j.state is S.RUNNABLE]
         placed = [j for j in jobs if j.state in (S.STARTING, S.RUNNING)]
         action = rng.randrange(5)
@@ -490,7 +498,7 @@ def test_waiting_count_stays_equal_to_the_jobs_in_queues(seed):
             lifecycle.make_runnable(jobs[-1], step)
         elif action == 1 and runnable:
             line = rng.choice(runnable).spec.line
-            lifecycle.start(line, ce, ce.instances[0])
+            lifecycle.start(line, ce, ce.ready[0])
         elif action == 2 and runnable:
             lifecycle.cancel(rng.choice(runnable), "CancelJob", step)
         elif action == 3 and placed:

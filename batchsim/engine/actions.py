@@ -27,9 +27,10 @@ from batchsim.scenario.schema import UpdatePolicy
 if TYPE_CHECKING:
     from batchsim.catalog import Catalog
     from batchsim.engine.attempts import AttemptRunner
+    from batchsim.engine.calendar import Timer
     from batchsim.engine.compute import ComputeEnvironment
     from batchsim.engine.dependencies import Dependencies
-    from batchsim.engine.env import BatchEnv, Timer
+    from batchsim.engine.env import BatchEnv
     from batchsim.engine.job import Job
     from batchsim.engine.lifecycle import Lifecycle
     from batchsim.engine.scheduler import Scheduler
@@ -61,6 +62,7 @@ class Timeline:
         dependencies: Dependencies | None = None,
     ):
         self.env = env
+        self.calendar = env.calendar
         self.catalog = catalog
         self.dependencies = dependencies
         self.lifecycle = lifecycle  # cancels jobs not yet started
@@ -73,9 +75,9 @@ class Timeline:
         """Schedule every action."""
         if any(_raises_floor(action) for action in actions):
             # NOTE: a raised minvCpus floor is filled by refills, whose timers are daemons
-            self.env.daemons_possible = True
+            self.calendar.daemons_possible = True
         for action in actions:
-            self.env.call_later(action.at, partial(self._due, action))
+            self.calendar.call_later(action.at, partial(self._due, action))
 
     def _due(self, action: Action, _timer: Timer) -> None:
         self.perform(action)
@@ -101,7 +103,7 @@ class Timeline:
         ]
 
     def _end(self, job: Job, reason: str, stop_running: bool) -> None:
-        now = self.env.now
+        now = self.calendar.now
         if job.state in WAITING:
             deps = self.dependencies if job.state is JobState.PENDING else None
             if deps is None or not deps.cancel_when_released(job, reason):

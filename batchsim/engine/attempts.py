@@ -18,8 +18,9 @@ from batchsim.records import Outcome
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from batchsim.engine.calendar import Timer
     from batchsim.engine.compute import ComputeEnvironment, Instance
-    from batchsim.engine.env import BatchEnv, Timer
+    from batchsim.engine.env import BatchEnv
     from batchsim.engine.job import Job
     from batchsim.engine.lifecycle import Lifecycle
     from batchsim.engine.spec import CheckpointSpec, ContainerFailure
@@ -42,7 +43,7 @@ class AttemptRunner:
     every state change."""
 
     def __init__(self, env: BatchEnv, lifecycle: Lifecycle):
-        self.env = env
+        self.calendar = env.calendar
         self.lifecycle = lifecycle
         self._other_nodes: dict[Job, Sequence[Instance]] = {}  # multi-node parallel jobs running
 
@@ -66,7 +67,8 @@ class AttemptRunner:
         if spec.image_pull_s > 0:
             delay += max(instance.image_ready_at(spec.image, now, spec.image_pull_s) - now, 0.0)
         if delay > 0:
-            job.timer = self.env.call_later(delay, partial(self._begin_running, job, job.token))
+            begin = partial(self._begin_running, job, job.token)
+            job.timer = self.calendar.call_later(delay, begin)
         else:
             self._begin_running(job, job.token, None)
 
@@ -74,7 +76,7 @@ class AttemptRunner:
         if job.token != token:
             return
         spec = job.spec
-        now = self.env._now
+        now = self.calendar.now
         self.lifecycle.run(job, now)
         checkpoint = spec.checkpoint
         duration = (
@@ -92,7 +94,7 @@ class AttemptRunner:
             )
         if spec.timeout_s is not None and duration > spec.timeout_s:
             outcome, exit_code, duration = ATTEMPT_TIMED_OUT, None, spec.timeout_s
-        job.timer = self.env.call_later(
+        job.timer = self.calendar.call_later(
             duration, partial(self._end, job, token, outcome, exit_code)
         )
 
@@ -128,7 +130,7 @@ class AttemptRunner:
     ) -> None:
         if job.token != token:
             return
-        now = self.env._now
+        now = self.calendar.now
         instance, starting_at = job.instance, job.starting_at
         assert instance is not None and starting_at is not None  # the attempt is placed
         reason = TIMEOUT_REASON if outcome is ATTEMPT_TIMED_OUT else CONTAINER_EXITED

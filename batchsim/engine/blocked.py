@@ -15,7 +15,6 @@ if TYPE_CHECKING:
     from batchsim.engine.queue import JobQueue, ShapeLine
 
 
-
 class BlockedHeads:
     """Records (time, job, queue, reason) whenever a queue's head job is newly blocked.
 
@@ -23,7 +22,7 @@ class BlockedHeads:
     without blocked jobs pays nothing."""
 
     def __init__(self, env: BatchEnv):
-        self.env = env
+        self.calendar = env.calendar
         self._records = env.recorder.blocked
         self._reported: dict[str, tuple] = {}  # queue name -> (head job, reason) last reported
         self.watched: list[JobQueue] = []  # queues that ever had a blocked job, in that order
@@ -42,7 +41,7 @@ class BlockedHeads:
         if self._reported.get(queue.name) == (head, reason):
             return
         self._reported[queue.name] = (head, reason)
-        self._records.append((self.env._now, head.index, queue.name, reason))
+        self._records.append((self.calendar.now, head.index, queue.name, reason))
 
     def lifted(self, queue: JobQueue, line: ShapeLine) -> None:
         """The blocked reason of ``line`` lifted: if the reported head waits there, its next

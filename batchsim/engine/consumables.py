@@ -46,7 +46,7 @@ class Consumables:
     """
 
     def __init__(self, env: BatchEnv, resources: Iterable[ConsumableResource]):
-        self.env = env
+        self.calendar = env.calendar
         resources = list(resources)
         self.names = [r.consumableResourceName for r in resources]
         self.index = {name: i for i, name in enumerate(self.names)}
@@ -139,7 +139,7 @@ class Consumables:
                 lifecycle.clear_stuck(queue, line)
             if not place(queue, line):
                 return False
-            lock(job, self.env._now)
+            lock(job, self.calendar.now)
             return True
 
         return gated

@@ -14,8 +14,8 @@ from batchsim.errors import IllegalTransition
 from batchsim.records import TERMINAL_STATES, JobState
 
 if TYPE_CHECKING:
+    from batchsim.engine.calendar import Timer
     from batchsim.engine.compute import Instance
-    from batchsim.engine.env import Timer
     from batchsim.engine.spec import JobSpec
 
 

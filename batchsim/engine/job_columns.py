@@ -87,7 +87,7 @@ def block_columns(jobs: list[Job]) -> Columns:
     specs = list(map(attrgetter("spec"), jobs))
     distinct = dict(zip(map(id, specs), specs, strict=True))
     code_of = {key: code for code, key in enumerate(distinct)}
-    codes = np.array(list(map(code_of.__getitem__, map(id, specs))), dtype=np.intp)
+    codes = np.fromiter(map(code_of.__getitem__, map(id, specs)), np.intp, len(specs))
     values = job_values(jobs)
     columns = {}
     for f in JOB.fields:

@@ -80,6 +80,7 @@ class Lifecycle:
         waits: WaitLog | None = None,
     ):
         self.env = env
+        self.calendar = env.calendar
         self.queues = {queue.name: queue for queue in queues}
         self.watch = watch
         self.waiting = 0
@@ -218,7 +219,7 @@ class Lifecycle:
         if line.why is not None and not line.jobs:
             self.waits.emptied(job.spec.queue, line)
         self.waiting -= 1
-        now = self.env._now  # NOTE: the attribute, not SimPy's property: this is the hot path
+        now = self.calendar.now
         spec = job.spec
         if spec.fair is not None:
             assert spec.share is not None  # the loader: fair-share jobs have a shareIdentifier
@@ -265,7 +266,7 @@ class Lifecycle:
         if instance.running is not None:
             instance.running.discard(job)
         if job.timer is not None:
-            self.env.cancel(job.timer)  # NOTE: a stale timer must not keep the run going
+            self.calendar.cancel(job.timer)  # NOTE: a stale timer must not keep the run going
             job.timer = None
         job.token += 1
         job.instance = None

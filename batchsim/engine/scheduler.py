@@ -45,7 +45,7 @@ class Scheduler:
         interval_s: float = 0.0,
         consumables: Consumables | None = None,
     ):
-        self.env = env
+        self.calendar = env.calendar
         # NOTE: sorted() is stable, so queues of equal priority keep their scenario order.
         self.queues = sorted(queues, key=lambda q: -q.priority)
         # whether queues share a CE: only then can a wait be for a higher-priority queue
@@ -56,6 +56,8 @@ class Scheduler:
         self.interval_s = interval_s
         self.blocked = watch  # reports blocked head jobs after each pass
         self._pass_pending = False
+        self.passes = 0  # passes run so far (the suite checks they follow what changed)
+        self.explanations = 0  # waiting lines looked at by _explain_wait so far (likewise)
         self._run_pass = self.run_pass  # NOTE: one bound method, not a new one per request
         # NOTE: the lifecycle asks this scheduler for passes, so the scheduler builds it (and
         # it its attempt runner): each gets its collaborators at construction.
@@ -103,11 +105,11 @@ class Scheduler:
             return
         self._pass_pending = True
         if self.interval_s > 0:
-            now = self.env.now
+            now = self.calendar.now
             delay = math.ceil(now / self.interval_s) * self.interval_s - now
-            self.env.call_later(delay, self._on_tick)
+            self.calendar.call_later(delay, self._on_tick)
         else:
-            self.env.at_instant_end = self._run_pass
+            self.calendar.at_instant_end = self._run_pass
 
     def is_wanted(self, ce: ComputeEnvironment, instance: Instance) -> bool:
         """Return whether a placeable waiting job of a queue using ``ce`` could use ``instance``
@@ -139,11 +141,12 @@ class Scheduler:
         return False
 
     def _on_tick(self, _event) -> None:
-        self.env.at_instant_end = self._run_pass
+        self.calendar.at_instant_end = self._run_pass
 
     def run_pass(self) -> None:
         """Place what fits now, then turn what is left into scale-out demand."""
         self._pass_pending = False
+        self.passes += 1
         unplaced: list[Unplaced] = []
         for queue in self.queues:
             if not queue.backfill:
@@ -213,7 +216,7 @@ class Scheduler:
         reservation, or fits nowhere, drops its line out of this pass (all lines, with
         backfill off).
         """
-        fair, now = queue.fair, self.env._now
+        fair, now = queue.fair, self.calendar.now
         assert fair is not None  # NOTE: only fair-share queues come here
         in_play = list(lines)
         left: list[ShapeLine] = []
@@ -376,6 +379,7 @@ class Scheduler:
         version = ces[0].version if len(ces) == 1 else sum(ce.version for ce in ces)
         if line.waits_for_room_at == version:  # NOTE: versions only grow; a stale one never matches
             return
+        self.explanations += 1
         if not any(ce.could_place_later(line.shape) for ce in queue.ces):
             if not any(not ce.enabled and ce.can_ever_serve(line.shape) for ce in queue.ces):
                 # NOTE: after an infrastructure update no type may fit: the reason a queue

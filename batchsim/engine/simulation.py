@@ -157,12 +157,12 @@ class Model:
     def run(self) -> float:
         """Run until nothing can happen or until stopAt; return the end time."""
         self.env.run_until(self.scenario.simulation.stopAt, self.scheduler.has_waiting)
-        return self.env.now
+        return self.env.calendar.now
 
     def sample(self) -> RunSample:
         """Return how far the run has got (reads list lengths; any thread may call it)."""
         recorder = self.env.recorder
-        return RunSample(self.env.now, recorder.jobs_created, len(recorder.attempts))
+        return RunSample(self.env.calendar.now, recorder.jobs_created, len(recorder.attempts))
 
     def finalize(self, end_at: float) -> None:
         """Close attempts still open and instances still running at the end of the run."""

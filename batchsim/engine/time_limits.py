@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
-    from batchsim.engine.env import BatchEnv, Timer
+    from batchsim.engine.calendar import Timer
+    from batchsim.engine.env import BatchEnv
     from batchsim.engine.job import Job
     from batchsim.engine.queue import JobQueue
 
@@ -36,7 +37,7 @@ class TimeLimits:
         limits: dict[str, int],
         cancel: Callable[[Job, str, float], None],
     ):
-        self.env = env
+        self.calendar = env.calendar
         self.queue = queue
         self.limits = limits  # reason code -> maxTimeSeconds
         self.cancel = cancel  # fails a job that has not started (Lifecycle.cancel)
@@ -45,7 +46,7 @@ class TimeLimits:
 
     def blocked(self, jobs: Iterable[Job]) -> None:
         """``jobs`` now carry a blocked statusReason: start their clocks, plan a check."""
-        now = self.env.now
+        now = self.calendar.now
         for job in jobs:
             code = reason_code(job.status_reason)
             limit = None if code is None else self.limits.get(code)
@@ -62,11 +63,11 @@ class TimeLimits:
         if self._check_at is not None and self._check_at <= at:
             return
         self._check_at = at
-        self.env.call_later(at - self.env.now, self._check)
+        self.calendar.call_later(at - self.calendar.now, self._check)
 
     def _check(self, _timer: Timer) -> None:
         self._check_at = None
-        now = self.env.now
+        now = self.calendar.now
         while (head := self.queue.head()) is not None:
             code = reason_code(head.status_reason)
             limit = None if code is None else self.limits.get(code)

@@ -27,8 +27,9 @@ from batchsim.scenario.shapes import Shape
 from batchsim.scenario.trace_links import FAILED, N_TO_N, SEQUENTIAL
 
 if TYPE_CHECKING:
+    from batchsim.engine.calendar import Timer
     from batchsim.engine.dependencies import Dependencies, Ended
-    from batchsim.engine.env import BatchEnv, Timer
+    from batchsim.engine.env import BatchEnv
     from batchsim.engine.job import Job
     from batchsim.engine.queue import JobQueue
     from batchsim.engine.spec import JobSpec
@@ -84,7 +85,7 @@ class TraceReplay:
         jobs: TraceJobs,
         dependencies: Dependencies | None = None,
     ):
-        self.env = env
+        self.calendar = env.calendar
         self.submitter = submitter
         self.queues = queues
         self.base = base
@@ -106,17 +107,17 @@ class TraceReplay:
     def start(self) -> None:
         """Schedule the first submission (each one schedules the next: one timer at a time)."""
         if self.times:
-            self.env.call_later(max(self.times[0] - self.env._now, 0.0), self._fire)
+            self.calendar.call_later(max(self.times[0] - self.calendar.now, 0.0), self._fire)
 
     def _fire(self, _timer: Timer) -> None:
         """Submit every job due now, then schedule the next."""
-        times, now, index = self.times, self.env._now, self.next
+        times, now, index = self.times, self.calendar.now, self.next
         while index < len(times) and times[index] <= now:
             self._submit(index)
             index += 1
         self.next = index
         if index < len(times):
-            self.env.call_later(times[index] - now, self._fire)
+            self.calendar.call_later(times[index] - now, self._fire)
 
     def _submit(self, index: int) -> None:
         linked = self.linked

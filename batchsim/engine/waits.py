@@ -32,10 +32,10 @@ class WaitLog:
     """Appends a ``waits`` record (time, queue, line, cause, detail) when a line's cause
     changes; ``mark_empty``: also a NONE record when a line empties (periodic passes)."""
 
-    __slots__ = ("env", "mark_empty", "_records")
+    __slots__ = ("calendar", "mark_empty", "_records")
 
     def __init__(self, env: BatchEnv, mark_empty: bool = True):
-        self.env = env
+        self.calendar = env.calendar
         self.mark_empty = mark_empty
         self._records = env.recorder.waits
 
@@ -49,7 +49,7 @@ class WaitLog:
         line.why = cause
         # NOTE: interned: a busy line repeats a few texts thousands of times (memory at 1M jobs).
         detail = sys.intern(_detail(queue, line, cause, other))
-        self._records.append((self.env._now, queue.name, _key(line), cause, detail))
+        self._records.append((self.calendar.now, queue.name, _key(line), cause, detail))
 
     def blocked(self, queue: JobQueue, line: ShapeLine) -> None:
         """The jobs of ``line`` got AWS's blocked statusReason (or joined a line that has it)."""
@@ -61,7 +61,7 @@ class WaitLog:
         """The last job of ``line`` (in the queue named ``queue``) left it: its cause ends."""
         line.why = None
         if self.mark_empty:
-            self._records.append((self.env._now, queue, _key(line), W.NONE, ""))
+            self._records.append((self.calendar.now, queue, _key(line), W.NONE, ""))
 
 
 def wait_cause(

@@ -18,8 +18,9 @@ from batchsim.scenario.samplers import chunked
 from batchsim.scenario.schedules import parse_schedule
 
 if TYPE_CHECKING:
+    from batchsim.engine.calendar import Timer
     from batchsim.engine.dependencies import Dependencies, Ended
-    from batchsim.engine.env import BatchEnv, Timer
+    from batchsim.engine.env import BatchEnv
     from batchsim.engine.lifecycle import Lifecycle
     from batchsim.engine.spec import JobSpec
     from batchsim.engine.traces import TraceTies
@@ -39,6 +40,7 @@ class Submitter:
         calls_per_s: float | None = None,
     ):
         self.env = env
+        self.calendar = env.calendar
         self.lifecycle = lifecycle
         self.queues = lifecycle.queues
         self.dependencies = dependencies  # None unless some job has dependsOn
@@ -80,7 +82,7 @@ class Submitter:
             firing = next(firings, None)
             if firing is not None:
                 at, count = firing
-                self.env.call_later(max(at - self.env._now, 0.0), lambda _e: fire(count))
+                self.calendar.call_later(max(at - self.calendar.now, 0.0), lambda _e: fire(count))
 
         plan()
 
@@ -96,11 +98,11 @@ class Submitter:
         if not self._gap_s:
             self.submit(spec)
             return
-        now = self.env._now
+        now = self.calendar.now
         at = max(now, self._free_at)
         self._free_at = at + self._gap_s
         if at > now:
-            self.env.call_later(at - now, lambda _event: self.submit(spec))
+            self.calendar.call_later(at - now, lambda _event: self.submit(spec))
         else:
             self.submit(spec)
 
@@ -118,12 +120,12 @@ class Submitter:
             if left[0] == 0:
                 return
             delay = gap()
-            if self.env._now + delay <= until:
-                self.env.call_later(delay, arrive)
+            if self.calendar.now + delay <= until:
+                self.calendar.call_later(delay, arrive)
 
         first = arrivals.start + gap()
         if first <= until:
-            self.env.call_later(first, arrive)
+            self.calendar.call_later(first, arrive)
 
     def submit(
         self, spec: JobSpec, work_s: float | None = None, ties: TraceTies | None = None
@@ -133,7 +135,7 @@ class Submitter:
         are a trace job's dependencies and children, in place of the spec's."""
         spec.submitted += 1
         serial = spec.submitted
-        now = self.env._now  # NOTE: the attribute, not SimPy's property: hot path
+        now = self.calendar.now
         # NOTE: work is drawn per job at submission, in submission order, so variants of a
         # scenario (warm vs cold pool) give each job the same runtime: common random numbers.
         if work_s is None:

@@ -83,6 +83,7 @@ class ComputeEnvironment:
         enabled: bool = True,
     ):
         self.env = env
+        self.calendar = env.calendar
         self.name = name
         self.enabled = enabled
         self.provisioning = provisioning
@@ -99,7 +100,7 @@ class ComputeEnvironment:
         self.reservation_vcpus = scaling.reservation_vcpus
         self.lifecycle = provisioning.lifecycle
         self.price_changes = provisioning.change_times()
-        env.daemons_possible |= provisioning.reclaimable or bool(shortages)
+        self.calendar.daemons_possible |= provisioning.reclaimable or bool(shortages)
         # NOTE: a Fargate task takes one job and stops with it; None costs EC2 one test of this
         # attribute in each of find_instance, allocate and release.
         self.tasks = TaskPool() if provisioning.one_job_per_host else None
@@ -144,7 +145,7 @@ class ComputeEnvironment:
         multi-node parallel job only its node type, and only where such jobs may run."""
         found = self.option_cache.get(shape)
         if found is None:
-            found = self.provisioning.options(self.types, shape, self.env.now)
+            found = self.provisioning.options(self.types, shape, self.calendar.now)
             if shape.node_type is not None:
                 found = [o for o in found if o.itype.name == shape.node_type]
                 found = found if self.multinode_ok else []
@@ -239,13 +240,13 @@ class ComputeEnvironment:
 
     def blocked(self, itype: InstanceType) -> bool:
         """Return whether EC2 refused ``itype`` lately and it is still blocked."""
-        return self.shortages.blocked(itype, self.env.now)
+        return self.shortages.blocked(itype, self.calendar.now)
 
     def short_type_for(self, shape: Shape) -> str | None:
         """Return a type fitting ``shape`` that EC2 cannot launch now, if any (for statusReason)."""
         if not self.shortages.blocked_until:
             return None
-        return self.shortages.short_type(self.options(shape), self.env.now)
+        return self.shortages.short_type(self.options(shape), self.calendar.now)
 
     # --------------------------------------------------------------------- placement
     def find_instance(self, shape: Shape) -> Instance | None:
@@ -310,7 +311,7 @@ class ComputeEnvironment:
         """Register the fixed hosts (UNMANAGED), else launch the minvCpus floor at t=0 (ready at
         once if ``minvCpusReadyAtStart``); schedule the Spot price changes."""
         for at in self.price_changes:
-            self.env.call_later_daemon(at, lambda _event: reclaims.on_price_change(self))
+            self.calendar.call_later_daemon(at, lambda _event: reclaims.on_price_change(self))
         fixed = False
         for itype in self.provisioning.fixed_hosts():
             fixed = True
@@ -326,16 +327,16 @@ class ComputeEnvironment:
         The boot of a ``refill`` of the minvCpus floor keeps the run going only while jobs wait:
         otherwise a Spot floor, reclaimed and refilled, would never let a finished run end.
         """
-        env = self.env
+        calendar = self.calendar
         provisioning = self.provisioning
         instance = Instance(
             provisioning.new_host_id(),
             itype,
             self,
             provisioning.allocatable_mib(itype),
-            env.now,
+            calendar.now,
             self.lifecycle,
-            provisioning.price(itype, env.now),
+            provisioning.price(itype, calendar.now),
             provisioning.reclaimable,
         )
         self.alive[instance] = None
@@ -348,10 +349,10 @@ class ComputeEnvironment:
         delay = self.boot_time() if boot_s is None else boot_s
         instance.refill = refill
         ready = partial(self._on_ready, instance)
-        if refill and env.daemons_possible:
-            env.call_later_daemon(delay, ready, wakeup=True)
+        if refill and calendar.daemons_possible:
+            calendar.call_later_daemon(delay, ready, wakeup=True)
         else:
-            env.call_later(delay, ready)
+            calendar.call_later(delay, ready)
         reclaims.schedule_reclaim(self, instance, provisioning.lifetime(itype))
         return instance
 
@@ -359,7 +360,7 @@ class ComputeEnvironment:
         if instance.state != BOOTING:
             return
         instance.state = READY
-        instance.ready_at = self.env.now
+        instance.ready_at = self.calendar.now
         instance.reserved_vcpus = instance.reserved_mib = 0.0
         instance.reserved_gpus = 0
         self.booting.remove(instance)
@@ -373,7 +374,7 @@ class ComputeEnvironment:
 
     def terminate(self, instance: Instance, reason: str) -> None:
         """Terminate ``instance`` now (it must hold no job) and record its lifetime."""
-        now = self.env.now
+        now = self.calendar.now
         if instance.state == READY:
             self.ready.remove(instance)
             self.free_vcpus -= instance.free_vcpus
@@ -386,8 +387,9 @@ class ComputeEnvironment:
             self.tasks.discard(instance)
         instance.state = TERMINATED
         instance.terminated_at = now
-        if instance.idle_timer is not None and self.env.daemons_possible:
-            self.env.cancel(instance.idle_timer)  # NOTE: a reclaimed instance needs no idle check
+        if instance.idle_timer is not None and self.calendar.daemons_possible:
+            # NOTE: a reclaimed instance needs no idle check
+            self.calendar.cancel(instance.idle_timer)
             instance.idle_timer = None
         name = instance.itype.name
         self._live_types[name] -= 1
@@ -404,4 +406,4 @@ class ComputeEnvironment:
 
     def _record_capacity(self) -> None:
         ready = self.total_vcpus - sum(i.itype.vcpus for i in self.booting)
-        self.env.recorder.capacity.append((self.env.now, self.name, self.total_vcpus, ready))
+        self.env.recorder.capacity.append((self.calendar.now, self.name, self.total_vcpus, ready))

@@ -13,8 +13,8 @@ BOOTING = InstanceState.BOOTING
 
 if TYPE_CHECKING:
     from batchsim.catalog import InstanceType
+    from batchsim.engine.calendar import Timer
     from batchsim.engine.compute.environment import ComputeEnvironment
-    from batchsim.engine.env import Timer
     from batchsim.engine.job import Job
 
 BILLING_MINIMUM_S = 60.0
@@ -67,7 +67,9 @@ class Instance:
         # Jobs STARTING or RUNNING here, kept only where a reclaim may end them all.
         self.running: set[Job] | None = set() if reclaimable else None
         self.notice_at: float | None = None  # when a Spot interruption notice arrived
-        self.idle_timer: Timer | None = None  # the latest pending idle timer (cancelled if the instance goes)
+        self.idle_timer: Timer | None = (
+            None  # the latest pending idle timer (cancelled if the instance goes)
+        )
         self.idle_since = 0.0  # when it last became empty (ready, or its last job left)
         self.refill = False  # launched to refill the minvCpus floor after a reclaim
 

@@ -31,30 +31,30 @@ def schedule_reclaim(ce: ComputeEnvironment, instance: Instance, lifetime_s: flo
     if lifetime_s == math.inf:
         return
     lifetime_s = max(lifetime_s, MIN_LIFETIME_S)
-    env = ce.env
-    reclaim_at = env.now + lifetime_s
-    notice_at = max(env.now, reclaim_at - ce.provisioning.notice_s)
+    calendar = ce.calendar
+    reclaim_at = calendar.now + lifetime_s
+    notice_at = max(calendar.now, reclaim_at - ce.provisioning.notice_s)
     reason = ce.provisioning.reclaim_reason
     cause = SpotInterruption(instance.instance_id, notice_at, reclaim_at, reason)
-    env.call_later_daemon(notice_at - env.now, lambda _event: notice(ce, instance, cause))
-    env.call_later_daemon(lifetime_s, lambda _event: reclaim(ce, instance, cause))
+    calendar.call_later_daemon(notice_at - calendar.now, lambda _event: notice(ce, instance, cause))
+    calendar.call_later_daemon(lifetime_s, lambda _event: reclaim(ce, instance, cause))
 
 
 def notice(ce: ComputeEnvironment, instance: Instance, cause: SpotInterruption) -> None:
     """The notice of a reclaim arrives: tell the runner about every job on the host."""
     if instance.state == InstanceState.TERMINATED or instance.notice_at is not None:
         return
-    instance.notice_at = ce.env.now
+    instance.notice_at = ce.calendar.now
     assert instance.running is not None  # NOTE: only reclaimable hosts track their jobs
     for job in list(instance.running):
-        ce.links.on_notice(job, ce.env.now, cause.reclaim_at)
+        ce.links.on_notice(job, ce.calendar.now, cause.reclaim_at)
 
 
 def reclaim(ce: ComputeEnvironment, instance: Instance, cause: SpotInterruption) -> None:
     """EC2 takes the instance back: every attempt on it ends, then the floor is refilled."""
     if instance.state == InstanceState.TERMINATED:
         return
-    now = ce.env.now
+    now = ce.calendar.now
     assert instance.running is not None  # NOTE: only reclaimable hosts track their jobs
     for job in sorted(instance.running, key=_by_index):  # NOTE: a set's order is not stable
         ce.links.interrupt(job, cause, now)
@@ -65,7 +65,7 @@ def reclaim(ce: ComputeEnvironment, instance: Instance, cause: SpotInterruption)
 def on_price_change(ce: ComputeEnvironment) -> None:
     """Re-rank types at the new prices; reclaim hosts whose price passed the cap."""
     ce.option_cache.clear()
-    now = ce.env.now
+    now = ce.calendar.now
     provisioning = ce.provisioning
     for instance in ce.booting + ce.ready:
         if instance.notice_at is None and not provisioning.launchable(instance.itype, now):

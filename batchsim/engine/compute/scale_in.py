@@ -33,7 +33,7 @@ def start_idle_timer(ce: ComputeEnvironment, instance: Instance) -> None:
     """``instance`` became empty now: it scales in after the scale-down delay unless a job
     comes first."""
     if not instance.refill:
-        instance.idle_since = ce.env._now
+        instance.idle_since = ce.calendar.now
         # NOTE: one pending timer per instance, re-armed when it fires early (see idle_due),
         # not one timer per release: an instance that takes a job at every release would
         # otherwise add an event per job.
@@ -43,7 +43,7 @@ def start_idle_timer(ce: ComputeEnvironment, instance: Instance) -> None:
                 # NOTE: a fresh instance's timer may still be pending when its first job ends,
                 # and must not fire after that release's (shorter) delay: idle_due re-arms.
                 delay = min(delay, ce.scale_down_delay_s)
-            instance.idle_timer = ce.env.call_later(delay, partial(idle_due, ce, instance))
+            instance.idle_timer = ce.calendar.call_later(delay, partial(idle_due, ce, instance))
         return
     instance.idle_token += 1
     token = instance.idle_token
@@ -54,9 +54,9 @@ def start_idle_timer(ce: ComputeEnvironment, instance: Instance) -> None:
     if ce.total_vcpus - instance.itype.vcpus < ce.min_vcpus:
         # NOTE: the floor keeps this refill of a reclaimed instance, so its idle check must
         # not keep a finished run going (reclaims and refills would never run out).
-        ce.env.call_later_daemon(delay, check)
+        ce.calendar.call_later_daemon(delay, check)
     else:
-        instance.idle_timer = ce.env.call_later(delay, check)
+        instance.idle_timer = ce.calendar.call_later(delay, check)
 
 
 def idle_due(ce: ComputeEnvironment, instance: Instance, event) -> None:
@@ -65,10 +65,10 @@ def idle_due(ce: ComputeEnvironment, instance: Instance, event) -> None:
     instance.idle_timer = None
     if instance.jobs or instance.state != READY:
         return  # NOTE: busy, or gone; its next release arms a new timer
-    now = ce.env._now
+    now = ce.calendar.now
     due = instance.idle_since + idle_delay(ce, instance)
     if due > now:
-        instance.idle_timer = ce.env.call_later(due - now, partial(idle_due, ce, instance))
+        instance.idle_timer = ce.calendar.call_later(due - now, partial(idle_due, ce, instance))
         return
     idle_expired(ce, instance, instance.idle_token, event)
 
@@ -78,7 +78,7 @@ def idle_expired(ce: ComputeEnvironment, instance: Instance, token: int, event=N
     if instance.idle_timer is event:
         instance.idle_timer = None
     # NOTE: decide after this instant's scheduling pass, which may give the instance a job.
-    ce.env.after_instant(lambda: scale_in_if_idle(ce, instance, token))
+    ce.calendar.after_instant(lambda: scale_in_if_idle(ce, instance, token))
 
 
 def scale_in_if_idle(ce: ComputeEnvironment, instance: Instance, token: int) -> None:
@@ -89,7 +89,7 @@ def scale_in_if_idle(ce: ComputeEnvironment, instance: Instance, token: int) -> 
     if ce.enabled and ce.links.is_wanted(ce, instance):
         # A waiting job fits and the next pass (a later scheduler tick) will place it.
         delay = max(idle_delay(ce, instance), RECHECK_S)
-        ce.env.call_later(delay, lambda _event: idle_expired(ce, instance, token))
+        ce.calendar.call_later(delay, lambda _event: idle_expired(ce, instance, token))
         return
     if ce.total_vcpus - instance.itype.vcpus < ce.min_vcpus:
         return  # NOTE: the minvCpus floor keeps it; scale-in never shrinks an instance.

@@ -107,7 +107,7 @@ def _launchable_now(ce: ComputeEnvironment, options: list[TypeOption]) -> list[T
     prices change."""
     if not ce.provisioning.capped:
         return options
-    now = ce.env.now
+    now = ce.calendar.now
     launchable = [o for o in options if ce.provisioning.launchable(o.itype, now)]
     if len(launchable) < len(options):
         _wake_when_prices_change(ce)
@@ -116,10 +116,10 @@ def _launchable_now(ce: ComputeEnvironment, options: list[TypeOption]) -> list[T
 
 def _wake_when_prices_change(ce: ComputeEnvironment) -> None:
     """Ask for a pass at the next price change: a type over the cap now may fall under it."""
-    later = [t for t in ce.price_changes if t > ce.env.now]
+    later = [t for t in ce.price_changes if t > ce.calendar.now]
     if later and ce.price_wake_at != later[0]:
         ce.price_wake_at = later[0]
-        ce.env.call_later_daemon(later[0] - ce.env.now, ce.capacity_back, wakeup=True)
+        ce.calendar.call_later_daemon(later[0] - ce.calendar.now, ce.capacity_back, wakeup=True)
 
 
 def _capacity_available(ce: ComputeEnvironment, itype: InstanceType) -> bool:
@@ -127,13 +127,13 @@ def _capacity_available(ce: ComputeEnvironment, itype: InstanceType) -> bool:
     and the CE looks again when it is not."""
     if not ce.shortages:
         return True
-    now = ce.env.now
+    now = ce.calendar.now
     until = ce.shortages.refusal(itype, now)
     if until is None:
         return True
     ce.version += 1
     if until < math.inf:
-        ce.env.call_later_daemon(until - now, ce.capacity_back, wakeup=True)
+        ce.calendar.call_later_daemon(until - now, ce.capacity_back, wakeup=True)
     return False
 
 

@@ -80,7 +80,7 @@ def infrastructure_update(
     if terminate_jobs:
         end_retired(ce, retired, jobs)
     elif retired:
-        ce.env.call_later(timeout_s, partial(_time_up, ce, retired, jobs))
+        ce.calendar.call_later(timeout_s, partial(_time_up, ce, retired, jobs))
     ce.update_limits()  # NOTE: refills the floor with the new settings and asks for a pass
 
 
@@ -105,10 +105,10 @@ def _apply(ce: ComputeEnvironment, settings: NewSettings) -> None:
 
 def _schedule_new_price_changes(ce: ComputeEnvironment, times: list[float]) -> None:
     """Schedule the price changes of newly priced types (the old ones are scheduled)."""
-    known = set(ce.price_changes)
+    known, calendar = set(ce.price_changes), ce.calendar
     for at in times:
-        if at not in known and at > ce.env.now:
-            ce.env.call_later_daemon(at - ce.env.now, lambda _event: reclaims.on_price_change(ce))
+        if at not in known and at > calendar.now:
+            calendar.call_later_daemon(at - calendar.now, lambda _e: reclaims.on_price_change(ce))
     ce.price_changes = sorted(known | set(times))
 
 
@@ -124,7 +124,7 @@ def end_retired(ce: ComputeEnvironment, retired: list[Instance], jobs: Iterable[
     say), then terminate the instances."""
     if not retired:
         return
-    now = ce.env.now
+    now = ce.calendar.now
     hosts = set(retired)
     for job in [j for j in jobs if j.state in ON_AN_INSTANCE and j.instance in hosts]:
         assert job.instance is not None  # NOTE: placed, as its state says
