@@ -261,25 +261,40 @@ def test_chunks_last_about_chunk_s_and_shrink_to_a_fair_share_at_the_end():
     assert CHUNK_S == 0.25
     chunks = Chunks(list(range(100)))
     assert chunks.take(threads=2) == [0]  # nothing measured yet: one run
-    chunks.record(1, 0.01)  # 10 ms a run: 25 runs make 0.25 s, but the fair share is 99 // 4
+    chunks.record([0], 0.01)  # 10 ms a run: 25 runs make 0.25 s, but the fair share is 99 // 4
     assert chunks.take(threads=2) == list(range(1, 25))
-    chunks.record(24, 0.24)  # still 10 ms a run; 75 left: 75 // 4 = 18
+    chunks.record(list(range(1, 25)), 0.24)  # still 10 ms a run; 75 left: 75 // 4 = 18
     assert len(chunks.take(threads=2)) == 18
-    chunks.record(18, 1.8)  # now 43 runs in 2.05 s: round(0.25 × 43 / 2.05) = 5
-    assert len(chunks.take(threads=2)) == 5
+    chunks.record(list(range(25, 43)), 1.8)  # the latest chunk: 0.1 s a run, so 0.25 s is 2 runs
+    assert len(chunks.take(threads=2)) == 2
+    chunks.record([43, 44], 0.05)  # 25 ms a run again: 10 runs (55 left: 55 // 4 = 13)
     sizes = []
     while taken := chunks.take(threads=2):
         sizes.append(len(taken))
-    # 52 left: 5 while left // 4 ≥ 5 (52 … 22), then 17 // 4, 13 // 4, 10 // 4, 8 // 4, then 1s
-    assert sizes == [5] * 7 + [4, 3, 2, 2] + [1] * 6 and chunks.taken == 100
+    # 55 left: 10 while left // 4 ≥ 10 (55, 45), then 35 // 4, 27 // 4, 21 // 4, …, then 1s
+    assert sizes == [10, 10, 8, 6, 5, 4, 3, 2] + [1] * 7 and chunks.taken == 100
 
 
 def test_the_pools_chunks_are_shorter_and_sized_the_same_way():
     assert POOL_CHUNK_S == 0.1
     chunks = Chunks(list(range(100)), POOL_CHUNK_S)
     assert chunks.take(threads=2) == [0]
-    chunks.record(1, 0.01)  # 10 ms a run: 10 runs make 0.1 s (the fair share is 99 // 4 = 24)
+    chunks.record([0], 0.01)  # 10 ms a run: 10 runs make 0.1 s (the fair share is 99 // 4 = 24)
     assert chunks.take(threads=2) == list(range(1, 11))
+
+
+def test_a_chunk_never_spans_two_points_and_each_point_is_measured_on_its_own():
+    tasks = ["fast"] * 50 + ["slow"] * 50
+    chunks = Chunks(tasks, POOL_CHUNK_S, group=lambda task: task)
+    assert chunks.take(threads=2) == [0]
+    chunks.record([0], 0.001)  # 1 ms a run: 100 runs would make 0.1 s; 24 is the fair share
+    assert chunks.take(threads=2) == list(range(1, 25))
+    chunks.record(list(range(1, 25)), 0.024)
+    assert chunks.take(threads=2) == list(range(25, 43))  # 75 left: the fair share, 18
+    assert chunks.take(threads=2) == list(range(43, 50))  # 14 due, cut where the point ends
+    assert chunks.take(threads=2) == [50]  # the slow point: one run first, however fast the last
+    chunks.record([50], 2.0)  # 2 s a run: every chunk of it is one run
+    assert chunks.take(threads=2) == [51] and chunks.size(threads=2) == 1
 
 
 def test_warm_up_imports_while_other_processes_run_and_is_joined(tmp_path, monkeypatch):

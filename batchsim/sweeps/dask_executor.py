@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from batchsim.api import package_version
 from batchsim.errors import DaskClusterLost, DaskUnavailable
-from batchsim.sweeps.chunks import Chunks, run_chunk
+from batchsim.sweeps.chunks import Chunks, point_of, run_chunk
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -214,14 +214,14 @@ def _drain(client: Any, function: Callable, tasks: Sequence) -> Iterator[tuple[i
     """
     from distributed import as_completed
 
-    chunks, pending = Chunks(tasks), dict[Any, list[int]]()
+    chunks, pending = Chunks(tasks, group=point_of), dict[Any, list[int]]()
     finished = as_completed()
     try:
         _top_up(client, function, chunks, pending, finished)
         for future in finished:
             indices = pending.pop(future)
             results, busy_s = future.result()
-            chunks.record(len(indices), busy_s)
+            chunks.record(indices, busy_s)
             _top_up(client, function, chunks, pending, finished)  # NOTE: before the caller's work
             yield from zip(indices, results, strict=True)
     finally:

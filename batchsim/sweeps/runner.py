@@ -26,7 +26,7 @@ from typing import Any, Protocol, TextIO, TypeVar
 
 from batchsim.errors import ScenarioError
 from batchsim.scenario.schema import Scenario
-from batchsim.sweeps.chunks import POOL_CHUNK_S, Chunks, run_chunk
+from batchsim.sweeps.chunks import POOL_CHUNK_S, Chunks, point_of, run_chunk
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -126,7 +126,7 @@ class LocalPool:
         """Yield ``(index, function(task))`` as the processes finish them."""
         import batchsim.api  # noqa: F401  NOTE: loaded once here, so forked workers inherit it
 
-        chunks = Chunks(tasks, POOL_CHUNK_S)
+        chunks = Chunks(tasks, POOL_CHUNK_S, group=point_of)
         with ProcessPoolExecutor(max_workers=min(self.workers, max(len(tasks), 1))) as pool:
             running: dict[Future, list[int]] = {}
             try:
@@ -142,8 +142,9 @@ class LocalPool:
             finished: list[tuple[int, Any]] = []
             for future in sorted(done, key=lambda f: running[f][0]):
                 results, busy_s = future.result()
-                chunks.record(len(results), busy_s)
-                finished += zip(running.pop(future), results, strict=True)
+                indices = running.pop(future)
+                chunks.record(indices, busy_s)
+                finished += zip(indices, results, strict=True)
             self._top_up(pool, function, chunks, running)  # NOTE: before the caller's work
             yield from finished
 
