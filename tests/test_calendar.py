@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 import simpy
+from conftest import REPO
 
+import batchsim
 from batchsim.engine.env import BatchEnv
 
 
@@ -95,3 +97,17 @@ def test_a_horizon_cuts_the_run_and_the_clock_reads_it():
 def _ticks(env: BatchEnv, every_s: float):
     while True:
         yield env.timeout(every_s)
+
+
+def test_the_clock_is_a_float_from_the_start_as_in_the_compiled_build(tmp_path):
+    env = BatchEnv(1)
+    assert type(env.now) is float and type(env.calendar.now) is float
+    # every instance of a minvCpus floor launches at t = 0: the column must read 0.0, not 0
+    scenario = batchsim.load_scenario(
+        REPO / "scenarios" / "quickstart.yaml",
+        ["computeEnvironments[0].computeResources.minvCpus=64"],
+    )
+    batchsim.simulate(scenario).write(tmp_path, events=False, aws_json=False)
+    rows = (tmp_path / "instances.csv").read_text().splitlines()
+    column = rows[0].split(",").index("launchedAt")
+    assert {row.split(",")[column] for row in rows[1:]} == {"0.0"}

@@ -47,7 +47,9 @@ class BatchEnv(simpy.Environment):
 
     @_now.setter
     def _now(self, value: float) -> None:
-        self.calendar.now = value
+        # NOTE: float() because SimPy starts its clock at the int 0: an int clock would write
+        # "0" where the compiled build (a float slot) writes "0.0"
+        self.calendar.now = float(value)
 
     def schedule(self, event: Event, priority: EventPriority = NORMAL, delay: SimTime = 0) -> None:
         """Put a SimPy event on the calendar's heap, ``delay`` seconds from now (SimPy's
