@@ -30,6 +30,9 @@ class JobState(StrEnum):
 
 
 TERMINAL_STATES = frozenset({JobState.SUCCEEDED, JobState.FAILED})
+MISCONFIGURATION = "MISCONFIGURATION:"
+"""How AWS's statusReason of a job that can never be placed begins (the scheduler marks such
+lines; a run's report counts the jobs left with it)."""
 
 
 class Outcome(StrEnum):

@@ -62,7 +62,7 @@ def entry_shapes(model: Model, scenario: Scenario) -> list[EntryShape]:
     for index, entry in enumerate(scenario.workload):
         definition = definitions[definition_name(entry.submit.jobDefinition)]
         # NOTE: the engine's own multi-node shape (node type, allocatable memory, node count).
-        shape = model._multinode_shape(definition, entry) or resolve_shape(definition, entry)
+        shape = model.node_shape_of(definition, entry) or resolve_shape(definition, entry)
         item = EntryShape(index, entry.name, entry.submit.jobQueue, shape)
         shapes += _trace_shapes(model, scenario, item) if entry.trace is not None else [item]
     return shapes

@@ -16,10 +16,9 @@ from batchsim.engine.compute import INSUFFICIENT_CAPACITY
 from batchsim.engine.lifecycle import Lifecycle
 from batchsim.engine.queue import COMPUTE_ENVIRONMENT_MAX_RESOURCE
 from batchsim.engine.waits import WaitLog, fair_cause, wait_cause
-from batchsim.records import WaitCause
+from batchsim.records import MISCONFIGURATION, WaitCause
 
 CAPACITY = "CAPACITY:"
-MISCONFIGURATION = "MISCONFIGURATION:"
 
 if TYPE_CHECKING:
     from batchsim.engine.blocked import BlockedHeads

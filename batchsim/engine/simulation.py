@@ -115,7 +115,7 @@ class Model:
         for entry in self.scenario.workload:
             definition = definitions[definition_name(entry.submit.jobDefinition)]
             fair = self.queues[entry.submit.jobQueue].fair
-            shape = self._multinode_shape(definition, entry)
+            shape = self.node_shape_of(definition, entry)
             needs = self.consumables.needs_of(definition, entry) if self.consumables else None
             spec = build_job_spec(self.env, entry, definition, shape, fair, needs)
             if entry.trace is not None:
@@ -143,9 +143,10 @@ class Model:
         self.traces[entry.name] = replay.counts
         replay.start()
 
-    def _multinode_shape(self, definition, entry) -> Shape | None:
-        """The shape of a multi-node parallel job, its SubmitJob's nodeOverrides.numNodes
-        applied (None for a container job)."""
+    def node_shape_of(self, definition, entry) -> Shape | None:
+        """The shape of ``entry``'s jobs when ``definition`` is a multi-node parallel job: its
+        nodes, the SubmitJob's nodeOverrides.numNodes applied, each a whole instance of the
+        node type (None for a container job). The doctor asks it, so both agree."""
         if definition.type != "multinode":
             return None
         name = node_instance_type(definition)

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-NEVER_RUNS = "MISCONFIGURATION:"
-"""AWS's statusReason family for a job that waits on a limit, not on capacity: no compute
-environment of its queue can ever place it until the configuration changes."""
+from batchsim.records import MISCONFIGURATION
 
 
 def never_ran(jobs: pd.DataFrame) -> list[tuple[str, int]]:
@@ -17,7 +15,7 @@ def never_ran(jobs: pd.DataFrame) -> list[tuple[str, int]]:
     if jobs.empty:
         return []
     reasons = jobs["statusReason"].where(jobs["status"] == "RUNNABLE")
-    stuck = reasons[reasons.str.startswith(NEVER_RUNS, na=False)]
+    stuck = reasons[reasons.str.startswith(MISCONFIGURATION, na=False)]
     counts = stuck.value_counts()
     return sorted(((str(r), int(n)) for r, n in counts.items()), key=lambda p: (-p[1], p[0]))
 
