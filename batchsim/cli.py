@@ -64,14 +64,10 @@ def build_parser() -> argparse.ArgumentParser:
         "-o", "--output", default=None, help="output folder (default: out/<scenario name>)"
     )
     run.add_argument("--seed", type=_seed, default=None, help="override simulation.seed (≥ 0)")
-    events = run.add_mutually_exclusive_group()
-    events.add_argument(
-        "--events", dest="events", action="store_true", default=None,
-        help="write events.jsonl even for a run with over 1,000,000 events (~2.5 KB per job)",
-    )  # fmt: skip
-    events.add_argument(
-        "--no-events", dest="events", action="store_false",
-        help="do not write events.jsonl (default: written up to 1,000,000 events)",
+    _add_switch(
+        run, "events",
+        "write events.jsonl even for a run with over 1,000,000 events (~2.5 KB per job)",
+        "do not write events.jsonl (default: written up to 1,000,000 events)",
     )  # fmt: skip
     _add_aws_json(run)
     run.add_argument(
@@ -232,15 +228,20 @@ def _add_plan(commands) -> None:
     _add_set(plan)
 
 
+def _add_switch(parser: argparse.ArgumentParser, name: str, on: str, off: str) -> None:
+    """Add ``--NAME`` / ``--no-NAME`` (help ``on`` / ``off``), setting ``NAME`` (dashes as
+    underscores) to True / False, None when neither is given (the default by run size)."""
+    dest = name.replace("-", "_")
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(f"--{name}", dest=dest, action="store_true", default=None, help=on)
+    group.add_argument(f"--no-{name}", dest=dest, action="store_false", help=off)
+
+
 def _add_aws_json(run: argparse.ArgumentParser) -> None:
-    aws = run.add_mutually_exclusive_group()
-    aws.add_argument(
-        "--aws-json", dest="aws_json", action="store_true", default=None,
-        help="write jobs.json (DescribeJobs shape) even for a run of over 250,000 jobs",
-    )  # fmt: skip
-    aws.add_argument(
-        "--no-aws-json", dest="aws_json", action="store_false",
-        help="do not write jobs.json (default: written up to 250,000 jobs)",
+    _add_switch(
+        run, "aws-json",
+        "write jobs.json (DescribeJobs shape) even for a run of over 250,000 jobs",
+        "do not write jobs.json (default: written up to 250,000 jobs)",
     )  # fmt: skip
     run.add_argument(
         "--start-time", type=_start_time, default=None, metavar="WHEN",

@@ -7,7 +7,6 @@ metrics and files is the job of :mod:`batchsim.results`.
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from batchsim.catalog import load_catalog
@@ -75,11 +74,10 @@ class Model:
 
     def _trace_jobs(self, scenario: Scenario) -> dict[str, TraceJobs]:
         """The jobs of every trace entry (read by the loader already: cached)."""
-        from batchsim.scenario.trace_jobs import load_trace_jobs  # NOTE: loads pandas: late
+        from batchsim.scenario.trace_jobs import entry_trace_jobs  # NOTE: loads pandas: late
 
-        folder = Path(scenario.base_dir) if scenario.base_dir is not None else None
         return {
-            entry.name: load_trace_jobs(entry.trace, folder, entry.submit.jobQueue)
+            entry.name: entry_trace_jobs(scenario, entry)
             for entry in scenario.workload
             if entry.trace is not None
         }

@@ -147,9 +147,8 @@ class JobFacts:
         trace job its own record's (jobId: the job the replay submitted for the named one)."""
         if self.entry.trace is None:
             return [(d.jobId, d.type) for d in self.entry.submit.dependsOn]
-        pairs = trace_depends_on(self.run.scenario, self.entry).get(self.trace_number, [])
         submitted = set(self.run.jobs["jobId"])
-        return [(j, t) for j, t in pairs if j is None or j.split(":")[0] in submitted]
+        return trace_depends_on(self.run.scenario, self.entry, submitted).get(self.trace_number, [])
 
     @cached_property
     def trace_number(self) -> int:

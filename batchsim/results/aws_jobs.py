@@ -145,12 +145,8 @@ def _entry_extras(
     for entry in scenario.workload:
         if entry.trace is not None:
             extras[entry.name]["traceDependsOn"] = {
-                number: [
-                    _pair(job_id, kind)
-                    for job_id, kind in pairs
-                    if job_id is None or job_id.split(":")[0] in submitted
-                ]
-                for number, pairs in trace_depends_on(scenario, entry).items()
+                number: [_pair(job_id, kind) for job_id, kind in pairs]
+                for number, pairs in trace_depends_on(scenario, entry, submitted).items()
             }
     return extras
 

@@ -4,13 +4,11 @@ submitted, and its queue waits per job queue (one line per queue, never one per 
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from batchsim.errors import TraceError
 from batchsim.results.formats import format_duration, markdown_table
-from batchsim.scenario.trace_jobs import trace_path
-from batchsim.scenario.traces import read_trace
+from batchsim.scenario.trace_jobs import entry_trace_jobs
 
 if TYPE_CHECKING:
     from batchsim.results.run_result import RunResult
@@ -54,10 +52,8 @@ def trace_section(result: RunResult) -> list[str]:
 
 def _header(scenario: Scenario, entry: WorkloadEntry) -> list[str]:
     """The trace's header metadata as a table (nothing when it has none or cannot be read)."""
-    assert entry.trace is not None  # NOTE: only called for trace entries
-    base = Path(scenario.base_dir) if scenario.base_dir is not None else None
     try:
-        metadata = read_trace(trace_path(entry.trace, base), entry.trace.format).metadata
+        metadata = entry_trace_jobs(scenario, entry).metadata
     except TraceError:
         return []  # NOTE: the file moved since the run; the counts below still stand
     if not metadata:

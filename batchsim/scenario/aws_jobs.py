@@ -183,7 +183,6 @@ def _table(path: Path, jobs: list[dict]) -> TraceTable:
             "queue": np.array([_name(job.get("jobQueue")) for _, job in rows], dtype=str),
             "user": np.array([str(job.get("shareIdentifier") or "") for _, job in rows], dtype=str),
         },
-        metadata={"records": str(len(jobs))},
         array_parents=len(skipped_parents),
         links=_links(path, jobs, ids, order, claimed, sizes, live),
         record_counts={"records": len(jobs), "duplicates": live.count(False)},

@@ -103,8 +103,8 @@ def trace_jobs(
             lines = np.full(len(children.run_time), table.lines[rows[position]])
             _bounded(where, lines, children.run_time, "array child's run time after runtimeScale")
     if table.record_counts is not None:  # NOTE: DescribeJobs: the same keys, links or not
-        counts.update(table.record_counts, arrays=0, dependencies_outside=0)
-        counts["children_without_run_time"] = 0
+        zeros = {"arrays": 0, "dependencies_outside": 0, "children_without_run_time": 0}
+        counts.update(table.record_counts, **zeros)
         counts.update(linked.counts if linked is not None else {})
     return TraceJobs(
         submit_at=submit_at,
@@ -194,25 +194,37 @@ def load_trace_jobs(source: TraceSource, base_dir: Path | None, queue: str) -> T
     return trace_jobs(source, table, queue, path)
 
 
-def trace_depends_on(
-    scenario: Scenario, entry: WorkloadEntry
-) -> dict[int, list[tuple[str | None, str | None]]]:
-    """The ``dependsOn`` (jobId, type) pairs the replay of trace ``entry`` gave its jobs, by job
-    number (the ``N`` of job id ``<entry>-N``); empty for a trace with no dependencies."""
+def entry_trace_jobs(scenario: Scenario, entry: WorkloadEntry) -> TraceJobs:
+    """The jobs trace ``entry`` of ``scenario`` submits (its path from the scenario's folder,
+    unmapped jobs to its SubmitJob's queue); see :func:`load_trace_jobs`."""
     assert entry.trace is not None  # NOTE: callers ask for trace entries only
     base = Path(scenario.base_dir) if scenario.base_dir is not None else None
-    linked = load_trace_jobs(entry.trace, base, entry.submit.jobQueue).linked
+    return load_trace_jobs(entry.trace, base, entry.submit.jobQueue)
+
+
+def trace_depends_on(
+    scenario: Scenario, entry: WorkloadEntry, submitted: set[str]
+) -> dict[int, list[tuple[str | None, str | None]]]:
+    """The ``dependsOn`` (jobId, type) pairs the replay of trace ``entry`` gave its jobs, by job
+    number (the ``N`` of job id ``<entry>-N``), naming only jobs in ``submitted`` (a run's
+    top-level job ids: a job skipped as unplaceable was never submitted)."""
+    linked = entry_trace_jobs(scenario, entry).linked
     if linked is None:
         return {}
-    return {p + 1: depends_on(entry.name, linked, p) for p in linked.links}
+    return {
+        p + 1: [
+            (job_id, kind)
+            for job_id, kind in depends_on(entry.name, linked, p)
+            if job_id is None or job_id.split(":")[0] in submitted
+        ]
+        for p in linked.links
+    }
 
 
 def trace_failed(scenario: Scenario, entry: WorkloadEntry, number: int, index: int | None) -> bool:
     """Whether trace ``entry``'s job number ``number`` (its array child ``index``, if given)
     is one the trace records as failed, which the replay ends as it ended."""
-    assert entry.trace is not None  # NOTE: callers ask for trace entries only
-    base = Path(scenario.base_dir) if scenario.base_dir is not None else None
-    jobs = load_trace_jobs(entry.trace, base, entry.submit.jobQueue)
+    jobs = entry_trace_jobs(scenario, entry)
     position = number - 1
     children = jobs.linked.children.get(position) if jobs.linked is not None else None
     if children is not None and index is not None:
