@@ -20,6 +20,18 @@ def package_version() -> str:
         return "0+unknown"
 
 
+def engine_build() -> str:
+    """Say which build of the engine is imported: "compiled with mypyc" (a wheel built by
+    ``pip install .``) or "pure Python" (an editable install, a checkout, or a fallback build)."""
+    import batchsim.engine.calendar
+
+    return (
+        "pure Python"
+        if batchsim.engine.calendar.__file__.endswith(".py")
+        else "compiled with mypyc"
+    )
+
+
 def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Scenario:
     """Read and validate a scenario file; raise ScenarioError listing every problem found."""
     from batchsim.scenario.loader import load_scenario as _load

@@ -730,9 +730,9 @@ def main(
     except SystemExit as exit_:  # argparse already printed its message
         return ExitStatus.SUCCESS if exit_.code == 0 else ExitStatus.INVALID_SCENARIO
     if args.version:
-        from batchsim.api import package_version
+        from batchsim.api import engine_build, package_version
 
-        out.write(f"batchsim {package_version()}\n")
+        out.write(f"batchsim {package_version()} (engine: {engine_build()})\n")
         return ExitStatus.SUCCESS
     if args.command is None:
         parser.print_help(out)

@@ -5,6 +5,14 @@ from __future__ import annotations
 import ast
 import copy
 import io
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -131,3 +139,55 @@ def imported_modules(tree: ast.AST) -> list[str]:
             names.append(node.module)
             names.extend(f"{node.module}.{alias.name}" for alias in node.names)
     return names
+
+
+@dataclass
+class BackgroundBuild:
+    """The wheel build of ``tests/compiled_build.py``, running while the rest of the suite does."""
+
+    folder: Path
+    """Where it writes ``site/``, ``build.json`` and ``equivalence.json``."""
+    process: subprocess.Popen
+    """The background process (``python3 tests/compiled_build.py folder``)."""
+
+    def result(self, name: str, timeout_s: float = 1800) -> dict:
+        """Wait for the process; return the JSON file ``name`` it wrote (``{}`` if it wrote none)."""
+        self.process.wait(timeout=timeout_s)
+        path = self.folder / name
+        return json.loads(path.read_text()) if path.exists() else {}
+
+
+BACKGROUND_BUILD = pytest.StashKey[BackgroundBuild]()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Put the compiled build's tests last and start their build now, so it overlaps the rest."""
+    late = [item for item in items if item.path.name == "test_compiled_build.py"]
+    needs_build = [item for item in late if "background_build" in getattr(item, "fixturenames", ())]
+    if not late:
+        return
+    items[:] = [item for item in items if item not in late] + late
+    if needs_build:
+        folder = Path(tempfile.mkdtemp(prefix="batchsim-wheel-"))
+        script = Path(__file__).with_name("compiled_build.py")
+        log = (folder / "background.log").open("w")
+        process = subprocess.Popen(
+            [sys.executable, str(script), str(folder)], stdout=log, stderr=log
+        )
+        config.stash[BACKGROUND_BUILD] = BackgroundBuild(folder, process)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Stop the background build if the suite ended first; remove its folder."""
+    build = config.stash.get(BACKGROUND_BUILD, None)
+    if build is not None:
+        if build.process.poll() is None:
+            os.killpg(build.process.pid, signal.SIGKILL)
+            build.process.wait()
+        shutil.rmtree(build.folder, ignore_errors=True)
+
+
+@pytest.fixture
+def background_build(request: pytest.FixtureRequest) -> BackgroundBuild:
+    """The wheel build started at collection (see :func:`pytest_collection_modifyitems`)."""
+    return request.config.stash[BACKGROUND_BUILD]
