@@ -2,6 +2,7 @@
 
     python benchmarks/aws_json.py                    # 100k jobs, 3 repeats, off/on interleaved
     python benchmarks/aws_json.py --jobs 1e6 --repeats 1
+    python benchmarks/aws_json.py --pythonpath /tmp/copy   # a copy, not the installed batchsim
 
 Shape (a) of benchmarks/shapes.py (as ``endtoend.py``). Each case runs in a fresh interpreter and
 reports CPU seconds (``time.process_time``) of ``simulate()``, of ``RunResult.write`` (without
@@ -24,9 +25,9 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-for path in (str(ROOT), str(HERE)):
-    if path not in sys.path:
-        sys.path.insert(0, path)
+from measured_build import select  # noqa: E402
+
+PYTHONPATH = select(sys.argv)  # NOTE: the installed batchsim, or --pythonpath DIR's
 
 TAG = "AWS-JSON-RESULT "
 
@@ -68,6 +69,7 @@ def one_case(jobs: int, aws: bool) -> dict:
 def spawn(jobs: int, aws: bool) -> dict:
     """Run :func:`one_case` in a fresh interpreter."""
     command = [sys.executable, __file__, "--case", "on" if aws else "off", "--jobs", str(jobs)]
+    command += ["--pythonpath", PYTHONPATH] if PYTHONPATH else []
     done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, check=True)
     line = next(x for x in done.stdout.splitlines() if x.startswith(TAG))
     return json.loads(line[len(TAG) :])
@@ -79,6 +81,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=lambda s: int(float(s)), default=100_000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--case", choices=("off", "on"), help="run one case here")
+    parser.add_argument("--pythonpath", help="measure the batchsim in this folder (a built copy)")
     args = parser.parse_args()
     if args.case:
         print(TAG + json.dumps(one_case(args.jobs, args.case == "on")), flush=True)

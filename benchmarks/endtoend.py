@@ -4,6 +4,7 @@
     python benchmarks/endtoend.py --sizes 1e5 --repeats 1  # one size, once
     python benchmarks/endtoend.py --run-args=--events      # pass flags to `batchsim run`
     python benchmarks/endtoend.py --case outputs --jobs 100000 [--profile]   # one case, here
+    python benchmarks/endtoend.py --pythonpath /tmp/copy    # a copy built by pip install --target
 
 The workload is shape (a) of benchmarks/shapes.py, the light M/M/c (c = 64, ρ = 0.85, mean 60 s). Cases, each
 in a fresh interpreter, interleaved per repeat:
@@ -14,7 +15,9 @@ in a fresh interpreter, interleaved per repeat:
 - ``outputs``: ``simulate()``, then ``write_outputs`` with each file's writer wrapped in a timer
   (the instrumentation lives here, not in the product), to see where the output time goes.
 
-Results: a Markdown table on stdout and ``benchmarks/results/endtoend.json``.
+It measures the installed batchsim (``benchmarks/measured_build.py``: the compiled wheel after
+``pip install .``), or the copy named by ``--pythonpath``. Results: a Markdown table on stdout
+and ``benchmarks/results/endtoend.json``.
 """
 
 from __future__ import annotations
@@ -31,11 +34,11 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-for path in (str(ROOT), str(HERE)):
-    if path not in sys.path:
-        sys.path.insert(0, path)  # this checkout's batchsim; shapes.py beside this file
-
+from measured_build import child_env, describe, select  # noqa: E402
 from shapes import SHAPES  # noqa: E402
+
+# NOTE: before batchsim is imported: the installed build, or a copy named by --pythonpath
+PYTHONPATH = select(sys.argv)
 
 CASES = ("simulate", "run", "outputs")
 RESULT_TAG = "E2E-RESULT "
@@ -67,7 +70,8 @@ def case_run(scenario: Path, folder: Path, args) -> dict:
     command = [sys.executable, "-m", "batchsim", "run", str(scenario), "-o", str(folder)]
     command += ["--quiet", *args.run_args]
     started = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+    done = subprocess.run(command, capture_output=True, text=True, cwd=folder.parent,
+                          env=child_env(PYTHONPATH))  # fmt: skip
     wall = time.perf_counter() - started
     if done.returncode != 0:
         raise RuntimeError(f"batchsim run failed ({done.returncode}):\n{done.stderr[-3000:]}")
@@ -97,7 +101,8 @@ def case_outputs(scenario: Path, folder: Path, args) -> dict:
 
         setattr(writer, name, timed)
     started = time.perf_counter()
-    _profiled(lambda: result.write(folder, events=args.events), args.profile)
+    # NOTE: one worker, so that every file is written here, where its timer is
+    _profiled(lambda: result.write(folder, events=args.events, workers=1), args.profile)
     total = time.perf_counter() - started
     return {"wall_s": total, "simulate_s": result.wall_time_s, "files_s": files}
 
@@ -134,6 +139,7 @@ def spawn(case: str, jobs: int, args) -> dict:
     command = [sys.executable, str(Path(__file__).resolve()), "--case", case, "--jobs", str(jobs)]
     command += [f"--run-args={a}" for a in args.run_args]
     command += [] if args.events else ["--no-events"]
+    command += ["--pythonpath", PYTHONPATH] if PYTHONPATH else []
     done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
     for line in done.stdout.splitlines():
         if line.startswith(RESULT_TAG):
@@ -194,6 +200,7 @@ def table(rows: list[dict]) -> str:
 
 def run_all(args) -> None:
     """Every (repeat, N, case) in a fresh process; print the table, save the JSON."""
+    print(f"measuring {describe()}", file=sys.stderr, flush=True)
     runs = []
     for repeat in range(args.repeats):
         for n in args.sizes:
@@ -205,7 +212,10 @@ def run_all(args) -> None:
     print(table(rows))
     output = Path(args.output)
     output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps({"runs": runs, "summary": rows}, indent=2) + "\n")
+    info = {"batchsim": describe(), "pythonpath": PYTHONPATH}
+    output.write_text(
+        json.dumps({"runs": runs, "summary": rows, "measured": info}, indent=2) + "\n"
+    )
 
 
 def parse_args(argv=None):
@@ -230,6 +240,9 @@ def parse_args(argv=None):
         "--no-events", dest="events", action="store_false", help="outputs: skip events"
     )
     parser.add_argument("--output", default=str(HERE / "results" / "endtoend.json"))
+    parser.add_argument(
+        "--pythonpath", help="measure the batchsim in this folder (e.g. a built copy)"
+    )
     return parser.parse_args(argv)
 
 

@@ -26,14 +26,10 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))  # use the checkout's batchsim even when it is not installed
-if "--pythonpath" in sys.argv[:-1]:
-    # NOTE: read before argparse, since batchsim is imported below: a compiled copy goes first
-    PYTHONPATH = str(Path(sys.argv[sys.argv.index("--pythonpath") + 1]).resolve())
-    sys.path.insert(0, PYTHONPATH)
-else:
-    PYTHONPATH = None
+from measured_build import describe, engine_compiled, select  # noqa: E402
+
+# NOTE: before batchsim is imported below: the installed build, or a copy named by --pythonpath
+PYTHONPATH = select(sys.argv)
 
 from cases import CASE_FUNCS  # noqa: E402  (after the path set-up above)
 from report import BASELINE, markdown, summarize, theory  # noqa: E402
@@ -66,13 +62,6 @@ def run_one_case(args) -> None:
         compiled=engine_compiled(),
     )
     print(RESULT_TAG + json.dumps(out), flush=True)
-
-
-def engine_compiled() -> bool:
-    """Whether the batchsim engine imported here is the mypyc-compiled one (setup.py)."""
-    import batchsim.engine.env
-
-    return not batchsim.engine.env.__file__.endswith(".py")
 
 
 # ------------------------------------------------------------------------------------ driver
@@ -150,6 +139,8 @@ def plan(args) -> list[tuple[int, str, int, str]]:
 def run_all(args) -> None:
     """Driver mode: every shape × size × case × repeat in fresh interpreters; print and save."""
     info = machine_info()
+    info["batchsim"] = describe()
+    print(f"measuring {info['batchsim']}", file=sys.stderr, flush=True)
     runs = []
     for n, key, repeat, case in plan(args):
         result = spawn(key, case, n, args.seed + repeat, args) | {"repeat": repeat}

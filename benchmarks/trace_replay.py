@@ -32,9 +32,10 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-for path in (str(ROOT), str(ROOT / "tests")):
-    if path not in sys.path:
-        sys.path.insert(0, path)
+sys.path.insert(1, str(ROOT / "tests"))  # fcfs_reference.py
+from measured_build import child_env, select  # noqa: E402
+
+PYTHONPATH = select(sys.argv)  # NOTE: the installed batchsim, or --pythonpath DIR's
 
 TRACES = {
     "KTH-SP2": ("KTH-SP2-1996-2.1-cln.swf.gz", 100),
@@ -77,7 +78,7 @@ def case_run(scenario: Path) -> dict:
         started = time.perf_counter()
         subprocess.run(
             [sys.executable, "-m", "batchsim", "run", str(scenario), "-o", out, "--quiet"],
-            check=True, cwd=ROOT,
+            check=True, cwd=out, env=child_env(PYTHONPATH),
         )  # fmt: skip
         wall = time.perf_counter() - started
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -91,7 +92,8 @@ def case_run(scenario: Path) -> dict:
 def in_child(case: str, scenario: Path) -> dict:
     """Run one case in a fresh interpreter and return its result."""
     done = subprocess.run(
-        [sys.executable, __file__, "--child", case, str(scenario)],
+        [sys.executable, __file__, "--child", case, str(scenario)]
+        + (["--pythonpath", PYTHONPATH] if PYTHONPATH else []),
         check=True, capture_output=True, text=True, cwd=ROOT,
     )  # fmt: skip
     line = next(line for line in done.stdout.splitlines() if line.startswith(TAG))
@@ -169,6 +171,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--pythonpath", help="measure the batchsim in this folder (a built copy)")
     args = parser.parse_args()
     if args.child:
         case, scenario = args.child

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import os
 import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -87,8 +88,14 @@ def test_interrupted_write_leaves_the_previous_run_untouched(scenario_file, tmp_
     cli("run", str(scenario_file), "-o", str(folder))
     before = {n: (folder / n).read_bytes() for n in names(folder)}
 
+    command = os.getpid()
+
     def killed(_result):
-        signal.raise_signal(signal.SIGTERM)  # the CLI's handler turns it into Interrupted
+        # NOTE: SIGTERM for the command's process, as `kill` sends it; its handler turns it into
+        # Interrupted there. This may run in a forked writer (batchsim/results/forked.py), which
+        # the command then kills while it waits here.
+        os.kill(command, signal.SIGTERM)
+        time.sleep(30)
 
     monkeypatch.setattr(writer, "render_report", killed)
     status, _, err = cli("run", str(scenario_file), "-o", str(folder), "--seed", "9")

@@ -97,6 +97,7 @@ class RunResult:
         aws_json: bool | None = None,
         start_time: datetime | None = None,
         findings: Sequence[object] | None = None,
+        workers: int | None = None,
     ) -> list[Path]:
         """Write every output file into ``directory`` (created if needed); return their paths.
 
@@ -107,11 +108,12 @@ class RunResult:
         writes or leaves out ``jobs.json`` (DescribeJobs shape) likewise, None by run size;
         its epoch milliseconds count from ``start_time`` (default 2026-01-01T00:00Z).
         ``findings`` (``batchsim.doctor.diagnose``'s, say) become report.html's "Doctor's
-        findings"; None leaves that section out.
+        findings"; None leaves that section out. ``workers`` processes write files side by
+        side (``batchsim.results.forked``); None uses the cores available where forking is safe.
         """
         from batchsim.results.writer import write_outputs
 
         return write_outputs(
             self, Path(directory), events=events, replace=replace, progress=progress,
-            aws_json=aws_json, start_time=start_time, findings=findings,
+            aws_json=aws_json, start_time=start_time, findings=findings, workers=workers,
         )  # fmt: skip

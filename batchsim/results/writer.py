@@ -13,12 +13,13 @@ import csv
 import json
 import math
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
+from functools import partial
 from itertools import islice
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 import orjson
@@ -28,9 +29,10 @@ from batchsim.gc_pause import paused_gc
 from batchsim.results.aws_jobs import epoch_ms_of, jobs_json_chunks
 from batchsim.results.events import run_event_lines
 from batchsim.results.folder import staged_folder
+from batchsim.results.forked import Task, run_tasks
 from batchsim.results.html import png_bytes
 from batchsim.results.html_report import max_vcpus, render_html
-from batchsim.results.plots import standard_figures
+from batchsim.results.plots import FILENAMES, standard_figures
 from batchsim.results.report import render_report
 from batchsim.scenario.loader import resolved_yaml
 
@@ -247,6 +249,7 @@ def write_outputs(
     aws_json: bool | None = None,
     start_time: datetime | None = None,
     findings: Sequence[object] | None = None,
+    workers: int | None = None,
 ) -> list[Path]:
     """Write every output file of ``result`` into ``directory``, all or nothing.
 
@@ -267,7 +270,7 @@ def write_outputs(
     with_aws = aws_json_by_default(result) if aws_json is None else aws_json
     start_ms = epoch_ms_of(start_time) if with_aws else None
     with staged_folder(directory, replace) as staging:
-        files = _write_files(result, staging, with_events, progress, start_ms, findings)
+        files = _write_files(result, staging, with_events, progress, start_ms, findings, workers)
         names = [path.name for path in files]
     return [Path(directory) / name for name in names]
 
@@ -279,32 +282,79 @@ def _write_files(
     progress: Progress | None,
     start_ms: int | None = None,
     findings: Sequence[object] | None = None,
+    workers: int | None = None,
 ) -> list[Path]:
-    written = []
-    for name in TABLES:
-        _phase(progress, f"writing {name}.csv")
-        written.append(write_csv(directory / f"{name}.csv", getattr(result, name)))
-    if start_ms is not None:
-        _phase(progress, "writing jobs.json")
-        chunks = jobs_json_chunks(result.jobs, result.attempts, result.scenario, start_ms)
-        written.append(write_chunks(directory / "jobs.json", chunks))
-    if result.scenario.consumableResources:
-        written.append(write_csv(directory / "consumables.csv", result.consumables))
-    if events:
-        _phase(progress, "writing events.jsonl")
-        stream = run_event_lines(result.jobs, result.attempts, result.instances, result.blocked)
-        written.append(write_events(directory / "events.jsonl", stream))
-    _phase(progress, "writing plots and report")
-    written.append(write_text(directory / "scenario.resolved.yaml", resolved_yaml(result.scenario)))
-    figures = standard_figures(result.timeline, result.attempts, max_vcpus(result))
-    images = {name: write_png(directory / name, f).read_bytes() for name, f in figures.items()}
-    written += [directory / name for name in images]
-    written.append(write_text(directory / "report.md", render_report(result)))
-    written.append(write_text(directory / "report.html", render_html(result, images, findings)))
+    tasks, written = _file_tasks(result, directory, events, start_ms, findings)
+    if progress is not None:
+        progress.phase(f"writing {len(written)} files")
+    run_tasks(tasks, workers)
     written.append(write_text(directory / "summary.json", summary_json(result.summary)))
     return written
 
 
-def _phase(progress: Progress | None, text: str) -> None:
-    if progress is not None:
-        progress.phase(text)
+def _file_tasks(
+    result: RunResult,
+    directory: Path,
+    events: bool,
+    start_ms: int | None,
+    findings: Sequence[object] | None,
+) -> tuple[list[Task], list[Path]]:
+    """The files of a run but ``summary.json`` (written last, once the others are), as tasks
+    that :func:`batchsim.results.forked.run_tasks` may run side by side, and their paths.
+
+    A task's cost is its cells (rows × columns) or a guess in the same unit, about 0.1 µs of
+    writing: ``jobs.json`` ~12 µs a job, ``events.jsonl`` ~4 events of ~4 µs an attempt, the
+    plots and reports ~0.5 s plus their tables' rows.
+    """
+    tasks = [_csv_task(directory, name, getattr(result, name)) for name in TABLES]
+    if start_ms is not None:
+        chunks = partial(jobs_json_chunks, result.jobs, result.attempts, result.scenario, start_ms)
+        tasks.append(
+            _generated(directory / "jobs.json", write_chunks, chunks, 120 * len(result.jobs))
+        )
+    if result.scenario.consumableResources:
+        tasks.append(_csv_task(directory, "consumables", result.consumables))
+    if events:
+        lines = partial(
+            run_event_lines, result.jobs, result.attempts, result.instances, result.blocked
+        )
+        tasks.append(
+            _generated(directory / "events.jsonl", write_events, lines, 160 * len(result.attempts))
+        )
+    reports = partial(_write_reports, result, directory, findings)
+    reports_cost = 5e6 + 5 * (len(result.timeline) + len(result.attempts))
+    tasks.append(Task("report.html", reports, reports_cost))
+    written = [directory / task.name for task in tasks[:-1]] + [directory / n for n in REPORT_FILES]
+    return tasks, written
+
+
+def _csv_task(directory: Path, name: str, frame: pd.DataFrame) -> Task:
+    """The task writing ``frame`` as ``<name>.csv``, costed by its cells."""
+    path = directory / f"{name}.csv"
+    return Task(path.name, partial(write_csv, path, frame), frame.size)
+
+
+def _generated(
+    path: Path, write: Callable[[Path, Any], Path], make: Callable[[], Any], cost: float
+) -> Task:
+    """The task ``write(path, make())``: the content is generated in the process writing it."""
+    return Task(path.name, partial(_write_generated, write, path, make), cost)
+
+
+def _write_generated(
+    write: Callable[[Path, Any], Path], path: Path, make: Callable[[], Any]
+) -> Path:
+    return write(path, make())
+
+
+REPORT_FILES = ("scenario.resolved.yaml", *FILENAMES.values(), "report.md", "report.html")
+"""The files :func:`_write_reports` writes, in order."""
+
+
+def _write_reports(result: RunResult, directory: Path, findings: Sequence[object] | None) -> None:
+    """Write the resolved scenario, the standard plots and the two reports (which embed them)."""
+    write_text(directory / "scenario.resolved.yaml", resolved_yaml(result.scenario))
+    figures = standard_figures(result.timeline, result.attempts, max_vcpus(result))
+    images = {name: write_png(directory / name, f).read_bytes() for name, f in figures.items()}
+    write_text(directory / "report.md", render_report(result))
+    write_text(directory / "report.html", render_html(result, images, findings))
