@@ -34,7 +34,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-from measured_build import child_env, describe, select  # noqa: E402
+from measured_build import announce, child_env, describe, select  # noqa: E402
 from shapes import SHAPES  # noqa: E402
 
 # NOTE: before batchsim is imported: the installed build, or a copy named by --pythonpath
@@ -200,7 +200,7 @@ def table(rows: list[dict]) -> str:
 
 def run_all(args) -> None:
     """Every (repeat, N, case) in a fresh process; print the table, save the JSON."""
-    print(f"measuring {describe()}", file=sys.stderr, flush=True)
+    print(announce(), file=sys.stderr, flush=True)
     runs = []
     for repeat in range(args.repeats):
         for n in args.sizes:

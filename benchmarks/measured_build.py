@@ -46,6 +46,16 @@ def describe() -> str:
     return f"batchsim {package_version()} (engine: {engine}) from {Path(batchsim.__file__).parent}"
 
 
+def announce() -> str:
+    """The line a benchmark prints first: what it measures, and how to measure the compiled
+    engine when it is not."""
+    line = f"measuring {describe()}"
+    if not engine_compiled():
+        line += ("\n  (pure Python; `python3 -m pip install .` installs the compiled engine a user"
+                 " gets, or pass --pythonpath with a copy built by pip install --target)")  # fmt: skip
+    return line
+
+
 def engine_compiled() -> bool:
     """Whether the batchsim engine imported here is the mypyc-compiled one (setup.py)."""
     import batchsim.engine.env

@@ -26,7 +26,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-from measured_build import describe, engine_compiled, select  # noqa: E402
+from measured_build import announce, describe, engine_compiled, select  # noqa: E402
 
 # NOTE: before batchsim is imported below: the installed build, or a copy named by --pythonpath
 PYTHONPATH = select(sys.argv)
@@ -140,7 +140,7 @@ def run_all(args) -> None:
     """Driver mode: every shape × size × case × repeat in fresh interpreters; print and save."""
     info = machine_info()
     info["batchsim"] = describe()
-    print(f"measuring {info['batchsim']}", file=sys.stderr, flush=True)
+    print(announce(), file=sys.stderr, flush=True)
     runs = []
     for n, key, repeat, case in plan(args):
         result = spawn(key, case, n, args.seed + repeat, args) | {"repeat": repeat}
