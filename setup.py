@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import os
 import sys
+import tomllib
 import warnings
 from pathlib import Path
 
-from setuptools import setup
+from setuptools import build_meta, setup
+from setuptools.build_meta import *  # noqa: F403  (the PEP 517 hooks; two are redefined below)
 from setuptools.command.build_ext import build_ext
 
 COMPILED_MODULES = [
@@ -95,13 +97,30 @@ class OptionalBuildExt(build_ext):
             for output in self.get_outputs():
                 Path(output).unlink(missing_ok=True)
             self.extensions = []
-            warnings.warn(f"batchsim: the compiled engine could not be built ({error}); "
-                          "installing pure Python, which runs the same model more slowly "
-                          "(docs/architecture.md, 'The compiled engine')", stacklevel=1)  # fmt: skip
+            warn_pure_python(f"its C code could not be built ({error})")
 
     def get_outputs(self) -> list[str]:
         """The built extension files (none after a fallback, so none go into the wheel)."""
         return super().get_outputs() if self.extensions else []
+
+
+MYPY_FLAGS = ["--no-warn-unused-ignores"]
+"""mypy options of the compiled build, beyond pyproject.toml's ``[tool.mypy]``."""
+
+STUBS = ("pandas-stubs", "types-PyYAML", "types-croniter")
+"""Type stubs mypyc must see, as the type checker of the test suite does (their versions are the
+``test`` extra's)."""
+
+
+def compile_requirements() -> list[str]:
+    """What a compiling build needs in its build environment: mypy, and every runtime dependency
+    with its stubs. mypyc compiles from the types mypy infers; without simpy, say, ``BatchEnv``'s
+    base class would be unknown and the compiled class broken, so the build must see the same
+    packages as the suite's type check (a package missing is a mypy error: pure Python then)."""
+    with open(Path(__file__).with_name("pyproject.toml"), "rb") as file:
+        project = tomllib.load(file)["project"]
+    stubs = [r for r in project["optional-dependencies"]["test"] if r.startswith(STUBS)]
+    return [MYPY, *project["dependencies"], *stubs]
 
 
 def engine_extensions(strict: bool) -> list:
@@ -110,39 +129,56 @@ def engine_extensions(strict: bool) -> list:
     from mypyc.build import mypycify  # NOTE: imported only here; metadata builds need no mypy
 
     try:
-        return mypycify(COMPILED_MODULES, opt_level="3", group_name="batchsim_engine")
+        return mypycify(
+            [*COMPILED_MODULES, *MYPY_FLAGS], opt_level="3", group_name="batchsim_engine"
+        )
     except (Exception, SystemExit) as error:  # NOTE: mypyc exits on a type error it finds
         if strict:
             raise
-        warnings.warn(f"batchsim: mypyc could not compile the engine ({error}); installing "
-                      "pure Python", stacklevel=1)  # fmt: skip
+        warn_pure_python(f"mypyc could not compile it ({error!r}; its errors are above)")
         return []
+
+
+def warn_pure_python(why: str) -> None:
+    """Say, in pip's log, that this build is pure Python and why."""
+    warnings.warn(f"batchsim: the engine is not compiled: {why}; installing pure Python, which "
+                  "runs the same model more slowly (docs/architecture.md, 'The compiled engine')",
+                  stacklevel=2)  # fmt: skip
 
 
 def main() -> None:
     """Run setuptools, with mypyc's extension modules when :func:`builds_extensions`."""
     wanted = choice()
-    if wanted == "never":
-        setup()
-        return
+    compiling = builds_extensions(set(sys.argv[1:]), wanted)
     try:
         import mypyc.build  # noqa: F401  (only asked whether it is there)
     except ImportError:
-        # NOTE: pip first runs this file to ask for build requirements; setup() then stops by
-        # raising with setup_requires, and pip installs mypy into the build environment. Going on
-        # means no pip: a strict build stops, a default one builds pure Python.
-        if wanted == "always" or "egg_info" in sys.argv:
-            setup(setup_requires=[MYPY])
-        if wanted == "always":
+        if compiling and wanted == "always":
             raise SystemExit(f"BATCHSIM_COMPILE=1 needs mypyc: pip install '{MYPY}'") from None
-        if "egg_info" not in sys.argv:
-            setup()
+        if compiling:  # NOTE: pip installs it (get_requires_for_build_wheel); not without isolation
+            warn_pure_python(f"mypyc is not installed (pip install '{MYPY}')")
+        setup()
         return
     OptionalBuildExt.strict = wanted == "always"
-    extensions = []
-    if builds_extensions(set(sys.argv[1:]), wanted):
-        extensions = engine_extensions(strict=wanted == "always")
-    setup(ext_modules=extensions, setup_requires=[MYPY], cmdclass={"build_ext": OptionalBuildExt})
+    extensions = engine_extensions(strict=wanted == "always") if compiling else []
+    setup(ext_modules=extensions, cmdclass={"build_ext": OptionalBuildExt})
+
+
+# PEP 517: pyproject.toml names this file as the build backend: setuptools' own hooks, except that
+# a build which compiles the engine asks for mypy (mypyc) in its build environment and an
+# editable or pure-Python one does not, so that those install without it.
+def get_requires_for_build_wheel(config_settings: dict | None = None) -> list[str]:
+    """setuptools' requirements of a wheel build, and :func:`compile_requirements` unless
+    ``BATCHSIM_COMPILE=0``."""
+    extra = compile_requirements() if choice() != "never" else []
+    return [*build_meta.get_requires_for_build_wheel(config_settings), *extra]
+
+
+def get_requires_for_build_editable(config_settings: dict | None = None) -> list[str]:
+    """setuptools' requirements of an editable build, and :func:`compile_requirements` only if
+    ``BATCHSIM_COMPILE=1``."""
+    extra = compile_requirements() if choice() == "always" else []
+    return [*build_meta.get_requires_for_build_editable(config_settings), *extra]
 
 
 if __name__ == "__main__":

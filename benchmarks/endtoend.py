@@ -29,6 +29,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -66,21 +67,69 @@ def case_simulate(scenario: Path, folder: Path, args) -> dict:
 
 
 def case_run(scenario: Path, folder: Path, args) -> dict:
-    """Time the whole command the user types, in a child process."""
+    """Time the whole command the user types, in a child process (with ``--memory``, also the
+    peak of the summed PSS of it and its forked writers, sampled every 20 ms)."""
     command = [sys.executable, "-m", "batchsim", "run", str(scenario), "-o", str(folder)]
     command += ["--quiet", *args.run_args]
     started = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, cwd=folder.parent,
-                          env=child_env(PYTHONPATH))  # fmt: skip
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             cwd=folder.parent, env=child_env(PYTHONPATH))  # fmt: skip
+    sampler = PssSampler(child.pid) if args.memory else None
+    _, stderr = child.communicate()
     wall = time.perf_counter() - started
-    if done.returncode != 0:
-        raise RuntimeError(f"batchsim run failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    if child.returncode != 0:
+        raise RuntimeError(f"batchsim run failed ({child.returncode}):\n{stderr[-3000:]}")
     sizes = {p.name: p.stat().st_size for p in folder.iterdir()}
-    return {
-        "wall_s": wall,
-        "peak_rss_mib": peak_rss_mib(resource.RUSAGE_CHILDREN),
-        "bytes": sizes,
-    }
+    out = {"wall_s": wall, "peak_rss_mib": peak_rss_mib(resource.RUSAGE_CHILDREN), "bytes": sizes}
+    if sampler is not None:
+        out["peak_pss_sum_mib"] = sampler.stop()
+    return out
+
+
+class PssSampler:
+    """Samples, in a thread, the proportional set size (PSS: shared pages split among their
+    sharers) summed over a process and its descendants; keeps the peak. ``ru_maxrss`` is the
+    largest single process, which undercounts a run whose writers are forked."""
+
+    def __init__(self, root: int, interval_s: float = 0.02):
+        self.root, self.interval_s, self.peak_kib = root, interval_s, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> float:
+        """Stop sampling; return the peak in MiB."""
+        self._stop.set()
+        self._thread.join()
+        return self.peak_kib / 1024
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            self.peak_kib = max(self.peak_kib, sum(map(_pss_kib, _family(self.root))))
+
+
+def _family(root: int) -> list[int]:
+    """``root`` and its descendants, from /proc."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    family, frontier = [root], [root]
+    while frontier:
+        frontier = [pid for pid, parent in parents.items() if parent in frontier]
+        family += frontier
+    return family
+
+
+def _pss_kib(pid: int) -> int:
+    try:
+        text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except OSError:
+        return 0
+    return next((int(line.split()[1]) for line in text.splitlines() if line.startswith("Pss:")), 0)
 
 
 def case_outputs(scenario: Path, folder: Path, args) -> dict:
@@ -140,6 +189,7 @@ def spawn(case: str, jobs: int, args) -> dict:
     command += [f"--run-args={a}" for a in args.run_args]
     command += [] if args.events else ["--no-events"]
     command += ["--pythonpath", PYTHONPATH] if PYTHONPATH else []
+    command += ["--memory"] if args.memory else []
     done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
     for line in done.stdout.splitlines():
         if line.startswith(RESULT_TAG):
@@ -165,6 +215,9 @@ def summarize(runs: list[dict], sizes, cases) -> list[dict]:
                     }
                 if case == "run":
                     row["bytes"] = mine[-1]["bytes"]
+                    pss = [r["peak_pss_sum_mib"] for r in mine if "peak_pss_sum_mib" in r]
+                    if pss:
+                        row["peak_pss_sum_mib"] = max(pss)
                 rows.append(row)
         if "run" in med and "simulate" in med:
             rows.append(
@@ -191,6 +244,8 @@ def table(rows: list[dict]) -> str:
             detail = f"{sum(row['bytes'].values()) / 1e6:,.1f} MB written"
             if "events.jsonl" in row["bytes"]:
                 detail += f" (events.jsonl {row['bytes']['events.jsonl'] / 1e6:,.1f} MB)"
+        if "peak_pss_sum_mib" in row:
+            detail += f"; peak PSS, the command and its writer together: {row['peak_pss_sum_mib']:,.0f} MiB"
         rss = row["peak_rss_mib"]
         lines.append(
             f"| {row['jobs']:,} | {row['case']} | {row['wall_s']:.2f} | {rss:,.0f} | {detail} |"
@@ -240,6 +295,8 @@ def parse_args(argv=None):
         "--no-events", dest="events", action="store_false", help="outputs: skip events"
     )
     parser.add_argument("--output", default=str(HERE / "results" / "endtoend.json"))
+    parser.add_argument("--memory", action="store_true",
+                        help="run: also sample the summed PSS of the command and its writers")  # fmt: skip
     parser.add_argument(
         "--pythonpath", help="measure the batchsim in this folder (e.g. a built copy)"
     )

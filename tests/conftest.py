@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import contextlib
 import copy
 import io
 import json
@@ -160,31 +161,32 @@ class BackgroundBuild:
 BACKGROUND_BUILD = pytest.StashKey[BackgroundBuild]()
 
 
+@pytest.hookimpl(trylast=True)  # NOTE: after -k/-m deselection, so only selected tests count
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Put the compiled build's tests last and start their build now, so it overlaps the rest."""
     late = [item for item in items if item.path.name == "test_compiled_build.py"]
-    needs_build = [item for item in late if "background_build" in getattr(item, "fixturenames", ())]
-    if not late:
-        return
     items[:] = [item for item in items if item not in late] + late
-    if needs_build:
+    if any("background_build" in getattr(item, "fixturenames", ()) for item in late):
         folder = Path(tempfile.mkdtemp(prefix="batchsim-wheel-"))
         script = Path(__file__).with_name("compiled_build.py")
-        log = (folder / "background.log").open("w")
-        process = subprocess.Popen(
-            [sys.executable, str(script), str(folder)], stdout=log, stderr=log
-        )
+        with (folder / "background.log").open("w") as log:
+            # NOTE: its own session (process group), so that the end of the suite stops pip,
+            # mypy and gcc with it
+            process = subprocess.Popen([sys.executable, str(script), str(folder)], stdout=log,
+                                       stderr=log, start_new_session=True)  # fmt: skip
         config.stash[BACKGROUND_BUILD] = BackgroundBuild(folder, process)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     """Stop the background build if the suite ended first; remove its folder."""
     build = config.stash.get(BACKGROUND_BUILD, None)
-    if build is not None:
-        if build.process.poll() is None:
+    if build is None:
+        return
+    if build.process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(build.process.pid, signal.SIGKILL)
-            build.process.wait()
-        shutil.rmtree(build.folder, ignore_errors=True)
+    build.process.wait()
+    shutil.rmtree(build.folder, ignore_errors=True)
 
 
 @pytest.fixture

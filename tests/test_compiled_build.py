@@ -26,7 +26,11 @@ def load_setup():
 
 
 SETUP = load_setup()
-HAS_C_COMPILER = shutil.which((sysconfig.get_config_var("CC") or "cc").split()[0]) is not None
+HAS_C_COMPILER = (
+    shutil.which((sysconfig.get_config_var("CC") or "cc").split()[0]) is not None
+    and (Path(sysconfig.get_paths()["include"]) / "Python.h").exists()
+)
+"""Whether this machine can compile an extension: a C compiler and Python's headers."""
 
 
 @pytest.mark.parametrize(
@@ -98,11 +102,12 @@ def test_pip_install_builds_the_compiled_engine(background_build):
     site = background_build.folder / "site"
     version = subprocess.run([sys.executable, "-m", "batchsim", "--version"], capture_output=True, text=True,
                              cwd=background_build.folder, env={"PYTHONPATH": str(site)}, check=True)  # fmt: skip
-    if not HAS_C_COMPILER:  # the fallback: the same package, pure Python
+    if not HAS_C_COMPILER:  # the fallback: the same package, pure Python, and a warning why
         assert built["engine_file"].endswith("calendar.py")
-        assert "(engine: pure Python)" in version.stdout
+        assert built["fallback_warning"] and "(engine: pure Python)" in version.stdout
         return
     assert Path(built["engine_file"]).suffix in {".so", ".pyd"}, "\n".join(built["log"])
+    assert built["fallback_warning"] == []
     assert "(engine: compiled with mypyc)" in version.stdout
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import batchsim
-from batchsim.results.forked import Task, run_tasks, usable_workers
+from batchsim.results.forked import MAX_LANES, Task, run_tasks, usable_workers
 from batchsim.results.writer import write_outputs
 
 REPO = Path(__file__).resolve().parents[1]
@@ -34,11 +34,19 @@ def fail_with(error: BaseException, cost: float = 0.0) -> Task:
     return Task(f"fails: {error}", run, cost)
 
 
-def test_tasks_run_in_children_and_all_of_them_run(tmp_path):
-    tasks = [write_pid(tmp_path / f"{i}.pid") for i in range(5)]
+def test_the_longest_tasks_run_here_and_in_one_child_and_all_of_them_run(tmp_path):
+    tasks = [
+        Task(f"{i}", write_pid(tmp_path / f"{i}.pid").run, cost)
+        for i, cost in enumerate((9, 5, 4, 1, 1))
+    ]
     run_tasks(tasks, workers=2)
-    pids = {int((tmp_path / f"{i}.pid").read_text()) for i in range(5)}
-    assert len(pids) == 5 and os.getpid() not in pids
+    pids = [int((tmp_path / f"{i}.pid").read_text()) for i in range(5)]
+    # longest first onto the least loaded lane (the first on a tie): here 9, 1; the child 5, 4, 1
+    assert pids[0] == pids[3] == os.getpid() != pids[1] == pids[2] == pids[4]
+
+
+def test_no_more_than_two_processes_write_at_once():
+    assert 1 <= usable_workers() <= MAX_LANES == 2
 
 
 def test_one_worker_runs_the_tasks_here_in_order(tmp_path):
@@ -54,6 +62,7 @@ def test_one_worker_runs_the_tasks_here_in_order(tmp_path):
 def test_a_failed_task_raises_its_own_error_after_the_others_finish(tmp_path):
     full = OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "jobs.csv"))
     tasks = [write_pid(tmp_path / "a.pid"), fail_with(full, cost=5), write_pid(tmp_path / "b.pid")]
+    tasks[0] = Task("a.pid", tasks[0].run, 3)  # NOTE: here; the failure in the child, then b.pid
     with pytest.raises(OSError) as raised:
         run_tasks(tasks, workers=2)
     assert (raised.value.errno, raised.value.filename) == (errno.ENOSPC, str(tmp_path / "jobs.csv"))
@@ -70,16 +79,43 @@ def test_an_error_that_cannot_be_pickled_arrives_as_its_text():
     class Local(Exception):  # NOTE: defined in a function, so pickle cannot find it
         pass
 
-    with pytest.raises(RuntimeError, match="Local: cannot travel"):
-        run_tasks([fail_with(Local("cannot travel")), Task("ok", lambda: None)], workers=2)
+    with pytest.raises(RuntimeError, match="Local: cannot travel") as raised:
+        run_tasks(
+            [fail_with(Local("cannot travel"), cost=1), Task("ok", lambda: None, 5)], workers=2
+        )
+    assert "in a forked writer" in "".join(raised.value.__notes__)  # the child's traceback
 
 
-def test_a_child_killed_by_a_signal_is_an_error():
+class TwoArguments(Exception):
+    """An exception that pickles but does not unpickle (its __init__ takes two arguments)."""
+
+    def __init__(self, path: str, why: str):
+        super().__init__(f"{path}: {why}")
+
+
+def test_an_error_that_does_not_unpickle_arrives_as_its_text():
+    with pytest.raises(RuntimeError, match="TwoArguments: jobs.csv: disk gone"):
+        run_tasks(
+            [fail_with(TwoArguments("jobs.csv", "disk gone"), 1), Task("ok", lambda: None, 5)],
+            workers=2,
+        )
+
+
+def test_a_child_killed_by_a_signal_is_an_os_error_naming_its_files():
     def killed() -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
-    with pytest.raises(RuntimeError, match="ended with status -9"):
-        run_tasks([Task("killed", killed), Task("ok", lambda: None)], workers=2)
+    with pytest.raises(OSError, match="the process writing killed.csv was killed by signal 9"):
+        run_tasks([Task("killed.csv", killed, 1), Task("ok", lambda: None, 5)], workers=2)
+
+
+def test_a_lane_that_cannot_be_forked_runs_here(tmp_path, monkeypatch):
+    def no_fork() -> int:
+        raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    run_tasks([write_pid(tmp_path / "a.pid"), write_pid(tmp_path / "b.pid")], workers=2)
+    assert {(tmp_path / n).read_text() for n in ("a.pid", "b.pid")} == {str(os.getpid())}
 
 
 def test_an_interrupt_kills_the_children_before_it_propagates(tmp_path):
@@ -95,9 +131,9 @@ def test_an_interrupt_kills_the_children_before_it_propagates(tmp_path):
     previous = signal.signal(signal.SIGALRM, interrupt)
     signal.setitimer(signal.ITIMER_REAL, 0.5)
     try:
-        with pytest.raises(KeyboardInterrupt):
+        with pytest.raises(KeyboardInterrupt):  # NOTE: here, while this process runs its lane
             run_tasks(
-                [Task("sleeper", sleeper), Task("sleeper too", lambda: time.sleep(60))], workers=2
+                [Task("child", sleeper, 1), Task("here", lambda: time.sleep(60), 2)], workers=2
             )
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)

@@ -296,7 +296,7 @@ def test_the_cli_draws_progress_only_on_a_terminal_and_not_when_quiet(tmp_path, 
         status = main(["run", str(scenario), "-o", str(tmp_path / "o"), *flags], io.StringIO(), err)
         assert status == ExitStatus.SUCCESS
         text = err.getvalue()
-        assert ("writing 13 files …" in text) is shown
+        assert ("writing 14 files …" in text) is shown
         assert text == "" or text.endswith(CLEAR)  # the line is erased at the end
     _, _, err = cli_run(tmp_path)  # a StringIO is no terminal
     assert err == ""

@@ -3,7 +3,7 @@
 A daemon thread samples the running engine every ``interval_s`` (the simulated clock and two
 list lengths, read without locks) and redraws one line of the terminal with "\\r". The event
 loop never checks anything for it, so a run with progress shown is as fast as one without.
-While files are written the line says so ("writing 13 files …").
+While files are written the line says so ("writing 14 files …").
 """
 
 from __future__ import annotations

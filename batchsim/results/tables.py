@@ -8,6 +8,7 @@ released as soon as it is converted, which keeps the peak memory of a large run 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -27,7 +28,7 @@ from batchsim.records import (
     Field,
 )
 
-Column = np.ndarray | ExtensionArray  # a DataFrame column as built here
+Column: TypeAlias = np.ndarray | ExtensionArray  # a DataFrame column as built here
 TIMELINE_COLUMNS = tuple(f.name for f in TIMELINE_TABLE)
 # NOTE: text gets pandas' inferred text dtype: "str" from pandas 3, object before it.
 TEXT_DTYPE = pd.Series(["text"]).dtype

@@ -286,7 +286,7 @@ def _write_files(
 ) -> list[Path]:
     tasks, written = _file_tasks(result, directory, events, start_ms, findings)
     if progress is not None:
-        progress.phase(f"writing {len(written)} files")
+        progress.phase(f"writing {len(written) + 1} files")  # NOTE: summary.json is the +1
     run_tasks(tasks, workers)
     written.append(write_text(directory / "summary.json", summary_json(result.summary)))
     return written
