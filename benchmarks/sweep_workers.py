@@ -134,7 +134,8 @@ def measure(
 
 
 def report(title: str, found: dict) -> None:
-    """Print each configuration's medians and the baseline's ratio to the second."""
+    """Print each configuration's medians, each baseline's ratio to the configuration after it
+    (1 worker / 2 workers) and, with two targets, each configuration's ratio between them."""
     print(f"{title}")
     medians = {}
     print("  imported: " + "; ".join(f"{path} ({build})" for path, build in IMPORTED.items()))
@@ -147,8 +148,12 @@ def report(title: str, found: dict) -> None:
         shown = ", ".join(f"{wall:.2f}" for wall in walls)
         print(f"  {name}: median {medians[name]:.2f} s ({shown}); "
               f"serial wall {serial:.2f} s, serial CPU {cpu:.2f} s")  # fmt: skip
-    first, second = medians.values()
-    print(f"  ratio (first / second): {first / second:.2f}x")
+    names = list(medians)
+    for first, second in zip(names[::2], names[1::2], strict=True):
+        print(f"  ratio ({first} / {second}): {medians[first] / medians[second]:.2f}x")
+    if len(names) == 4:  # two targets: each configuration, the first target against the second
+        for first, second in ((names[0], names[2]), (names[1], names[3])):
+            print(f"  ratio ({first} / {second}): {medians[first] / medians[second]:.2f}x")
 
 
 def load() -> str:
@@ -165,24 +170,20 @@ def main(
     against: Target | None = None,
 ) -> None:
     """Measure every sweep of ``names`` (default: all) where ``repo`` says (:data:`Target`) and
-    print its report with the load; with ``against`` (another target), each configuration in
-    both instead, alternated, one report per configuration."""
-    groups = [{name: (options, repo) for name, options in configurations.items()}]
-    if against is not None:
-        groups = [
-            {f"{_label(against)}, {name}": (options, against),
-             f"{_label(repo)}, {name}": (options, repo)}
-            for name, options in configurations.items()
-        ]  # fmt: skip
+    print its report with the load; with ``against`` (another target), every configuration in
+    both, all four alternated, in one report."""
+    targets = [repo] if against is None else [against, repo]
+    group = {
+        f"{_label(target)}, {name}" if against is not None else name: (options, target)
+        for target in targets
+        for name, options in configurations.items()
+    }
     for name in names or list(SWEEPS):
         sweep = [*SWEEPS[name], "--replications", str(replications)]
-        for group in groups:
-            before = load()
-            found = measure(sweep, group, repeats)
-            title = (
-                f"{name}, {4 * replications} runs (load average before {before}, after {load()})"
-            )
-            report(title, found)
+        before = load()
+        found = measure(sweep, group, repeats)
+        report(f"{name}, {4 * replications} runs (load average before {before}, after {load()})",
+               found)  # fmt: skip
 
 
 def _label(target: Target) -> str:
