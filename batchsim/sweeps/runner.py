@@ -164,7 +164,7 @@ def executor_for(workers: int | None) -> Executor:
 def warm_up(modules: Sequence[str]) -> threading.Thread:
     """Import ``modules`` in a daemon thread, started now; join it before using them.
 
-    NOTE: what a command needs only after its runs (scipy.stats, matplotlib: about 0.7 s) is
+    NOTE: what a command needs only after its runs (scipy.special, matplotlib: about 0.5 s) is
     imported while the workers run, so on a machine whose cores they fill it costs about half
     that, and nothing when a core is free. Start it only once the workers are forked: a fork in
     the middle of an import would leave the child a lock no thread releases. A module that
