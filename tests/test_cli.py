@@ -140,3 +140,17 @@ def test_a_reader_that_closes_the_pipe_gets_status_141_no_message_and_the_result
     assert process.wait(timeout=120) == 141
     assert process.stderr.read() == b""
     assert json.loads((out / "summary.json").read_text())["jobs_by_status"]["SUCCEEDED"] > 0
+
+
+def test_the_console_script_freezes_the_collector_after_the_command_and_keeps_its_status(
+    monkeypatch,
+):
+    # the interpreter's exit then skips collecting every live object (0.25 s after a sweep)
+    import batchsim.cli as cli_module
+
+    calls = []
+    monkeypatch.setattr(cli_module, "main", lambda: calls.append("main") or ExitStatus.RUN_FAILED)
+    monkeypatch.setattr(cli_module.gc, "freeze", lambda: calls.append("freeze"))
+    with pytest.raises(SystemExit) as end:
+        cli_module.main_entry()
+    assert end.value.code == 1 and calls == ["main", "freeze"]
