@@ -158,7 +158,13 @@ class DaskUnavailable(UserError):
     workers do not run this batchsim version. The message says what to do."""
 
 
-class DaskClusterLost(DaskUnavailable):
+class RunnersLost(UserError):
+    """What ran a sweep's runs failed midway: a worker process of the local pool ended abruptly
+    (killed, out of memory) or the Dask cluster was lost; the finished runs are kept for
+    ``--resume``."""
+
+
+class DaskClusterLost(DaskUnavailable, RunnersLost):
     """The Dask cluster failed during a sweep (the scheduler lost, a worker killed); the
     finished runs are kept for ``--resume``."""
 

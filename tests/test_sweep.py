@@ -7,7 +7,9 @@ import csv
 import io
 import json
 import math
+import os
 import shutil
+import signal
 import sys
 import threading
 from pathlib import Path
@@ -386,6 +388,33 @@ def test_an_interrupted_sweep_keeps_its_finished_runs_for_resume(
     calls = counting(monkeypatch)
     assert cli(*argv, "-o", str(tmp_path / "part"), "--resume")[0] == 0
     assert len(calls) == 1
+    for name in ("runs.csv", "points.csv"):
+        assert (tmp_path / "part" / name).read_bytes() == (tmp_path / "full" / name).read_bytes()
+
+
+def run_or_die(task):
+    """``run_task``, except that the worker running seed 2 of maxvCpus=8 is killed (as the
+    kernel's out-of-memory killer would)."""
+    if task.seed == 2 and "maxvCpus=8" in task.overrides[-1]:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return run_task(task)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
+def test_a_worker_killed_midway_keeps_the_finished_runs_for_resume(
+    scenario_file, tmp_path, monkeypatch
+):
+    argv = ["sweep", str(scenario_file), "--vary", "maxvCpus=4,8", "--replications", "2"]
+    assert cli(*argv, "-o", str(tmp_path / "full"))[0] == 0
+    monkeypatch.setattr(execute_module, "run_task", run_or_die)
+    status, _, err = cli(*argv, "--workers", "2", "-o", str(tmp_path / "part"))
+    assert status == 2 and "a worker process ended abruptly during the sweep" in err
+    assert "finished runs kept" in err and (tmp_path / "part" / "runs.csv").exists()
+    kept = len(read_csv(tmp_path / "part" / "runs.csv"))
+    assert kept < 4
+    monkeypatch.setattr(execute_module, "run_task", run_task)
+    status, out, _ = cli(*argv, "--workers", "2", "-o", str(tmp_path / "part"), "--resume")
+    assert status == 0 and f"{4 - kept} runs simulated" in out
     for name in ("runs.csv", "points.csv"):
         assert (tmp_path / "part" / name).read_bytes() == (tmp_path / "full" / name).read_bytes()
 

@@ -6,7 +6,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any, TextIO
 
-from batchsim.errors import DaskClusterLost, Interrupted, Problem, SweepError
+from batchsim.errors import Interrupted, Problem, RunnersLost, SweepError
 from batchsim.sweeps.execute import SweepResult, execute, reusable
 from batchsim.sweeps.load import is_sweep_file, load_sweep_file, spec_from_options
 from batchsim.sweeps.outputs import WRITER_MODULES, resumed_rows, write_partial, write_sweep
@@ -84,7 +84,7 @@ def run_sweep(
     progress = SweepProgress(err, todo) if shown else None
     try:
         result = execute(spec, executor, progress, finished, WRITER_MODULES)
-    except (KeyboardInterrupt, Interrupted, DaskClusterLost):
+    except (KeyboardInterrupt, Interrupted, RunnersLost):
         if progress is not None:
             progress.close()
         write_partial(folder, spec, finished, args.replace)

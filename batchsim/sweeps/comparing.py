@@ -22,7 +22,7 @@ from batchsim.compare import (
     reusable_runs,
     run_identities,
 )
-from batchsim.errors import DaskClusterLost, Interrupted, UserError
+from batchsim.errors import Interrupted, RunnersLost, UserError
 from batchsim.scenario.schema import Scenario
 from batchsim.sweeps.runner import Executor, SweepProgress
 from batchsim.sweeps.table import csv_text, read_runs
@@ -77,7 +77,7 @@ def run_compare(
                              deadline_s=args.deadline, executor=executor, progress=progress,
                              finished=finished, max_wait_p95_s=args.max_wait_p95,
                              budget_usd=args.budget)  # fmt: skip
-    except (KeyboardInterrupt, Interrupted, DaskClusterLost):
+    except (KeyboardInterrupt, Interrupted, RunnersLost):
         _close(progress)
         write_partial(folder, finished, total, args.replace)
         err.write(f"batchsim: compare interrupted; {len(finished)} finished runs kept in "

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from batchsim.errors import DaskClusterLost, Interrupted, Problem, SweepError
+from batchsim.errors import Interrupted, Problem, RunnersLost, SweepError
 from batchsim.sweeps.command import _is_sweep_file, build_spec
 from batchsim.sweeps.decide import fewest_runs, lower_bound
 from batchsim.sweeps.plan import Plan
@@ -157,7 +157,7 @@ def run_plan_command(
     plan = Plan(spec, args.confidence, resumed=resumed, progress=progress)
     try:
         run_plan(spec, args.confidence, executor, args.exhaustive, plan=plan)
-    except (KeyboardInterrupt, Interrupted, DaskClusterLost):
+    except (KeyboardInterrupt, Interrupted, RunnersLost):
         _close(progress)
         finished = plan.finished()
         write_partial(folder, spec, resumed | finished, args.replace)

@@ -20,11 +20,12 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Protocol, TextIO, TypeVar
 
-from batchsim.errors import ScenarioError
+from batchsim.errors import RunnersLost, ScenarioError
 from batchsim.gc_pause import paused_gc
 from batchsim.scenario.schema import Scenario
 from batchsim.sweeps.chunks import POOL_CHUNK_S, Chunks, point_of, run_chunk
@@ -142,7 +143,7 @@ class LocalPool:
             done, _ = wait(running, return_when=FIRST_COMPLETED)
             finished: list[tuple[int, Any]] = []
             for future in sorted(done, key=lambda f: running[f][0]):
-                results, busy_s = future.result()
+                results, busy_s = _chunk_result(future)
                 indices = running.pop(future)
                 chunks.record(indices, busy_s)
                 finished += zip(indices, results, strict=True)
@@ -153,6 +154,18 @@ class LocalPool:
         while len(running) < 2 * self.workers and (indices := chunks.take(self.workers)):
             batch = [chunks.tasks[index] for index in indices]
             running[pool.submit(run_chunk, function, batch)] = indices
+
+
+def _chunk_result(future: Future) -> Any:
+    """A chunk's results, or RunnersLost when a worker process died under it (the pool is then
+    broken: every chunk still queued fails with it)."""
+    try:
+        return future.result()
+    except BrokenProcessPool as error:
+        raise RunnersLost(
+            "a worker process ended abruptly during the sweep (killed, or out of memory: try "
+            "fewer --workers)"
+        ) from error
 
 
 def executor_for(workers: int | None) -> Executor:
