@@ -84,8 +84,11 @@ class OptionalBuildExt(build_ext):
     """``build_ext`` that, when the engine is compiled by default rather than on demand, turns a
     failed C build (no compiler, no Python headers) into a warning and a pure-Python package."""
 
-    strict = False
-    """Whether a failed build is an error (``BATCHSIM_COMPILE=1``) rather than a fallback."""
+    def initialize_options(self) -> None:
+        """setuptools' options, and ``strict``: whether a failed build is an error
+        (``BATCHSIM_COMPILE=1``) rather than a fallback."""
+        super().initialize_options()
+        self.strict = choice() == "always"
 
     def run(self) -> None:
         """Build the extensions; on failure remove whatever was built and warn, unless strict."""
@@ -159,7 +162,6 @@ def main() -> None:
             warn_pure_python(f"mypyc is not installed (pip install '{MYPY}')")
         setup()
         return
-    OptionalBuildExt.strict = wanted == "always"
     extensions = engine_extensions(strict=wanted == "always") if compiling else []
     setup(ext_modules=extensions, cmdclass={"build_ext": OptionalBuildExt})
 

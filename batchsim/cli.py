@@ -92,15 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--workers", type=_at_least_one, default=None, metavar="W",
                          help="processes (default 1; with --dask local: all cores)")  # fmt: skip
     _add_dask(compare)
-    compare.add_argument(
-        "-o", "--output", default="out/compare", help="output folder (default: out/compare)"
-    )
-    compare.add_argument(
-        "--resume", action="store_true", help="keep the finished runs of the folder's runs.csv"
-    )
-    compare.add_argument(
-        "-q", "--quiet", action="store_true", help="no progress line on a terminal's stderr"
-    )
+    _add_resumable_output(compare, "out/compare")
     compare.add_argument("--deadline", type=_duration, default=None, metavar="D",
                          help="add P(makespan ≤ D) and makespan p50/p90/p95, e.g. 4h")  # fmt: skip
     compare.add_argument("--max-wait-p95", type=_duration, default=None, metavar="D",
@@ -153,15 +145,7 @@ def _add_sweep(commands) -> None:
     sweep.add_argument(
         "--budget", type=_budget, default=None, metavar="USD", help="add P(total cost ≤ USD)"
     )
-    sweep.add_argument(
-        "-o", "--output", default="out/sweep", help="output folder (default: out/sweep)"
-    )
-    sweep.add_argument(
-        "--resume", action="store_true", help="keep the finished runs of the folder's runs.csv"
-    )
-    sweep.add_argument(
-        "-q", "--quiet", action="store_true", help="no progress line on a terminal's stderr"
-    )
+    _add_resumable_output(sweep, "out/sweep")
     _add_guards(sweep)
     _add_set(sweep)
 
@@ -214,19 +198,25 @@ def _add_plan(commands) -> None:
     plan.add_argument("--workers", type=_at_least_one, default=None, metavar="W",
                       help="processes (default: all cores); results are the same for every W")  # fmt: skip
     _add_dask(plan)
-    plan.add_argument(
-        "--resume", action="store_true", help="keep the finished runs of the folder's runs.csv"
-    )
-    plan.add_argument(
-        "-q", "--quiet", action="store_true", help="no progress line on a terminal's stderr"
-    )
     plan.add_argument("--exhaustive", action="store_true",
                       help="run every configuration at every replication (to check the search)")  # fmt: skip
-    plan.add_argument(
-        "-o", "--output", default="out/plan", help="output folder (default: out/plan)"
-    )
+    _add_resumable_output(plan, "out/plan")
     _add_guards(plan)
     _add_set(plan)
+
+
+def _add_resumable_output(parser: argparse.ArgumentParser, default: str) -> None:
+    """Add ``-o/--output`` (default ``default``), ``--resume`` and ``-q/--quiet``: the options
+    of a command that writes a folder of many runs (compare, sweep, plan)."""
+    parser.add_argument(
+        "-o", "--output", default=default, help=f"output folder (default: {default})"
+    )
+    parser.add_argument(
+        "--resume", action="store_true", help="keep the finished runs of the folder's runs.csv"
+    )
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress line on a terminal's stderr"
+    )
 
 
 def _add_switch(parser: argparse.ArgumentParser, name: str, on: str, off: str) -> None:

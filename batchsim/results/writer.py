@@ -321,10 +321,10 @@ def _file_tasks(
         tasks.append(
             _generated(directory / "events.jsonl", write_events, lines, 160 * len(result.attempts))
         )
+    written = [directory / task.name for task in tasks] + [directory / n for n in REPORT_FILES]
     reports = partial(_write_reports, result, directory, findings)
     reports_cost = 5e6 + 5 * (len(result.timeline) + len(result.attempts))
     tasks.append(Task("report.html", reports, reports_cost))
-    written = [directory / task.name for task in tasks[:-1]] + [directory / n for n in REPORT_FILES]
     return tasks, written
 
 
@@ -338,13 +338,7 @@ def _generated(
     path: Path, write: Callable[[Path, Any], Path], make: Callable[[], Any], cost: float
 ) -> Task:
     """The task ``write(path, make())``: the content is generated in the process writing it."""
-    return Task(path.name, partial(_write_generated, write, path, make), cost)
-
-
-def _write_generated(
-    write: Callable[[Path, Any], Path], path: Path, make: Callable[[], Any]
-) -> Path:
-    return write(path, make())
+    return Task(path.name, lambda: write(path, make()), cost)
 
 
 REPORT_FILES = ("scenario.resolved.yaml", *FILENAMES.values(), "report.md", "report.html")
