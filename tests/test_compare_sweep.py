@@ -162,14 +162,14 @@ def test_resume_reruns_a_scenario_whose_file_changed(files, tmp_path, monkeypatc
 
 # ----------------------------------------------------------------------------- failures
 def test_a_failed_run_is_left_out_and_the_others_go_on(files, tmp_path, monkeypatch):
-    real = batchsim.api.simulate
+    real = batchsim.api.simulate_summary
 
-    def failing(scenario, seed=None, **kwargs):
+    def failing(scenario, seed=None):
         if seed == 2:
             raise RuntimeError("disk on fire")
-        return real(scenario, seed=seed, **kwargs)
+        return real(scenario, seed=seed)
 
-    monkeypatch.setattr(batchsim.api, "simulate", failing)
+    monkeypatch.setattr(batchsim.api, "simulate_summary", failing)
     folder = tmp_path / "out"
     status, out, err = cli("compare", *files, "--replications", "3", "-o", str(folder))
     assert status == 1

@@ -47,23 +47,18 @@ class RunResult:
 
     @classmethod
     def from_engine(cls, scenario: Scenario, run: EngineRun, version: str) -> RunResult:
-        """Build the DataFrames and the summary from an engine run's records.
+        """Build the summary and the DataFrames from an engine run's records.
 
         The run's job and attempt columns are handed over (emptied) as their frames are built,
         so each is held once, either in the run or in its DataFrame.
         """
+        summary = metrics.summarize(run, scenario.name, bool(scenario.consumableResources))
         jobs = tables.jobs_frame(run)
         blocked = tables.blocked_frame(run, jobs)
         attempts = tables.attempts_frame(run, jobs)
         instances = tables.instances_frame(run)
         capacity = tables.capacity_frame(run)
-        summary = {"scenario": scenario.name, "seed": run.seed}
-        summary.update(metrics.summarize(jobs, attempts, instances, run.end_at))
         consumables = tables.consumables_frame(run)
-        if run.traces:
-            summary["traces"] = metrics.trace_summary(run.traces, jobs, attempts)
-        if scenario.consumableResources:
-            summary["consumables_peak_in_use"] = metrics.peak_in_use(consumables)
         return cls(
             scenario=scenario,
             seed=run.seed,

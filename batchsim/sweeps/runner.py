@@ -78,11 +78,11 @@ def one_line(error: BaseException) -> str:
 
 def run_task(task: Task) -> Outcome:
     """Run one task; any exception (not an interrupt) becomes an ``error`` outcome."""
-    from batchsim.api import simulate
+    from batchsim.api import simulate_summary
 
     try:
         scenario = task.scenario or _scenario(task.scenario_text, task.source, task.overrides)
-        return Outcome(OK, summary=simulate(scenario, seed=task.seed).summary)
+        return Outcome(OK, summary=simulate_summary(scenario, seed=task.seed))
     except Exception as error:  # NOTE: one failed run must not end the sweep
         return Outcome(ERROR, one_line(error))
 
