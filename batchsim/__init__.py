@@ -13,7 +13,7 @@ from batchsim.gc_pause import paused_gc as _paused_gc
 # the collector's passes over them took 0.04 s of the 0.6 s: every command pays it first
 with _paused_gc():
     import batchsim.explain  # noqa: F401 (the module: batchsim.explain.story_text, …)
-    from batchsim.api import load_scenario, package_version, simulate
+    from batchsim.api import load_scenario, package_version, simulate, simulate_summary
     from batchsim.errors import BatchsimError, ScenarioError
     from batchsim.results.run_result import RunResult
     from batchsim.scenario.schema import Scenario
@@ -28,6 +28,7 @@ __all__ = [
     "package_version",
     "plan",
     "simulate",
+    "simulate_summary",
     "sweep",
 ]
 __version__ = package_version()
