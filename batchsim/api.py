@@ -5,14 +5,17 @@ from __future__ import annotations
 from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from batchsim.engine.simulation import run_engine
 from batchsim.gc_pause import paused_gc
 from batchsim.observer import RunObserver
 from batchsim.records import EngineRun
 from batchsim.results import metrics
-from batchsim.results.run_result import RunResult
 from batchsim.scenario.schema import Scenario
+
+if TYPE_CHECKING:
+    from batchsim.results.run_result import RunResult
 
 
 @cache
@@ -56,6 +59,8 @@ def simulate(
     ``seed`` overrides ``simulation.seed``; the same scenario and seed give identical results.
     ``observer`` (e.g. a :class:`batchsim.results.progress.Progress`) watches the run phase.
     """
+    from batchsim.results.run_result import RunResult  # NOTE: pandas, which summaries skip
+
     scenario = _checked(scenario, seed)
     with paused_gc():
         run = run_engine(scenario, seed, observer)

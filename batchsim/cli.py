@@ -549,7 +549,7 @@ def cmd_fit(args, out: TextIO, err: TextIO) -> ExitStatus:
 def _write_file(target: Path, text: str, replace: bool) -> None:
     """Write a file the user named (``-o``): an existing one only with ``replace`` (--replace);
     a path that cannot be written is the user's to fix (exit 2), not an internal error."""
-    from batchsim.results.writer import write_text
+    from batchsim.results.files import write_text
 
     if target.exists() and not replace:
         raise UserError(f"{target} exists; pass --replace to overwrite it")

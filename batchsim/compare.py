@@ -487,8 +487,8 @@ class Comparison:
         Returns the paths written.
         """
         from batchsim.compare_report import render_compare_html
+        from batchsim.results.files import write_text
         from batchsim.results.folder import staged_folder
-        from batchsim.results.writer import write_text
 
         as_json = json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
         names = ("compare.csv", "compare.json", "report.html")

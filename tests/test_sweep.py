@@ -25,7 +25,7 @@ from batchsim.errors import SweepError
 from batchsim.sweeps import execute as execute_module
 from batchsim.sweeps.chunks import CHUNK_S, POOL_CHUNK_S, Chunks
 from batchsim.sweeps.load import load_sweep_file, spec_from_options
-from batchsim.sweeps.plots import pareto_front
+from batchsim.sweeps.plots import grid, pareto_front
 from batchsim.sweeps.runner import OK, InProcess, LocalPool, Outcome, Task, run_task
 from batchsim.sweeps.stats import Probability, t_975
 from batchsim.sweeps.table import METRICS, metrics_of
@@ -537,6 +537,19 @@ def test_pareto_front_keeps_the_points_nothing_beats():
         False,
         False,
     ]
+
+
+def test_the_heat_maps_grid_keeps_first_appearance_order_and_leaves_gaps_empty():
+    points = [
+        {"x": "64", "y": "[c5]", "cost": 2.0},
+        {"x": "32", "y": "[c5]", "cost": 1.0},
+        {"x": "64", "y": "[m5]", "cost": None},  # no run of this point finished
+        {"x": "32", "y": "[m5]", "cost": 3.0},
+    ]
+    xs, ys, table = grid(points, "x", "y", "cost")
+    assert (xs, ys) == (["64", "32"], ["[c5]", "[m5]"])
+    assert table[0].tolist() == [2.0, 1.0]
+    assert np.isnan(table[1, 0]) and table[1, 1] == 3.0
 
 
 # ----------------------------------------------------------------------------- CLI

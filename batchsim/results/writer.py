@@ -12,14 +12,12 @@ from __future__ import annotations
 import csv
 import json
 import math
-import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from functools import partial
 from itertools import islice
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import orjson
@@ -28,48 +26,20 @@ import pandas as pd
 from batchsim.gc_pause import paused_gc
 from batchsim.results.aws_jobs import epoch_ms_of, jobs_json_chunks
 from batchsim.results.events import run_event_lines
+from batchsim.results.files import atomic_open, write_png, write_text
 from batchsim.results.folder import staged_folder
 from batchsim.results.forked import Task, run_tasks
-from batchsim.results.html import png_bytes
 from batchsim.results.html_report import max_vcpus, render_html
 from batchsim.results.plots import FILENAMES, standard_figures
 from batchsim.results.report import render_report
 from batchsim.scenario.loader import resolved_yaml
 
 if TYPE_CHECKING:
-    from matplotlib.figure import Figure
-
     from batchsim.results.progress import Progress
     from batchsim.results.run_result import RunResult
 
 TABLES = ("jobs", "attempts", "instances", "timeline", "waits")
 """RunResult tables written as ``<name>.csv``."""
-
-
-@contextmanager
-def atomic_open(path: Path, mode: str = "w") -> Iterator[IO]:
-    """Open a temporary file next to ``path``; on success move it onto ``path``, else delete it.
-
-    ``mode`` is "w" (UTF-8 text, "\\n" line ends on every platform) or "wb".
-    """
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    binary = "b" in mode
-    try:
-        with open(
-            temp, mode, encoding=None if binary else "utf-8", newline=None if binary else ""
-        ) as stream:
-            yield stream
-        os.replace(temp, path)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-
-
-def write_text(path: Path, text: str) -> Path:
-    """Write ``text`` to ``path`` atomically; return ``path``."""
-    with atomic_open(path) as stream:
-        stream.write(text)
-    return path
 
 
 CSV_CHUNK_ROWS = 65536
@@ -184,14 +154,6 @@ def write_chunks(path: Path, chunks: Iterable[bytes]) -> Path:
     with atomic_open(path, "wb") as stream, paused_gc():
         for chunk in chunks:
             stream.write(chunk)
-    return path
-
-
-def write_png(path: Path, figure: Figure) -> Path:
-    """Render ``figure`` to PNG (``html.png_bytes``: Agg, fixed metadata) and write it atomically."""
-    data = png_bytes(figure)
-    with atomic_open(path, "wb") as stream:
-        stream.write(data)
     return path
 
 

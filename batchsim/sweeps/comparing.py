@@ -47,8 +47,8 @@ def resumed(folder: Path, scenarios: list[Scenario], sources: list[str], seeds: 
 
 def write_partial(folder: Path, finished: dict[int, dict], total: int, replace: bool) -> None:
     """Write the finished rows of an interrupted comparison, for ``--resume``."""
+    from batchsim.results.files import write_text
     from batchsim.results.folder import staged_folder
-    from batchsim.results.writer import write_text
 
     rows = [finished[k] for k in sorted(finished)]
     state = {"runs_finished": len(rows), "runs": total, "resume": "rerun with --resume"}

@@ -26,13 +26,13 @@ from batchsim.sweeps.table import (
 
 WRITER_MODULES = (
     "scipy.special",
-    "batchsim.results.writer",
+    "batchsim.results.files",
     "batchsim.sweeps.plots",
     "batchsim.sweeps.html_report",
     "matplotlib.backends.backend_agg",
 )
-"""What :func:`write_sweep` imports (points.csv's statistics, the plots), loaded while the runs
-run (``execute(warm=…)``)."""
+"""What :func:`write_sweep` imports (points.csv's statistics, the plots; never pandas), loaded
+while the runs run (``execute(warm=…)``)."""
 SCENARIO_FILE = "scenario.yaml"
 TRACES_FILE = "traces.sha256"
 
@@ -49,7 +49,7 @@ def trace_sums(spec: SweepSpec) -> str:
 
 
 def _write_spec(staging: Path, spec: SweepSpec) -> None:
-    from batchsim.results.writer import write_text
+    from batchsim.results.files import write_text
 
     write_text(staging / "sweep.yaml", spec.to_yaml(SCENARIO_FILE))
     write_text(staging / SCENARIO_FILE, spec.scenario_text)
@@ -60,22 +60,19 @@ def _write_spec(staging: Path, spec: SweepSpec) -> None:
 
 def write_sweep(folder: str | Path, result: SweepResult, replace: bool = False) -> list[Path]:
     """Write every file of a finished sweep into ``folder``, all or nothing; return their paths."""
-    import pandas as pd
-
+    from batchsim.results.files import write_png, write_text
     from batchsim.results.folder import staged_folder
-    from batchsim.results.writer import write_png, write_text
     from batchsim.sweeps.html_report import render_sweep_html
     from batchsim.sweeps.plots import FILENAMES, cost_makespan_figure, heatmap_figure
 
     spec, points = result.spec, result.point_rows()
-    frame = pd.DataFrame(points, columns=point_columns(spec))
     with staged_folder(folder, replace) as staging:
         _write_spec(staging, spec)
         write_text(staging / "runs.csv", csv_text(run_columns(spec), result.rows))
         write_text(staging / "points.csv", csv_text(point_columns(spec), points))
-        figures = {FILENAMES["cost_makespan"]: cost_makespan_figure(frame)}
+        figures = {FILENAMES["cost_makespan"]: cost_makespan_figure(points)}
         if is_two_parameter_grid(spec):
-            figures[FILENAMES["heatmap"]] = heatmap_figure(frame, *spec.paths)
+            figures[FILENAMES["heatmap"]] = heatmap_figure(points, *spec.paths)
         images = {name: write_png(staging / name, f).read_bytes() for name, f in figures.items()}
         write_text(staging / "report.html", render_sweep_html(result, images))
         names = sorted(entry.name for entry in staging.iterdir())
@@ -91,8 +88,8 @@ def write_partial(
     folder: str | Path, spec: SweepSpec, finished: dict[int, dict], replace: bool
 ) -> None:
     """Write the spec and the finished rows of an interrupted sweep, for ``--resume``."""
+    from batchsim.results.files import write_text
     from batchsim.results.folder import staged_folder
-    from batchsim.results.writer import write_text
 
     rows = [finished[k] for k in sorted(finished)]
     with staged_folder(folder, replace) as staging:

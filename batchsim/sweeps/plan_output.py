@@ -78,8 +78,8 @@ def plan_json(plan: Plan, grid_runs: int) -> str:
 def write_plan(folder: str | Path, plan: Plan, grid_runs: int, replace: bool = False) -> None:
     """Write ``plan.json``, ``runs.csv`` and ``plan.png`` into ``folder``, all or nothing,
     with the sweep's ``sweep.yaml`` and ``scenario.yaml``, which ``--resume`` checks."""
+    from batchsim.results.files import write_png, write_text
     from batchsim.results.folder import staged_folder
-    from batchsim.results.writer import write_png, write_text
     from batchsim.sweeps.outputs import _write_spec
 
     with staged_folder(folder, replace) as staging:

@@ -1,14 +1,21 @@
 """Plots of a sweep's points: cost against makespan with the Pareto front, a two-parameter heat map.
 
-Each function takes the ``points.csv`` DataFrame and returns a matplotlib Figure (built
-without pyplot, as :mod:`batchsim.results.plots`).
+Each function takes the rows of ``points.csv`` (dicts, as ``SweepResult.point_rows`` gives
+them) and returns a matplotlib Figure (built without pyplot, as :mod:`batchsim.results.plots`).
+No pandas: a sweep writes its folder without importing it.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 import numpy as np
-import pandas as pd
 from matplotlib.figure import Figure
+
+Points = Sequence[Mapping[str, Any]]
+"""The rows of ``points.csv``."""
 
 FILENAMES = {"cost_makespan": "cost_vs_makespan.png", "heatmap": "heatmap.png"}
 """File name of each sweep figure."""
@@ -26,21 +33,20 @@ def pareto_front(makespan: np.ndarray, cost: np.ndarray) -> np.ndarray:
     return front
 
 
-def _hours(frame: pd.DataFrame, column: str) -> np.ndarray:
-    return frame[column].to_numpy(dtype=float, na_value=np.nan) / 3600.0
+def _column(points: Points, column: str) -> np.ndarray:
+    """One column of the rows as floats, NaN where a point has no value (no run finished)."""
+    return np.array([math.nan if row[column] is None else row[column] for row in points], float)
 
 
-def cost_makespan_figure(points: pd.DataFrame) -> Figure:
+def cost_makespan_figure(points: Points) -> Figure:
     """Mean total cost against mean makespan per point, 95 % CIs as error bars, the Pareto
     front (cheapest for its makespan) joined and labelled by point number."""
     figure = Figure(figsize=(7.0, 5.0), layout="constrained")
     ax = figure.subplots()
-    makespan, cost = (
-        _hours(points, "makespan_s.mean"),
-        points["total_cost_usd.mean"].to_numpy(dtype=float, na_value=np.nan),
-    )
-    x_err = np.nan_to_num(_hours(points, "makespan_s.ci95"))
-    y_err = np.nan_to_num(points["total_cost_usd.ci95"].to_numpy(dtype=float, na_value=np.nan))
+    makespan = _column(points, "makespan_s.mean") / 3600.0
+    cost = _column(points, "total_cost_usd.mean")
+    x_err = np.nan_to_num(_column(points, "makespan_s.ci95") / 3600.0)
+    y_err = np.nan_to_num(_column(points, "total_cost_usd.ci95"))
     ax.errorbar(
         makespan,
         cost,
@@ -54,7 +60,7 @@ def cost_makespan_figure(points: pd.DataFrame) -> Figure:
     front = pareto_front(makespan, cost)
     order = np.argsort(makespan[front])
     ax.plot(makespan[front][order], cost[front][order], "o-", color="C3", label="Pareto front")
-    for number, x, y in zip(points["point"], makespan, cost, strict=True):
+    for number, x, y in zip((row["point"] for row in points), makespan, cost, strict=True):
         if not (np.isnan(x) or np.isnan(y)):
             ax.annotate(str(number), (x, y), textcoords="offset points", xytext=(4, 4), fontsize=8)
     ax.set_xlabel("makespan, mean (h)")
@@ -64,7 +70,19 @@ def cost_makespan_figure(points: pd.DataFrame) -> Figure:
     return figure
 
 
-def heatmap_figure(points: pd.DataFrame, x: str, y: str) -> Figure:
+def grid(points: Points, x: str, y: str, column: str) -> tuple[list, list, np.ndarray]:
+    """Return the values of ``x`` and of ``y`` in order of first appearance and the table of
+    ``column`` over them (a row per ``y`` value, NaN where no point or no value)."""
+    xs = list(dict.fromkeys(row[x] for row in points))
+    ys = list(dict.fromkeys(row[y] for row in points))
+    table = np.full((len(ys), len(xs)), math.nan)
+    for row in points:
+        if row[column] is not None:
+            table[ys.index(row[y]), xs.index(row[x])] = row[column]
+    return xs, ys, table
+
+
+def heatmap_figure(points: Points, x: str, y: str) -> Figure:
     """Heat maps of mean makespan and mean cost over the grid of parameters ``x`` and ``y``."""
     figure = Figure(figsize=(11.0, 4.5), layout="constrained")
     for ax, (column, title, scale) in zip(
@@ -75,14 +93,10 @@ def heatmap_figure(points: pd.DataFrame, x: str, y: str) -> Figure:
         ),
         strict=True,
     ):
-        table = (
-            points.pivot_table(index=y, columns=x, values=column, sort=False, dropna=False) / scale
-        )
-        image = ax.imshow(
-            table.to_numpy(dtype=float), origin="lower", aspect="auto", cmap="viridis"
-        )
-        ax.set_xticks(range(len(table.columns)), [str(c) for c in table.columns], rotation=45)
-        ax.set_yticks(range(len(table.index)), [str(i) for i in table.index])
+        xs, ys, table = grid(points, x, y, column)
+        image = ax.imshow(table / scale, origin="lower", aspect="auto", cmap="viridis")
+        ax.set_xticks(range(len(xs)), [str(c) for c in xs], rotation=45)
+        ax.set_yticks(range(len(ys)), [str(i) for i in ys])
         ax.set_xlabel(_short(x))
         ax.set_ylabel(_short(y))
         ax.set_title(title)
