@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 import batchsim
-from batchsim.api import package_version, simulate_summary
+from batchsim.api import simulate_summary
 from batchsim.records import Outcome
 from batchsim.results.metrics import grouped
 
@@ -128,11 +128,41 @@ def test_consumables_peak_agrees_with_the_table():
     assert result.summary["consumables_peak_in_use"] == {k: int(v) for k, v in peaks.items()}
 
 
-@pytest.mark.parametrize(("stem", "seed"), CASES[:4])
+@pytest.mark.parametrize(("stem", "seed"), CASES)
 def test_a_sweeps_summary_only_run_is_simulates_summary(stem, seed):
     scenario = batchsim.load_scenario(SCENARIOS / f"{stem}.yaml")
     alone = simulate_summary(scenario, seed=seed)
     assert json.dumps(alone) == json.dumps(run(stem, seed).summary)
+
+
+CUT = [
+    # stopped before anything ran: jobs RUNNABLE, no attempt started, instances still booting
+    ("genomics-array", ["simulation.stopAt=1m"]),
+    # stopped midway: some jobs done, some running (attempts unfinished), no makespan
+    ("hourly-jobs-spot", ["simulation.stopAt=3h"]),
+    # no capacity at all: every job stays RUNNABLE, no instance is ever launched
+    ("quickstart", ["computeEnvironments[0].computeResources.maxvCpus=0",
+                    "computeEnvironments[0].computeResources.minvCpus=0"]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("stem", "overrides"), CUT)
+def test_a_cut_or_starved_run_summarises_as_its_tables(stem, overrides):
+    scenario = batchsim.load_scenario(SCENARIOS / f"{stem}.yaml", overrides)
+    result = batchsim.simulate(scenario, seed=1)
+    summary, jobs = result.summary, result.jobs
+    assert json.dumps(simulate_summary(scenario, seed=1)) == json.dumps(summary)
+    assert summary["makespan_s"] is None
+    plain = jobs[jobs["arraySize"].isna()]
+    unfinished = ~plain["status"].isin(["SUCCEEDED", "FAILED"])
+    assert summary["jobs_unfinished"] == int(unfinished.sum()) > 0
+    assert summary["attempts_total"] == len(result.attempts)
+    assert summary["instances_launched"] == len(result.instances)
+    assert summary["total_cost_usd"] == pytest.approx(result.instances["costUsd"].sum())
+    if result.attempts["startedAt"].isna().all():
+        assert summary["first_start_s"] is None
+    if not len(result.instances):
+        assert summary["utilization"] is None and summary["instances_by_type"] == {}
 
 
 def test_one_lifecycle_costs_the_total_to_the_last_digit():
@@ -147,14 +177,6 @@ def test_grouped_keeps_each_groups_order_and_drops_missing_keys():
     assert list(parts) == ["a", "b", "c"]
     assert [part.tolist() for part in parts.values()] == [[2.0, 5.0], [1.0, 4.0], [6.0]]
     assert grouped(np.array([], dtype=object), np.array([])) == {}
-
-
-def test_the_package_version_is_read_once():
-    package_version.cache_clear()
-    package_version()
-    assert package_version.cache_info().misses == 1
-    package_version()
-    assert package_version.cache_info().hits == 1
 
 
 def test_simulate_summary_refuses_a_negative_seed():

@@ -2,11 +2,13 @@
 columns (:class:`batchsim.records.EngineRun`) with NumPy.
 
 NOTE: read straight from the columns, not from the DataFrames: a sweep keeps a run's summary
-only, and building the frames to read 21 numbers was two thirds of a short run's time. Sums
-run over the instances in launch order (the instances table's), each with NumPy's ``sum``, the
-cost of one lifecycle too: pandas' ``groupby().sum()`` added a group one way or another by the
-pandas version and the rows' order, a last digit apart from ``total_cost_usd``. Nothing here
-changes a column: the tables are built from the same columns afterwards.
+only, and building the frames to read it was two thirds of a short run's time. The figures are
+the frames' (``tests/test_summary_metrics.py`` reads them off the tables with pandas): sums run
+over the instances in launch order (the table's rows), NaN skipped, with NumPy's ``sum``. So
+does each lifecycle's cost, which pandas' ``groupby().sum()`` added with compensation (or by
+``reduceat``, as the pandas version and the rows' order had it): the last digit could differ
+from ``total_cost_usd``'s with a single lifecycle, and now cannot. Nothing here changes a
+column: the tables are built from the same columns afterwards.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from batchsim.records import TERMINAL_STATES, Columns, EngineRun, JobState, Outcome
+from batchsim.results.derived import launch_order, queue_waits, run_seconds
 
 JOB_STATES = tuple(state.value for state in JobState)
 TERMINAL = frozenset(state.value for state in TERMINAL_STATES)
@@ -36,7 +39,7 @@ def wait_stats(waits: np.ndarray) -> dict[str, float | None]:
     Waits are those of attempts that left RUNNABLE (NaN for the others, left out); a job still
     RUNNABLE at the end of the run is counted in ``jobs_by_status`` and ``jobs_unfinished``.
     """
-    values = waits[~np.isnan(waits)]
+    values = _finite(waits)
     if len(values) == 0:
         return {"mean": None, "p50": None, "p95": None, "max": None}
     return {
@@ -63,12 +66,8 @@ def grouped(keys: np.ndarray, values: np.ndarray) -> dict[str, np.ndarray]:
     # NOTE: one stable sort, not a scan of every value per key (a pipeline of 400 entries over
     # a million attempts spent 15 s in comparisons)
     parts = np.split(values[np.argsort(codes, kind="stable")], np.cumsum(np.bincount(codes))[:-1])
+    # NOTE: not strict: with no names np.split still returns one (empty) part
     return {str(name): part for name, part in zip(names, parts, strict=False)}
-
-
-def _queue_waits(attempts: Columns) -> np.ndarray:
-    """Each attempt's queue wait (RUNNABLE → STARTING), NaN when it never left RUNNABLE."""
-    return attempts["startingAt"] - attempts["runnableAt"]
 
 
 def waits_by_workload(jobs: Columns, attempts: Columns, waits: np.ndarray) -> dict[str, dict]:
@@ -133,7 +132,7 @@ def instance_idle_cost(cost: np.ndarray, capacity_s: np.ndarray, busy_s: np.ndar
     share = np.zeros(len(cost))
     np.divide(busy_s, capacity_s, out=share, where=capacity_s > 0)
     share[np.isnan(share)] = 0.0
-    return float((cost * (1.0 - np.minimum(share, 1.0))).sum())
+    return float(np.nansum(cost * (1.0 - np.minimum(share, 1.0))))
 
 
 def peak_in_use(consumables: Columns) -> dict[str, int]:
@@ -146,22 +145,23 @@ def peak_in_use(consumables: Columns) -> dict[str, int]:
 
 
 def _sorted_counts(values: np.ndarray) -> dict[str, int]:
-    return {str(key): count for key, count in sorted(Counter(values.tolist()).items())}
+    """How many times each value occurs, by value (None left out, as ``value_counts`` does)."""
+    counts = Counter(value for value in values.tolist() if value is not None)
+    return {str(key): count for key, count in sorted(counts.items())}
 
 
 def _billing(instances: Columns) -> dict:
     """The summary's instance metrics: cost, vCPU-hours, utilisation, instances by type."""
-    order = np.argsort(instances["launchedAt"], kind="stable")  # NOTE: the table's row order
+    order = launch_order(instances)  # NOTE: the table's rows, so the sums add in its order
     cost = instances["costUsd"][order]
-    run_s = (instances["terminatedAt"] - instances["launchedAt"])[order]
-    capacity_s = instances["vcpus"][order] * run_s
+    capacity_s = instances["vcpus"][order] * run_seconds(instances)[order]
     busy_s = instances["busyVcpuSeconds"][order]
-    total_cost, paid_vcpu_s = float(cost.sum()), float(capacity_s.sum())
-    used_vcpu_s = float(busy_s.sum())
+    total_cost, paid_vcpu_s = float(np.nansum(cost)), float(np.nansum(capacity_s))
+    used_vcpu_s = float(np.nansum(busy_s))
     by_lifecycle = grouped(instances["lifecycle"][order], cost)
     return {
         "total_cost_usd": total_cost,
-        "cost_by_lifecycle_usd": {k: float(v.sum()) for k, v in by_lifecycle.items()},
+        "cost_by_lifecycle_usd": {k: float(np.nansum(v)) for k, v in by_lifecycle.items()},
         "instances_by_type": _sorted_counts(instances["instanceType"]),
         "utilization": used_vcpu_s / paid_vcpu_s if paid_vcpu_s > 0 else None,
         "idle_cost_usd": instance_idle_cost(cost, capacity_s, busy_s),
@@ -170,16 +170,17 @@ def _billing(instances: Columns) -> dict:
     }
 
 
-def summarize(run: EngineRun, scenario_name: str, consumables: bool) -> dict:
+def summarize(run: EngineRun, scenario_name: str, has_consumables: bool) -> dict:
     """Return the summary dict of ``run`` (``summary.json``): makespan, cost, jobs by status,
     queue waits, utilisation; each trace entry's counts when it has traces, and the peak use
-    of each consumable resource when ``consumables`` (the scenario declares some)."""
+    of each consumable resource when ``has_consumables`` (the scenario declares some)."""
     jobs, attempts = run.jobs, run.attempts
     plain = np.isnan(jobs["arraySize"])
+    jobs_total = int(plain.sum())
     by_status = Counter(jobs["status"][plain].tolist())
     parents = Counter(jobs["status"][~plain].tolist())
     succeeded, failed = by_status[JobState.SUCCEEDED.value], by_status[JobState.FAILED.value]
-    waits = _queue_waits(attempts)
+    waits = queue_waits(attempts)
     billing = _billing(run.instances)
     total_cost = billing["total_cost_usd"]
     summary = {
@@ -199,8 +200,8 @@ def summarize(run: EngineRun, scenario_name: str, consumables: bool) -> dict:
         "idle_cost_usd": billing["idle_cost_usd"],
         "vcpu_hours_paid": billing["vcpu_hours_paid"],
         "vcpu_hours_used": billing["vcpu_hours_used"],
-        "jobs_total": int(plain.sum()),
-        "jobs_unfinished": int(plain.sum()) - succeeded - failed,
+        "jobs_total": jobs_total,
+        "jobs_unfinished": jobs_total - succeeded - failed,
         "attempts_total": len(waits),
         "interruptions": int((attempts["outcome"] == Outcome.SPOT_INTERRUPTED.value).sum()),
         "wasted_vcpu_hours": float(np.nansum(attempts["wastedVcpuHours"])),
@@ -209,6 +210,6 @@ def summarize(run: EngineRun, scenario_name: str, consumables: bool) -> dict:
     }
     if run.traces:
         summary["traces"] = trace_summary(run, waits)
-    if consumables:
+    if has_consumables:
         summary["consumables_peak_in_use"] = peak_in_use(run.consumables)
     return summary

@@ -27,6 +27,7 @@ from batchsim.records import (
     EngineRun,
     Field,
 )
+from batchsim.results.derived import launch_order, queue_waits, run_seconds
 
 Column: TypeAlias = np.ndarray | ExtensionArray  # a DataFrame column as built here
 TIMELINE_COLUMNS = tuple(f.name for f in TIMELINE_TABLE)
@@ -75,7 +76,7 @@ def attempts_frame(run: EngineRun, jobs: pd.DataFrame) -> pd.DataFrame:
     """Return one row per attempt, with its ``jobId`` and ``queueWaitSeconds`` (RUNNABLE → STARTING)."""
     columns = run.attempts
     columns["jobId"] = _job_ids(jobs, columns.pop("jobIndex"))
-    columns["queueWaitSeconds"] = columns["startingAt"] - columns["runnableAt"]
+    columns["queueWaitSeconds"] = queue_waits(columns)
     return frame(ATTEMPT_TABLE, columns)
 
 
@@ -84,9 +85,9 @@ def instances_frame(run: EngineRun) -> pd.DataFrame:
     per second with a 60-second minimum; Spot at its price over time, free if reclaimed within
     its first hour)."""
     columns = dict(run.instances)
-    order = np.argsort(columns["launchedAt"], kind="stable")
+    order = launch_order(columns)
     columns = {name: values[order] for name, values in columns.items()}
-    columns["runSeconds"] = columns["terminatedAt"] - columns["launchedAt"]
+    columns["runSeconds"] = run_seconds(columns)
     return frame(INSTANCE_TABLE, columns)
 
 
