@@ -476,3 +476,18 @@ def test_runtime_by_index_covering_every_child_needs_no_other_runtime():
         + '    runtimeByIndex: [{indexes: "0-3", runtime: 5m}]\n'
     )
     assert parse_scenario(text).workload[0].runtimeByIndex[0].bounds() == (0, 3)
+
+
+def test_load_yaml_hands_out_copies_of_one_parse():
+    from batchsim.scenario import yamlmap
+
+    text = "name: cached\nworkload:\n  - name: a\n    count: 2\n"
+    first, _ = yamlmap.load_yaml(text)
+    first.data["workload"][0]["count"] = 99  # what overrides do to the document they get
+    first.lines[("extra",)] = 7
+    hits = yamlmap._parsed.cache_info().hits
+    second, problems = yamlmap.load_yaml(text)
+    assert yamlmap._parsed.cache_info().hits == hits + 1
+    assert second.data == {"name": "cached", "workload": [{"name": "a", "count": 2}]}
+    assert ("extra",) not in second.lines and second.line_of(("workload", 0, "count")) == 4
+    assert problems == []

@@ -62,6 +62,12 @@ def test_meets_needs_the_lower_bound_at_the_confidence():
     assert fewest_runs(0.9) == 29 and fewest_runs(0.5) == 5  # 0.05^(1/5) = 0.549, ^(1/4) = 0.473
 
 
+@pytest.mark.parametrize("confidence", [0.3, 0.5, 0.8, 0.9, 0.95, 0.99, 0.995])
+def test_fewest_runs_in_closed_form_is_where_scipys_bound_first_meets(confidence):
+    n = fewest_runs(confidence)
+    assert meets(n, n, confidence) and (n == 1 or not meets(n - 1, n - 1, confidence))
+
+
 def test_decided_curtails_only_when_the_remaining_runs_cannot_change_the_answer():
     assert decided(1, 2, 30, 0.9) is False  # one miss: 29 of 30 at best, bound 85.1 %
     assert decided(2, 2, 30, 0.9) is None

@@ -8,7 +8,9 @@ indices; :func:`format_path` and :func:`parse_path` convert them to and from the
 
 from __future__ import annotations
 
+import copy
 import datetime
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -266,7 +268,34 @@ def _top_level_problem(node: Node | None) -> Problem | None:
     return None
 
 
+PARSED_TEXTS = 8
+"""How many texts :func:`load_yaml` keeps parsed, for the next parse of the same text."""
+CACHED_TEXT_MAX = 1 << 20
+"""Texts longer than this (characters) are parsed anew each time, not kept."""
+
+
 def load_yaml(text: str) -> tuple[YamlDoc | None, list[Problem]]:
+    """Return :func:`parse_yaml` of ``text``, a copy of the last parse of the same text when
+    there was one: the caller may change the document it gets.
+
+    NOTE: PyYAML's pure-Python parser took 15 ms of the 20 ms of validating a point of a sweep
+    or a plan (the swept scenario's text with the point's overrides), in every worker for
+    every point it met: a plan of 60 configurations spent most of its runs' time on it. The
+    command parses the text before forking its workers, which inherit the parse.
+    """
+    if len(text) > CACHED_TEXT_MAX:
+        return parse_yaml(text)
+    doc, problems = _parsed(text)
+    copied = None if doc is None else YamlDoc(copy.deepcopy(doc.data), dict(doc.lines))
+    return copied, list(problems)
+
+
+@functools.lru_cache(maxsize=PARSED_TEXTS)
+def _parsed(text: str) -> tuple[YamlDoc | None, list[Problem]]:
+    return parse_yaml(text)  # NOTE: kept as parsed; load_yaml hands out copies
+
+
+def parse_yaml(text: str) -> tuple[YamlDoc | None, list[Problem]]:
     """Parse ``text`` into a :class:`YamlDoc` and the problems found on the way.
 
     The document is ``None`` when nothing usable came out (bad syntax, a character YAML does
