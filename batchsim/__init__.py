@@ -32,8 +32,8 @@ _LAZY = {
 """Names imported on first use: the module and the attribute (None: the module itself).
 
 NOTE: both need pandas (0.2–0.3 s to import), which neither a sweep nor ``batchsim validate``
-does: a sweep's runs keep only their summary (``simulate_summary``) and its files are written
-without it."""
+needs (unless the scenario replays a trace, whose reader uses it): a sweep's runs keep only
+their summary (``simulate_summary``) and its files are written without it."""
 
 
 def __getattr__(name: str) -> Any:
@@ -45,6 +45,11 @@ def __getattr__(name: str) -> Any:
     with _paused_gc():
         module = importlib.import_module(module_name)
     return module if attribute is None else getattr(module, attribute)
+
+
+def __dir__() -> list[str]:
+    """The module's names, the lazy ones included."""
+    return sorted(set(globals()) | set(_LAZY))
 
 
 __all__ = [

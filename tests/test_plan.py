@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 
+import numpy as np
 import pytest
 from scipy import stats
 
@@ -62,10 +63,19 @@ def test_meets_needs_the_lower_bound_at_the_confidence():
     assert fewest_runs(0.9) == 29 and fewest_runs(0.5) == 5  # 0.05^(1/5) = 0.549, ^(1/4) = 0.473
 
 
-@pytest.mark.parametrize("confidence", [0.3, 0.5, 0.8, 0.9, 0.95, 0.99, 0.995])
-def test_fewest_runs_in_closed_form_is_where_scipys_bound_first_meets(confidence):
-    n = fewest_runs(confidence)
-    assert meets(n, n, confidence) and (n == 1 or not meets(n - 1, n - 1, confidence))
+@pytest.mark.parametrize("n", [1, 2, 9, 29, 30, 100, 2999])
+def test_n_of_n_bound_is_the_closed_form_within_scipys_root_search(n):
+    exact = (1 - 0.95) ** (1 / n)  # p^n = 1 - 0.95: the one-sided exact bound when all meet
+    assert lower_bound(n, n) == exact
+    scipys = stats.binomtest(n, n, alternative="greater").proportion_ci(0.95, method="exact").low
+    assert exact == pytest.approx(scipys, abs=1e-12)
+
+
+def test_the_options_check_and_the_decisions_agree_at_a_boundary():
+    at = lower_bound(9, 9)  # a confidence exactly at 9 of 9's bound, and the next float above
+    above = float(np.nextafter(at, 1.0))
+    assert fewest_runs(at) == 9 and meets(9, 9, at)
+    assert fewest_runs(above) == 10 and not meets(9, 9, above) and meets(10, 10, above)
 
 
 def test_decided_curtails_only_when_the_remaining_runs_cannot_change_the_answer():

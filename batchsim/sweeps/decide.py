@@ -34,6 +34,12 @@ def lower_bound(met: int, n: int) -> float:
     """Return the one-sided 95 % Clopper–Pearson lower bound of P(meet) from ``met`` of ``n``."""
     if n < 1 or not 0 <= met <= n:
         raise ValueError(f"need 0 ≤ met ≤ n and n ≥ 1, got {met} of {n}")
+    if met == n:
+        # NOTE: n of n: the bound is the p where p^n = 1 − level, exactly; scipy's root search
+        # finds it within 5e-13. In closed form the plan checks its options without scipy.stats
+        # (0.4–0.6 s to import; it then loads during the first round), and the check and the
+        # decisions use the very same number.
+        return (1.0 - INTERVAL_LEVEL) ** (1.0 / n)
     from scipy import stats  # NOTE: late import (~0.4 s), made while the first round runs
 
     test = stats.binomtest(met, n, alternative="greater")
@@ -59,14 +65,8 @@ def decided(met: int, done: int, total: int, confidence: float) -> bool | None:
 
 
 def fewest_runs(confidence: float, most: int = 10_000) -> int | None:
-    """Return the fewest runs n for which n of n meet ``confidence`` (None above ``most``).
-
-    NOTE: n of n give the bound (1 − level)^(1/n), the p where p^n = 1 − level, which
-    :func:`lower_bound` finds with scipy.stats' root search: in closed form, the plan checks
-    its options without importing scipy.stats (0.6 s), which then loads during the first round.
-    """
-    alpha = 1.0 - INTERVAL_LEVEL
+    """Return the fewest runs n for which n of n meet ``confidence`` (None above ``most``)."""
     for n in range(1, most + 1):
-        if alpha ** (1.0 / n) >= confidence:
+        if meets(n, n, confidence):
             return n
     return None

@@ -56,7 +56,8 @@ def check_plan_spec(spec: SweepSpec, confidence: float, source: str) -> None:
         problems.append(Problem("--replications-max", (
             f"{total} of {total} runs meeting the targets show P(meet) ≥ "
             f"{100 * lower_bound(total, total):.1f} % at most, below the confidence "
-            f"{confidence:g}; use at least {needed} replications or a lower --confidence")))  # fmt: skip
+            f"{confidence:g}; use " + (f"at least {needed} replications or " if needed else "")
+            + "a lower --confidence")))  # fmt: skip
     if problems:
         raise SweepError(problems, source)
 
