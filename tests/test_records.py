@@ -192,6 +192,15 @@ def test_whole_numbers_with_gaps_become_int64_with_na_and_a_fraction_keeps_float
     assert fraction.dtype == np.float64 and fraction.tolist() == [0.25, 1.0]
 
 
+def test_a_whole_number_no_int64_holds_keeps_float_instead_of_wrapping():
+    # A job asking for 1e308 vCPUs validates (it can never run: MISCONFIGURATION); cast to
+    # int64 it became -9223372036854775808 in jobs.csv, with a RuntimeWarning.
+    vcpus = Field("vcpus", "Int64")
+    huge = typed(vcpus, np.array([2.0, 1e308, np.nan]))
+    assert huge.dtype == np.float64 and huge[1] == 1e308
+    assert typed(vcpus, np.array([2.0**62, 4.0])).dtype == pd.Int64Dtype()
+
+
 def test_a_number_column_of_python_ints_stays_int64():
     # An instance launched at the integer t=0 wrote "0" to instances.csv, and still does.
     launched = records.as_column(Field("launchedAt", "float64"), [0, 0])

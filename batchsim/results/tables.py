@@ -31,6 +31,8 @@ from batchsim.results.derived import launch_order, queue_waits, run_seconds
 
 Column: TypeAlias = np.ndarray | ExtensionArray  # a DataFrame column as built here
 TIMELINE_COLUMNS = tuple(f.name for f in TIMELINE_TABLE)
+INT64_LIMIT = 2.0**63
+"""Whole numbers at or beyond this magnitude stay float64 (int64 cannot hold them)."""
 # NOTE: text gets pandas' inferred text dtype: "str" from pandas 3, object before it.
 TEXT_DTYPE = pd.Series(["text"]).dtype
 _STRING_DTYPE = TEXT_DTYPE if isinstance(TEXT_DTYPE, pd.StringDtype) else None  # None: object
@@ -44,14 +46,18 @@ def _text(values: np.ndarray) -> Column:
 def typed(f: Field, values: np.ndarray) -> Column:
     """Return a column's stored ``values`` (see records.as_column) as the array of its table
     dtype: text as text; numbers as stored (float64, or int64 when every value was an int),
-    except nullable whole numbers, which become Int64 unless some value is a fraction."""
+    except nullable whole numbers, which become Int64 unless some value is a fraction or too
+    large for int64."""
     if f.dtype == "str":
         return _text(values)
     if f.dtype != "Int64":
         return values
     gaps = np.isnan(values)
-    if not np.all(gaps | (np.floor(values) == values)):
-        return values  # NOTE: Fargate's 0.25 vCPU: a fraction keeps the column float64
+    whole = gaps | ((np.floor(values) == values) & (np.abs(values) < INT64_LIMIT))
+    if not np.all(whole):
+        # NOTE: Fargate's 0.25 vCPU: a fraction keeps the column float64; so does a number no
+        # int64 holds (a job asking for 1e308 vCPUs, which never runs: MISCONFIGURATION)
+        return values
     return pd.arrays.IntegerArray(np.where(gaps, 0, values).astype(np.int64), gaps)
 
 
