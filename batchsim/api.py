@@ -79,6 +79,6 @@ def simulate_summary(scenario: Scenario | str | Path, seed: int | None = None) -
 
 def _checked(scenario: Scenario | str | Path, seed: int | None) -> Scenario:
     """Return ``scenario`` loaded when it is a path; raise ValueError for a bad ``seed``."""
-    if seed is not None and (not isinstance(seed, int) or seed < 0):
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
         raise ValueError(f"seed must be a whole number ≥ 0, got {seed!r}")
     return scenario if isinstance(scenario, Scenario) else load_scenario(scenario)

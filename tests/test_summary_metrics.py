@@ -179,6 +179,8 @@ def test_grouped_keeps_each_groups_order_and_drops_missing_keys():
     assert grouped(np.array([], dtype=object), np.array([])) == {}
 
 
-def test_simulate_summary_refuses_a_negative_seed():
-    with pytest.raises(ValueError, match="seed must be a whole number"):
-        simulate_summary(SCENARIOS / "quickstart.yaml", seed=-1)
+@pytest.mark.parametrize("seed", [-1, True, 2.0])
+def test_simulate_and_simulate_summary_refuse_a_seed_that_is_not_a_whole_number(seed):
+    for run_it in (batchsim.simulate, simulate_summary):
+        with pytest.raises(ValueError, match="seed must be a whole number"):
+            run_it(SCENARIOS / "quickstart.yaml", seed=seed)
