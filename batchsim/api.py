@@ -58,11 +58,10 @@ def simulate(
     ``seed`` overrides ``simulation.seed``; the same scenario and seed give identical results.
     ``observer`` (e.g. a :class:`batchsim.results.progress.Progress`) watches the run phase.
     """
-    with paused_gc():  # NOTE: pandas, which summaries skip, imports as batchsim's own modules do
-        from batchsim.results.run_result import RunResult
-
     scenario = _checked(scenario, seed)
     with paused_gc():
+        from batchsim.results.run_result import RunResult  # NOTE: pandas, which summaries skip
+
         run = run_engine(scenario, seed, observer)
         return RunResult.from_engine(scenario, run, package_version())
 

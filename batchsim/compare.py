@@ -152,12 +152,9 @@ def scenario_digest(scenario: Scenario) -> str:
     of its trace files: a changed file, trace or ``--set`` gives another digest, so
     ``--resume`` never reuses its runs."""
     from batchsim.scenario.loader import resolved_yaml
+    from batchsim.scenario.trace_jobs import trace_sums
 
-    text = resolved_yaml(scenario)
-    if any(entry.trace is not None for entry in scenario.workload):
-        from batchsim.scenario.trace_jobs import trace_sums  # NOTE: pandas, for traces only
-
-        text += trace_sums(scenario)
+    text = resolved_yaml(scenario) + trace_sums(scenario)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 

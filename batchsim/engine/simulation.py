@@ -74,12 +74,13 @@ class Model:
 
     def _trace_jobs(self, scenario: Scenario) -> dict[str, TraceJobs]:
         """The jobs of every trace entry (read by the loader already: cached)."""
-        traced = [entry for entry in scenario.workload if entry.trace is not None]
-        if not traced:
-            return {}  # NOTE: trace_jobs loads pandas, which a run without traces never needs
         from batchsim.scenario.trace_jobs import entry_trace_jobs
 
-        return {entry.name: entry_trace_jobs(scenario, entry) for entry in traced}
+        return {
+            entry.name: entry_trace_jobs(scenario, entry)
+            for entry in scenario.workload
+            if entry.trace is not None
+        }
 
     def _dependencies(self, scenario: Scenario) -> Dependencies | None:
         """Track dependencies only when some workload entry has dependsOn, or some trace job

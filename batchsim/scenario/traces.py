@@ -19,11 +19,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from batchsim.errors import TraceError
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from batchsim.scenario.trace_links import TraceLinks
 
 SWF_FIELDS = (
@@ -136,6 +137,8 @@ def _swf_header(text: str) -> tuple[dict[str, str], int]:
 
 def read_swf(path: Path, text: str) -> TraceTable:
     """Read a Standard Workload Format log (18 whitespace-separated fields per line)."""
+    import pandas as pd  # NOTE: not at the top: trace_jobs.trace_sums (compare, sweeps) needs none
+
     metadata, _ = _swf_header(text)
     try:
         frame = pd.read_csv(
@@ -208,6 +211,8 @@ def _swf_problem(path: Path, text: str) -> TraceError:
 def read_csv(path: Path, text: str) -> TraceTable:
     """Read a CSV trace with a header row naming :data:`CSV_REQUIRED` and any of
     :data:`CSV_OPTIONAL` (seconds, MiB per job; ``status`` SUCCEEDED/FAILED/CANCELLED)."""
+    import pandas as pd
+
     try:
         frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, engine="c")
     except (ValueError, pd.errors.ParserError) as error:
@@ -239,6 +244,8 @@ def _csv_numbers(
     path: Path, frame: pd.DataFrame, lines: np.ndarray, name: str, required: bool = False
 ) -> np.ndarray:
     """Column ``name`` as floats (NaN where empty or absent); a non-number names its line."""
+    import pandas as pd
+
     if name not in frame:
         return np.full(len(frame), np.nan)
     column = frame[name].str.strip()

@@ -76,9 +76,8 @@ def grid(points: Points, x: str, y: str, column: str) -> tuple[list, list, np.nd
     xs = list(dict.fromkeys(row[x] for row in points))
     ys = list(dict.fromkeys(row[y] for row in points))
     table = np.full((len(ys), len(xs)), math.nan)
-    for row in points:
-        if row[column] is not None:
-            table[ys.index(row[y]), xs.index(row[x])] = row[column]
+    for row, value in zip(points, _column(points, column), strict=True):
+        table[ys.index(row[y]), xs.index(row[x])] = value
     return xs, ys, table
 
 
